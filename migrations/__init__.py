@@ -1,0 +1,1 @@
+"""Alembic revisions of jiuye's schema; run them with `jiuye db upgrade`."""

@@ -1,0 +1,56 @@
+"""jiuye's web application: the Flask factory that wires config, extensions and blueprints."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request, session
+
+from .config import build_config
+from .extensions import api, babel, csrf, db, limiter, login_manager, migrate
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def select_locale() -> str:
+    """The user's chosen language, else the browser's, else Chinese."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or current_app.config[
+        "BABEL_DEFAULT_LOCALE"
+    ]
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the jiuye app; `config` overrides the environment, which overrides the defaults."""
+    instance_path = os.environ.get("JIUYE_INSTANCE_PATH")
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.config.update(build_config(Path(app.instance_path), config))
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    api.init_app(app)
+
+    from . import auth, errors_handlers, main
+    from .api import register as register_api
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    register_api(app)
+    errors_handlers.register(app)
+
+    from .cli import register_commands
+
+    register_commands(app)
+    return app

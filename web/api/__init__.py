@@ -1,0 +1,20 @@
+"""JSON API under /api/v1, documented by the OpenAPI document flask-smorest builds from the schemas."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ..extensions import api, csrf
+from . import auth
+
+BLUEPRINTS = [auth.blp]
+
+
+def register(app: Flask) -> None:
+    """Register every API blueprint; the API uses bearer tokens, so forms' CSRF does not apply."""
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "opaque"}
+    )
+    for blp in BLUEPRINTS:
+        csrf.exempt(blp)
+        api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")

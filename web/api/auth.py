@@ -1,0 +1,46 @@
+"""POST /api/v1/auth/token: trade a username and password for a bearer token."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from ..extensions import db, limiter
+from ..services.accounts import audit, authenticate, issue_token
+from .security import UnauthorizedError
+
+blp = Blueprint("api_auth", __name__, url_prefix="/auth", description="Bearer tokens")
+
+
+class TokenRequestSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class TokenSchema(Schema):
+    token = fields.String(required=True)
+    token_type = fields.String(required=True)
+    expires_at = fields.DateTime(required=True)
+    role = fields.String(required=True)
+
+
+@blp.route("/token")
+class Token(MethodView):
+    decorators = [limiter.limit("20/minute")]
+
+    @blp.arguments(TokenRequestSchema)
+    @blp.response(201, TokenSchema)
+    @blp.alt_response(401, description="Wrong username or password")
+    def post(self, data):
+        """Issue a bearer token that expires (API_TOKEN_LIFETIME_S)."""
+        user = authenticate(db.session, data["username"], data["password"])
+        if user is None:
+            audit(db.session, "login_failed", username=data["username"], remote_addr=request.remote_addr, via="api")
+            db.session.commit()
+            raise UnauthorizedError("wrong username or password")
+        token, row = issue_token(db.session, user, current_app.config["API_TOKEN_LIFETIME_S"])
+        audit(db.session, "login", user=user, remote_addr=request.remote_addr, via="api")
+        db.session.commit()
+        return {"token": token, "token_type": "bearer", "expires_at": row.expires_at, "role": user.role.value}

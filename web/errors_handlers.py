@@ -1,0 +1,59 @@
+"""One error format: JSON for the API, a page for the rest; never a 500 with a half-written session."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from .errors import DomainError
+from .extensions import db
+
+
+def wants_json() -> bool:
+    """API calls answer JSON; pages answer HTML."""
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, message: str, fields: dict | None = None):
+    """The API's error body: {"error": {"status", "message", "fields"}}."""
+    body = {"error": {"status": status, "message": message, "fields": fields or {}}}
+    return jsonify(body), status
+
+
+def register(app: Flask) -> None:
+    """Install the error handlers on the app."""
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        db.session.rollback()
+        if wants_json():
+            return json_error(error.status, error.message, error.fields)
+        return render_template("error.html", status=error.status, message=error.message), error.status
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        db.session.rollback()
+        message = "The database is unavailable; please try again shortly."
+        if wants_json():
+            return json_error(503, message)
+        return render_template("error.html", status=503, message=message), 503
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if wants_json():
+            fields = None
+            data = getattr(error, "data", None)
+            if data and "messages" in data:  # webargs / flask-smorest validation
+                fields = {}
+                for location_messages in data["messages"].values():
+                    fields.update(location_messages)
+            return json_error(error.code or 500, error.description or error.name, fields)
+        return render_template("error.html", status=error.code, message=error.description), error.code
+
+    @app.errorhandler(500)
+    def internal_error(error):
+        db.session.rollback()
+        if wants_json():
+            return json_error(500, "Internal error; nothing was saved.")
+        return render_template("error.html", status=500, message="Internal error; nothing was saved."), 500

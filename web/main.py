@@ -1,0 +1,47 @@
+"""The landing page: what jiuye holds, in a few counts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from sqlalchemy import func, select
+
+from .extensions import db
+from .models import Employer, Household, Laborer, Opening, Placement, TransportBatch, WelfarePost
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index():
+    """Counts of what is registered, for a first look."""
+    counts = {
+        name: db.session.scalar(select(func.count()).select_from(model))
+        for name, model in (
+            ("households", Household),
+            ("laborers", Laborer),
+            ("employers", Employer),
+            ("openings", Opening),
+            ("batches", TransportBatch),
+            ("welfare_posts", WelfarePost),
+            ("placements", Placement),
+        )
+    }
+    return render_template("main/index.html", counts=counts)
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):
+    """Switch the interface language and go back where the user was."""
+    from flask import current_app
+
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    target = request.referrer or url_for("main.index")
+    return redirect(target)
+
+
+@bp.get("/healthz")
+def health():
+    """Liveness and database reachability, for monitors."""
+    db.session.execute(select(1))
+    return {"status": "ok"}

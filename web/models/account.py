@@ -1,0 +1,97 @@
+"""Users with a role and a scope, their API tokens, and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, StrEnum, UtcDateTime, enum_column, utcnow
+
+
+class Role(StrEnum):
+    CADRE = "cadre"  # 村干部: scope = their villages
+    EMPLOYER = "employer"  # scope = one employer
+    OFFICE = "office"  # 扶贫办 / 人社局: scope = a region (county, city or province)
+
+
+class User(UserMixin, Base):
+    """Someone who logs in; what they may see follows from role and scope."""
+
+    __tablename__ = "user"
+    __table_args__ = (
+        CheckConstraint(
+            "(role = 'employer') = (employer_id IS NOT NULL)", name="employer_scope"
+        ),
+        CheckConstraint("(role = 'office') = (region_code IS NOT NULL)", name="office_scope"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    display_name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employer.id"), default=None)
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"), default=None)
+    locale: Mapped[str | None] = mapped_column(String(8), default=None)
+    is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    employer = relationship("Employer")
+    villages: Mapped[list[UserVillage]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login reads this
+        return self.is_enabled
+
+    @property
+    def village_codes(self) -> list[str]:
+        """The villages a cadre looks after."""
+        return [v.village_code for v in self.villages]
+
+
+class UserVillage(Base):
+    """A village in a cadre's scope."""
+
+    __tablename__ = "user_village"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    village_code: Mapped[str] = mapped_column(ForeignKey("region.code"), primary_key=True, index=True)
+
+    user: Mapped[User] = relationship(back_populates="villages")
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API; only its hash is stored; it expires and can be revoked."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+
+    user: Mapped[User] = relationship()
+
+
+class AuditEvent(Base):
+    """Who read or changed what, when and from where. Append-only: the app never updates it."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_entity", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True, default=None)
+    username: Mapped[str | None] = mapped_column(String(64), default=None)
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    entity_type: Mapped[str | None] = mapped_column(String(40), default=None)
+    entity_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    remote_addr: Mapped[str | None] = mapped_column(String(64), default=None)
+    detail: Mapped[dict | None] = mapped_column(JSON, default=None)

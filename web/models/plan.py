@@ -1,0 +1,77 @@
+"""Matching plans for a region: a proposal an office reviews and confirms (DESIGN §3)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, StrEnum, UtcDateTime, enum_column, utcnow
+from .placement import _ONE_TARGET, TargetMixin
+
+
+class PlanMode(StrEnum):
+    OPTIMAL = "optimal"
+    STABLE = "stable"
+    GREEDY = "greedy"
+
+
+class PlanStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CONFIRMED = "confirmed"
+
+
+class Plan(Base):
+    """One run of the matcher over a region, its report and the greedy baseline beside it."""
+
+    __tablename__ = "plan"
+    __table_args__ = (CheckConstraint("progress >= 0 AND progress <= 1", name="progress_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
+    mode: Mapped[PlanMode] = mapped_column(enum_column(PlanMode, "plan_mode"))
+    status: Mapped[PlanStatus] = mapped_column(
+        enum_column(PlanStatus, "plan_status"), default=PlanStatus.QUEUED, index=True
+    )
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    report: Mapped[dict | None] = mapped_column(JSON, default=None)
+    baseline_report: Mapped[dict | None] = mapped_column(JSON, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), default=None)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+
+    region = relationship("Region")
+    assignments: Mapped[list[PlanAssignment]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", order_by="PlanAssignment.id"
+    )
+
+
+class PlanAssignment(TargetMixin, Base):
+    """One laborer → target pair proposed by a plan, with its score and reasons."""
+
+    __tablename__ = "plan_assignment"
+    __table_args__ = (
+        CheckConstraint(_ONE_TARGET, name="one_target"),
+        UniqueConstraint("plan_id", "laborer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"))
+    laborer_id: Mapped[int] = mapped_column(ForeignKey("laborer.id"))
+    stage: Mapped[str] = mapped_column(String(16))
+    score: Mapped[float] = mapped_column(Float)
+    distance_km: Mapped[float] = mapped_column(Float)
+    explanation: Mapped[dict | None] = mapped_column(JSON, default=None)
+
+    plan: Mapped[Plan] = relationship(back_populates="assignments")
+    laborer = relationship("Laborer")
+    opening = relationship("Opening")
+    batch = relationship("TransportBatch")
+    welfare_post = relationship("WelfarePost")

@@ -1,0 +1,1 @@
+"""Use cases: each takes a Session first, raises DomainError, flushes but never commits."""
