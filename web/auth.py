@@ -50,7 +50,12 @@ def login():
     if form.validate_on_submit():
         user = authenticate(db.session, form.username.data, form.password.data)
         if user is None:
-            audit(db.session, "login_failed", username=form.username.data, remote_addr=request.remote_addr)
+            audit(
+                db.session,
+                "login_failed",
+                username=form.username.data,
+                remote_addr=request.remote_addr,
+            )
             db.session.commit()
             flash(_("Wrong username or password."), "error")
         else:

@@ -29,7 +29,9 @@ def register(app: Flask) -> None:
         db.session.rollback()
         if wants_json():
             return json_error(error.status, error.message, error.fields)
-        return render_template("error.html", status=error.status, message=error.message), error.status
+        return render_template(
+            "error.html", status=error.status, message=error.message
+        ), error.status
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):
@@ -49,11 +51,15 @@ def register(app: Flask) -> None:
                 for location_messages in data["messages"].values():
                     fields.update(location_messages)
             return json_error(error.code or 500, error.description or error.name, fields)
-        return render_template("error.html", status=error.code, message=error.description), error.code
+        return render_template(
+            "error.html", status=error.code, message=error.description
+        ), error.code
 
     @app.errorhandler(500)
     def internal_error(error):
         db.session.rollback()
         if wants_json():
             return json_error(500, "Internal error; nothing was saved.")
-        return render_template("error.html", status=500, message="Internal error; nothing was saved."), 500
+        return render_template(
+            "error.html", status=500, message="Internal error; nothing was saved."
+        ), 500

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ..extensions import api, csrf
+from ..extensions import csrf, smorest_api
 from . import auth
 
 BLUEPRINTS = [auth.blp]
@@ -12,9 +12,9 @@ BLUEPRINTS = [auth.blp]
 
 def register(app: Flask) -> None:
     """Register every API blueprint; the API uses bearer tokens, so forms' CSRF does not apply."""
-    api.spec.components.security_scheme(
+    smorest_api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "opaque"}
     )
     for blp in BLUEPRINTS:
         csrf.exempt(blp)
-        api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
+        smorest_api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")

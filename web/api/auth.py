@@ -37,10 +37,21 @@ class Token(MethodView):
         """Issue a bearer token that expires (API_TOKEN_LIFETIME_S)."""
         user = authenticate(db.session, data["username"], data["password"])
         if user is None:
-            audit(db.session, "login_failed", username=data["username"], remote_addr=request.remote_addr, via="api")
+            audit(
+                db.session,
+                "login_failed",
+                username=data["username"],
+                remote_addr=request.remote_addr,
+                via="api",
+            )
             db.session.commit()
             raise UnauthorizedError("wrong username or password")
         token, row = issue_token(db.session, user, current_app.config["API_TOKEN_LIFETIME_S"])
         audit(db.session, "login", user=user, remote_addr=request.remote_addr, via="api")
         db.session.commit()
-        return {"token": token, "token_type": "bearer", "expires_at": row.expires_at, "role": user.role.value}
+        return {
+            "token": token,
+            "token_type": "bearer",
+            "expires_at": row.expires_at,
+            "role": user.role.value,
+        }

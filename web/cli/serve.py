@@ -20,12 +20,16 @@ def serve(host: str, port: int, threads: int) -> None:
 
     app = current_app._get_current_object()
     known = set(db.session.scalars(select(User.username)))
-    click.echo(f"jiuye is serving on http://{host}:{port}/  (database: {db.engine.url.render_as_string(hide_password=True)})")
+    click.echo(
+        f"jiuye is serving on http://{host}:{port}/  (database: {db.engine.url.render_as_string(hide_password=True)})"
+    )
     demo = [login for login in DEMO_LOGINS if login.username in known]
     if demo:
         click.echo("Demo logins:")
         for login in demo:
-            click.echo(f"  {login.role:<9} {login.username:<12} password: {login.password}   ({login.description})")
+            click.echo(
+                f"  {login.role:<9} {login.username:<12} password: {login.password}   ({login.description})"
+            )
     else:
         click.echo("No demo users: run `jiuye seed demo` to load the Daning County demo.")
     db.session.remove()

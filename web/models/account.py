@@ -22,9 +22,7 @@ class User(UserMixin, Base):
 
     __tablename__ = "user"
     __table_args__ = (
-        CheckConstraint(
-            "(role = 'employer') = (employer_id IS NOT NULL)", name="employer_scope"
-        ),
+        CheckConstraint("(role = 'employer') = (employer_id IS NOT NULL)", name="employer_scope"),
         CheckConstraint("(role = 'office') = (region_code IS NOT NULL)", name="office_scope"),
     )
 
@@ -59,8 +57,12 @@ class UserVillage(Base):
 
     __tablename__ = "user_village"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
-    village_code: Mapped[str] = mapped_column(ForeignKey("region.code"), primary_key=True, index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    village_code: Mapped[str] = mapped_column(
+        ForeignKey("region.code"), primary_key=True, index=True
+    )
 
     user: Mapped[User] = relationship(back_populates="villages")
 

@@ -49,7 +49,9 @@ def create_user(
         role=role,
         employer_id=employer_id if role is Role.EMPLOYER else None,
         region_code=region_code if role is Role.OFFICE else None,
-        villages=[UserVillage(village_code=code) for code in villages] if role is Role.CADRE else [],
+        villages=[UserVillage(village_code=code) for code in villages]
+        if role is Role.CADRE
+        else [],
     )
     session.add(user)
     session.flush()

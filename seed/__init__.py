@@ -1,0 +1,1 @@
+"""Offline gazetteer loader and synthetic data generators (DESIGN §4, §5)."""

@@ -1,0 +1,385 @@
+"""Shared fixtures: the app on SQLite (default) or PostgreSQL (JIUYE_TEST_DATABASE_URL), and factories.
+
+Tables are created once per test session; each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from stdnum.cn import ric
+
+from web import create_app
+from web.extensions import db
+from web.models import (
+    Employer,
+    Household,
+    Laborer,
+    Opening,
+    PickupPoint,
+    Region,
+    TransportBatch,
+    WelfarePost,
+)
+from web.services.accounts import create_user
+
+POSTGRES_URL = os.environ.get("JIUYE_TEST_DATABASE_URL")
+PASSWORD = "correct-horse-9"
+
+# Daning County seat, WGS-84 (approximately).
+DANING = (36.465, 110.752)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """The database every test of this run uses."""
+    if POSTGRES_URL:
+        return POSTGRES_URL
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url):
+    app = create_app(_test_config(database_url))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    return True
+
+
+def _test_config(database_url: str) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+
+
+def _empty_all_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(_schema, database_url, request):
+    """The jiuye app with empty tables; extra config via @pytest.mark.app_config(...)."""
+    config = _test_config(database_url)
+    marker = request.node.get_closest_marker("app_config")
+    if marker:
+        config.update(marker.kwargs)
+    app = create_app(config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_all_tables()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "app_config(**kw): extra config for the app fixture")
+
+
+class Factory:
+    """Builds valid records with sensible defaults; each keyword overrides one field."""
+
+    def __init__(self) -> None:
+        self._seq = itertools.count(1)
+
+    def region_tree(self) -> dict[str, Region]:
+        """Shanxi → Linfen → Daning → Xinshui town → two villages (positions near Daning's seat)."""
+        lat, lon = DANING
+        rows = [
+            Region(
+                code="14",
+                name="山西省",
+                level="province",
+                parent_code=None,
+                lat=37.87,
+                lon=112.55,
+                position_source="gazetteer",
+            ),
+            Region(
+                code="1410",
+                name="临汾市",
+                level="city",
+                parent_code="14",
+                lat=36.08,
+                lon=111.52,
+                position_source="gazetteer",
+            ),
+            Region(
+                code="141030",
+                name="大宁县",
+                level="county",
+                parent_code="1410",
+                lat=lat,
+                lon=lon,
+                position_source="gazetteer",
+            ),
+            Region(
+                code="141030100",
+                name="昕水镇",
+                level="township",
+                parent_code="141030",
+                lat=lat,
+                lon=lon,
+                position_source="county_seat",
+            ),
+            Region(
+                code="141030100201",
+                name="安古村",
+                level="village",
+                parent_code="141030100",
+                lat=lat + 0.01,
+                lon=lon + 0.01,
+                position_source="synthetic",
+            ),
+            Region(
+                code="141030100202",
+                name="白村",
+                level="village",
+                parent_code="141030100",
+                lat=lat - 0.02,
+                lon=lon - 0.01,
+                position_source="synthetic",
+            ),
+            Region(
+                code="141030101",
+                name="曲峨镇",
+                level="township",
+                parent_code="141030",
+                lat=lat + 0.08,
+                lon=lon + 0.05,
+                position_source="synthetic",
+            ),
+            Region(
+                code="141030101201",
+                name="曲峨村",
+                level="village",
+                parent_code="141030101",
+                lat=lat + 0.08,
+                lon=lon + 0.06,
+                position_source="synthetic",
+            ),
+        ]
+        for row in rows:
+            db.session.merge(row)
+        db.session.flush()
+        return {r.code: db.session.get(Region, r.code) for r in rows}
+
+    def id_number(
+        self, birth_on: date = date(1962, 3, 8), sex: str = "F", region6: str = "141030"
+    ) -> str:
+        """A valid resident ID number with a fresh sequence."""
+        seq = next(self._seq) % 500
+        digit = 2 * seq + (1 if sex == "M" else 0)
+        body = f"{region6}{birth_on:%Y%m%d}{digit:03d}"
+        return body + ric.calc_check_digit(body)
+
+    def household(self, village_code: str = "141030100201", **kw) -> Household:
+        n = next(self._seq)
+        village = db.session.get(Region, village_code)
+        values = dict(
+            code=f"{village_code}-{n:04d}",
+            village_code=village_code,
+            head_name=f"户主{n}",
+            poverty_status="registered_poor",
+            lat=village.lat,
+            lon=village.lon,
+            position_source="synthetic",
+        )
+        values.update(kw)
+        row = Household(**values)
+        db.session.add(row)
+        db.session.flush()
+        return row
+
+    def laborer(
+        self,
+        household: Household | None = None,
+        *,
+        birth_on: date = date(1962, 3, 8),
+        sex: str = "F",
+        **kw,
+    ) -> Laborer:
+        household = household or self.household()
+        values = dict(
+            household_id=household.id,
+            name=f"劳动力{next(self._seq)}",
+            id_number=self.id_number(birth_on, sex),
+            birth_on=birth_on,
+            sex=sex,
+            phone="13912345678",
+            physical_ability="light",
+            skills=[],
+            work_area="local",
+            max_commute_km=10.0,
+            job_types=["packaging"],
+            pay_type="piece",
+            needs_flexible_hours=False,
+            status="seeking",
+            lat=household.lat,
+            lon=household.lon,
+            position_source="synthetic",
+        )
+        values.update(kw)
+        row = Laborer(**values)
+        db.session.add(row)
+        db.session.flush()
+        return row
+
+    def employer(self, **kw) -> Employer:
+        lat, lon = DANING
+        values = dict(
+            name=f"安古村扶贫车间{next(self._seq)}",
+            kind="workshop",
+            region_code="141030100201",
+            lat=lat + 0.01,
+            lon=lon + 0.012,
+            position_source="typed",
+            phone="13800000000",
+        )
+        values.update(kw)
+        row = Employer(**values)
+        db.session.add(row)
+        db.session.flush()
+        return row
+
+    def opening(self, employer: Employer | None = None, **kw) -> Opening:
+        employer = employer or self.employer()
+        values = dict(
+            employer_id=employer.id,
+            title="手套包装",
+            job_type="packaging",
+            slots=5,
+            min_age=18,
+            max_age=70,
+            physical_demand="light",
+            skills=[],
+            pay_type="piece",
+            pay_cents=6000,
+            is_flexible_hours=True,
+            start_on=date.today() + timedelta(days=7),
+            status="open",
+            region_code=employer.region_code,
+            lat=employer.lat,
+            lon=employer.lon,
+            position_source="typed",
+        )
+        values.update(kw)
+        row = Opening(**values)
+        db.session.add(row)
+        db.session.flush()
+        return row
+
+    def batch(self, employer: Employer | None = None, pickups: int = 1, **kw) -> TransportBatch:
+        employer = employer or self.employer(kind="enterprise", name=f"太原电子厂{next(self._seq)}")
+        values = dict(
+            employer_id=employer.id,
+            title="点对点专车",
+            destination="太原市",
+            job_type="assembly",
+            departs_at=datetime.now(UTC) + timedelta(days=10),
+            seats=40,
+            min_age=18,
+            max_age=55,
+            physical_demand="moderate",
+            skills=[],
+            pay_type="monthly",
+            pay_cents=400000,
+            status="planning",
+            region_code="141030",
+        )
+        values.update(kw)
+        row = TransportBatch(**values)
+        lat, lon = DANING
+        row.pickup_points = [
+            PickupPoint(
+                name=f"上车点{i + 1}",
+                region_code="141030100",
+                lat=lat + 0.01 * i,
+                lon=lon,
+                position_source="typed",
+            )
+            for i in range(pickups)
+        ]
+        db.session.add(row)
+        db.session.flush()
+        return row
+
+    def welfare_post(self, **kw) -> WelfarePost:
+        lat, lon = DANING
+        values = dict(
+            post_type="cleaner",
+            title="保洁员",
+            region_code="141030100201",
+            slots=1,
+            min_age=18,
+            max_age=70,
+            physical_demand="light",
+            stipend_cents=50000,
+            term_start_on=date.today(),
+            lat=lat + 0.01,
+            lon=lon + 0.01,
+            position_source="synthetic",
+        )
+        values.update(kw)
+        row = WelfarePost(**values)
+        db.session.add(row)
+        db.session.flush()
+        return row
+
+    def user(self, role: str = "office", username: str | None = None, **kw):
+        username = username or f"{role}{next(self._seq)}"
+        if role == "cadre":
+            kw.setdefault("village_codes", ["141030100201"])
+        elif role == "employer" and "employer_id" not in kw:
+            kw["employer_id"] = self.employer().id
+        elif role == "office":
+            kw.setdefault("region_code", "141030")
+        return create_user(db.session, username, PASSWORD, role, **kw)
+
+
+@pytest.fixture
+def factory(app) -> Factory:
+    """Record builders; the Daning region tree is loaded first."""
+    made = Factory()
+    made.region_tree()
+    db.session.commit()
+    return made
+
+
+@pytest.fixture
+def api_token(client):
+    """A function: log a user in through the API and return the Authorization header."""
+
+    def login(user) -> dict[str, str]:
+        response = client.post(
+            "/api/v1/auth/token", json={"username": user.username, "password": PASSWORD}
+        )
+        assert response.status_code == 201, response.json
+        return {"Authorization": f"Bearer {response.json['token']}"}
+
+    return login

@@ -1,0 +1,87 @@
+"""Checks shared by the API schemas, the page forms and the importers: ID numbers, phones, positions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError as StdnumError
+
+from .models import Sex
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+
+#: China's extent, generously: a position outside it is a typing mistake.
+CHINA_LAT = (3.0, 54.0)
+CHINA_LON = (73.0, 136.0)
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentId:
+    """A checked 18-digit resident ID number and what it says."""
+
+    number: str
+    birth_on: date
+    sex: Sex
+    region_code: str
+
+
+def parse_resident_id(value: str, today: date | None = None) -> ResidentId:
+    """Check an 18-digit resident ID number (format, birth date, checksum); ValueError says why."""
+    number = ric.compact(value or "").upper()
+    if len(number) == 15:
+        raise ValueError(_l("old 15-digit numbers are not accepted; enter the 18-digit number"))
+    if len(number) != 18:
+        raise ValueError(_l("must be 18 characters"))
+    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        raise ValueError(_l("only digits, with X allowed as the last character"))
+    try:
+        birth_on = ric.get_birth_date(number)
+    except StdnumError:
+        raise ValueError(_l("the birth date in the number is not a real date")) from None
+    if birth_on > (today or date.today()):
+        raise ValueError(_l("the birth date in the number is in the future"))
+    if birth_on.year < 1900:
+        raise ValueError(_l("the birth date in the number is before 1900"))
+    try:
+        ric.validate(number)
+    except StdnumError:
+        raise ValueError(_l("the check digit is wrong; please check the number")) from None
+    sex = Sex.MALE if int(number[16]) % 2 else Sex.FEMALE
+    return ResidentId(number=number, birth_on=birth_on, sex=sex, region_code=number[:6])
+
+
+def mask_id_number(number: str) -> str:
+    """Show only the region and the last four characters: 141030**********123X."""
+    return number[:6] + "*" * 8 + number[14:] if len(number) == 18 else "*" * len(number)
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """Keep the first three and last four digits of a phone number."""
+    if not phone:
+        return phone
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
+
+
+def check_phone(value: str) -> str:
+    """A mainland mobile (11 digits) or landline number; ValueError says why not."""
+    phone = re.sub(r"[\s()]", "", value or "")
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    if not (_MOBILE.match(phone) or _LANDLINE.match(phone)):
+        raise ValueError(_l("not a phone number: use 11 digits for a mobile, e.g. 13912345678"))
+    return phone
+
+
+def check_position(lat: float, lon: float) -> None:
+    """A WGS-84 position inside China; ValueError names the coordinate that is wrong."""
+    if not -90 <= lat <= 90:
+        raise ValueError(_l("latitude must be between -90 and 90"))
+    if not -180 <= lon <= 180:
+        raise ValueError(_l("longitude must be between -180 and 180"))
+    if not (CHINA_LAT[0] <= lat <= CHINA_LAT[1] and CHINA_LON[0] <= lon <= CHINA_LON[1]):
+        raise ValueError(_l("the position is outside China; check latitude and longitude"))
