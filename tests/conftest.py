@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy import text
 from stdnum.cn import ric
 
+from seed.people import id_region
+
 from web import create_app
 from web.extensions import db
 from web.models import (
@@ -48,6 +50,7 @@ def _schema(database_url):
     with app.app_context():
         db.drop_all()
         db.create_all()
+        db.engine.dispose()
     return True
 
 
@@ -85,6 +88,9 @@ def app(_schema, database_url, request):
         yield app
         db.session.remove()
         _empty_all_tables()
+        db.session.remove()
+        # Each app has its own engine; close its pooled connections before the next test.
+        db.engine.dispose()
 
 
 @pytest.fixture
@@ -195,8 +201,8 @@ class Factory:
         """A valid resident ID number with a fresh sequence."""
         seq = next(self._seq) % 500
         digit = 2 * seq + (1 if sex == "M" else 0)
-        body = f"{region6}{birth_on:%Y%m%d}{digit:03d}"
-        return body + ric.calc_check_digit(body)
+        body = f"{id_region(region6, birth_on.year)}{birth_on:%Y%m%d}{digit:03d}"
+        return body + ric.calc_check_digit(body + "0")
 
     def household(self, village_code: str = "141030100201", **kw) -> Household:
         n = next(self._seq)

@@ -50,6 +50,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_api(app)
     errors_handlers.register(app)
 
+    from flask_babel import get_locale
+
+    app.jinja_env.globals["get_locale"] = get_locale
+
     from .cli import register_commands
 
     register_commands(app)

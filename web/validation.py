@@ -47,10 +47,12 @@ def parse_resident_id(value: str, today: date | None = None) -> ResidentId:
         raise ValueError(_l("the birth date in the number is in the future"))
     if birth_on.year < 1900:
         raise ValueError(_l("the birth date in the number is before 1900"))
+    if number[17] != ric.calc_check_digit(number):
+        raise ValueError(_l("the check digit is wrong; please check the number"))
     try:
-        ric.validate(number)
+        ric.get_birth_place(number)
     except StdnumError:
-        raise ValueError(_l("the check digit is wrong; please check the number")) from None
+        raise ValueError(_l("the first six digits are not a region that existed then")) from None
     sex = Sex.MALE if int(number[16]) % 2 else Sex.FEMALE
     return ResidentId(number=number, birth_on=birth_on, sex=sex, region_code=number[:6])
 
