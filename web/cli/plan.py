@@ -1,0 +1,76 @@
+"""`jiuye plan ...`: run a matching plan from the command line, or serve plans queued in Redis."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from ..extensions import db
+from ..models import Plan, PlanMode, PlanStatus, Region
+from ..services.plans import QUEUE, execute_plan, rerun
+
+plan = AppGroup("plan", help="Run matching plans.")
+
+FIGURES = [
+    ("laborers", "seeking laborers"),
+    ("placed", "placed"),
+    ("households_moved", "households moved out of without-work"),
+    ("registered_poor_placed", "registered-poor placed"),
+    ("mean_commute_km", "mean commute km"),
+    ("p90_commute_km", "p90 commute km"),
+    ("mean_score", "mean score"),
+    ("objective", "objective"),
+]
+
+
+def print_report(plan_row: Plan) -> None:
+    """The plan's figures beside the greedy baseline, one line each."""
+    report, base = plan_row.report, plan_row.baseline_report
+    click.echo(f"{'':40} {plan_row.mode.value:>12} {'greedy':>12}")
+    for key, label in FIGURES:
+        click.echo(f"{label:40} {report[key]:>12} {base[key]:>12}")
+    for kind in ("opening", "batch", "welfare_post"):
+        mine, theirs = report["placed_by_kind"].get(kind, 0), base["placed_by_kind"].get(kind, 0)
+        click.echo(f"{'  placed: ' + kind:40} {mine:>12} {theirs:>12}")
+
+
+@plan.command("run")
+@click.option("--region", "--county", "region_code", required=True, help="Region code, e.g. 141030 (Daning).")
+@click.option("--mode", type=click.Choice([m.value for m in PlanMode]), default="optimal", show_default=True)
+def run(region_code: str, mode: str) -> None:
+    """Run a plan for a region and print its report beside the greedy baseline."""
+    if db.session.get(Region, region_code) is None:
+        raise click.BadParameter(f"unknown region {region_code}", param_hint="--region")
+    row = Plan(region_code=region_code, mode=PlanMode(mode), status=PlanStatus.QUEUED)
+    db.session.add(row)
+    db.session.commit()
+    started = time.perf_counter()
+    row = execute_plan(row.id)
+    if row.status is PlanStatus.FAILED:
+        raise click.ClickException(f"plan {row.id} failed: {row.error}")
+    click.echo(f"plan {row.id} ({mode}, region {region_code}) done in {time.perf_counter() - started:.2f} s; "
+               f"{len(row.assignments)} proposed assignments. Review and confirm it on the office pages or the API.")
+    print_report(row)
+
+
+@plan.command("rerun")
+@click.argument("plan_id", type=int)
+def rerun_command(plan_id: int) -> None:
+    """Run a failed plan again."""
+    row = rerun(plan_id)
+    click.echo(f"plan {plan_id}: {row.status.value}")
+
+
+@plan.command("worker")
+def worker() -> None:
+    """Serve plans queued in Redis (REDIS_URL) until stopped."""
+    from redis import Redis
+    from rq import Worker
+
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        raise click.ClickException("REDIS_URL is not set; without it plans run inside the request")
+    Worker([QUEUE], connection=Redis.from_url(url)).work()
