@@ -42,13 +42,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     smorest_api.init_app(app)
 
-    from . import auth, errors_handlers, main
+    from . import auth, errors_handlers, hardening, main
     from .api import register as register_api
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     register_api(app)
     errors_handlers.register(app)
+    hardening.register(app)
 
     from flask_babel import get_locale
 

@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, Length
 
 from .extensions import db, limiter, login_manager
 from .models import User
-from .services.accounts import audit, authenticate
+from .services.accounts import LockedOutError, audit, authenticate
 
 bp = Blueprint("auth", __name__)
 
@@ -24,6 +24,16 @@ login_manager.login_message = _l("Please log in to see this page.")
 def load_user(user_id: str) -> User | None:
     """The logged-in user, from the id kept in the session cookie."""
     return db.session.get(User, int(user_id))
+
+
+def lockout_settings() -> dict[str, int]:
+    """Lock-out thresholds from the app's configuration."""
+    from flask import current_app
+
+    return {
+        "max_failures": current_app.config["LOGIN_LOCKOUT_FAILURES"],
+        "window_minutes": current_app.config["LOGIN_LOCKOUT_MINUTES"],
+    }
 
 
 class LoginForm(FlaskForm):
@@ -48,7 +58,13 @@ def login():
         return redirect(home_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(db.session, form.username.data, form.password.data)
+        try:
+            user = authenticate(db.session, form.username.data, form.password.data, **lockout_settings())
+        except LockedOutError:
+            audit(db.session, "login_locked", username=form.username.data, remote_addr=request.remote_addr)
+            db.session.commit()
+            flash(_("Too many failed logins for this username. Try again in a few minutes."), "error")
+            return render_template("auth/login.html", form=form), 429
         if user is None:
             audit(
                 db.session,

@@ -14,6 +14,7 @@ ENVIRONMENT_KEYS = {
     "SECRET_KEY": "SECRET_KEY",
     "REDIS_URL": "REDIS_URL",
     "JIUYE_DEFAULT_LOCALE": "BABEL_DEFAULT_LOCALE",
+    "JIUYE_SECURE_COOKIES": "SESSION_COOKIE_SECURE",
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -25,6 +26,11 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # Secure cookies need HTTPS; set JIUYE_SECURE_COOKIES=1 behind TLS (the local demo is plain HTTP).
+    "SESSION_COOKIE_SECURE": False,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "LOGIN_LOCKOUT_FAILURES": 5,
+    "LOGIN_LOCKOUT_MINUTES": 15,
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "API_TOKEN_LIFETIME_S": 12 * 3600,
     "API_PAGE_SIZE_MAX": 200,
@@ -64,6 +70,8 @@ def build_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> di
         value = os.environ.get(env_name)
         if value:
             config[key] = value
+    if isinstance(config.get("SESSION_COOKIE_SECURE"), str):
+        config["SESSION_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"].lower() in ("1", "true", "yes")
     if overrides:
         config.update(overrides)
     if not config.get("SECRET_KEY"):

@@ -7,9 +7,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from ..auth import lockout_settings
 from ..extensions import db, limiter
-from ..services.accounts import audit, authenticate, issue_token
-from .security import UnauthorizedError
+from ..services.accounts import audit, authenticate, issue_token, revoke_token
+from .security import SECURITY, UnauthorizedError, current_api_user
 
 blp = Blueprint("api_auth", __name__, url_prefix="/auth", description="Bearer tokens")
 
@@ -35,7 +36,7 @@ class Token(MethodView):
     @blp.alt_response(401, description="Wrong username or password")
     def post(self, data):
         """Issue a bearer token that expires (API_TOKEN_LIFETIME_S)."""
-        user = authenticate(db.session, data["username"], data["password"])
+        user = authenticate(db.session, data["username"], data["password"], **lockout_settings())
         if user is None:
             audit(
                 db.session,
@@ -55,3 +56,14 @@ class Token(MethodView):
             "expires_at": row.expires_at,
             "role": user.role.value,
         }
+
+    @blp.doc(security=SECURITY)
+    @blp.response(204)
+    @blp.alt_response(401, description="No live token")
+    def delete(self):
+        """Revoke the bearer token of this request (log out of the API)."""
+        user = current_api_user()
+        token = request.headers["Authorization"].partition(" ")[2].strip()
+        revoke_token(db.session, token)
+        audit(db.session, "logout", user=user, remote_addr=request.remote_addr, via="api")
+        db.session.commit()

@@ -8,11 +8,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..errors import ValidationError
+from ..errors import DomainError, ValidationError
 from ..models import ApiToken, AuditEvent, Role, User, UserVillage
 
 MIN_PASSWORD_LENGTH = 8
@@ -58,8 +58,36 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The enabled user with this username and password, else None."""
+class LockedOutError(DomainError):
+    """Too many failed logins for this username lately."""
+
+    status = 429
+
+
+def recent_failures(session: Session, username: str, window_minutes: int) -> int:
+    """Failed logins for this username within the window, since its last successful login."""
+    since = datetime.now(UTC) - timedelta(minutes=window_minutes)
+    last_ok = session.scalar(
+        select(func.max(AuditEvent.at)).where(AuditEvent.username == username, AuditEvent.action == "login")
+    )
+    if last_ok is not None:
+        since = max(since, last_ok if last_ok.tzinfo else last_ok.replace(tzinfo=UTC))
+    return session.scalar(
+        select(func.count(AuditEvent.id)).where(
+            AuditEvent.username == username, AuditEvent.action == "login_failed", AuditEvent.at > since
+        )
+    )
+
+
+def authenticate(
+    session: Session, username: str, password: str, *, max_failures: int = 5, window_minutes: int = 15
+) -> User | None:
+    """The enabled user with this username and password, else None; locked out after repeated failures."""
+    if recent_failures(session, username, window_minutes) >= max_failures:
+        raise LockedOutError(
+            f"too many failed logins for {username}; try again in {window_minutes} minutes",
+            {"username": [f"locked for {window_minutes} minutes after {max_failures} failed logins"]},
+        )
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.is_enabled:
         # Hash anyway so that timing does not tell whether the username exists.
