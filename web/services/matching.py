@@ -18,6 +18,7 @@ from matcher.geo import haversine_km
 from matcher.rank import CandidateRanker, Match, RankResult, Ranker
 from matcher.types import Config, Laborer as MLaborer, Target
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from ..errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
@@ -294,8 +295,13 @@ def make_offer(session: Session, user: User, laborer_id: int, kind: str, target_
     score = scoring.score(laborer, target, distance, config)
     placement = _new_placement(laborer_row, kind, target_id, user, score=score.total, distance_km=distance,
                                explanation={"factors": [asdict(f) for f in score.factors]})
-    session.add(placement)
-    session.flush()
+    try:
+        with session.begin_nested():  # the database's one-post-per-household index has the last word
+            session.add(placement)
+            session.flush()
+    except IntegrityError:
+        raise ConflictError("this household already holds a welfare post",
+                            {"target": ["一户一岗：该户已有公益岗位 / one welfare post per household"]}) from None
     audit(session, "offer", user=user, entity=placement, remote_addr=remote_addr, laborer_id=laborer_row.id)
     return placement
 
