@@ -1,0 +1,53 @@
+"""`jiuye bench`: generate synthetic instances in memory and print one table of speed and quality."""
+
+from __future__ import annotations
+
+import click
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def print_table(rows: list[dict]) -> None:
+    """Print the benchmark rows as a Markdown table (ready to paste into the README)."""
+    click.echo("| scale | step | figures |")
+    click.echo("|---|---|---|")
+    for row in rows:
+        scale, name = row["scale"], row["name"]
+        label = f"{name} ({row['mode']})" if "mode" in row else name
+        if name == "compare":
+            for figure, pair in row["table"].items():
+                cells = ", ".join(f"{k} {_fmt(v)}" for k, v in pair.items())
+                click.echo(f"| {scale} | optimal vs greedy: {figure} | {cells} |")
+            continue
+        figures = ", ".join(
+            f"{k} {_fmt(v)}" for k, v in row.items()
+            if k not in ("scale", "name", "mode", "memory_method", "rss_before_mib")
+        )
+        click.echo(f"| {scale} | {label} | {figures} |")
+
+
+@click.command("bench")
+@click.option("--scale", "scales", multiple=True, type=click.Choice(["county", "province"]),
+              help="Repeat for several; default: county then province.")
+@click.option("--random-seed", default=0, show_default=True, type=int)
+@click.option("--mode", "modes", multiple=True, type=click.Choice(["greedy", "stable", "optimal"]),
+              help="Plan modes to time (default: all three).")
+def bench(scales: tuple[str, ...], random_seed: int, modes: tuple[str, ...]) -> None:
+    """Rank latency, plan time and memory per mode, quality figures, and an independent solver's time."""
+    from matcher.bench import run_bench
+    from seed.gazetteer import load_shanxi
+
+    seats = [(r.lat, r.lon) for r in load_shanxi() if r.level == "county" and r.lat is not None]
+    daning = [(r.lat, r.lon) for r in load_shanxi() if r.code == "141030"]
+    rows: list[dict] = []
+    for scale in scales or ("county", "province"):
+        click.echo(f"running {scale} scale …", err=True)
+        centers = daning if scale == "county" else seats
+        rows += run_bench(scale, random_seed, centers=centers, modes=modes or ("greedy", "stable", "optimal"))
+    print_table(rows)
