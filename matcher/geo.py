@@ -1,0 +1,77 @@
+"""Distances on the Earth: vectorised haversine for matching, geodesic for what people read.
+
+Matching works on great-circle (haversine) distances computed in bulk with numpy and
+``sklearn.neighbors.BallTree``; the few distances shown to a cadre come from
+``geopy.distance.geodesic`` (WGS-84 ellipsoid), which is exact but costs tens of microseconds
+each, so it is never called in a loop over all rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from geopy.distance import geodesic
+from sklearn.neighbors import BallTree
+
+EARTH_RADIUS_KM = 6371.0088
+"""Mean Earth radius (IUGG) used by every haversine distance in the engine."""
+
+_GEODESIC = geodesic()
+
+
+def geodesic_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Exact WGS-84 distance in km between two (lat, lon) points, for display."""
+    return float(_GEODESIC.measure(a, b))
+
+
+def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Great-circle distance in km between (arrays of) points given in degrees; broadcasts."""
+    phi1 = np.radians(lat1)
+    phi2 = np.radians(lat2)
+    dphi = phi2 - phi1
+    dlmb = np.radians(lon2) - np.radians(lon1)
+    h = np.sin(dphi / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def to_radians(lat, lon) -> np.ndarray:
+    """Stack degrees into the (n, 2) radian (lat, lon) array that haversine BallTrees expect."""
+    return np.radians(np.column_stack([np.asarray(lat, float), np.asarray(lon, float)]))
+
+
+class PointIndex:
+    """A haversine BallTree over (lat, lon) points answering radius queries in km."""
+
+    def __init__(self, lat: Sequence[float], lon: Sequence[float], leaf_size: int = 40):
+        self.size = len(lat)
+        self._tree = (
+            BallTree(to_radians(lat, lon), metric="haversine", leaf_size=leaf_size)
+            if self.size
+            else None
+        )
+
+    def near_km(self, lat: float, lon: float, radius_km: float) -> np.ndarray:
+        """Indices of the points within ``radius_km`` of one point (the interactive fast path)."""
+        if self._tree is None:
+            return np.empty(0, np.int64)
+        query = np.radians(np.array([[lat, lon]], float))
+        return self._tree.query_radius(query, r=radius_km / EARTH_RADIUS_KM)[0]
+
+    def within_km(self, lat, lon, radius_km) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Points within ``radius_km`` (scalar or one per query) of each query point.
+
+        Returns flat arrays ``(query_index, point_index, distance_km)``.
+        """
+        lat = np.atleast_1d(np.asarray(lat, float))
+        lon = np.atleast_1d(np.asarray(lon, float))
+        if self._tree is None or lat.size == 0:
+            empty_i = np.empty(0, np.int64)
+            return empty_i, empty_i.copy(), np.empty(0, float)
+        radius = np.broadcast_to(np.asarray(radius_km, float), lat.shape) / EARTH_RADIUS_KM
+        ind, dist = self._tree.query_radius(to_radians(lat, lon), r=radius, return_distance=True)
+        counts = np.fromiter((len(i) for i in ind), np.int64, count=len(ind))
+        query = np.repeat(np.arange(len(ind), dtype=np.int64), counts)
+        if counts.sum() == 0:
+            return query, np.empty(0, np.int64), np.empty(0, float)
+        return query, np.concatenate(ind).astype(np.int64), np.concatenate(dist) * EARTH_RADIUS_KM

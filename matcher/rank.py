@@ -1,0 +1,277 @@
+"""Interactive ranking: the best targets for one laborer, and the best laborers for one target.
+
+A ``Ranker`` is built once per data version (one haversine BallTree per target kind over every
+target point) and answers many calls. Each call gathers spatial candidates with a radius query,
+applies the rules and the score to them as numpy columns, and only then explains the few pairs
+that are shown: geodesic distance, factors and reasons are computed for those alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from matcher import rules, scoring
+from matcher.arrays import KIND_CODE, LaborerColumns, TargetColumns, Vocabulary
+from matcher.geo import PointIndex, geodesic_km, haversine_km
+from matcher.rules import Reason
+from matcher.scoring import Factor
+from matcher.types import DEFAULT_CONFIG, KINDS, Config, Laborer, Target
+
+_RADIUS_SLACK = 1.0 + 1e-9
+"""BallTree radius queries are widened by this factor; the rules then cut at the exact limit."""
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One laborer–target pair as shown to people: display distance (geodesic), score, factors, reasons.
+
+    Eligible matches carry the score and its factors and no reasons; ineligible ones carry the
+    reasons, no factors, and a score of 0.
+    """
+
+    kind: str
+    target_id: int
+    laborer_id: int
+    distance_km: float
+    score: float
+    factors: tuple[Factor, ...]
+    reasons: tuple[Reason, ...]
+    eligible: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RankResult:
+    """Top eligible matches, best first, and the nearest ineligible ones with their reasons."""
+
+    matches: list[Match]
+    ineligible: list[Match]
+
+
+def nearest_per_target(target_row: np.ndarray, point_row: np.ndarray, distance_km: np.ndarray):
+    """Keep, for each target, only its nearest point (batches have several pickup points)."""
+    order = np.lexsort((distance_km, target_row))
+    target_row, point_row, distance_km = target_row[order], point_row[order], distance_km[order]
+    first = np.ones(len(target_row), bool)
+    first[1:] = target_row[1:] != target_row[:-1]
+    return target_row[first], point_row[first], distance_km[first]
+
+
+def _ranked(
+    primary_desc: np.ndarray, distance_km: np.ndarray, kind: np.ndarray, ident: np.ndarray
+) -> np.ndarray:
+    """Order by a key descending, then distance, kind and id ascending (a strict, reproducible order)."""
+    return np.lexsort((ident, kind, distance_km, -primary_desc))
+
+
+_GROUPS: dict[str, tuple[str, ...]] = {"near": ("opening", "welfare_post"), "far": ("batch",)}
+"""Kinds sharing one BallTree: those searched within the commute limit, and batches (pickup limit)."""
+
+
+class Ranker:
+    """Top-k targets for a laborer across openings, batches and welfare posts."""
+
+    def __init__(self, targets: Sequence[Target], config: Config = DEFAULT_CONFIG):
+        self.config = config
+        self.targets = TargetColumns.from_targets(targets)
+        self._row = {t.key: row for row, t in enumerate(self.targets.targets)}
+        self._groups: list[
+            tuple[tuple[str, ...], PointIndex, np.ndarray, np.ndarray, np.ndarray]
+        ] = []
+        for kinds in _GROUPS.values():
+            rows, lats, lons = [], [], []
+            for row, t in enumerate(self.targets.targets):
+                if t.kind in kinds:
+                    for lat, lon in t.points:
+                        rows.append(row)
+                        lats.append(lat)
+                        lons.append(lon)
+            lat_a, lon_a = np.array(lats, float), np.array(lons, float)
+            self._groups.append(
+                (kinds, PointIndex(lat_a, lon_a), np.array(rows, np.int64), lat_a, lon_a)
+            )
+
+    def target(self, kind: str, target_id: int) -> Target:
+        """The target with this kind and id."""
+        return self.targets.targets[self._row[(kind, target_id)]]
+
+    def radius_km(self, laborer: Laborer, kind: str) -> float:
+        """How far a laborer's candidates of one kind are searched (beyond the limit, to explain 'too far')."""
+        if kind == "batch":
+            return self.config.max_pickup_km
+        return laborer.max_commute_km * self.config.explain_radius_factor
+
+    def candidates(self, laborer: Laborer, kinds: Iterable[str] = KINDS):
+        """Target rows near a laborer with the nearest (group-tagged) point and the haversine distance to it."""
+        kinds = set(kinds)
+        if not kinds <= set(KINDS):
+            raise ValueError(f"unknown target kinds {sorted(kinds - set(KINDS))}; expected {KINDS}")
+        rows, points, dists = [], [], []
+        for g, (group_kinds, index, point_target, lat, lon) in enumerate(self._groups):
+            wanted = kinds.intersection(group_kinds)
+            if not wanted:
+                continue
+            radius_km = max(self.radius_km(laborer, kind) for kind in wanted)
+            p = index.near_km(laborer.lat, laborer.lon, radius_km * _RADIUS_SLACK)
+            if len(wanted) < len(group_kinds):
+                p = p[np.isin(self.targets.kind[point_target[p]], [KIND_CODE[k] for k in wanted])]
+            if len(p):
+                rows.append(point_target[p])
+                points.append(p + (g << 40))
+                dists.append(haversine_km(laborer.lat, laborer.lon, lat[p], lon[p]))
+        if not rows:
+            empty = np.empty(0, np.int64)
+            return empty, empty.copy(), np.empty(0, float)
+        if len(rows) == 1 and len(dists[0]) == len(np.unique(rows[0])):
+            return rows[0], points[0], dists[0]
+        return nearest_per_target(
+            np.concatenate(rows), np.concatenate(points), np.concatenate(dists)
+        )
+
+    def _point(self, tagged_point: int) -> tuple[float, float]:
+        _, _, _, lat, lon = self._groups[tagged_point >> 40]
+        p = tagged_point & ((1 << 40) - 1)
+        return float(lat[p]), float(lon[p])
+
+    def for_laborer(
+        self,
+        laborer: Laborer,
+        k: int = 10,
+        kinds: Iterable[str] | None = None,
+        ineligible: int = 5,
+        *,
+        rematch: bool = False,
+    ) -> RankResult:
+        """Top-k eligible targets for a laborer (best first) and the nearest ``ineligible`` ones with reasons."""
+        T, config = self.targets, self.config
+        rows, points, dist = self.candidates(laborer, KINDS if kinds is None else kinds)
+        L = LaborerColumns.from_laborers([laborer], T.skills, T.job_types)
+        zeros = np.zeros(len(rows), np.int64)
+        ok = rules.eligible(L, zeros, T, rows, dist, config, rematch=rematch)
+        good = np.flatnonzero(ok)
+        values = scoring.factor_columns(L, zeros[good], T, rows[good], dist[good], config)
+        totals = scoring.combine(*values, None, config)
+        top = _ranked(totals, dist[good], T.kind[rows[good]], T.id[rows[good]])[:k]
+        matches = []
+        for i in top.tolist():
+            e = good[i]
+            target = T.targets[rows[e]]
+            shown_km = geodesic_km((laborer.lat, laborer.lon), self._point(int(points[e])))
+            factors = scoring.explain(
+                laborer, target, tuple(v[i] for v in values), shown_km, config
+            )
+            matches.append(
+                Match(
+                    target.kind,
+                    target.id,
+                    laborer.id,
+                    shown_km,
+                    float(totals[i]),
+                    factors,
+                    (),
+                    True,
+                )
+            )
+        bad = np.flatnonzero(~ok)
+        misses = []
+        for e in bad[
+            np.lexsort((T.id[rows[bad]], T.kind[rows[bad]], dist[bad]))[:ineligible]
+        ].tolist():
+            target = T.targets[rows[e]]
+            shown_km = geodesic_km((laborer.lat, laborer.lon), self._point(int(points[e])))
+            reasons = tuple(rules.check(laborer, target, float(dist[e]), config, rematch=rematch))
+            misses.append(
+                Match(target.kind, target.id, laborer.id, shown_km, 0.0, (), reasons, False)
+            )
+        return RankResult(matches, misses)
+
+
+class CandidateRanker:
+    """Top-k laborers for one opening, batch or welfare post (targets rank by priority, then score)."""
+
+    def __init__(self, laborers: Sequence[Laborer], config: Config = DEFAULT_CONFIG):
+        self.config = config
+        self.skills = Vocabulary(s for p in laborers for s in p.skills)
+        self.job_types = Vocabulary(j for p in laborers for j in p.job_types)
+        self.laborers = LaborerColumns.from_laborers(laborers, self.skills, self.job_types)
+        self._index = PointIndex(self.laborers.lat, self.laborers.lon)
+        self._max_commute_km = float(self.laborers.max_commute_km.max(initial=0.0))
+
+    def for_target(
+        self, target: Target, k: int = 10, ineligible: int = 0, *, rematch: bool = False
+    ) -> RankResult:
+        """Top-k eligible laborers for a target (best first) and the nearest ``ineligible`` ones with reasons."""
+        config, L = self.config, self.laborers
+        T = TargetColumns.from_targets([target], self.skills, self.job_types)
+        radius_km = (
+            config.max_pickup_km
+            if target.kind == "batch"
+            else self._max_commute_km * config.explain_radius_factor
+        )
+        lat = np.array([p[0] for p in target.points])
+        lon = np.array([p[1] for p in target.points])
+        q, rows, _ = self._index.within_km(lat, lon, radius_km * _RADIUS_SLACK)
+        dist = haversine_km(lat[q], lon[q], L.lat[rows], L.lon[rows])
+        rows, q, dist = nearest_per_target(rows, q, dist)  # here: nearest point per laborer
+        zeros = np.zeros(len(rows), np.int64)
+        ok = rules.eligible(L, rows, T, zeros, dist, config, rematch=rematch)
+        good = np.flatnonzero(ok)
+        totals = scoring.score_columns(L, rows[good], T, zeros[good], dist[good], config)
+        prio = scoring.priority_columns(
+            L.poverty[rows[good]],
+            L.ability[rows[good]],
+            L.household_has_work[rows[good]],
+            T.kind[zeros[good]],
+            config,
+        )
+        order = np.lexsort((L.id[rows[good]], L.order[rows[good]], dist[good], -totals, -prio))[:k]
+        bad = np.flatnonzero(~ok)
+        near = bad[np.lexsort((L.id[rows[bad]], dist[bad]))[:ineligible]]
+        matches = [
+            self._match(
+                target,
+                int(rows[good[i]]),
+                (lat[q[good[i]]], lon[q[good[i]]]),
+                float(dist[good[i]]),
+                float(totals[i]),
+                rematch,
+            )
+            for i in order
+        ]
+        misses = [
+            self._match(target, int(rows[i]), (lat[q[i]], lon[q[i]]), float(dist[i]), 0.0, rematch)
+            for i in near
+        ]
+        return RankResult(matches, misses)
+
+    def _match(
+        self,
+        target: Target,
+        row: int,
+        point: tuple[float, float],
+        distance_km: float,
+        total: float,
+        rematch: bool,
+    ) -> Match:
+        laborer = self.laborers.laborers[row]
+        shown_km = geodesic_km((laborer.lat, laborer.lon), (float(point[0]), float(point[1])))
+        reasons = rules.check(laborer, target, distance_km, self.config, rematch=rematch)
+        factors = (
+            ()
+            if reasons
+            else scoring.score(
+                laborer, target, distance_km, self.config, display_km=shown_km
+            ).factors
+        )
+        return Match(
+            target.kind,
+            target.id,
+            laborer.id,
+            shown_km,
+            total,
+            factors,
+            tuple(reasons),
+            not reasons,
+        )

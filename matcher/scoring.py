@@ -1,0 +1,350 @@
+"""Soft score of an eligible pair in [0, 1], its factors with sentences to read aloud, and priority.
+
+A score is the weighted mean of factor values (distance, preference, physical fit, age fit and,
+once trained, the learned retention probability); the weights live in ``Config``. The factor
+value functions below work on numpy columns and on single numbers alike, so the vectorised
+ranking/planning path and the explained single-pair path compute the very same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from matcher.arrays import (
+    AREA_CODE,
+    KIND_CODE,
+    NO_MAX_AGE,
+    NO_MIN_AGE,
+    NO_PAY,
+    PAY_CODE,
+    POVERTY_CODE,
+    LaborerColumns,
+    TargetColumns,
+    age_years,
+    mask_overlap,
+)
+from matcher.rules import age_on, km_text
+from matcher.types import ABILITY_RANK, DEFAULT_CONFIG, DEMAND_RANK, Config, Laborer, Target
+
+_DEMAND_ZH = {"light": "轻活", "moderate": "中等体力活", "heavy": "重体力活"}
+_PAY_EN = {"piece": "piece-rate", "hourly": "hourly", "daily": "daily", "monthly": "monthly"}
+_PAY_ZH = {"piece": "计件", "hourly": "计时", "daily": "日结", "monthly": "月薪"}
+
+
+@dataclass(frozen=True, slots=True)
+class Factor:
+    """One part of a score: its value in [0, 1], its weight, and a sentence in Chinese and English."""
+
+    name: str
+    value: float
+    weight: float
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """A pair's total score in [0, 1] (weighted mean of the factors) and the factors behind it."""
+
+    total: float
+    factors: tuple[Factor, ...]
+
+
+# -- factor values (columns or scalars) -------------------------------------------------------
+
+
+def distance_value(distance_km, limit_km):
+    """1.0 at the doorstep, falling linearly to 0.0 at the limit (commute, or pickup for batches)."""
+    return np.clip(1.0 - distance_km / np.maximum(limit_km, 1e-9), 0.0, 1.0)
+
+
+def preference_value(job_value, pay_value, area_value):
+    """Mean of the job-type, pay-type and local-vs-migrant sub-scores."""
+    return (job_value + pay_value + area_value) / 3.0
+
+
+def job_value(has_preference, is_match, config: Config):
+    """1 when the job type is one the laborer asked for, 0 when not, neutral without a preference."""
+    return np.where(has_preference, np.where(is_match, 1.0, 0.0), config.no_preference_value)
+
+
+def pay_value(laborer_pay, target_pay, config: Config):
+    """1 when the pay type is the one preferred, 0 when another, neutral when either side is unset."""
+    unset = (laborer_pay == NO_PAY) | (target_pay == NO_PAY)
+    return np.where(
+        unset, config.no_preference_value, np.where(laborer_pay == target_pay, 1.0, 0.0)
+    )
+
+
+def area_value(area_code, is_batch):
+    """1 when local/away matches the laborer's wish: batches suit 'migrant'/'any', the rest 'local'/'any'."""
+    return np.where(
+        is_batch, area_code != AREA_CODE["local"], area_code != AREA_CODE["migrant"]
+    ).astype(float)
+
+
+def physical_value(ability_rank, demand_rank, config: Config):
+    """1 when the demand matches the ability exactly, a little less per rank of spare strength, 0 when too hard."""
+    spare = ability_rank - demand_rank
+    return np.where(spare < 0, 0.0, np.clip(1.0 - config.overqualified_step * spare, 0.0, 1.0))
+
+
+def age_bounds(min_age, max_age, config: Config):
+    """The age range used for age fit: the target's own, or the configured working-age default."""
+    low = np.where(min_age == NO_MIN_AGE, config.default_min_age, min_age)
+    high = np.where(max_age == NO_MAX_AGE, config.default_max_age, max_age)
+    return low, high
+
+
+def age_value(age, low, high, config: Config):
+    """1 when at least ``age_margin_years`` inside the range, falling linearly to 0 at a limit."""
+    return np.clip(np.minimum(age - low, high - age) / config.age_margin_years, 0.0, 1.0)
+
+
+def combine(distance, preference, physical, age, learned, config: Config):
+    """Weighted mean of the factor values; the learned factor counts only when given."""
+    total = (
+        config.weight_distance * distance
+        + config.weight_preference * preference
+        + config.weight_physical * physical
+        + config.weight_age * age
+    )
+    weight = (
+        config.weight_distance
+        + config.weight_preference
+        + config.weight_physical
+        + config.weight_age
+    )
+    if learned is not None and config.weight_learned > 0:
+        total = total + config.weight_learned * learned
+        weight += config.weight_learned
+    return total / weight
+
+
+# -- columns ----------------------------------------------------------------------------------
+
+
+FACTOR_NAMES: tuple[str, ...] = ("distance", "preference", "physical", "age")
+"""The hand-weighted factors, in the column order of ``factor_columns``."""
+
+
+def factor_columns(
+    laborers: LaborerColumns,
+    li: np.ndarray,
+    targets: TargetColumns,
+    ti: np.ndarray,
+    distance_km: np.ndarray,
+    config: Config,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Distance, preference, physical and age values of each candidate pair (rows ``li[k]``, ``ti[k]``)."""
+    L, T = laborers, targets
+    is_batch = T.kind[ti] == KIND_CODE["batch"]
+    limit_km = np.where(is_batch, config.max_pickup_km, L.max_commute_km[li])
+    distance = distance_value(distance_km, limit_km)
+    preference = preference_value(
+        job_value(L.has_job_pref[li], mask_overlap(L.job_mask[li], T.job_mask[ti]), config),
+        pay_value(L.pay[li], T.pay[ti], config),
+        area_value(L.area[li], is_batch),
+    )
+    physical = physical_value(L.ability[li], T.demand[ti], config)
+    low, high = age_bounds(T.min_age[ti], T.max_age[ti], config)
+    age = age_value(
+        age_years(L.birth_y[li], L.birth_md[li], T.start_y[ti], T.start_md[ti]), low, high, config
+    )
+    return distance, preference, physical, age
+
+
+def score_columns(
+    laborers: LaborerColumns,
+    li: np.ndarray,
+    targets: TargetColumns,
+    ti: np.ndarray,
+    distance_km: np.ndarray,
+    config: Config,
+    learned: np.ndarray | None = None,
+) -> np.ndarray:
+    """Total score of each candidate pair (laborer row ``li[k]``, target row ``ti[k]``)."""
+    return combine(*factor_columns(laborers, li, targets, ti, distance_km, config), learned, config)
+
+
+def bonus_columns(
+    poverty: np.ndarray, ability: np.ndarray, kind: np.ndarray, config: Config
+) -> np.ndarray:
+    """Per-placement priority added to the score in plan objectives: poverty, and light workers on welfare posts."""
+    bonus = np.where(
+        poverty == POVERTY_CODE["registered_poor"],
+        config.registered_poor_bonus,
+        np.where(poverty == POVERTY_CODE["monitored"], config.monitored_bonus, 0.0),
+    )
+    light_on_post = (kind == KIND_CODE["welfare_post"]) & (ability == ABILITY_RANK["light"])
+    return bonus + np.where(light_on_post, config.light_welfare_bonus, 0.0)
+
+
+def priority_columns(poverty, ability, household_has_work, kind, config: Config) -> np.ndarray:
+    """How strongly targets prefer a laborer: poverty first, households without work, light workers for posts."""
+    return bonus_columns(poverty, ability, kind, config) + np.where(
+        household_has_work, 0.0, config.without_work_bonus
+    )
+
+
+def priority(laborer: Laborer, config: Config = DEFAULT_CONFIG, kind: str | None = None) -> float:
+    """Priority of a laborer when targets choose: registered-poor first, then households without work."""
+    return float(
+        priority_columns(
+            np.int8(POVERTY_CODE[laborer.poverty_status]),
+            np.int8(ABILITY_RANK[laborer.ability]),
+            laborer.household_has_work,
+            np.int8(KIND_CODE[kind] if kind else -1),
+            config,
+        )
+    )
+
+
+# -- one explained pair -----------------------------------------------------------------------
+
+
+def _pronouns(laborer: Laborer) -> tuple[str, str, str]:
+    return ("她", "her", "she") if laborer.sex == "F" else ("他", "him", "he")
+
+
+def _preference_text(laborer: Laborer, target: Target) -> tuple[str, str]:
+    zh_pron, _, en_subj = _pronouns(laborer)
+    zh, en = [], []
+    if not laborer.job_types:
+        zh.append("对工种没有要求")
+        en.append("no job-type preference")
+    elif target.job_type in laborer.job_types:
+        zh.append(f"想做{target.job_type}")
+        en.append(f"wants {target.job_type} work")
+    else:
+        zh.append(f"不是{zh_pron}想做的工种")
+        en.append(f"not the work {en_subj} asked for")
+    if laborer.pay_type and target.pay_type:
+        if laborer.pay_type == target.pay_type:
+            zh.append(f"{_PAY_ZH[target.pay_type]}，合心意")
+            en.append(f"{_PAY_EN[target.pay_type]} pay as wished")
+        else:
+            zh.append(f"{_PAY_ZH[target.pay_type]}，{zh_pron}想要{_PAY_ZH[laborer.pay_type]}")
+            en.append(
+                f"{_PAY_EN[target.pay_type]} pay, {en_subj} prefers {_PAY_EN[laborer.pay_type]}"
+            )
+    if target.kind == "batch":
+        if laborer.work_area == "migrant":
+            zh.append("愿意外出务工")
+            en.append("wants to work away from home")
+        elif laborer.work_area == "any":
+            zh.append("可以外出务工")
+            en.append("willing to work away from home")
+        else:
+            zh.append(f"{zh_pron}只想在本地就业")
+            en.append(f"{en_subj} wants to stay local")
+    elif laborer.work_area == "local":
+        zh.append("在本地就业，合心意")
+        en.append("local work as wished")
+    elif laborer.work_area == "any":
+        zh.append("本地就业")
+        en.append("local work")
+    else:
+        zh.append(f"本地岗位，但{zh_pron}想外出务工")
+        en.append(f"local work, though {en_subj} wants to go out")
+    return "，".join(zh), "; ".join(en)
+
+
+def _physical_text(laborer: Laborer, target: Target) -> tuple[str, str]:
+    zh_pron, en_obj, _ = _pronouns(laborer)
+    spare = ABILITY_RANK[laborer.ability] - DEMAND_RANK[target.demand]
+    demand_zh = _DEMAND_ZH[target.demand]
+    if spare == 0:
+        return f"{demand_zh}，适合{zh_pron}", f"{target.demand} work, suits {en_obj}"
+    if spare > 0:
+        return f"{demand_zh}，对{zh_pron}来说轻松", f"{target.demand} work, easy for {en_obj}"
+    return f"{demand_zh}，{zh_pron}干不了", f"{target.demand} work, too hard for {en_obj}"
+
+
+def _age_text(age: int, low: int, high: int, value: float) -> tuple[str, str]:
+    if value >= 1.0:
+        return f"{age} 岁，在 {low}–{high} 岁之间", f"age {age}, well within {low}–{high}"
+    if age < low or age > high:
+        return f"{age} 岁，超出通常的 {low}–{high} 岁", f"age {age}, outside the usual {low}–{high}"
+    if age - low < high - age:
+        return f"{age} 岁，接近下限 {low} 岁", f"age {age}, close to the minimum of {low}"
+    return f"{age} 岁，接近上限 {high} 岁", f"age {age}, close to the limit of {high}"
+
+
+def explain(
+    laborer: Laborer,
+    target: Target,
+    values: tuple[float, float, float, float],
+    shown_km: float,
+    config: Config,
+    learned: float | None = None,
+) -> tuple[Factor, ...]:
+    """Factors with sentences for a pair whose factor values (``FACTOR_NAMES`` order) are known."""
+    d_value, p_value, ph_value, a_value = (float(v) for v in values)
+    km = km_text(shown_km)
+    if target.kind == "batch":
+        distance_zh, distance_en = f"上车点离家 {km} 公里", f"pickup point {km} km away"
+    else:
+        distance_zh, distance_en = f"离家 {km} 公里", f"{km} km from home"
+    age = age_on(laborer.birth_on, target.start_on)
+    low = config.default_min_age if target.min_age is None else target.min_age
+    high = config.default_max_age if target.max_age is None else target.max_age
+    factors = [
+        Factor("distance", d_value, config.weight_distance, distance_zh, distance_en),
+        Factor("preference", p_value, config.weight_preference, *_preference_text(laborer, target)),
+        Factor("physical", ph_value, config.weight_physical, *_physical_text(laborer, target)),
+        Factor("age", a_value, config.weight_age, *_age_text(age, low, high, a_value)),
+    ]
+    if learned is not None and config.weight_learned > 0:
+        factors.append(
+            Factor(
+                "learned",
+                float(learned),
+                config.weight_learned,
+                f"90 天后仍在岗的可能性 {learned:.0%}",
+                f"{learned:.0%} likely to still be working after 90 days",
+            )
+        )
+    return tuple(factors)
+
+
+def score(
+    laborer: Laborer,
+    target: Target,
+    distance_km: float,
+    config: Config,
+    *,
+    learned: float | None = None,
+    display_km: float | None = None,
+) -> Score:
+    """Score one pair with its factors; ``display_km`` (e.g. geodesic) is the distance the sentence quotes."""
+    is_batch = target.kind == "batch"
+    limit_km = config.max_pickup_km if is_batch else laborer.max_commute_km
+    d_value = distance_value(np.float64(distance_km), np.float64(limit_km))
+    p_value = preference_value(
+        job_value(bool(laborer.job_types), target.job_type in laborer.job_types, config),
+        pay_value(
+            np.int8(NO_PAY if laborer.pay_type is None else PAY_CODE[laborer.pay_type]),
+            np.int8(NO_PAY if target.pay_type is None else PAY_CODE[target.pay_type]),
+            config,
+        ),
+        area_value(np.int8(AREA_CODE[laborer.work_area]), is_batch),
+    )
+    ph_value = physical_value(
+        np.int8(ABILITY_RANK[laborer.ability]), np.int8(DEMAND_RANK[target.demand]), config
+    )
+    low, high = age_bounds(
+        np.int64(NO_MIN_AGE if target.min_age is None else target.min_age),
+        np.int64(NO_MAX_AGE if target.max_age is None else target.max_age),
+        config,
+    )
+    a_value = age_value(np.int64(age_on(laborer.birth_on, target.start_on)), low, high, config)
+    learned_value = None if learned is None else np.float64(learned)
+    total = combine(d_value, p_value, ph_value, a_value, learned_value, config)
+    shown_km = distance_km if display_km is None else display_km
+    return Score(
+        float(total),
+        explain(laborer, target, (d_value, p_value, ph_value, a_value), shown_km, config, learned),
+    )

@@ -1,0 +1,125 @@
+"""Ranking equals a brute-force ranking over every target (and every laborer for candidate lists)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matcher.geo import geodesic_km, haversine_km
+from matcher.rank import CandidateRanker, Ranker
+from matcher.rules import check
+from matcher.scoring import priority, score
+from matcher.synthetic import make_instance
+from matcher.types import KINDS, Config
+
+from .conftest import HOME
+
+
+def nearest(laborer, target):
+    return min(
+        float(haversine_km(laborer.lat, laborer.lon, lat, lon)) for lat, lon in target.points
+    )
+
+
+def small_instance(seed):
+    return make_instance(
+        25,
+        4,
+        2,
+        4,
+        15,
+        centers=[HOME],
+        random_state=seed,
+        spread_km=6.0,
+        workshop_slots=3,
+        enterprise_slots=5,
+        batch_seats=3,
+    )
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(1, 12))
+def test_for_laborer_equals_brute_force(seed, k):
+    inst, config = small_instance(seed), Config()
+    ranker = Ranker(inst.targets, config)
+    for laborer in inst.laborers[:8]:
+        result = ranker.for_laborer(laborer, k=k, ineligible=5)
+        good, bad = [], []
+        for t in inst.targets:
+            d = nearest(laborer, t)
+            if not check(laborer, t, d, config):
+                good.append((-score(laborer, t, d, config).total, d, KINDS.index(t.kind), t.id))
+            elif d <= ranker.radius_km(laborer, t.kind):
+                bad.append((d, KINDS.index(t.kind), t.id))
+        good.sort()
+        bad.sort()
+        assert [(KINDS.index(m.kind), m.target_id) for m in result.matches] == [
+            (g[2], g[3]) for g in good[:k]
+        ]
+        assert [m.score for m in result.matches] == pytest.approx(
+            [-g[0] for g in good[:k]], abs=1e-12
+        )
+        assert [(KINDS.index(m.kind), m.target_id) for m in result.ineligible] == [
+            (b[1], b[2]) for b in bad[:5]
+        ]
+        for m in result.matches:
+            assert m.eligible and not m.reasons and m.factors
+        for m in result.ineligible:
+            assert not m.eligible and m.reasons and not m.factors
+
+
+def test_match_shows_geodesic_distance_and_explains(make_laborer, make_target):
+    laborer = make_laborer()
+    opening = make_target()
+    far = make_target(id=2, points=((HOME[0] + 0.12, HOME[1]),))
+    result = Ranker([opening, far], Config()).for_laborer(laborer)
+    [match] = result.matches
+    assert match.distance_km == pytest.approx(
+        geodesic_km((laborer.lat, laborer.lon), opening.points[0])
+    )
+    assert match.factors[0].en == f"{match.distance_km:.1f} km from home"
+    [miss] = result.ineligible
+    assert miss.target_id == 2 and [r.code for r in miss.reasons] == ["too_far"]
+
+
+def test_kinds_filter(make_laborer, make_target):
+    targets = [
+        make_target(),
+        make_target(kind="batch", id=1),
+        make_target(kind="welfare_post", id=1, capacity=1),
+    ]
+    ranker = Ranker(targets, Config())
+    result = ranker.for_laborer(make_laborer(work_area="local"), kinds=["welfare_post"])
+    assert [(m.kind, m.target_id) for m in result.matches] == [("welfare_post", 1)]
+    assert ranker.target("batch", 1) == targets[1]
+
+
+def test_batch_distance_is_to_the_nearest_pickup_point(make_laborer, make_target):
+    batch = make_target(kind="batch", points=((HOME[0] + 0.5, HOME[1]), (HOME[0] + 0.1, HOME[1])))
+    [match] = Ranker([batch], Config()).for_laborer(make_laborer()).matches
+    assert match.distance_km == pytest.approx(geodesic_km(HOME, batch.points[1]))
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(1, 30))
+def test_for_target_equals_brute_force(seed, k):
+    inst, config = small_instance(seed), Config()
+    candidates = CandidateRanker(inst.laborers, config)
+    for target in inst.targets[::3]:
+        result = candidates.for_target(target, k=k)
+        brute = []
+        for laborer in inst.laborers:
+            d = nearest(laborer, target)
+            if not check(laborer, target, d, config):
+                s = score(laborer, target, d, config).total
+                brute.append(
+                    (-priority(laborer, config, target.kind), -s, d, laborer.order, laborer.id)
+                )
+        brute.sort()
+        assert [m.laborer_id for m in result.matches] == [b[4] for b in brute[:k]]
+
+
+def test_unknown_kind_is_refused(make_laborer, make_target):
+    with pytest.raises(ValueError, match="unknown target kinds"):
+        Ranker([make_target()], Config()).for_laborer(make_laborer(), kinds=["factory"])
