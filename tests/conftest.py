@@ -62,6 +62,8 @@ def _test_config(database_url: str) -> dict:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Real hashing, fewer rounds: scrypt's cost dominates a suite that logs in hundreds of times.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:2000",
     }
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from marshmallow import Schema
+from marshmallow import fields as ma_fields
+
 
 class DomainError(Exception):
     """Base of every error a service raises on purpose; carries its HTTP status."""
@@ -49,3 +52,23 @@ class AlreadySeededError(DomainError):
     """The database already holds the data a seed command would add."""
 
     status = 409
+
+
+
+class ErrorBodySchema(Schema):
+    """What an error answer holds (documented in the OpenAPI document)."""
+
+    status = ma_fields.Integer(required=True)
+    message = ma_fields.String(required=True)
+    fields = ma_fields.Dict(
+        keys=ma_fields.String(),
+        values=ma_fields.Raw(),
+        required=True,
+        metadata={"description": "each field in error → its messages"},
+    )
+
+
+class ErrorSchema(Schema):
+    """The API's one error format: {"error": {"status", "message", "fields"}}."""
+
+    error = ma_fields.Nested(ErrorBodySchema, required=True)

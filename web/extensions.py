@@ -9,6 +9,7 @@ from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
+from .errors import ErrorSchema
 from .models import Base
 
 db = SQLAlchemy(model_class=Base)
@@ -18,3 +19,5 @@ csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 smorest_api = Api()
+# Document the error body errors_handlers actually sends, not flask-smorest's default one.
+smorest_api.ERROR_SCHEMA = ErrorSchema

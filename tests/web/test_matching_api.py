@@ -138,6 +138,10 @@ def test_confirm_refused_when_a_slot_filled_meanwhile(client, factory, api_token
 
 def test_plans_are_office_only_and_scoped(client, factory, api_token):
     _small_county(factory)
+    from web.models import Region
+
+    db.session.add(Region(code="1401", name="太原市", level="city", parent_code="14", lat=37.87, lon=112.55,
+                          position_source="gazetteer"))
     cadre = factory.user("cadre")
     elsewhere = factory.user("office", region_code="1401")
     db.session.commit()

@@ -5,9 +5,31 @@ from __future__ import annotations
 from flask import Flask
 
 from ..extensions import csrf, smorest_api
-from . import auth
+from . import (
+    auth,
+    batches,
+    employers,
+    households,
+    laborers,
+    matching,
+    openings,
+    plans,
+    stats,
+    welfare_posts,
+)
 
-BLUEPRINTS = [auth.blp]
+BLUEPRINTS = [
+    auth.blp,
+    households.blp,
+    laborers.blp,
+    employers.blp,
+    openings.blp,
+    batches.blp,
+    welfare_posts.blp,
+    matching.blp,
+    plans.blp,
+    stats.blp,
+]
 
 
 def register(app: Flask) -> None:

@@ -18,6 +18,13 @@ from ..models import ApiToken, AuditEvent, Role, User, UserVillage
 MIN_PASSWORD_LENGTH = 8
 
 
+def _hash_method() -> str:
+    """werkzeug's password hashing method: scrypt unless configured (tests use a cheaper pbkdf2)."""
+    from flask import current_app, has_app_context
+
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+
+
 def create_user(
     session: Session,
     username: str,
@@ -44,7 +51,7 @@ def create_user(
         raise ValidationError.on("region_code", "an office user needs a region")
     user = User(
         username=username,
-        password_hash=generate_password_hash(password),
+        password_hash=generate_password_hash(password, method=_hash_method()),
         display_name=display_name or username,
         role=role,
         employer_id=employer_id if role is Role.EMPLOYER else None,
@@ -91,7 +98,7 @@ def authenticate(
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.is_enabled:
         # Hash anyway so that timing does not tell whether the username exists.
-        check_password_hash(generate_password_hash("x"), password)
+        check_password_hash(generate_password_hash("x", method=_hash_method()), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
 

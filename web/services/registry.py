@@ -1,0 +1,639 @@
+"""Registering and changing the records people work with: households, laborers, employers,
+openings, transport batches (with pickup points) and welfare posts.
+
+Every use case takes the session first and the acting user, checks scope (`services.scope`) and the
+rules that need the database (regions exist, ID numbers unique, age ranges after a partial change),
+flushes, audits, and never commits: the request or CLI command owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC
+from functools import wraps
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..errors import PermissionDeniedError, ValidationError
+from ..models import (
+    Employer,
+    Household,
+    Laborer,
+    Opening,
+    PickupPoint,
+    PositionSource,
+    Region,
+    RegionLevel,
+    TransportBatch,
+    User,
+    WelfarePost,
+)
+from ..validation import CHINA_LAT, check_phone, check_position, parse_resident_id
+from . import scope
+from .accounts import audit
+
+#: Sources a person may give with a position; the others are derived by jiuye.
+GIVEN_SOURCES = (PositionSource.GPS, PositionSource.TYPED)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared rules
+
+
+def use_case(fn: Callable) -> Callable:
+    """Run a create/update with autoflush off: a half-changed row must not reach the database
+    while its checks still query it (the final flush is explicit)."""
+
+    @wraps(fn)
+    def wrapper(session: Session, *args, **kwargs):
+        with session.no_autoflush:
+            return fn(session, *args, **kwargs)
+
+    return wrapper
+
+
+def region_or_error(session: Session, code: str, field: str) -> Region:
+    """The region with this code; 422 on `field` if it does not exist."""
+    region = session.get(Region, code) if code else None
+    if region is None:
+        raise ValidationError.on(field, "unknown region")
+    return region
+
+
+def fallback_source(region: Region) -> PositionSource:
+    """How to label a position borrowed from a region's point.
+
+    A village's point carries its own source (synthetic, typed…). A township's or county's point
+    from the gazetteer is labelled by level, "township" or "county_seat", so that the record says
+    how coarse it is; a point that was already a fallback keeps its label.
+    """
+    source = PositionSource(region.position_source)
+    if region.level == RegionLevel.VILLAGE or source in (
+        PositionSource.TOWNSHIP,
+        PositionSource.COUNTY_SEAT,
+        PositionSource.SYNTHETIC,
+    ):
+        return source
+    if region.level == RegionLevel.TOWNSHIP:
+        return PositionSource.TOWNSHIP
+    return PositionSource.COUNTY_SEAT
+
+
+def _checked_position(lat: float, lon: float) -> None:
+    """check_position, with its complaint attached to the coordinate that is wrong."""
+    try:
+        check_position(lat, lon)
+    except ValueError as exc:
+        field = "lon" if CHINA_LAT[0] <= lat <= CHINA_LAT[1] else "lat"
+        raise ValidationError.on(field, str(exc)) from None
+
+
+def _apply_position(row: Any, data: Mapping[str, Any], fallback: Any) -> None:
+    """Set lat/lon/position_source from the input, else from `fallback` (a region or a record).
+
+    On an update without a new position, a position that was itself borrowed follows the
+    record's new place; one from GPS or typed in stays.
+    """
+    if data.get("lat") is not None and data.get("lon") is not None:
+        _checked_position(data["lat"], data["lon"])
+        row.lat, row.lon = data["lat"], data["lon"]
+        row.position_source = PositionSource(data.get("position_source") or PositionSource.TYPED)
+        return
+    if data.get("lat") is not None or data.get("lon") is not None:
+        missing = "lon" if data.get("lat") is not None else "lat"
+        raise ValidationError.on(missing, "give latitude and longitude together")
+    if fallback is None:
+        return
+    if getattr(row, "position_source", None) in GIVEN_SOURCES:
+        return
+    row.lat, row.lon = fallback.lat, fallback.lon
+    if isinstance(fallback, Region):
+        row.position_source = fallback_source(fallback)
+    else:
+        row.position_source = PositionSource(fallback.position_source)
+
+
+def _check_age_range(row: Any) -> None:
+    """min_age ≤ max_age once a partial change is merged into the record."""
+    if row.min_age is not None and row.max_age is not None and row.min_age > row.max_age:
+        raise ValidationError.on("min_age", "must not be greater than max_age")
+
+
+def _set_plain(row: Any, data: Mapping[str, Any], names: tuple[str, ...]) -> list[str]:
+    """Copy the given plain columns onto the row; the names that changed."""
+    changed = []
+    for name in names:
+        if name in data and getattr(row, name) != data[name]:
+            setattr(row, name, data[name])
+            changed.append(name)
+    return changed
+
+
+def _flush(session: Session, unique_field: str | None = None) -> None:
+    """Flush; a unique key lost to a concurrent insert becomes a 422 on `unique_field`."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        if unique_field and unique_field in str(exc.orig):
+            raise ValidationError.on(unique_field, "already registered") from None
+        raise ValidationError("the record breaks a rule of the database") from None
+
+
+def _record(session: Session, action: str, by: User, row: Any, addr: str | None, **detail) -> None:
+    audit(session, action, user=by, entity=row, remote_addr=addr, **detail)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lists and single records
+
+
+def list_records(
+    session: Session,
+    model: type,
+    user: User,
+    *,
+    region: str | None = None,
+    filters: Mapping[str, Any] | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[Any], int]:
+    """One page of the records the user may see, newest last, and how many there are in all."""
+    query = scope.scoped(model, user)
+    if region:
+        query = query.where(scope.region_filter(model, region))
+    for name, value in (filters or {}).items():
+        if value is not None:
+            query = query.where(getattr(model, name) == value)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(
+        query.order_by(model.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return list(rows), total or 0
+
+
+def get_record(session: Session, model: type, record_id: int, user: User) -> Any:
+    """A record the user may see (404 otherwise)."""
+    return scope.get_visible(session, model, record_id, user)
+
+
+def read_laborer(
+    session: Session, laborer_id: int, user: User, remote_addr: str | None = None
+) -> Laborer:
+    """A laborer's full record; reading a person's record is audited."""
+    laborer = scope.get_visible(session, Laborer, laborer_id, user)
+    _record(session, "read", user, laborer, remote_addr)
+    return laborer
+
+
+# ---------------------------------------------------------------------------------------------
+# Households and laborers
+
+HOUSEHOLD_FIELDS = ("code", "head_name", "poverty_status")
+
+
+def _household_village(session: Session, user: User, code: str) -> Region:
+    village = region_or_error(session, code, "village_code")
+    if village.level != RegionLevel.VILLAGE:
+        raise ValidationError.on("village_code", "not a village")
+    if not scope.covers_village(user, code):
+        raise ValidationError.on("village_code", "not one of your villages")
+    return village
+
+
+def _check_household_code(session: Session, code: str, exclude_id: int | None = None) -> None:
+    query = select(Household.id).where(Household.code == code)
+    if exclude_id is not None:
+        query = query.where(Household.id != exclude_id)
+    if session.scalar(query) is not None:
+        raise ValidationError.on("code", "already registered")
+
+
+@use_case
+def create_household(
+    session: Session, data: Mapping[str, Any], by: User, remote_addr: str | None = None
+) -> Household:
+    """Register a household in one of the user's villages."""
+    scope.check_role(Household, by, scope.CREATE_ROLES)
+    village = _household_village(session, by, data["village_code"])
+    _check_household_code(session, data["code"])
+    row = Household(village_code=village.code)
+    _set_plain(row, data, HOUSEHOLD_FIELDS)
+    _apply_position(row, data, village)
+    session.add(row)
+    _flush(session, "code")
+    _record(session, "create", by, row, remote_addr)
+    return row
+
+
+@use_case
+def update_household(
+    session: Session,
+    household_id: int,
+    changes: Mapping[str, Any],
+    by: User,
+    remote_addr: str | None = None,
+) -> Household:
+    """Change a household the user may see; a move stays within the user's villages."""
+    scope.check_role(Household, by, scope.UPDATE_ROLES)
+    row = scope.get_visible(session, Household, household_id, by)
+    village = None
+    if "code" in changes:
+        _check_household_code(session, changes["code"], exclude_id=row.id)
+    changed = _set_plain(row, changes, HOUSEHOLD_FIELDS)
+    if changes.get("village_code") and changes["village_code"] != row.village_code:
+        village = _household_village(session, by, changes["village_code"])
+        row.village_code = village.code
+        changed.append("village_code")
+    _apply_position(row, changes, village)
+    _flush(session, "code")
+    _record(session, "update", by, row, remote_addr, fields=sorted(changes))
+    return row
+
+
+LABORER_FIELDS = (
+    "name",
+    "physical_ability",
+    "skills",
+    "work_area",
+    "max_commute_km",
+    "job_types",
+    "pay_type",
+    "needs_flexible_hours",
+    "status",
+)
+
+
+def _set_identity(session: Session, row: Laborer, data: Mapping[str, Any]) -> None:
+    """ID number, with birth date and sex derived from it; a given birth date or sex must agree."""
+    try:
+        resident = parse_resident_id(data["id_number"])
+    except ValueError as exc:
+        raise ValidationError.on("id_number", str(exc)) from None
+    if data.get("birth_on") is not None and data["birth_on"] != resident.birth_on:
+        raise ValidationError.on("id_number", "does not match the birth date given")
+    if data.get("sex") is not None and data["sex"] != resident.sex:
+        raise ValidationError.on("id_number", "does not match the sex given")
+    query = select(Laborer.id).where(Laborer.id_number == resident.number)
+    if row.id is not None:
+        query = query.where(Laborer.id != row.id)
+    if session.scalar(query) is not None:
+        raise ValidationError.on("id_number", "already registered")
+    row.id_number, row.birth_on, row.sex = resident.number, resident.birth_on, resident.sex
+
+
+def _household_for_laborer(session: Session, user: User, household_id: int) -> Household:
+    household = session.scalar(
+        select(Household).where(Household.id == household_id, scope.visible(Household, user))
+    )
+    if household is None:
+        # Same answer for "no such household" and "not yours": no hint that it exists.
+        raise ValidationError.on("household_id", "unknown household")
+    return household
+
+
+def _set_phone(row: Any, data: Mapping[str, Any]) -> None:
+    if "phone" not in data:
+        return
+    if data["phone"] in (None, ""):
+        row.phone = None
+        return
+    try:
+        row.phone = check_phone(data["phone"])
+    except ValueError as exc:
+        raise ValidationError.on("phone", str(exc)) from None
+
+
+@use_case
+def create_laborer(
+    session: Session, data: Mapping[str, Any], by: User, remote_addr: str | None = None
+) -> Laborer:
+    """Register a laborer of a household the user looks after."""
+    scope.check_role(Laborer, by, scope.CREATE_ROLES)
+    household = _household_for_laborer(session, by, data["household_id"])
+    row = Laborer(household=household)
+    _set_identity(session, row, data)
+    _set_plain(row, data, LABORER_FIELDS)
+    _set_phone(row, data)
+    _apply_position(row, data, household)
+    session.add(row)
+    _flush(session, "id_number")
+    _record(session, "create", by, row, remote_addr)
+    return row
+
+
+@use_case
+def update_laborer(
+    session: Session,
+    laborer_id: int,
+    changes: Mapping[str, Any],
+    by: User,
+    remote_addr: str | None = None,
+) -> Laborer:
+    """Change a laborer the user may see; a new ID number re-derives birth date and sex."""
+    scope.check_role(Laborer, by, scope.UPDATE_ROLES)
+    row = scope.get_visible(session, Laborer, laborer_id, by)
+    household = None
+    if changes.get("household_id") and changes["household_id"] != row.household_id:
+        household = _household_for_laborer(session, by, changes["household_id"])
+        row.household = household
+    if "id_number" in changes:
+        _set_identity(session, row, changes)
+    elif changes.get("birth_on") is not None or changes.get("sex") is not None:
+        _set_identity(session, row, {**changes, "id_number": row.id_number})
+    _set_plain(row, changes, LABORER_FIELDS)
+    _set_phone(row, changes)
+    _apply_position(row, changes, household)
+    _flush(session, "id_number")
+    _record(session, "update", by, row, remote_addr, fields=sorted(changes))
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# Employers
+
+EMPLOYER_FIELDS = ("name", "kind", "contact_name", "is_marked_resumed")
+
+
+def _posting_region(session: Session, user: User, code: str, field: str = "region_code") -> Region:
+    region = region_or_error(session, code, field)
+    if not scope.covers_region(user, code):
+        raise ValidationError.on(field, "outside your region")
+    return region
+
+
+@use_case
+def create_employer(
+    session: Session, data: Mapping[str, Any], by: User, remote_addr: str | None = None
+) -> Employer:
+    """An office registers an employer of its region."""
+    scope.check_role(Employer, by, scope.CREATE_ROLES)
+    region = _posting_region(session, by, data["region_code"])
+    row = Employer(region_code=region.code)
+    _set_plain(row, data, EMPLOYER_FIELDS)
+    _set_phone(row, data)
+    _apply_position(row, data, region)
+    session.add(row)
+    _flush(session)
+    _record(session, "create", by, row, remote_addr)
+    return row
+
+
+@use_case
+def update_employer(
+    session: Session,
+    employer_id: int,
+    changes: Mapping[str, Any],
+    by: User,
+    remote_addr: str | None = None,
+) -> Employer:
+    """An office changes an employer of its region; an employer keeps its own record up to date."""
+    scope.check_role(Employer, by, scope.UPDATE_ROLES)
+    row = scope.get_visible(session, Employer, employer_id, by)
+    if by.role is scope.EMPLOYER and "is_marked_resumed" in changes:
+        raise PermissionDeniedError("only an office marks a workshop resumed")
+    region = None
+    if changes.get("region_code") and changes["region_code"] != row.region_code:
+        region = _posting_region(session, by, changes["region_code"])
+        row.region_code = region.code
+    _set_plain(row, changes, EMPLOYER_FIELDS)
+    _set_phone(row, changes)
+    _apply_position(row, changes, region)
+    _flush(session)
+    _record(session, "update", by, row, remote_addr, fields=sorted(changes))
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# Openings and transport batches: an employer posts its own, an office those of its region
+
+OPENING_FIELDS = (
+    "title",
+    "job_type",
+    "slots",
+    "min_age",
+    "max_age",
+    "physical_demand",
+    "skills",
+    "pay_type",
+    "pay_cents",
+    "is_flexible_hours",
+    "start_on",
+    "status",
+)
+
+
+def _posting_employer(session: Session, user: User, employer_id: int | None) -> Employer:
+    """The employer a posting belongs to: an employer user's own, or one the office may see."""
+    if user.role is scope.EMPLOYER:
+        if employer_id is not None and employer_id != user.employer_id:
+            raise ValidationError.on("employer_id", "unknown employer")
+        employer_id = user.employer_id
+    if employer_id is None:
+        raise ValidationError.on("employer_id", "required")
+    employer = session.scalar(
+        select(Employer).where(Employer.id == employer_id, scope.visible(Employer, user))
+    )
+    if employer is None:
+        raise ValidationError.on("employer_id", "unknown employer")
+    return employer
+
+
+@use_case
+def create_opening(
+    session: Session, data: Mapping[str, Any], by: User, remote_addr: str | None = None
+) -> Opening:
+    """Post an opening; without a position it is at the employer's site."""
+    scope.check_role(Opening, by, scope.CREATE_ROLES)
+    employer = _posting_employer(session, by, data.get("employer_id"))
+    region_code = data.get("region_code") or employer.region_code
+    region = _posting_region(session, by, region_code)
+    row = Opening(employer=employer, region_code=region.code)
+    _set_plain(row, data, OPENING_FIELDS)
+    _check_age_range(row)
+    _apply_position(row, data, employer if region_code == employer.region_code else region)
+    session.add(row)
+    _flush(session)
+    _record(session, "create", by, row, remote_addr)
+    return row
+
+
+@use_case
+def update_opening(
+    session: Session,
+    opening_id: int,
+    changes: Mapping[str, Any],
+    by: User,
+    remote_addr: str | None = None,
+) -> Opening:
+    """Change an opening the user may post for."""
+    scope.check_role(Opening, by, scope.UPDATE_ROLES)
+    row = scope.get_visible(session, Opening, opening_id, by)
+    region = None
+    if changes.get("region_code") and changes["region_code"] != row.region_code:
+        region = _posting_region(session, by, changes["region_code"])
+        row.region_code = region.code
+    _set_plain(row, changes, OPENING_FIELDS)
+    _check_age_range(row)
+    _apply_position(row, changes, region)
+    _flush(session)
+    _record(session, "update", by, row, remote_addr, fields=sorted(changes))
+    return row
+
+
+BATCH_FIELDS = (
+    "title",
+    "destination",
+    "job_type",
+    "departs_at",
+    "seats",
+    "min_age",
+    "max_age",
+    "physical_demand",
+    "skills",
+    "pay_type",
+    "pay_cents",
+    "status",
+)
+
+
+def _set_departure(row: TransportBatch, data: Mapping[str, Any]) -> None:
+    """Departure times are stored in UTC (SQLite would otherwise drop the offset)."""
+    if data.get("departs_at") is not None:
+        moment = data["departs_at"]
+        row.departs_at = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _pickup_points(session: Session, points: list[Mapping[str, Any]]) -> list[PickupPoint]:
+    """Pickup points from their input; each without a position stands at its region's point."""
+    if not points:
+        raise ValidationError.on("pickup_points", "at least one pickup point")
+    made = []
+    for index, point in enumerate(points):
+        field = f"pickup_points.{index}.region_code"
+        region = region_or_error(session, point["region_code"], field)
+        row = PickupPoint(name=point["name"], region_code=region.code)
+        try:
+            _apply_position(row, point, region)
+        except ValidationError as exc:
+            raise ValidationError(
+                exc.message, {f"pickup_points.{index}.{k}": v for k, v in exc.fields.items()}
+            ) from None
+        made.append(row)
+    return made
+
+
+@use_case
+def create_batch(
+    session: Session, data: Mapping[str, Any], by: User, remote_addr: str | None = None
+) -> TransportBatch:
+    """Post a point-to-point transport batch with its pickup points; it belongs to a county."""
+    scope.check_role(TransportBatch, by, scope.CREATE_ROLES)
+    employer = _posting_employer(session, by, data.get("employer_id"))
+    region = _posting_region(session, by, data.get("region_code") or employer.region_code[:6])
+    row = TransportBatch(employer=employer, region_code=region.code)
+    _set_plain(row, data, BATCH_FIELDS)
+    _set_departure(row, data)
+    _check_age_range(row)
+    row.pickup_points = _pickup_points(session, data.get("pickup_points") or [])
+    session.add(row)
+    _flush(session)
+    _record(session, "create", by, row, remote_addr)
+    return row
+
+
+@use_case
+def update_batch(
+    session: Session,
+    batch_id: int,
+    changes: Mapping[str, Any],
+    by: User,
+    remote_addr: str | None = None,
+) -> TransportBatch:
+    """Change a batch; `pickup_points`, when given, replaces the whole list."""
+    scope.check_role(TransportBatch, by, scope.UPDATE_ROLES)
+    row = scope.get_visible(session, TransportBatch, batch_id, by)
+    if changes.get("region_code") and changes["region_code"] != row.region_code:
+        row.region_code = _posting_region(session, by, changes["region_code"]).code
+    _set_plain(row, changes, BATCH_FIELDS)
+    _set_departure(row, changes)
+    _check_age_range(row)
+    if "pickup_points" in changes:
+        row.pickup_points = _pickup_points(session, changes["pickup_points"] or [])
+    _flush(session)
+    _record(session, "update", by, row, remote_addr, fields=sorted(changes))
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# Welfare posts
+
+WELFARE_FIELDS = (
+    "post_type",
+    "title",
+    "slots",
+    "min_age",
+    "max_age",
+    "physical_demand",
+    "stipend_cents",
+    "term_start_on",
+    "term_end_on",
+    "status",
+)
+
+
+def _welfare_region(session: Session, user: User, code: str) -> Region:
+    region = _posting_region(session, user, code)
+    if region.level not in (RegionLevel.VILLAGE, RegionLevel.TOWNSHIP):
+        raise ValidationError.on("region_code", "a welfare post belongs to a village or township")
+    return region
+
+
+def _check_term(row: WelfarePost) -> None:
+    if row.term_end_on is not None and row.term_end_on < row.term_start_on:
+        raise ValidationError.on("term_end_on", "must not be before term_start_on")
+
+
+@use_case
+def create_welfare_post(
+    session: Session, data: Mapping[str, Any], by: User, remote_addr: str | None = None
+) -> WelfarePost:
+    """An office creates a public welfare post of a village or township of its region."""
+    scope.check_role(WelfarePost, by, scope.CREATE_ROLES)
+    region = _welfare_region(session, by, data["region_code"])
+    row = WelfarePost(region_code=region.code)
+    _set_plain(row, data, WELFARE_FIELDS)
+    _check_age_range(row)
+    _check_term(row)
+    _apply_position(row, data, region)
+    session.add(row)
+    _flush(session)
+    _record(session, "create", by, row, remote_addr)
+    return row
+
+
+@use_case
+def update_welfare_post(
+    session: Session,
+    post_id: int,
+    changes: Mapping[str, Any],
+    by: User,
+    remote_addr: str | None = None,
+) -> WelfarePost:
+    """Change a welfare post of the office's region."""
+    scope.check_role(WelfarePost, by, scope.UPDATE_ROLES)
+    row = scope.get_visible(session, WelfarePost, post_id, by)
+    region = None
+    if changes.get("region_code") and changes["region_code"] != row.region_code:
+        region = _welfare_region(session, by, changes["region_code"])
+        row.region_code = region.code
+    _set_plain(row, changes, WELFARE_FIELDS)
+    _check_age_range(row)
+    _check_term(row)
+    _apply_position(row, changes, region)
+    _flush(session)
+    _record(session, "update", by, row, remote_addr, fields=sorted(changes))
+    return row
