@@ -38,15 +38,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     login_manager.init_app(app)
     csrf.init_app(app)
+    from .i18n import compile_catalogs
+
+    compile_catalogs(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     smorest_api.init_app(app)
 
-    from . import auth, errors_handlers, hardening, main
+    from . import auth, cadre, employer, errors_handlers, hardening, main, office
     from .api import register as register_api
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
+    from .dashboard import bp as dashboard_bp
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(cadre.bp)
+    app.register_blueprint(employer.bp)
+    app.register_blueprint(office.bp)
     register_api(app)
     errors_handlers.register(app)
     hardening.register(app)

@@ -31,3 +31,30 @@ def demo(random_seed: int) -> None:
     click.echo(f"Seeded Daning County (大宁县) in {time.perf_counter() - started:.1f} s: {summary}.")
     for login in DEMO_LOGINS:
         click.echo(f"  {login.role:<9} {login.username:<10} password: {login.password}")
+
+
+@seed.command("shanxi-2020")
+@click.option("--scale", default=1.0, show_default=True, type=float,
+              help="Fraction of the article's figures (0 < scale ≤ 1); each target is rounded.")
+@click.option("--random-seed", default=2020, show_default=True, type=int, help="Same seed, same data.")
+def shanxi_2020(scale: float, random_seed: int) -> None:
+    """Build the province-wide Shanxi 2020 scenario (all or nothing) whose figures are the article's."""
+    from seed.shanxi2020 import SCENARIO_LOGIN, Targets, seed_shanxi_2020
+
+    if not 0 < scale <= 1:
+        raise click.BadParameter("must be in (0, 1]", param_hint="--scale")
+    started = time.perf_counter()
+    try:
+        counts = seed_shanxi_2020(db.session, scale=scale, random_seed=random_seed)
+    except AlreadySeededError as error:
+        db.session.rollback()
+        click.echo(f"Already seeded: {error.message}. Nothing was changed.")
+        return
+    db.session.commit()
+    summary = ", ".join(f"{n} {name}" for name, n in counts.items())
+    click.echo(f"Seeded Shanxi 2020 (scale {scale}) in {time.perf_counter() - started:.1f} s: {summary}.")
+    targets = Targets.at_scale(scale)
+    click.echo(f"  targets on 2020-06-30: {targets.poor_at_work} poor laborers at work "
+               f"({targets.change_pct:+} % on {targets.poor_at_work_year_before} a year before)")
+    username, password, _ = SCENARIO_LOGIN
+    click.echo(f"  office    {username:<10} password: {password}")

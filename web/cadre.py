@@ -1,0 +1,468 @@
+"""The village cadre's pages: households and laborers of their villages, matches, offers, imports."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import date
+from pathlib import Path
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import exists, select
+from sqlalchemy.orm import selectinload
+
+from .errors import DomainError
+from .extensions import db
+from .forms import HouseholdForm, ImportForm, LaborerForm, OfferForm, TokenForm, options
+from .models import (
+    WORKING_STATUSES,
+    Household,
+    Laborer,
+    LaborerStatus,
+    Placement,
+    PlacementStatus,
+    PovertyStatus,
+    Region,
+    Role,
+)
+from .pages import (
+    label,
+    lang,
+    offer_message,
+    paginate,
+    register_placement_views,
+    remote_addr,
+    role_blueprint,
+    show_errors,
+    translated,
+)
+from .services import imports, matching, registry, scope
+from .services.stats import household_without_work
+from .validation import parse_resident_id
+
+bp = role_blueprint("cadre", Role.CADRE)
+register_placement_views(bp)
+
+
+def my_villages() -> list[Region]:
+    """The cadre's villages, by name."""
+    codes = current_user.village_codes
+    return list(db.session.scalars(select(Region).where(Region.code.in_(codes)).order_by(Region.name)))
+
+
+def household_choices() -> list[tuple[int, str]]:
+    rows = db.session.execute(
+        select(Household.id, Household.code, Household.head_name)
+        .where(scope.visible(Household, current_user))
+        .order_by(Household.code)
+    ).all()
+    return options((row.id, f"{row.code} {row.head_name}") for row in rows)
+
+
+@bp.get("/")
+def home():
+    """The cadre's start: their villages, who is seeking work, recent offers."""
+    laborers = scope.scoped(Laborer, current_user)
+    seeking = db.session.scalar(
+        select(db.func.count()).select_from(
+            laborers.where(Laborer.status == LaborerStatus.SEEKING).subquery()
+        )
+    )
+    without_work = db.session.scalar(
+        select(db.func.count()).select_from(
+            scope.scoped(Household, current_user)
+            .where(household_without_work(date.today()))
+            .subquery()
+        )
+    )
+    recent = db.session.scalars(
+        matching.placements_query(current_user)
+        .options(selectinload(Placement.laborer))
+        .order_by(Placement.id.desc())
+        .limit(5)
+    ).all()
+    return render_template(
+        "cadre/home.html",
+        villages=my_villages(),
+        seeking=seeking,
+        without_work=without_work,
+        recent=recent,
+    )
+
+
+# -- households -------------------------------------------------------------------------------------
+
+
+@bp.get("/households")
+def households():
+    """Households of the cadre's villages, filterable by village, poverty status and work."""
+    query = scope.scoped(Household, current_user).options(selectinload(Household.village))
+    village = request.args.get("village") or None
+    poverty = request.args.get("poverty") or None
+    without = request.args.get("without_work") == "1"
+    if village:
+        query = query.where(Household.village_code == village)
+    if poverty in {p.value for p in PovertyStatus}:
+        query = query.where(Household.poverty_status == poverty)
+    if without:
+        query = query.where(household_without_work(date.today()))
+    page = paginate(query.order_by(Household.code))
+    return render_template(
+        "cadre/households.html",
+        page=page,
+        villages=my_villages(),
+        village=village,
+        poverty=poverty,
+        without=without,
+        statuses=list(PovertyStatus),
+    )
+
+
+def _village_choices(form: HouseholdForm) -> list[Region]:
+    villages = my_villages()
+    form.village_code.choices = options([(v.code, f"{v.name} ({v.code})") for v in villages])
+    return villages
+
+
+@bp.route("/households/new", methods=["GET", "POST"])
+def household_new():
+    """Register a household; without a position it stands at its village's point."""
+    form = HouseholdForm()
+    villages = _village_choices(form)
+    if form.validate_on_submit():
+        try:
+            row = registry.create_household(
+                db.session, form.data_for_service(), current_user, remote_addr()
+            )
+            db.session.commit()
+        except DomainError as error:
+            show_errors(form, error)
+        else:
+            flash(_("Household %(code)s registered.", code=row.code), "success")
+            return redirect(url_for("cadre.household", household_id=row.id))
+    return render_template("cadre/household_form.html", form=form, villages=villages, household=None)
+
+
+@bp.get("/households/<int:household_id>")
+def household(household_id: int):
+    """A household, its members and whether it has work."""
+    row = registry.get_record(db.session, Household, household_id, current_user)
+    without = db.session.scalar(
+        select(exists().where(Household.id == row.id, household_without_work(date.today())))
+    )
+    return render_template("cadre/household.html", household=row, without_work=without)
+
+
+@bp.route("/households/<int:household_id>/edit", methods=["GET", "POST"])
+def household_edit(household_id: int):
+    """Change a household's details."""
+    row = registry.get_record(db.session, Household, household_id, current_user)
+    form = HouseholdForm(obj=row)
+    villages = _village_choices(form)
+    if request.method == "GET":
+        form.poverty_status.data = row.poverty_status.value
+        form.position_source.data = row.position_source.value
+    if form.validate_on_submit():
+        try:
+            registry.update_household(
+                db.session, row.id, form.data_for_service(), current_user, remote_addr()
+            )
+            db.session.commit()
+        except DomainError as error:
+            show_errors(form, error)
+        else:
+            flash(_("Household %(code)s saved.", code=form.code.data), "success")
+            return redirect(url_for("cadre.household", household_id=household_id))
+    return render_template("cadre/household_form.html", form=form, villages=villages, household=row)
+
+
+# -- laborers ---------------------------------------------------------------------------------------
+
+LABORER_FILTERS = ("seeking", "working", "without_work")
+
+
+@bp.get("/laborers")
+def laborers():
+    """Laborers of the cadre's villages, filterable by status, poverty and household work."""
+    query = scope.scoped(Laborer, current_user).join(Household).options(selectinload(Laborer.household))
+    show = request.args.get("show") or None
+    poverty = request.args.get("poverty") or None
+    village = request.args.get("village") or None
+    text = (request.args.get("q") or "").strip()
+    if show == "seeking":
+        query = query.where(Laborer.status == LaborerStatus.SEEKING)
+    elif show == "working":
+        working = select(Placement.laborer_id).where(Placement.status == PlacementStatus.WORKING)
+        query = query.where(Laborer.status.in_(WORKING_STATUSES) | Laborer.id.in_(working))
+    elif show == "without_work":
+        without = select(Household.id).where(household_without_work(date.today()))
+        query = query.where(Laborer.household_id.in_(without))
+    if poverty in {p.value for p in PovertyStatus}:
+        query = query.where(Household.poverty_status == poverty)
+    if village:
+        query = query.where(Household.village_code == village)
+    if text:
+        query = query.where(Laborer.name.contains(text) | Household.code.contains(text))
+    page = paginate(query.order_by(Household.code, Laborer.id))
+    return render_template(
+        "cadre/laborers.html",
+        page=page,
+        show=show,
+        poverty=poverty,
+        village=village,
+        q=text,
+        villages=my_villages(),
+        statuses=list(PovertyStatus),
+        filters=LABORER_FILTERS,
+        today=date.today(),
+    )
+
+
+@bp.route("/laborers/new", methods=["GET", "POST"])
+def laborer_new():
+    """Register a laborer; the ID number is checked as it is typed and again here."""
+    form = LaborerForm()
+    form.household_id.choices = household_choices()
+    if request.method == "GET" and request.args.get("household_id", type=int):
+        form.household_id.data = request.args.get("household_id", type=int)
+    if form.validate_on_submit():
+        try:
+            row = registry.create_laborer(
+                db.session, form.data_for_service(), current_user, remote_addr()
+            )
+            db.session.commit()
+        except DomainError as error:
+            show_errors(form, error)
+        else:
+            flash(_("%(name)s registered.", name=row.name), "success")
+            return redirect(url_for("cadre.laborer", laborer_id=row.id))
+    return render_template("cadre/laborer_form.html", form=form, laborer=None)
+
+
+@bp.route("/laborers/<int:laborer_id>/edit", methods=["GET", "POST"])
+def laborer_edit(laborer_id: int):
+    """Change a laborer's details, status and preferences."""
+    row = registry.get_record(db.session, Laborer, laborer_id, current_user)
+    form = LaborerForm(obj=row)
+    form.household_id.choices = household_choices()
+    if request.method == "GET":
+        for name in ("physical_ability", "work_area", "status", "position_source"):
+            getattr(form, name).data = getattr(row, name).value
+        form.pay_type.data = row.pay_type.value if row.pay_type else ""
+        form.skills.data = ", ".join(row.skills or [])
+        form.job_types.data = ", ".join(row.job_types or [])
+    if form.validate_on_submit():
+        changes = form.data_for_service()
+        if changes["id_number"] == row.id_number:
+            changes.pop("id_number")
+        try:
+            registry.update_laborer(db.session, row.id, changes, current_user, remote_addr())
+            db.session.commit()
+        except DomainError as error:
+            show_errors(form, error)
+        else:
+            flash(_("%(name)s saved.", name=form.name.data), "success")
+            return redirect(url_for("cadre.laborer", laborer_id=laborer_id))
+    return render_template("cadre/laborer_form.html", form=form, laborer=row)
+
+
+def _targets(matches) -> dict[tuple[str, int], object]:
+    """The opening, batch and post rows behind a list of matches, to show their names."""
+    found = {}
+    for kind, model in matching.MODELS.items():
+        ids = [m.target_id for m in matches if m.kind == kind]
+        if ids:
+            for row in db.session.scalars(select(model).where(model.id.in_(ids))):
+                found[(kind, row.id)] = row
+    return found
+
+
+@bp.get("/laborers/<int:laborer_id>")
+def laborer(laborer_id: int):
+    """A laborer, their top matches with reasons, the nearest misses and why, and their placements."""
+    row = registry.read_laborer(db.session, laborer_id, current_user, remote_addr())
+    rematch = request.args.get("rematch") == "1"
+    config = matching.matcher_config(current_app.config)
+    _, result = matching.matches_for_laborer(
+        db.session, current_user, row.id, config, limit=10, ineligible=5, rematch=rematch
+    )
+    language = lang()
+    matches = [matching.match_json(m, language) for m in result.matches]
+    misses = [matching.match_json(m, language) for m in result.ineligible]
+    placements = db.session.scalars(
+        select(Placement).where(Placement.laborer_id == row.id).order_by(Placement.id.desc())
+    ).all()
+    db.session.commit()  # the audit of this read
+    return render_template(
+        "cadre/laborer.html",
+        laborer=row,
+        matches=matches,
+        misses=misses,
+        targets=_targets([*result.matches, *result.ineligible]),
+        placements=placements,
+        offer_form=OfferForm(),
+        rematch=rematch,
+        today=date.today(),
+    )
+
+
+@bp.post("/laborers/<int:laborer_id>/offer")
+def offer(laborer_id: int):
+    """Offer the laborer a target; eligibility and free slots are checked again now."""
+    form = OfferForm()
+    if not form.validate_on_submit() or not form.target_id.data.isdigit():
+        abort(400)
+    try:
+        placement = matching.make_offer(
+            db.session,
+            current_user,
+            laborer_id,
+            form.kind.data,
+            int(form.target_id.data),
+            matching.matcher_config(current_app.config),
+            remote_addr=remote_addr(),
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        if error.status == 404:
+            raise
+        flash(offer_message(error), "error")
+        return redirect(url_for("cadre.laborer", laborer_id=laborer_id))
+    flash(_("Offer made: %(channel)s.", channel=label(form.kind.data)), "success")
+    return redirect(url_for("cadre.placement", placement_id=placement.id))
+
+
+@bp.get("/check-id")
+def check_id():
+    """Check an ID number as it is typed: birth date, age and sex, or what is wrong."""
+    value = request.args.get("value", "")[:40]
+    try:
+        resident = parse_resident_id(value)
+    except ValueError as exc:
+        return jsonify({"ok": False, "error": str(exc)})
+    today = date.today()
+    age = today.year - resident.birth_on.year - (
+        (today.month, today.day) < (resident.birth_on.month, resident.birth_on.day)
+    )
+    return jsonify(
+        {
+            "ok": True,
+            "birth_on": resident.birth_on.isoformat(),
+            "age": age,
+            "sex": resident.sex.value,
+            "sex_label": label(resident.sex.value),
+            "text": _(
+                "born %(birth)s, age %(age)s, %(sex)s",
+                birth=resident.birth_on.isoformat(),
+                age=age,
+                sex=label(resident.sex.value),
+            ),
+        }
+    )
+
+
+# -- bulk import ------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def _upload_dir() -> Path:
+    path = Path(current_app.instance_path) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _upload_path(token: str) -> Path | None:
+    """The saved upload of this user with this token (None if there is none)."""
+    if not _TOKEN.match(token or ""):
+        return None
+    for suffix in (".xlsx", ".csv"):
+        path = _upload_dir() / f"{current_user.id}-{token}{suffix}"
+        if path.exists():
+            return path
+    return None
+
+
+@bp.get("/import/template.xlsx")
+def import_template():
+    """The XLSX template with Chinese headers and an example row."""
+    return Response(
+        imports.template_workbook(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": "attachment; filename=laborers-template.xlsx"},
+    )
+
+
+def _preview(path: Path, token: str, *, commit: bool):
+    """Check (and, when asked and clean, keep) every row of a saved upload."""
+    try:
+        rows = imports.read_upload(path.name, path.read_bytes())
+        result = imports.run_import(db.session, rows, current_user, remote_addr())
+    except DomainError as error:
+        db.session.rollback()
+        flash(translated(error.message), "error")
+        return redirect(url_for("cadre.import_upload"))
+    if commit and result.is_ok:
+        db.session.commit()
+        path.unlink(missing_ok=True)
+        flash(
+            _(
+                "Imported %(laborers)s laborers and %(households)s new households.",
+                laborers=result.laborers_created,
+                households=result.households_created,
+            ),
+            "success",
+        )
+        return redirect(url_for("cadre.laborers"))
+    db.session.rollback()
+    if commit:
+        flash(_("Nothing was imported: some rows have errors."), "error")
+    return render_template(
+        "cadre/import_preview.html",
+        result=result,
+        columns=imports.COLUMNS,
+        headers=imports.FIELD_TO_HEADER,
+        form=TokenForm(token=token),
+        translated=translated,
+    )
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_upload():
+    """Upload a sheet of laborers; the next page previews it row by row."""
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.upload.data
+        suffix = ".xlsx" if upload.filename.lower().endswith(".xlsx") else ".csv"
+        token = secrets.token_urlsafe(24)
+        path = _upload_dir() / f"{current_user.id}-{token}{suffix}"
+        upload.save(path)
+        upload.close()
+        return _preview(path, token, commit=False)
+    return render_template("cadre/import.html", form=form, max_rows=imports.MAX_ROWS)
+
+
+@bp.post("/import/commit")
+def import_commit():
+    """Import every row of the previewed sheet in one transaction, or none of them."""
+    form = TokenForm()
+    if not form.validate_on_submit():
+        abort(400)
+    path = _upload_path(form.token.data)
+    if path is None:
+        flash(_("That upload has expired; please upload the file again."), "error")
+        return redirect(url_for("cadre.import_upload"))
+    return _preview(path, form.token.data, commit=True)

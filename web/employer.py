@@ -1,0 +1,347 @@
+"""The employer's pages: profile, openings, transport batches, ranked candidates, offers, manifests."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from .errors import DomainError
+from .extensions import db
+from .forms import BatchForm, EmployerForm, OpeningForm, options
+from .models import (
+    HOLDING_STATUSES,
+    Employer,
+    Laborer,
+    Opening,
+    Placement,
+    PlacementStatus,
+    PostingStatus,
+    Region,
+    RegionLevel,
+    Role,
+    TransportBatch,
+)
+from .pages import (
+    label,
+    lang,
+    local_time,
+    paginate,
+    register_placement_views,
+    remote_addr,
+    role_blueprint,
+    show_errors,
+)
+from .services import matching, registry, scope
+from .validation import mask_id_number, mask_phone
+
+bp = role_blueprint("employer", Role.EMPLOYER)
+register_placement_views(bp)
+
+
+def own_employer() -> Employer:
+    return registry.get_record(db.session, Employer, current_user.employer_id, current_user)
+
+
+def held(kind: str, ids: list[int]) -> dict[int, int]:
+    return matching.held_slots(db.session, kind, ids) if ids else {}
+
+
+@bp.get("/")
+def home():
+    """The employer's start: its postings and the offers waiting for an answer."""
+    employer = own_employer()
+    waiting = db.session.scalar(
+        select(func.count()).select_from(
+            matching.placements_query(current_user)
+            .where(Placement.status == PlacementStatus.OFFERED)
+            .subquery()
+        )
+    )
+    openings = db.session.scalars(
+        scope.scoped(Opening, current_user).order_by(Opening.id.desc()).limit(5)
+    ).all()
+    batches = db.session.scalars(
+        scope.scoped(TransportBatch, current_user).order_by(TransportBatch.id.desc()).limit(5)
+    ).all()
+    return render_template(
+        "employer/home.html", employer=employer, waiting=waiting, openings=openings, batches=batches
+    )
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+def profile():
+    """The employer's own record: name, contact and site position."""
+    employer = own_employer()
+    form = EmployerForm(obj=employer)
+    if request.method == "GET":
+        form.position_source.data = employer.position_source.value
+    if form.validate_on_submit():
+        try:
+            registry.update_employer(
+                db.session, employer.id, form.data_for_service(), current_user, remote_addr()
+            )
+            db.session.commit()
+        except DomainError as error:
+            show_errors(form, error)
+        else:
+            flash(_("Profile saved."), "success")
+            return redirect(url_for("employer.home"))
+    return render_template("employer/profile.html", form=form, employer=employer)
+
+
+# -- openings -----------------------------------------------------------------------------------------
+
+
+@bp.get("/openings")
+def openings():
+    """The employer's openings with their filled slots."""
+    page = paginate(scope.scoped(Opening, current_user).order_by(Opening.id.desc()))
+    return render_template(
+        "employer/openings.html", page=page, held=held("opening", [o.id for o in page.items])
+    )
+
+
+def _opening_form_defaults(form: OpeningForm, row: Opening) -> None:
+    for name in ("physical_demand", "pay_type", "position_source"):
+        getattr(form, name).data = getattr(row, name).value
+    form.skills.data = ", ".join(row.skills or [])
+    form.pay_yuan.data = None if row.pay_cents is None else row.pay_cents / 100
+
+
+@bp.route("/openings/new", methods=["GET", "POST"])
+def opening_new():
+    """Post an opening; without a position it is at the employer's site."""
+    form = OpeningForm()
+    if request.method == "GET":
+        form.start_on.data = date.today()
+    if form.validate_on_submit():
+        try:
+            row = registry.create_opening(
+                db.session, form.data_for_service(), current_user, remote_addr()
+            )
+            db.session.commit()
+        except DomainError as error:
+            show_errors(form, error)
+        else:
+            flash(_("Opening “%(title)s” posted.", title=row.title), "success")
+            return redirect(url_for("employer.opening", opening_id=row.id))
+    return render_template("employer/opening_form.html", form=form, opening=None)
+
+
+@bp.route("/openings/<int:opening_id>/edit", methods=["GET", "POST"])
+def opening_edit(opening_id: int):
+    """Change an opening."""
+    row = registry.get_record(db.session, Opening, opening_id, current_user)
+    form = OpeningForm(obj=row)
+    if request.method == "GET":
+        _opening_form_defaults(form, row)
+    if form.validate_on_submit():
+        try:
+            registry.update_opening(
+                db.session, row.id, form.data_for_service(), current_user, remote_addr()
+            )
+            db.session.commit()
+        except DomainError as error:
+            show_errors(form, error)
+        else:
+            flash(_("Opening saved."), "success")
+            return redirect(url_for("employer.opening", opening_id=opening_id))
+    return render_template("employer/opening_form.html", form=form, opening=row)
+
+
+def _candidates(kind: str, target_id: int):
+    """The target's ranked candidates, each with the laborer's facts an employer may see."""
+    row, result = matching.candidates_for_target(
+        db.session,
+        current_user,
+        kind,
+        target_id,
+        matching.matcher_config(current_app.config),
+        limit=20,
+    )
+    ids = [m.laborer_id for m in result.matches]
+    laborers = {
+        r.id: r
+        for r in db.session.scalars(
+            select(Laborer).where(Laborer.id.in_(ids)).options(selectinload(Laborer.household))
+        )
+    } if ids else {}
+    language = lang()
+    today = date.today()
+    people = [
+        {
+            "match": matching.match_json(m, language),
+            "name": laborers[m.laborer_id].name,
+            "id_masked": mask_id_number(laborers[m.laborer_id].id_number),
+            "age": laborers[m.laborer_id].age_on(today),
+            "sex": laborers[m.laborer_id].sex,
+            "ability": laborers[m.laborer_id].physical_ability,
+            "poverty": laborers[m.laborer_id].household.poverty_status,
+        }
+        for m in result.matches
+    ]
+    return row, people
+
+
+@bp.get("/openings/<int:opening_id>")
+def opening(opening_id: int):
+    """An opening, its ranked candidates (ID numbers masked) and its placements."""
+    row, people = _candidates("opening", opening_id)
+    placements = db.session.scalars(
+        select(Placement).where(Placement.opening_id == row.id).order_by(Placement.id.desc())
+    ).all()
+    return render_template(
+        "employer/opening.html",
+        opening=row,
+        people=people,
+        placements=placements,
+        held=held("opening", [row.id]).get(row.id, 0),
+        status_form=FlaskForm(),
+    )
+
+
+POSTING_STEPS = {"open": PostingStatus.OPEN, "paused": PostingStatus.PAUSED, "closed": PostingStatus.CLOSED}
+
+
+@bp.route("/openings/<int:opening_id>/status/<status>", methods=["GET", "POST"])
+def opening_status(opening_id: int, status: str):
+    """Pause, reopen or close an opening; closing asks for a confirmation first."""
+    row = registry.get_record(db.session, Opening, opening_id, current_user)
+    if status not in POSTING_STEPS:
+        abort(404)
+    form = FlaskForm()
+    if request.method == "POST" and form.validate_on_submit():
+        registry.update_opening(
+            db.session, row.id, {"status": POSTING_STEPS[status]}, current_user, remote_addr()
+        )
+        db.session.commit()
+        flash(_("The opening is now %(status)s.", status=label(status)), "success")
+        return redirect(url_for("employer.opening", opening_id=row.id))
+    if status != "closed":
+        return redirect(url_for("employer.opening", opening_id=row.id))
+    return render_template(
+        "employer/close_confirm.html", title=row.title, form=form,
+        back=url_for("employer.opening", opening_id=row.id),
+    )
+
+
+# -- transport batches --------------------------------------------------------------------------------
+
+
+def _pickup_choices(form: BatchForm, employer: Employer) -> None:
+    county = employer.region_code[:6]
+    regions = db.session.scalars(
+        select(Region)
+        .where(Region.code.startswith(county), Region.level.in_([RegionLevel.COUNTY, RegionLevel.TOWNSHIP]))
+        .order_by(Region.code)
+    ).all()
+    choices = options([(r.code, f"{r.name} ({r.code})") for r in regions])
+    for entry in form.pickup_points.entries:
+        entry.form.region_code.choices = choices
+
+
+@bp.get("/batches")
+def batches():
+    """The employer's transport batches with their booked seats."""
+    page = paginate(
+        scope.scoped(TransportBatch, current_user)
+        .options(selectinload(TransportBatch.pickup_points))
+        .order_by(TransportBatch.departs_at.desc())
+    )
+    return render_template(
+        "employer/batches.html", page=page, held=held("batch", [b.id for b in page.items])
+    )
+
+
+@bp.route("/batches/new", methods=["GET", "POST"])
+def batch_new():
+    """Create a point-to-point transport batch with its pickup points and requirements."""
+    employer = own_employer()
+    form = BatchForm()
+    _pickup_choices(form, employer)
+    if form.validate_on_submit():
+        try:
+            row = registry.create_batch(
+                db.session, form.data_for_service(), current_user, remote_addr()
+            )
+            db.session.commit()
+        except DomainError as error:
+            show_errors(form, error)
+        else:
+            flash(_("Transport batch “%(title)s” created.", title=row.title), "success")
+            return redirect(url_for("employer.batch", batch_id=row.id))
+    return render_template("employer/batch_form.html", form=form)
+
+
+@bp.get("/batches/<int:batch_id>")
+def batch(batch_id: int):
+    """A batch, its ranked candidates (ID numbers masked), passengers and manifest."""
+    row, people = _candidates("batch", batch_id)
+    passengers = _passengers(row)
+    return render_template(
+        "employer/batch.html",
+        batch=row,
+        people=people,
+        passengers=passengers,
+        held=held("batch", [row.id]).get(row.id, 0),
+        departs=local_time(row.departs_at),
+    )
+
+
+def _passengers(row: TransportBatch) -> list[Placement]:
+    return list(
+        db.session.scalars(
+            select(Placement)
+            .where(Placement.batch_id == row.id, Placement.status.in_(HOLDING_STATUSES))
+            .options(selectinload(Placement.laborer).selectinload(Laborer.household))
+            .order_by(Placement.id)
+        )
+    )
+
+
+@bp.get("/batches/<int:batch_id>/manifest.xlsx")
+def manifest(batch_id: int):
+    """The passenger manifest as XLSX: who boards, where they live, their status; IDs masked."""
+    row = registry.get_record(db.session, TransportBatch, batch_id, current_user)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "乘车名单"
+    sheet.append([row.title, row.destination, local_time(row.departs_at)])
+    headers = ["序号", "姓名", "身份证号（隐去中间）", "性别", "年龄", "手机号", "村代码", "状态", "离上车点公里"]
+    sheet.append(headers)
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    today = date.today()
+    for number, placement in enumerate(_passengers(row), start=1):
+        laborer = placement.laborer
+        sheet.append(
+            [
+                number,
+                laborer.name,
+                mask_id_number(laborer.id_number),
+                "女" if laborer.sex.value == "F" else "男",
+                laborer.age_on(today),
+                mask_phone(laborer.phone) or "",
+                laborer.household.village_code,
+                {"offered": "已推荐", "accepted": "已接受", "working": "在岗"}.get(
+                    placement.status.value, placement.status.value
+                ),
+                round(placement.distance_km, 1) if placement.distance_km is not None else "",
+            ]
+        )
+    out = io.BytesIO()
+    book.save(out)
+    return Response(
+        out.getvalue(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename=manifest-batch-{row.id}.xlsx"},
+    )

@@ -1,0 +1,353 @@
+"""The page forms (Flask-WTF, CSRF on) and their conversion to the services' input mappings.
+
+Forms check what a person can fix by looking at the field (required, ranges, ID number, phone);
+the services re-check everything, including what needs the database, and their complaints are put
+next to the same fields by `pages.show_errors`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
+    FieldList,
+    FloatField,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from .models import (
+    Ability,
+    Demand,
+    LaborerStatus,
+    PayType,
+    PlanMode,
+    PositionSource,
+    PovertyStatus,
+    WelfarePostType,
+    WorkArea,
+)
+from .pages import label
+from .validation import check_phone, parse_resident_id
+
+
+def options(pairs) -> list[SelectChoice]:
+    """SelectField choices from (value, label) pairs."""
+    return [SelectChoice(value, text) for value, text in pairs]
+
+
+def choices(enum_cls: type, blank: bool = False) -> list[SelectChoice]:
+    """The values of an enumeration with their display names, for a SelectField."""
+    pairs = [(m.value, label(m.value)) for m in enum_cls]
+    return options([("", _l("(not given)")), *pairs] if blank else pairs)
+
+
+def split_list(text: str | None) -> list[str]:
+    """'a, b，c' → ['a', 'b', 'c'] (ASCII or Chinese commas, blanks dropped)."""
+    return [p.strip() for p in (text or "").replace("，", ",").replace("、", ",").split(",") if p.strip()]
+
+
+def resident_id(form, field) -> None:
+    """The ID number's format, birth date and check digit, as the server checks them."""
+    try:
+        parse_resident_id(field.data or "")
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def phone(form, field) -> None:
+    if field.data:
+        try:
+            check_phone(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+def cents(amount: Decimal | None) -> int | None:
+    return None if amount is None else int((amount * 100).to_integral_value())
+
+
+class PositionMixin:
+    """Latitude and longitude typed or filled from the phone's GPS; blank = the region's point."""
+
+    lat = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(-90, 90)])
+    lon = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(-180, 180)])
+    position_source = HiddenField(default=PositionSource.TYPED.value)
+
+    def position_data(self) -> dict[str, Any]:
+        if self.lat.data is None and self.lon.data is None:
+            return {}
+        source = self.position_source.data
+        if source not in (PositionSource.GPS.value, PositionSource.TYPED.value):
+            source = PositionSource.TYPED.value
+        return {"lat": self.lat.data, "lon": self.lon.data, "position_source": source}
+
+
+# -- cadre ----------------------------------------------------------------------------------------
+
+
+class HouseholdForm(PositionMixin, FlaskForm):
+    code = StringField(_l("Household code"), validators=[DataRequired(), Length(max=32)])
+    village_code = SelectField(_l("Village"), validators=[DataRequired()])
+    head_name = StringField(_l("Head of household"), validators=[DataRequired(), Length(max=40)])
+    poverty_status = SelectField(_l("Poverty status"), choices=choices(PovertyStatus))
+
+    def data_for_service(self) -> dict[str, Any]:
+        return {
+            "code": self.code.data.strip(),
+            "village_code": self.village_code.data,
+            "head_name": self.head_name.data.strip(),
+            "poverty_status": PovertyStatus(self.poverty_status.data),
+            **self.position_data(),
+        }
+
+
+class LaborerForm(PositionMixin, FlaskForm):
+    household_id = SelectField(_l("Household"), coerce=int, validators=[InputRequired()])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=40)])
+    id_number = StringField(
+        _l("ID number"), validators=[DataRequired(), resident_id], render_kw={"autocomplete": "off"}
+    )
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20), phone])
+    physical_ability = SelectField(_l("Physical ability"), choices=choices(Ability))
+    skills = StringField(_l("Skills (separated by commas)"), validators=[Length(max=200)])
+    work_area = SelectField(_l("Where they will work"), choices=choices(WorkArea))
+    max_commute_km = FloatField(
+        _l("Longest commute (km)"), default=10.0, validators=[InputRequired(), NumberRange(0.5, 500)]
+    )
+    job_types = StringField(_l("Wanted kinds of work (separated by commas)"), validators=[Length(max=200)])
+    pay_type = SelectField(_l("Preferred pay"), choices=choices(PayType, blank=True))
+    needs_flexible_hours = BooleanField(_l("Needs flexible hours"))
+    status = SelectField(_l("Status"), choices=choices(LaborerStatus))
+
+    def data_for_service(self) -> dict[str, Any]:
+        return {
+            "household_id": self.household_id.data,
+            "name": self.name.data.strip(),
+            "id_number": self.id_number.data.strip(),
+            "phone": (self.phone.data or "").strip() or None,
+            "physical_ability": Ability(self.physical_ability.data),
+            "skills": split_list(self.skills.data),
+            "work_area": WorkArea(self.work_area.data),
+            "max_commute_km": self.max_commute_km.data,
+            "job_types": split_list(self.job_types.data),
+            "pay_type": PayType(self.pay_type.data) if self.pay_type.data else None,
+            "needs_flexible_hours": bool(self.needs_flexible_hours.data),
+            "status": LaborerStatus(self.status.data),
+            **self.position_data(),
+        }
+
+
+class ImportForm(FlaskForm):
+    upload = FileField(
+        _l("Spreadsheet (XLSX or CSV)"),
+        validators=[FileRequired(), FileAllowed(["xlsx", "csv"], _l("only .xlsx or .csv files"))],
+    )
+
+
+class TokenForm(FlaskForm):
+    """A confirmation that carries the id of an uploaded file."""
+
+    token = HiddenField(validators=[DataRequired(), Length(max=64)])
+
+
+class OfferForm(FlaskForm):
+    kind = HiddenField(validators=[DataRequired()])
+    target_id = HiddenField(validators=[DataRequired()])
+
+
+# -- employer -------------------------------------------------------------------------------------
+
+
+class EmployerForm(PositionMixin, FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=40)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20), phone])
+
+    def data_for_service(self) -> dict[str, Any]:
+        return {
+            "name": self.name.data.strip(),
+            "contact_name": (self.contact_name.data or "").strip() or None,
+            "phone": (self.phone.data or "").strip() or None,
+            **self.position_data(),
+        }
+
+
+class PostingMixin:
+    """What openings and batches share."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
+    job_type = StringField(_l("Kind of work"), validators=[DataRequired(), Length(max=40)])
+    min_age = IntegerField(_l("Minimum age"), validators=[Optional(), NumberRange(16, 100)])
+    max_age = IntegerField(_l("Maximum age"), validators=[Optional(), NumberRange(16, 100)])
+    physical_demand = SelectField(_l("Physical demand"), choices=choices(Demand))
+    skills = StringField(_l("Required skills (separated by commas)"), validators=[Length(max=200)])
+    pay_type = SelectField(_l("Pay type"), choices=choices(PayType))
+    pay_yuan = DecimalField(_l("Pay (yuan)"), places=2, validators=[Optional(), NumberRange(0, 10_000_000)])
+
+    def validate_max_age(self, field) -> None:
+        if field.data is not None and self.min_age.data is not None and field.data < self.min_age.data:
+            raise ValidationError(_l("must not be below the minimum age"))
+
+    def posting_data(self) -> dict[str, Any]:
+        return {
+            "title": self.title.data.strip(),
+            "job_type": self.job_type.data.strip(),
+            "min_age": self.min_age.data,
+            "max_age": self.max_age.data,
+            "physical_demand": Demand(self.physical_demand.data),
+            "skills": split_list(self.skills.data),
+            "pay_type": PayType(self.pay_type.data),
+            "pay_cents": cents(self.pay_yuan.data),
+        }
+
+
+class OpeningForm(PostingMixin, PositionMixin, FlaskForm):
+    slots = IntegerField(_l("Slots"), validators=[InputRequired(), NumberRange(1, 10_000)])
+    is_flexible_hours = BooleanField(_l("Flexible hours"))
+    start_on = DateField(_l("Start date"), validators=[InputRequired()])
+
+    def data_for_service(self) -> dict[str, Any]:
+        return {
+            **self.posting_data(),
+            "slots": self.slots.data,
+            "is_flexible_hours": bool(self.is_flexible_hours.data),
+            "start_on": self.start_on.data,
+            **self.position_data(),
+        }
+
+
+class PickupForm(Form):
+    """One pickup point; a row left without a name is ignored."""
+
+    name = StringField(_l("Pickup point"), validators=[Optional(), Length(max=80)])
+    region_code = SelectField(_l("Township"), validators=[Optional()])
+    lat = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(-90, 90)])
+    lon = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(-180, 180)])
+
+
+class BatchForm(PostingMixin, FlaskForm):
+    destination = StringField(_l("Destination"), validators=[DataRequired(), Length(max=120)])
+    departs_at = DateTimeLocalField(
+        _l("Departure (local time)"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()]
+    )
+    seats = IntegerField(_l("Seats"), validators=[InputRequired(), NumberRange(1, 10_000)])
+    pickup_points = FieldList(FormField(PickupForm), min_entries=3, max_entries=10)
+
+    def validate_pickup_points(self, field) -> None:
+        if not any((entry.form.name.data or "").strip() for entry in field.entries):
+            raise ValidationError(_l("give at least one pickup point"))
+
+    def data_for_service(self) -> dict[str, Any]:
+        zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
+        departs = self.departs_at.data.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
+        points = []
+        for entry in self.pickup_points.entries:
+            point = entry.form
+            if not (point.name.data or "").strip():
+                continue
+            item = {"name": point.name.data.strip(), "region_code": point.region_code.data}
+            if point.lat.data is not None or point.lon.data is not None:
+                item.update(lat=point.lat.data, lon=point.lon.data, position_source="typed")
+            points.append(item)
+        return {
+            **self.posting_data(),
+            "destination": self.destination.data.strip(),
+            "departs_at": departs,
+            "seats": self.seats.data,
+            "pickup_points": points,
+        }
+
+
+# -- office ---------------------------------------------------------------------------------------
+
+
+class PlanForm(FlaskForm):
+    region_code = SelectField(_l("County or city"), validators=[DataRequired()])
+    mode = SelectField(
+        _l("Mode"),
+        choices=options((m.value, label(m.value)) for m in PlanMode),
+        default=PlanMode.OPTIMAL.value,
+    )
+
+
+class ConfirmForm(FlaskForm):
+    is_reviewed = BooleanField(
+        _l("I have reviewed the proposal; send the offers"), validators=[DataRequired()]
+    )
+
+
+class WelfarePostForm(PositionMixin, FlaskForm):
+    post_type = SelectField(_l("Kind of post"), choices=choices(WelfarePostType))
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
+    region_code = SelectField(_l("Village or township"), validators=[DataRequired()])
+    slots = IntegerField(_l("Slots"), default=1, validators=[InputRequired(), NumberRange(1, 100)])
+    min_age = IntegerField(_l("Minimum age"), validators=[Optional(), NumberRange(16, 100)])
+    max_age = IntegerField(_l("Maximum age"), validators=[Optional(), NumberRange(16, 100)])
+    physical_demand = SelectField(_l("Physical demand"), choices=choices(Demand))
+    stipend_yuan = DecimalField(
+        _l("Monthly stipend (yuan)"), places=2, validators=[InputRequired(), NumberRange(0, 100_000)]
+    )
+    term_start_on = DateField(_l("Term starts"), validators=[InputRequired()])
+    term_end_on = DateField(_l("Term ends"), validators=[Optional()])
+
+    def validate_max_age(self, field) -> None:
+        if field.data is not None and self.min_age.data is not None and field.data < self.min_age.data:
+            raise ValidationError(_l("must not be below the minimum age"))
+
+    def validate_term_end_on(self, field) -> None:
+        if field.data and self.term_start_on.data and field.data < self.term_start_on.data:
+            raise ValidationError(_l("must not be before the start of the term"))
+
+    def data_for_service(self) -> dict[str, Any]:
+        return {
+            "post_type": WelfarePostType(self.post_type.data),
+            "title": self.title.data.strip(),
+            "region_code": self.region_code.data,
+            "slots": self.slots.data,
+            "min_age": self.min_age.data,
+            "max_age": self.max_age.data,
+            "physical_demand": Demand(self.physical_demand.data),
+            "stipend_cents": cents(self.stipend_yuan.data),
+            "term_start_on": self.term_start_on.data,
+            "term_end_on": self.term_end_on.data,
+            **self.position_data(),
+        }
+
+
+__all__ = [
+    "BatchForm",
+    "ConfirmForm",
+    "EmployerForm",
+    "HouseholdForm",
+    "ImportForm",
+    "LaborerForm",
+    "OfferForm",
+    "OpeningForm",
+    "PlanForm",
+    "TokenForm",
+    "WelfarePostForm",
+]

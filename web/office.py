@@ -1,0 +1,390 @@
+"""The county / city office's pages: matching plans, welfare posts for households without work,
+workshop recognition, and placements of its region."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from .errors import DomainError
+from .extensions import db
+from .forms import ConfirmForm, OfferForm, PlanForm, WelfarePostForm, options
+from .models import (
+    Employer,
+    EmployerKind,
+    Household,
+    Laborer,
+    Opening,
+    Placement,
+    Plan,
+    PlanAssignment,
+    PlanStatus,
+    PovertyStatus,
+    Region,
+    RegionLevel,
+    Role,
+    TransportBatch,
+    WelfarePost,
+)
+from .pages import (
+    label,
+    lang,
+    offer_message,
+    paginate,
+    register_placement_views,
+    remote_addr,
+    role_blueprint,
+    show_errors,
+)
+from .services import matching, registry, scope
+from .services import plans as plan_runs
+from .services.stats import at_work_on, household_without_work
+
+bp = role_blueprint("office", Role.OFFICE)
+register_placement_views(bp)
+
+POOR = (PovertyStatus.REGISTERED_POOR, PovertyStatus.MONITORED)
+#: The figures of a plan's report shown beside the greedy baseline; True = more is better.
+REPORT_ROWS = (
+    ("placed", True),
+    ("households_moved", True),
+    ("registered_poor_placed", True),
+    ("mean_commute_km", False),
+    ("p90_commute_km", False),
+)
+
+
+def in_my_region(column):
+    return column.startswith(current_user.region_code)
+
+
+@bp.get("/")
+def home():
+    """The office's start: recent plans and what is waiting."""
+    recent = db.session.scalars(
+        select(Plan).where(in_my_region(Plan.region_code)).order_by(Plan.id.desc()).limit(5)
+    ).all()
+    without = db.session.scalar(
+        select(func.count()).select_from(
+            select(Household.id)
+            .where(
+                in_my_region(Household.village_code),
+                Household.poverty_status.in_(POOR),
+                household_without_work(date.today()),
+            )
+            .subquery()
+        )
+    )
+    region = db.session.get(Region, current_user.region_code)
+    return render_template("office/home.html", plans=recent, without=without, region=region)
+
+
+# -- plans ------------------------------------------------------------------------------------------
+
+
+def _plan_regions(form: PlanForm) -> None:
+    rows = db.session.scalars(
+        select(Region)
+        .where(
+            in_my_region(Region.code),
+            Region.level.in_([RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY]),
+        )
+        .order_by(Region.code)
+    ).all()
+    form.region_code.choices = options([(r.code, f"{r.name} ({r.code})") for r in rows])
+
+
+@bp.route("/plans", methods=["GET", "POST"])
+def plans():
+    """Run a plan for a county or city in a chosen mode; the list of earlier plans."""
+    form = PlanForm()
+    _plan_regions(form)
+    if form.validate_on_submit():
+        try:
+            plan = matching.create_plan(db.session, current_user, form.region_code.data, form.mode.data)
+            db.session.commit()
+        except DomainError as error:
+            show_errors(form, error, {"region": "region_code"})
+        else:
+            plan = plan_runs.start_plan(current_app._get_current_object(), plan.id)
+            flash(_("Plan %(n)s started (%(mode)s).", n=plan.id, mode=label(plan.mode)), "success")
+            return redirect(url_for("office.plan", plan_id=plan.id))
+    page = paginate(
+        select(Plan)
+        .where(in_my_region(Plan.region_code))
+        .options(selectinload(Plan.region))
+        .order_by(Plan.id.desc())
+    )
+    return render_template("office/plans.html", form=form, page=page)
+
+
+def _target_titles(rows) -> dict[tuple[str, int], str]:
+    titles = {}
+    for kind, model in matching.MODELS.items():
+        ids = {r.target_id for r in rows if r.channel.value == kind}
+        if ids:
+            for target in db.session.scalars(select(model).where(model.id.in_(ids))):
+                titles[(kind, target.id)] = target.title
+    return titles
+
+
+@bp.get("/plans/<int:plan_id>")
+def plan(plan_id: int):
+    """A plan's status, its report beside the greedy baseline, and its proposed assignments."""
+    row = matching.visible_plan(db.session, current_user, plan_id)
+    channel = request.args.get("channel") or None
+    query = (
+        select(PlanAssignment)
+        .where(PlanAssignment.plan_id == row.id)
+        .options(selectinload(PlanAssignment.laborer).selectinload(Laborer.household))
+    )
+    if channel in matching.FK:
+        query = query.where(getattr(PlanAssignment, matching.FK[channel]).is_not(None))
+    page = paginate(query.order_by(PlanAssignment.id))
+    return render_template(
+        "office/plan.html",
+        plan=row,
+        page=page,
+        channel=channel,
+        channels=list(matching.FK),
+        titles=_target_titles(page.items),
+        report_rows=REPORT_ROWS,
+        is_running=row.status in (PlanStatus.QUEUED, PlanStatus.RUNNING),
+    )
+
+
+@bp.get("/plans/<int:plan_id>/status")
+def plan_status(plan_id: int):
+    """The plan's status and progress, polled by the plan page while it runs."""
+    row = matching.visible_plan(db.session, current_user, plan_id)
+    return jsonify(
+        {
+            "id": row.id,
+            "status": row.status.value,
+            "status_label": label(row.status),
+            "progress": row.progress,
+            "error": row.error,
+        }
+    )
+
+
+@bp.route("/plans/<int:plan_id>/confirm", methods=["GET", "POST"])
+def plan_confirm(plan_id: int):
+    """Confirm a finished plan after a confirmation step: its assignments become offers."""
+    row = matching.visible_plan(db.session, current_user, plan_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            made = matching.confirm_plan(db.session, current_user, row.id, remote_addr=remote_addr())
+            db.session.commit()
+        except DomainError as error:
+            show_errors(form, error)
+            return redirect(url_for("office.plan", plan_id=plan_id))
+        flash(_("Plan %(n)s confirmed: %(count)s offers made.", n=plan_id, count=len(made)), "success")
+        return redirect(url_for("office.plan", plan_id=plan_id))
+    count = db.session.scalar(
+        select(func.count()).select_from(PlanAssignment).where(PlanAssignment.plan_id == row.id)
+    )
+    return render_template("office/plan_confirm.html", plan=row, form=form, count=count)
+
+
+# -- welfare posts and households without work ------------------------------------------------------
+
+
+def _post_regions(form: WelfarePostForm) -> None:
+    rows = db.session.scalars(
+        select(Region)
+        .where(
+            in_my_region(Region.code),
+            Region.level.in_([RegionLevel.TOWNSHIP, RegionLevel.VILLAGE]),
+        )
+        .order_by(Region.code)
+    ).all()
+    form.region_code.choices = options([(r.code, f"{r.name} ({r.code})") for r in rows])
+
+
+@bp.get("/welfare-posts")
+def welfare_posts():
+    """Welfare posts of the region and how many of their slots are held."""
+    page = paginate(
+        scope.scoped(WelfarePost, current_user)
+        .options(selectinload(WelfarePost.region))
+        .order_by(WelfarePost.region_code, WelfarePost.id)
+    )
+    ids = [p.id for p in page.items]
+    held = matching.held_slots(db.session, "welfare_post", ids) if ids else {}
+    return render_template("office/welfare_posts.html", page=page, held=held)
+
+
+@bp.route("/welfare-posts/new", methods=["GET", "POST"])
+def welfare_post_new():
+    """Create a public welfare post of a village or township."""
+    form = WelfarePostForm()
+    _post_regions(form)
+    if request.method == "GET":
+        form.term_start_on.data = date.today()
+    if form.validate_on_submit():
+        try:
+            row = registry.create_welfare_post(
+                db.session, form.data_for_service(), current_user, remote_addr()
+            )
+            db.session.commit()
+        except DomainError as error:
+            show_errors(form, error)
+        else:
+            flash(_("Welfare post “%(title)s” created.", title=row.title), "success")
+            return redirect(url_for("office.welfare_posts"))
+    return render_template("office/welfare_post_form.html", form=form)
+
+
+@bp.get("/without-work")
+def without_work():
+    """Poor households where nobody has work, by village, with their laborers."""
+    village = request.args.get("village") or None
+    base = select(Household).where(
+        in_my_region(Household.village_code),
+        Household.poverty_status.in_(POOR),
+        household_without_work(date.today()),
+    )
+    by_village = db.session.execute(
+        select(Region.code, Region.name, func.count(Household.id))
+        .join(Household, Household.village_code == Region.code)
+        .where(
+            in_my_region(Household.village_code),
+            Household.poverty_status.in_(POOR),
+            household_without_work(date.today()),
+        )
+        .group_by(Region.code, Region.name)
+        .order_by(func.count(Household.id).desc(), Region.code)
+    ).all()
+    query = base.options(selectinload(Household.laborers), selectinload(Household.village))
+    if village:
+        query = query.where(Household.village_code == village)
+    page = paginate(query.order_by(Household.village_code, Household.code))
+    return render_template(
+        "office/without_work.html", page=page, by_village=by_village, village=village
+    )
+
+
+@bp.get("/laborers/<int:laborer_id>/welfare")
+def assign(laborer_id: int):
+    """The welfare posts that suit a laborer, with reasons, and those that do not and why."""
+    row = registry.read_laborer(db.session, laborer_id, current_user, remote_addr())
+    _, result = matching.matches_for_laborer(
+        db.session,
+        current_user,
+        row.id,
+        matching.matcher_config(current_app.config),
+        limit=10,
+        kinds=["welfare_post"],
+        ineligible=5,
+    )
+    language = lang()
+    ids = [m.target_id for m in [*result.matches, *result.ineligible]]
+    posts = {
+        ("welfare_post", p.id): p
+        for p in db.session.scalars(select(WelfarePost).where(WelfarePost.id.in_(ids)))
+    } if ids else {}
+    db.session.commit()  # the audit of this read
+    return render_template(
+        "office/assign.html",
+        laborer=row,
+        matches=[matching.match_json(m, language) for m in result.matches],
+        misses=[matching.match_json(m, language) for m in result.ineligible],
+        targets=posts,
+        offer_form=OfferForm(),
+        today=date.today(),
+    )
+
+
+@bp.post("/laborers/<int:laborer_id>/welfare")
+def assign_post(laborer_id: int):
+    """Assign a welfare post to the laborer by hand (an offer of kind welfare_post)."""
+    form = OfferForm()
+    if not form.validate_on_submit() or not form.target_id.data.isdigit():
+        flash(_("The form has expired; please try again."), "error")
+        return redirect(url_for("office.assign", laborer_id=laborer_id))
+    try:
+        placement = matching.make_offer(
+            db.session,
+            current_user,
+            laborer_id,
+            "welfare_post",
+            int(form.target_id.data),
+            matching.matcher_config(current_app.config),
+            remote_addr=remote_addr(),
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        if error.status == 404:
+            raise
+        flash(offer_message(error), "error")
+        return redirect(url_for("office.assign", laborer_id=laborer_id))
+    flash(_("Welfare post assigned; the offer is made."), "success")
+    return redirect(url_for("office.placement", placement_id=placement.id))
+
+
+# -- workshops -----------------------------------------------------------------------------------------
+
+
+def _workers(employer_ids: list[int], on: date) -> dict[int, tuple[set[int], set[int]]]:
+    """For each employer: (laborers at work, poor laborers at work) through openings and batches."""
+    found: dict[int, tuple[set[int], set[int]]] = {i: (set(), set()) for i in employer_ids}
+    for model, column in ((Opening, Placement.opening_id), (TransportBatch, Placement.batch_id)):
+        rows = db.session.execute(
+            select(model.employer_id, Placement.laborer_id, Household.poverty_status)
+            .join(Placement, column == model.id)
+            .join(Household, Household.id == Placement.household_id)
+            .where(model.employer_id.in_(employer_ids), at_work_on(on))
+        )
+        for employer_id, laborer_id, poverty in rows:
+            workers, poor = found[employer_id]
+            workers.add(laborer_id)
+            if poverty in POOR:
+                poor.add(laborer_id)
+    return found
+
+
+@bp.get("/workshops")
+def workshops():
+    """Workshops of the region: poor laborers at work, recognition and whether resumed."""
+    minimum = current_app.config["WORKSHOP_RECOGNITION_MIN_POOR"]
+    page = paginate(
+        scope.scoped(Employer, current_user)
+        .where(Employer.kind == EmployerKind.WORKSHOP)
+        .order_by(Employer.region_code, Employer.id)
+    )
+    workers = _workers([e.id for e in page.items], date.today())
+    rows = [
+        {
+            "employer": e,
+            "workers": len(workers[e.id][0]),
+            "poor": len(workers[e.id][1]),
+            "is_recognised": len(workers[e.id][1]) >= minimum,
+            "is_resumed": bool(workers[e.id][0]) or e.is_marked_resumed,
+        }
+        for e in page.items
+    ]
+    return render_template("office/workshops.html", page=page, rows=rows, minimum=minimum)
+
+
+@bp.post("/workshops/<int:employer_id>/resumed")
+def workshop_resumed(employer_id: int):
+    """Mark a workshop resumed (or not) before its placements are recorded in jiuye."""
+    if not FlaskForm().validate_on_submit():
+        flash(_("The form has expired; please try again."), "error")
+        return redirect(url_for("office.workshops"))
+    row = registry.get_record(db.session, Employer, employer_id, current_user)
+    registry.update_employer(
+        db.session, row.id, {"is_marked_resumed": not row.is_marked_resumed}, current_user, remote_addr()
+    )
+    db.session.commit()
+    flash(_("%(name)s saved.", name=row.name), "success")
+    return redirect(url_for("office.workshops", page=request.args.get("page", 1)))

@@ -1,0 +1,444 @@
+"""The offices' lists, each as rows a page shows and an XLSX file carries (DESIGN §7).
+
+A report is built for a user: rows outside their scope are never read (office: its region; cadre:
+their villages), and ID numbers and phones are masked except for the cadre of the laborer's own
+village. Definitions of *at work*, *poor* and *without work* are those of `web.services.stats`.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from ..errors import NotFoundError, PermissionDeniedError, ValidationError
+from ..models import (
+    Ability,
+    Employer,
+    EmployerKind,
+    Household,
+    Laborer,
+    Placement,
+    PlacementStatus,
+    Region,
+    Role,
+    TransportBatch,
+    User,
+    WelfarePost,
+    WorkArea,
+)
+from ..validation import mask_id_number, mask_phone
+from .stats import (
+    AT_WORK_STATUSES,
+    POOR_STATUSES,
+    at_work_on,
+    employer_workers,
+    household_without_work,
+    in_region,
+)
+
+#: Placement statuses of a batch's passengers (booked, travelled or back).
+PASSENGER_STATUSES = (
+    PlacementStatus.OFFERED,
+    PlacementStatus.ACCEPTED,
+    PlacementStatus.WORKING,
+    PlacementStatus.ENDED,
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A report column: its key in the rows, its label (lazily translated) and its Chinese header.
+
+    The XLSX header is always Chinese (the offices' spreadsheets are); the page follows the locale.
+    """
+
+    key: str
+    label: Any
+    header_zh: str
+    is_number: bool = False
+
+
+@dataclass
+class Report:
+    """A built report: what it is, its columns and its rows (dicts keyed by column key)."""
+
+    name: str
+    title: str
+    title_zh: str
+    columns: list[Column]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_xlsx(self) -> bytes:
+        """The report as an XLSX workbook: one sheet, a Chinese header row, then the rows."""
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(self.title_zh[:31])
+        sheet.append([c.header_zh for c in self.columns])
+        for row in self.rows:
+            sheet.append([_cell(row.get(c.key)) for c in self.columns])
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return value
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which households and which region-coded records a user's report reads."""
+
+    user: User
+    prefix: str | None  # office: a region prefix
+    villages: tuple[str, ...]  # cadre: their villages (within the chosen region)
+
+    def people(self) -> ColumnElement[bool]:
+        """Where-clause on Household."""
+        if self.prefix is not None:
+            return in_region(Household.village_code, self.prefix)
+        return Household.village_code.in_(self.villages)
+
+    def places(self, column) -> ColumnElement[bool]:
+        """Where-clause on a region_code column (posts: the village; employers: their counties)."""
+        if self.prefix is not None:
+            return in_region(column, self.prefix)
+        return column.in_(self.villages)
+
+    def counties(self, column) -> ColumnElement[bool]:
+        """Where-clause on an employer's region: a cadre reads those of their villages' counties."""
+        if self.prefix is not None:
+            return in_region(column, self.prefix)
+        return or_(
+            *(in_region(column, county) for county in sorted({v[:6] for v in self.villages}))
+        )
+
+    def reveals(self, village_code: str) -> bool:
+        """Full ID number and phone only for the cadre of the laborer's own village."""
+        return self.user.role is Role.CADRE and village_code in self.user.village_codes
+
+
+def scope_for(user: User, region: str | None = None) -> Scope:
+    """The user's report scope, narrowed to `region` when given (404 if outside the scope)."""
+    if user.role is Role.OFFICE:
+        own = user.region_code or ""
+        chosen = region or own
+        if not chosen.isdigit() or not chosen.startswith(own):
+            raise NotFoundError(f"region {chosen} does not exist")
+        return Scope(user, chosen, ())
+    if user.role is Role.CADRE:
+        villages = tuple(sorted(v for v in user.village_codes if v.startswith(region or "")))
+        if region and not villages:
+            raise NotFoundError(f"region {region} does not exist")
+        return Scope(user, None, villages)
+    raise PermissionDeniedError("your role may not read reports")
+
+
+def _identity(scope: Scope, village_code: str, id_number: str, phone: str | None) -> dict:
+    if scope.reveals(village_code):
+        return {"id_number": id_number, "phone": phone}
+    return {"id_number": mask_id_number(id_number), "phone": mask_phone(phone)}
+
+
+def households_without_work(session: Session, scope: Scope, on: date) -> Report:
+    """Poor households where nobody works on `on`, by village: who a welfare post should go to."""
+    able_local = and_(Laborer.physical_ability != Ability.NONE, Laborer.work_area == WorkArea.LOCAL)
+    counts = (
+        select(
+            Laborer.household_id.label("household_id"),
+            func.count(Laborer.id).label("laborers"),
+            func.count(Laborer.id).filter(able_local).label("able_local"),
+        )
+        .group_by(Laborer.household_id)
+        .subquery()
+    )
+    query = (
+        select(
+            Household.village_code,
+            Region.name,
+            Household.code,
+            Household.head_name,
+            Household.poverty_status,
+            func.coalesce(counts.c.laborers, 0),
+            func.coalesce(counts.c.able_local, 0),
+        )
+        .join(Region, Region.code == Household.village_code)
+        .outerjoin(counts, counts.c.household_id == Household.id)
+        .where(
+            scope.people(),
+            Household.poverty_status.in_(POOR_STATUSES),
+            household_without_work(on),
+        )
+        .order_by(Household.village_code, Household.code)
+    )
+    rows = [
+        {
+            "village_code": village,
+            "village": name,
+            "household": code,
+            "head_name": head,
+            "poverty_status": str(status),
+            "laborers": laborers,
+            "able_local": able,
+        }
+        for village, name, code, head, status, laborers, able in session.execute(query)
+    ]
+    return Report(
+        "households-without-work",
+        "Households still without work",
+        "无人就业贫困户",
+        [
+            Column("village_code", _l("Village code"), "村代码"),
+            Column("village", _l("Village"), "村"),
+            Column("household", _l("Household"), "户编号"),
+            Column("head_name", _l("Head of household"), "户主"),
+            Column("poverty_status", _l("Poverty status"), "贫困属性"),
+            Column("laborers", _l("Laborers"), "劳动力人数", True),
+            Column("able_local", _l("Can take a local post"), "可就地上岗人数", True),
+        ],
+        rows,
+    )
+
+
+def workshop_recognition(session: Session, scope: Scope, on: date, min_poor: int) -> Report:
+    """Every workshop in scope: resumed, workers and poor workers on `on`, recognised or not."""
+    where = and_(Employer.kind == EmployerKind.WORKSHOP, scope.counties(Employer.region_code))
+    per = employer_workers(on, where)
+    workers = func.coalesce(per.c.workers, 0)
+    poor = func.coalesce(per.c.poor, 0)
+    query = (
+        select(
+            Employer.id,
+            Employer.name,
+            Employer.region_code,
+            Employer.is_marked_resumed,
+            workers,
+            poor,
+        )
+        .outerjoin(per, per.c.employer_id == Employer.id)
+        .where(where)
+        .order_by(Employer.region_code, Employer.id)
+    )
+    rows = []
+    for employer_id, name, region_code, marked, n_workers, n_poor in session.execute(query):
+        recognised = n_poor >= min_poor
+        rows.append(
+            {
+                "employer_id": employer_id,
+                "name": name,
+                "region_code": region_code,
+                "resumed": bool(n_workers > 0 or marked),
+                "workers": n_workers,
+                "poor_workers": n_poor,
+                "recognised": recognised,
+                "subsidy_eligible": recognised,
+            }
+        )
+    return Report(
+        "workshop-recognition",
+        "Workshop recognition list",
+        "扶贫车间认定名单",
+        [
+            Column("employer_id", _l("Workshop no."), "车间编号", True),
+            Column("name", _l("Workshop"), "车间名称"),
+            Column("region_code", _l("Region code"), "区划代码"),
+            Column("resumed", _l("Resumed"), "已复工"),
+            Column("workers", _l("Workers"), "务工人数", True),
+            Column("poor_workers", _l("Poor laborers working"), "贫困劳动力人数", True),
+            Column("recognised", _l("Recognised"), "认定为扶贫车间"),
+            Column("subsidy_eligible", _l("Subsidy eligible"), "享受补贴"),
+        ],
+        rows,
+    )
+
+
+def batch_manifest(session: Session, scope: Scope, batch_id: int | None = None) -> Report:
+    """Passengers of point-to-point batches (one batch, or all) from the villages in scope."""
+    conditions = [
+        Placement.batch_id.is_not(None),
+        Placement.status.in_(PASSENGER_STATUSES),
+        scope.people(),
+    ]
+    if batch_id is not None:
+        if session.get(TransportBatch, batch_id) is None:
+            raise NotFoundError(f"transport_batch {batch_id} does not exist")
+        conditions.append(Placement.batch_id == batch_id)
+    query = (
+        select(TransportBatch, Laborer, Household.village_code, Placement.status)
+        .join(Placement, Placement.batch_id == TransportBatch.id)
+        .join(Laborer, Laborer.id == Placement.laborer_id)
+        .join(Household, Household.id == Placement.household_id)
+        .where(*conditions)
+        .order_by(TransportBatch.departs_at, TransportBatch.id, Household.village_code, Laborer.id)
+    )
+    rows = []
+    for batch, laborer, village, status in session.execute(query):
+        rows.append(
+            {
+                "batch_id": batch.id,
+                "batch": batch.title,
+                "destination": batch.destination,
+                "departs_on": batch.departs_at.date(),
+                "name": laborer.name,
+                **_identity(scope, village, laborer.id_number, laborer.phone),
+                "sex": str(laborer.sex),
+                "village_code": village,
+                "status": str(status),
+            }
+        )
+    return Report(
+        "batch-manifest",
+        "Transport batch manifest",
+        "点对点输送人员名单",
+        [
+            Column("batch_id", _l("Batch no."), "批次编号", True),
+            Column("batch", _l("Batch"), "批次"),
+            Column("destination", _l("Destination"), "目的地"),
+            Column("departs_on", _l("Departs"), "出发日期"),
+            Column("name", _l("Name"), "姓名"),
+            Column("id_number", _l("ID number"), "身份证号"),
+            Column("sex", _l("Sex"), "性别"),
+            Column("phone", _l("Phone"), "电话"),
+            Column("village_code", _l("Village code"), "村代码"),
+            Column("status", _l("Status"), "状态"),
+        ],
+        rows,
+    )
+
+
+def welfare_roster(session: Session, scope: Scope, on: date) -> Report:
+    """Every welfare post in scope and who holds it on `on` (blank when vacant)."""
+    holders = (
+        select(
+            Placement.welfare_post_id.label("post_id"),
+            Placement.laborer_id.label("laborer_id"),
+            Placement.started_on.label("started_on"),
+        )
+        .where(Placement.welfare_post_id.is_not(None), at_work_on(on))
+        .subquery()
+    )
+    query = (
+        select(WelfarePost, holders.c.started_on, Laborer, Household)
+        .outerjoin(holders, holders.c.post_id == WelfarePost.id)
+        .outerjoin(Laborer, Laborer.id == holders.c.laborer_id)
+        .outerjoin(Household, Household.id == Laborer.household_id)
+        .where(scope.places(WelfarePost.region_code))
+        .order_by(WelfarePost.region_code, WelfarePost.id)
+    )
+    rows = []
+    for post, started_on, laborer, household in session.execute(query):
+        row = {
+            "post_id": post.id,
+            "title": post.title,
+            "post_type": str(post.post_type),
+            "region_code": post.region_code,
+            "stipend_yuan": post.stipend_cents / 100,
+            "name": None,
+            "id_number": None,
+            "phone": None,
+            "household": None,
+            "started_on": None,
+        }
+        if laborer is not None:
+            row.update(
+                name=laborer.name,
+                household=household.code,
+                started_on=started_on,
+                **_identity(scope, household.village_code, laborer.id_number, laborer.phone),
+            )
+        rows.append(row)
+    return Report(
+        "welfare-roster",
+        "Welfare post roster",
+        "公益岗位花名册",
+        [
+            Column("post_id", _l("Post no."), "岗位编号", True),
+            Column("title", _l("Post"), "岗位"),
+            Column("post_type", _l("Type"), "类型"),
+            Column("region_code", _l("Region code"), "区划代码"),
+            Column("stipend_yuan", _l("Monthly stipend (yuan)"), "月补贴（元）", True),
+            Column("name", _l("Holder"), "在岗人员"),
+            Column("id_number", _l("ID number"), "身份证号"),
+            Column("phone", _l("Phone"), "电话"),
+            Column("household", _l("Household"), "户编号"),
+            Column("started_on", _l("Since"), "上岗日期"),
+        ],
+        rows,
+    )
+
+
+CHANNEL_ZH = {"opening": "就近就业", "batch": "点对点输送", "welfare_post": "公益岗位"}
+
+
+def _channel_of(opening_id, batch_id) -> str:
+    return (
+        "opening" if opening_id is not None else "batch" if batch_id is not None else "welfare_post"
+    )
+
+
+def placements_by_channel(session: Session, scope: Scope, start: date, end: date) -> Report:
+    """Per month and channel: placements started in [start, end] (and of poor laborers), ended."""
+    if end < start:
+        raise ValidationError.on("end", "must not be before start")
+    is_poor = Household.poverty_status.in_(POOR_STATUSES)
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(
+        lambda: {"started": 0, "poor_started": 0, "ended": 0}
+    )
+    base = (
+        select(
+            Placement.opening_id,
+            Placement.batch_id,
+            Placement.started_on,
+            Placement.ended_on,
+            is_poor,
+        )
+        .join(Household, Household.id == Placement.household_id)
+        .where(scope.people(), Placement.status.in_(AT_WORK_STATUSES))
+    )
+    started = base.where(Placement.started_on >= start, Placement.started_on <= end)
+    for opening_id, batch_id, started_on, _, poor in session.execute(started):
+        cell = counts[(f"{started_on:%Y-%m}", _channel_of(opening_id, batch_id))]
+        cell["started"] += 1
+        cell["poor_started"] += int(bool(poor))
+    ended = base.where(Placement.ended_on >= start, Placement.ended_on <= end)
+    for opening_id, batch_id, _, ended_on, _ in session.execute(ended):
+        counts[(f"{ended_on:%Y-%m}", _channel_of(opening_id, batch_id))]["ended"] += 1
+    order = list(CHANNEL_ZH)
+    rows = [
+        {"month": month, "channel": channel, "channel_zh": CHANNEL_ZH[channel], **figures}
+        for (month, channel), figures in sorted(
+            counts.items(), key=lambda i: (i[0][0], order.index(i[0][1]))
+        )
+    ]
+    return Report(
+        "placements-by-channel",
+        "Placements by channel and month",
+        "分渠道就业情况",
+        [
+            Column("month", _l("Month"), "月份"),
+            Column("channel_zh", _l("Channel"), "渠道"),
+            Column("started", _l("Started"), "新上岗", True),
+            Column("poor_started", _l("Of whom poor"), "其中贫困劳动力", True),
+            Column("ended", _l("Ended"), "离岗", True),
+        ],
+        rows,
+    )
+
+
+#: Report names, in the order the reports page lists them.
+REPORTS = (
+    "households-without-work",
+    "workshop-recognition",
+    "batch-manifest",
+    "welfare-roster",
+    "placements-by-channel",
+)
