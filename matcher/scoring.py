@@ -26,7 +26,15 @@ from matcher.arrays import (
     mask_overlap,
 )
 from matcher.rules import age_on, km_text
-from matcher.types import ABILITY_RANK, DEFAULT_CONFIG, DEMAND_RANK, Config, Laborer, Target
+from matcher.types import (
+    ABILITY_RANK,
+    DEFAULT_CONFIG,
+    DEMAND_RANK,
+    Config,
+    Laborer,
+    Target,
+    job_label,
+)
 
 _DEMAND_ZH = {"light": "轻活", "moderate": "中等体力活", "heavy": "重体力活"}
 _PAY_EN = {"piece": "piece-rate", "hourly": "hourly", "daily": "daily", "monthly": "monthly"}
@@ -216,8 +224,8 @@ def _preference_text(laborer: Laborer, target: Target) -> tuple[str, str]:
         zh.append("对工种没有要求")
         en.append("no job-type preference")
     elif target.job_type in laborer.job_types:
-        zh.append(f"想做{target.job_type}")
-        en.append(f"wants {target.job_type} work")
+        zh.append(f"想做{job_label(target.job_type, 'zh')}")
+        en.append(f"wants {job_label(target.job_type, 'en')} work")
     else:
         zh.append(f"不是{zh_pron}想做的工种")
         en.append(f"not the work {en_subj} asked for")

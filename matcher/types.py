@@ -22,6 +22,38 @@ ABILITY_RANK: dict[str, int] = {"none": 0, "light": 1, "moderate": 2, "full": 3}
 DEMAND_RANK: dict[str, int] = {"light": 1, "moderate": 2, "heavy": 3}
 """Physical demand of a target as a rank comparable with ``ABILITY_RANK``."""
 
+JOB_TYPE_LABELS: dict[str, tuple[str, str]] = {
+    "packaging": ("包装", "packaging"),
+    "packing": ("包装", "packing"),
+    "sewing": ("缝纫", "sewing"),
+    "food_processing": ("食品加工", "food processing"),
+    "food": ("食品加工", "food processing"),
+    "handicraft": ("手工编织", "handicraft"),
+    "farming": ("种植养殖", "farming"),
+    "construction": ("建筑", "construction"),
+    "assembly": ("组装", "assembly"),
+    "factory": ("工厂普工", "factory"),
+    "cleaning": ("保洁", "cleaning"),
+    "care": ("护理", "care"),
+    "logistics": ("物流", "logistics"),
+    "cleaner": ("保洁员", "cleaner"),
+    "road_keeper": ("护路员", "road keeper"),
+    "forest_ranger": ("护林员", "forest ranger"),
+    "water_keeper": ("管水员", "water keeper"),
+    "patrol": ("巡逻员", "patrol"),
+    "elder_carer": ("养老护理员", "elder care"),
+}
+"""Chinese and English names of the common job types; a type not listed is shown as it was typed."""
+
+
+def job_label(job_type: str, language: str) -> str:
+    """A job type's name in 'zh' or 'en', or the type itself when it has none (e.g. typed in Chinese)."""
+    names = JOB_TYPE_LABELS.get(job_type)
+    if names is None:
+        return job_type
+    return names[0] if language == "zh" else names[1]
+
+
 WORK_AREAS: tuple[str, ...] = ("local", "migrant", "any")
 PAY_TYPES: tuple[str, ...] = ("piece", "hourly", "daily", "monthly")
 POVERTY_STATUSES: tuple[str, ...] = ("registered_poor", "monitored", "non_poor")

@@ -29,6 +29,8 @@ from sqlalchemy.orm import selectinload
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from matcher.types import job_label
+
 from .errors import DomainError
 from .extensions import db
 from .models import TRANSITIONS, Placement, PlacementEvent, PlacementStatus, Role
@@ -146,7 +148,10 @@ def label(value: Any) -> str:
     if value is None:
         return ""
     key = getattr(value, "value", value)
-    return str(LABELS.get(key, key))
+    if key in LABELS:
+        return str(LABELS[key])
+    # Job types are an open vocabulary: the matcher names the common ones in both languages.
+    return job_label(str(key), "en" if str(get_locale()) == "en" else "zh")
 
 
 def lang() -> str:

@@ -65,7 +65,7 @@ def test_preference_factor(make_laborer, make_target, config):
     )
     assert wished.value == 1.0
     assert wished.en == "wants sewing work; piece-rate pay as wished; local work as wished"
-    assert wished.zh == "想做sewing，计件，合心意，在本地就业，合心意"
+    assert wished.zh == "想做缝纫，计件，合心意，在本地就业，合心意"
     other = make_laborer(
         work_area="migrant", job_types=frozenset({"construction"}), pay_type="monthly", sex="M"
     )
@@ -168,3 +168,12 @@ def test_vectorised_score_equals_score(seed):
         laborer, target = inst.laborers[a], inst.targets[b]
         if not check(laborer, target, d, config):
             assert score(laborer, target, d, config).total == total
+
+
+def test_job_types_are_named_in_the_readers_language():
+    from matcher.types import job_label
+
+    assert job_label("packaging", "zh") == "包装" and job_label("packaging", "en") == "packaging"
+    assert job_label("food_processing", "en") == "food processing"
+    # A type typed in by a cadre in Chinese is shown as typed, in both languages.
+    assert job_label("剪纸", "zh") == job_label("剪纸", "en") == "剪纸"
