@@ -64,6 +64,8 @@ def _test_config(database_url: str) -> dict:
         "RATELIMIT_STORAGE_URI": "memory://",
         # Real hashing, fewer rounds: scrypt's cost dominates a suite that logs in hundreds of times.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:2000",
+        # Plans run inside the request here; tests/web/test_plan_progress.py covers the background thread.
+        "PLAN_EXECUTION": "inline",
     }
 
 

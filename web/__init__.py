@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, request, session
 
+from . import sqlite as _sqlite  # noqa: F401 - installs the SQLite connection pragmas
 from .config import build_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, smorest_api
 

@@ -41,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
     # Matching thresholds (DESIGN §2); the matcher's Config reads these.
+    "PLAN_EXECUTION": None,  # inline | thread | rq; None = rq with REDIS_URL, else thread
     "MATCH_DEFAULT_MAX_COMMUTE_KM": 10.0,
     "MATCH_MAX_PICKUP_KM": 60.0,
     # Workshop recognition (DESIGN §2): poor laborers working needed to be recognised.

@@ -152,7 +152,8 @@ def test_office_runs_confirms_a_plan_and_assigns_a_welfare_post(page_for):
     page.click("header >> text=匹配方案")
     page.select_option("#mode", "optimal")
     page.click("button:has-text('运行方案')")
-    expect(page.locator("h1")).to_contain_text("已完成")
+    # The plan runs on a background thread; the page polls its progress and reloads when done.
+    expect(page.locator("h1")).to_contain_text("已完成", timeout=30_000)
     expect(page.locator("table.report")).to_be_visible()
     shoot(page, "office-plan-1280")
     page.click("text=确认方案…")

@@ -8,7 +8,7 @@ locks whenever a slot is taken, so two offices confirming at once cannot overboo
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 
@@ -366,7 +366,9 @@ def visible_placement(session: Session, user: User, placement_id: int, *, for_up
 # -- plans ------------------------------------------------------------------------------------------
 
 
-def create_plan(session: Session, user: User, region_code: str, mode: str) -> Plan:
+def create_plan(
+    session: Session, user: User, region_code: str, mode: str, *, remote_addr: str | None = None
+) -> Plan:
     """A queued plan for a region within the office's scope."""
     if user.role is not Role.OFFICE:
         raise PermissionDeniedError("only offices run plans")
@@ -380,6 +382,7 @@ def create_plan(session: Session, user: User, region_code: str, mode: str) -> Pl
     plan = Plan(region_code=region_code, mode=plan_mode, status=PlanStatus.QUEUED, created_by_id=user.id)
     session.add(plan)
     session.flush()
+    audit(session, "plan_created", user=user, entity=plan, remote_addr=remote_addr, mode=plan_mode.value)
     return plan
 
 
@@ -392,14 +395,19 @@ def plan_inputs(session: Session, region_code: str) -> tuple[list[MLaborer], lis
     return to_matcher_laborers(session, rows), load_targets(session, region_code)
 
 
-def run_plan(session: Session, plan: Plan, config: Config) -> Plan:
-    """Run the plan's mode and the greedy baseline on the same data; store report and assignments."""
-    plan.status, plan.progress, plan.error = PlanStatus.RUNNING, 0.1, None
-    session.flush()
+def run_plan(
+    session: Session, plan: Plan, config: Config, progress: Callable[[float], None] = lambda fraction: None
+) -> Plan:
+    """Run the plan's mode and the greedy baseline on the same data; store report and assignments.
+
+    Nothing is written until the end, so `progress` may report on another connection meanwhile.
+    """
     laborers, targets = plan_inputs(session, plan.region_code)
+    progress(0.2)
     result = matcher.plan.run(laborers, targets, plan.mode.value, config)
-    plan.progress = 0.7
+    progress(0.6)
     baseline = result if plan.mode is PlanMode.GREEDY else matcher.plan.run(laborers, targets, "greedy", config, explain=False)
+    progress(0.9)
     plan.report = _report_json(result.report)
     plan.baseline_report = _report_json(baseline.report)
     plan.assignments = [
@@ -408,7 +416,7 @@ def run_plan(session: Session, plan: Plan, config: Config) -> Plan:
                        **{FK[a.kind]: a.target_id})
         for a in result.assignments
     ]
-    plan.status, plan.progress, plan.finished_at = PlanStatus.DONE, 1.0, datetime.now(UTC)
+    plan.status, plan.progress, plan.error, plan.finished_at = PlanStatus.DONE, 1.0, None, datetime.now(UTC)
     session.flush()
     return plan
 
