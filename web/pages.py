@@ -35,6 +35,7 @@ from .errors import DomainError
 from .extensions import db
 from .models import TRANSITIONS, Placement, PlacementEvent, PlacementStatus, Role
 from .services import matching
+from .services.retention import due_checkins, record_checkin
 from .validation import mask_id_number
 
 PER_PAGE = 20
@@ -248,6 +249,12 @@ def paginate(query: Select, per_page: int = PER_PAGE, *, scalars: bool = True) -
 # -- errors ---------------------------------------------------------------------------------------
 
 
+def form_page(template: str, form: FlaskForm, **context: Any) -> tuple[str, int]:
+    """A form's page: 422 when a submitted form was refused (its fields say why), else 200."""
+    refused = request.method == "POST" and bool(form.errors)
+    return render_template(template, form=form, **context), 422 if refused else 200
+
+
 def show_errors(form: FlaskForm | None, error: DomainError, aliases: dict[str, str] | None = None) -> None:
     """Put a service's field errors next to the form's fields; the rest goes into a flash."""
     db.session.rollback()
@@ -265,6 +272,8 @@ def show_errors(form: FlaskForm | None, error: DomainError, aliases: dict[str, s
         flash(_("Please correct the fields marked below."), "error")
     else:
         flash(offer_message(error), "error")
+        if form is not None:  # refused as a whole: the page still answers 422
+            form.form_errors.append(offer_message(error))
 
 
 def offer_message(error: DomainError) -> str:
@@ -365,7 +374,31 @@ def register_placement_views(bp: Blueprint) -> None:
             irreversible=IRREVERSIBLE,
             blueprint=name,
             show_id=current_user.role is not Role.EMPLOYER,
+            due=due_checkins(row) if current_user.role is not Role.EMPLOYER else [],
         )
+
+    @bp.post("/placements/<int:placement_id>/checkin")
+    def placement_checkin(placement_id: int):
+        """Record a retention check-in: still working 30, 90 or 180 days in, or not."""
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        answer = request.form.get("is_still_working")
+        if answer not in ("yes", "no"):
+            flash(_("Say whether the laborer is still working."), "error")
+            return redirect(url_for(f"{name}.placement", placement_id=placement_id))
+        try:
+            record_checkin(
+                db.session, current_user, placement_id, request.form.get("day", type=int) or 0,
+                answer == "yes", note=(request.form.get("note") or "").strip()[:200] or None,
+                remote_addr=remote_addr(),
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(translated(error.message), "error")
+        else:
+            flash(_("Check-in recorded."), "success")
+        return redirect(url_for(f"{name}.placement", placement_id=placement_id))
 
     @bp.route("/placements/<int:placement_id>/to/<to>", methods=["GET", "POST"])
     def placement_step(placement_id: int, to: str):

@@ -80,6 +80,13 @@ class PlacementEventSchema(Schema):
     note = fields.String(allow_none=True)
 
 
+class CheckinSchema(Schema):
+    day = fields.Integer(required=True, validate=validate.OneOf([30, 90, 180]))
+    is_still_working = fields.Boolean(required=True)
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    checked_on = fields.Date(dump_only=True)
+
+
 class PlacementSchema(Schema):
     id = fields.Integer(required=True)
     laborer_id = fields.Integer(required=True)
@@ -92,6 +99,7 @@ class PlacementSchema(Schema):
     started_on = fields.Date(allow_none=True)
     ended_on = fields.Date(allow_none=True)
     events = fields.List(fields.Nested(PlacementEventSchema), required=True)
+    checkins = fields.List(fields.Nested(CheckinSchema), required=True)
 
 
 def placement_json(placement) -> dict:
@@ -103,6 +111,8 @@ def placement_json(placement) -> dict:
         "ended_on": placement.ended_on,
         "events": [{"from_status": e.from_status.value if e.from_status else None, "to_status": e.to_status.value,
                     "by_user_id": e.by_user_id, "at": e.at, "note": e.note} for e in placement.events],
+        "checkins": [{"day": c.day, "is_still_working": c.is_still_working, "note": c.note,
+                      "checked_on": c.checked_on} for c in placement.checkins],
     }
 
 
@@ -245,3 +255,21 @@ class PlacementItem(MethodView):
                                         remote_addr=remote_addr())
         db.session.commit()
         return placement_json(placement)
+
+
+@blp.route("/placements/<int:placement_id>/checkins")
+class PlacementCheckins(MethodView):
+    decorators = [require_user(Role.CADRE, Role.OFFICE)]
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(CheckinSchema)
+    @blp.response(201, PlacementSchema)
+    @document_errors(blp, 401, 403, 404, 409)
+    def post(self, data, placement_id):
+        """Record the 30-, 90- or 180-day retention check-in: is the laborer still working?"""
+        from ..services.retention import record_checkin
+
+        record_checkin(db.session, g.user, placement_id, data["day"], data["is_still_working"],
+                       note=data["note"], remote_addr=remote_addr())
+        db.session.commit()
+        return placement_json(matching.visible_placement(db.session, g.user, placement_id))
