@@ -90,3 +90,13 @@ def test_passwords_are_hashed_with_a_modern_scheme(factory):
     user = factory.user("office")
     assert PASSWORD not in user.password_hash
     assert user.password_hash.startswith(("scrypt:", "pbkdf2:sha256:"))
+
+
+def test_times_come_back_as_utc_on_every_database(client, factory):
+    user = factory.user("office")
+    db.session.commit()
+    token = client.post("/api/v1/auth/token", json={"username": user.username, "password": PASSWORD}).json
+    assert token["expires_at"].endswith("+00:00")
+    db.session.expire_all()
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "login"))
+    assert event.at.utcoffset().total_seconds() == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import CheckConstraint, DateTime, Enum, Float, MetaData, String
+from sqlalchemy import CheckConstraint, DateTime, Enum, Float, MetaData, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -28,9 +28,21 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def UtcDateTime() -> DateTime:  # noqa: N802 - reads like the column type it returns
-    """A timezone-aware DateTime column; jiuye always writes UTC."""
-    return DateTime(timezone=True)
+class UtcDateTime(TypeDecorator):
+    """A timezone-aware UTC DateTime, also on SQLite (which forgets the zone): naive values read as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
 
 
 class StrEnum(str, enum.Enum):
