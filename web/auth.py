@@ -87,6 +87,8 @@ def login():
 @login_required
 def logout():
     """End the session."""
+    audit(db.session, "logout", user=current_user, remote_addr=request.remote_addr)
+    db.session.commit()
     logout_user()
     flash(_("You have logged out."), "success")
     return redirect(url_for("main.index"))

@@ -38,6 +38,7 @@ from .models import (
     Role,
 )
 from .pages import (
+    form_page,
     label,
     lang,
     offer_message,
@@ -49,6 +50,7 @@ from .pages import (
     translated,
 )
 from .services import imports, matching, registry, scope
+from .services.accounts import audit
 from .services.stats import household_without_work
 from .validation import parse_resident_id
 
@@ -152,16 +154,17 @@ def household_new():
         else:
             flash(_("Household %(code)s registered.", code=row.code), "success")
             return redirect(url_for("cadre.household", household_id=row.id))
-    return render_template("cadre/household_form.html", form=form, villages=villages, household=None)
+    return form_page("cadre/household_form.html", form, villages=villages, household=None)
 
 
 @bp.get("/households/<int:household_id>")
 def household(household_id: int):
-    """A household, its members and whether it has work."""
-    row = registry.get_record(db.session, Household, household_id, current_user)
+    """A household, its members and whether it has work (the read is audited)."""
+    row = registry.read_household(db.session, household_id, current_user, remote_addr())
     without = db.session.scalar(
         select(exists().where(Household.id == row.id, household_without_work(date.today())))
     )
+    db.session.commit()  # the audit of this read
     return render_template("cadre/household.html", household=row, without_work=without)
 
 
@@ -174,6 +177,8 @@ def household_edit(household_id: int):
     if request.method == "GET":
         form.poverty_status.data = row.poverty_status.value
         form.position_source.data = row.position_source.value
+        registry.read_household(db.session, row.id, current_user, remote_addr())
+        db.session.commit()  # the form shows the full record: audit the read
     if form.validate_on_submit():
         try:
             registry.update_household(
@@ -185,7 +190,7 @@ def household_edit(household_id: int):
         else:
             flash(_("Household %(code)s saved.", code=form.code.data), "success")
             return redirect(url_for("cadre.household", household_id=household_id))
-    return render_template("cadre/household_form.html", form=form, villages=villages, household=row)
+    return form_page("cadre/household_form.html", form, villages=villages, household=row)
 
 
 # -- laborers ---------------------------------------------------------------------------------------
@@ -248,7 +253,7 @@ def laborer_new():
         else:
             flash(_("%(name)s registered.", name=row.name), "success")
             return redirect(url_for("cadre.laborer", laborer_id=row.id))
-    return render_template("cadre/laborer_form.html", form=form, laborer=None)
+    return form_page("cadre/laborer_form.html", form, laborer=None)
 
 
 @bp.route("/laborers/<int:laborer_id>/edit", methods=["GET", "POST"])
@@ -263,6 +268,8 @@ def laborer_edit(laborer_id: int):
         form.pay_type.data = row.pay_type.value if row.pay_type else ""
         form.skills.data = ", ".join(row.skills or [])
         form.job_types.data = ", ".join(row.job_types or [])
+        registry.read_laborer(db.session, row.id, current_user, remote_addr())
+        db.session.commit()  # the form shows the full record: audit the read
     if form.validate_on_submit():
         changes = form.data_for_service()
         if changes["id_number"] == row.id_number:
@@ -275,7 +282,7 @@ def laborer_edit(laborer_id: int):
         else:
             flash(_("%(name)s saved.", name=form.name.data), "success")
             return redirect(url_for("cadre.laborer", laborer_id=laborer_id))
-    return render_template("cadre/laborer_form.html", form=form, laborer=row)
+    return form_page("cadre/laborer_form.html", form, laborer=row)
 
 
 def _targets(matches) -> dict[tuple[str, int], object]:
@@ -412,10 +419,21 @@ def _preview(path: Path, token: str, *, commit: bool):
         rows = imports.read_upload(path.name, path.read_bytes())
         result = imports.run_import(db.session, rows, current_user, remote_addr())
     except DomainError as error:
-        db.session.rollback()
-        flash(translated(error.message), "error")
-        return redirect(url_for("cadre.import_upload"))
+        # The file as a whole is refused: say why next to the upload field (422), keep nothing.
+        path.unlink(missing_ok=True)
+        form = ImportForm()
+        show_errors(form, error)
+        return form_page("cadre/import.html", form, max_rows=imports.MAX_ROWS)
     if commit and result.is_ok:
+        audit(
+            db.session,
+            "import",
+            user=current_user,
+            remote_addr=remote_addr(),
+            rows=len(result.rows),
+            laborers=result.laborers_created,
+            households=result.households_created,
+        )
         db.session.commit()
         path.unlink(missing_ok=True)
         flash(
@@ -430,7 +448,7 @@ def _preview(path: Path, token: str, *, commit: bool):
     db.session.rollback()
     if commit:
         flash(_("Nothing was imported: some rows have errors."), "error")
-    return render_template(
+    page = render_template(
         "cadre/import_preview.html",
         result=result,
         columns=imports.COLUMNS,
@@ -438,6 +456,7 @@ def _preview(path: Path, token: str, *, commit: bool):
         form=TokenForm(token=token),
         translated=translated,
     )
+    return page, 200 if result.is_ok else 422
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -452,7 +471,7 @@ def import_upload():
         upload.save(path)
         upload.close()
         return _preview(path, token, commit=False)
-    return render_template("cadre/import.html", form=form, max_rows=imports.MAX_ROWS)
+    return form_page("cadre/import.html", form, max_rows=imports.MAX_ROWS)
 
 
 @bp.post("/import/commit")

@@ -31,6 +31,7 @@ from .models import (
     TransportBatch,
 )
 from .pages import (
+    form_page,
     label,
     lang,
     local_time,
@@ -41,6 +42,7 @@ from .pages import (
     show_errors,
 )
 from .services import matching, registry, scope
+from .services.accounts import audit
 from .validation import mask_id_number, mask_phone
 
 bp = role_blueprint("employer", Role.EMPLOYER)
@@ -95,7 +97,7 @@ def profile():
         else:
             flash(_("Profile saved."), "success")
             return redirect(url_for("employer.home"))
-    return render_template("employer/profile.html", form=form, employer=employer)
+    return form_page("employer/profile.html", form, employer=employer)
 
 
 # -- openings -----------------------------------------------------------------------------------------
@@ -134,7 +136,7 @@ def opening_new():
         else:
             flash(_("Opening “%(title)s” posted.", title=row.title), "success")
             return redirect(url_for("employer.opening", opening_id=row.id))
-    return render_template("employer/opening_form.html", form=form, opening=None)
+    return form_page("employer/opening_form.html", form, opening=None)
 
 
 @bp.route("/openings/<int:opening_id>/edit", methods=["GET", "POST"])
@@ -155,7 +157,7 @@ def opening_edit(opening_id: int):
         else:
             flash(_("Opening saved."), "success")
             return redirect(url_for("employer.opening", opening_id=opening_id))
-    return render_template("employer/opening_form.html", form=form, opening=row)
+    return form_page("employer/opening_form.html", form, opening=row)
 
 
 def _candidates(kind: str, target_id: int):
@@ -185,7 +187,7 @@ def _candidates(kind: str, target_id: int):
             "age": laborers[m.laborer_id].age_on(today),
             "sex": laborers[m.laborer_id].sex,
             "ability": laborers[m.laborer_id].physical_ability,
-            "poverty": laborers[m.laborer_id].household.poverty_status,
+            # No poverty status: employers never see it (DESIGN §7).
         }
         for m in result.matches
     ]
@@ -279,7 +281,7 @@ def batch_new():
         else:
             flash(_("Transport batch “%(title)s” created.", title=row.title), "success")
             return redirect(url_for("employer.batch", batch_id=row.id))
-    return render_template("employer/batch_form.html", form=form)
+    return form_page("employer/batch_form.html", form)
 
 
 @bp.get("/batches/<int:batch_id>")
@@ -312,6 +314,10 @@ def _passengers(row: TransportBatch) -> list[Placement]:
 def manifest(batch_id: int):
     """The passenger manifest as XLSX: who boards, where they live, their status; IDs masked."""
     row = registry.get_record(db.session, TransportBatch, batch_id, current_user)
+    passengers = _passengers(row)
+    audit(db.session, "export", user=current_user, entity=row, remote_addr=remote_addr(),
+          report="batch-manifest", rows=len(passengers))
+    db.session.commit()
     book = Workbook()
     sheet = book.active
     sheet.title = "乘车名单"
@@ -321,7 +327,7 @@ def manifest(batch_id: int):
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     today = date.today()
-    for number, placement in enumerate(_passengers(row), start=1):
+    for number, placement in enumerate(passengers, start=1):
         laborer = placement.laborer
         sheet.append(
             [

@@ -48,8 +48,11 @@ def register(app: Flask) -> None:
             data = getattr(error, "data", None)
             if data and "messages" in data:  # webargs / flask-smorest validation
                 fields = {}
-                for location_messages in data["messages"].values():
-                    fields.update(location_messages)
+                for location, location_messages in data["messages"].items():
+                    if isinstance(location_messages, dict):
+                        fields.update(location_messages)
+                    else:  # the body as a whole (not JSON, not an object): name the location
+                        fields.setdefault(location, []).extend(location_messages)
             return json_error(error.code or 500, error.description or error.name, fields)
         return render_template(
             "error.html", status=error.code, message=error.description

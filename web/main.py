@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select
 
@@ -36,8 +38,19 @@ def set_language(code: str):
 
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    target = request.referrer or url_for("main.index")
-    return redirect(target)
+    return redirect(same_site_path(request.referrer) or url_for("main.index"))
+
+
+def same_site_path(url: str | None) -> str | None:
+    """The path (and query) of a URL on this site, or None: never send users elsewhere."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    if not parts.path.startswith("/") or parts.path.startswith("//"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 @bp.get("/healthz")

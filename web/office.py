@@ -1,9 +1,10 @@
 """The county / city office's pages: matching plans, welfare posts for households without work,
-workshop recognition, and placements of its region."""
+workshop recognition, placements of its region, and the audit trail of its users."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,10 +13,11 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from .errors import DomainError
+from .errors import DomainError, ValidationError
 from .extensions import db
 from .forms import ConfirmForm, OfferForm, PlanForm, WelfarePostForm, options
 from .models import (
+    AuditEvent,
     Employer,
     EmployerKind,
     Household,
@@ -33,6 +35,7 @@ from .models import (
     WelfarePost,
 )
 from .pages import (
+    form_page,
     label,
     lang,
     offer_message,
@@ -44,6 +47,7 @@ from .pages import (
 )
 from .services import matching, registry, scope
 from .services import plans as plan_runs
+from .services.accounts import audit_events
 from .services.stats import at_work_on, household_without_work
 
 bp = role_blueprint("office", Role.OFFICE)
@@ -107,7 +111,9 @@ def plans():
     _plan_regions(form)
     if form.validate_on_submit():
         try:
-            plan = matching.create_plan(db.session, current_user, form.region_code.data, form.mode.data)
+            plan = matching.create_plan(
+                db.session, current_user, form.region_code.data, form.mode.data, remote_addr=remote_addr()
+            )
             db.session.commit()
         except DomainError as error:
             show_errors(form, error, {"region": "region_code"})
@@ -121,7 +127,7 @@ def plans():
         .options(selectinload(Plan.region))
         .order_by(Plan.id.desc())
     )
-    return render_template("office/plans.html", form=form, page=page)
+    return form_page("office/plans.html", form, page=page)
 
 
 def _target_titles(rows) -> dict[tuple[str, int], str]:
@@ -191,7 +197,7 @@ def plan_confirm(plan_id: int):
     count = db.session.scalar(
         select(func.count()).select_from(PlanAssignment).where(PlanAssignment.plan_id == row.id)
     )
-    return render_template("office/plan_confirm.html", plan=row, form=form, count=count)
+    return form_page("office/plan_confirm.html", form, plan=row, count=count)
 
 
 # -- welfare posts and households without work ------------------------------------------------------
@@ -240,7 +246,7 @@ def welfare_post_new():
         else:
             flash(_("Welfare post “%(title)s” created.", title=row.title), "success")
             return redirect(url_for("office.welfare_posts"))
-    return render_template("office/welfare_post_form.html", form=form)
+    return form_page("office/welfare_post_form.html", form)
 
 
 @bp.get("/without-work")
@@ -388,3 +394,58 @@ def workshop_resumed(employer_id: int):
     db.session.commit()
     flash(_("%(name)s saved.", name=row.name), "success")
     return redirect(url_for("office.workshops", page=request.args.get("page", 1)))
+
+
+# -- audit trail ----------------------------------------------------------------------------------------
+
+#: Entity types an audit event may be about, for the filter (the tables' names).
+AUDITED_ENTITIES = ("household", "laborer", "employer", "opening", "transport_batch", "welfare_post",
+                    "placement", "plan")
+
+
+def _local_day(name: str) -> datetime | None:
+    """A YYYY-MM-DD query argument as the UTC moment its local day starts; 422 when malformed."""
+    value = (request.args.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError.on(name, _("use the form YYYY-MM-DD")) from None
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
+    return datetime.combine(day, time.min, zone).astimezone(UTC)
+
+
+@bp.get("/audit")
+def audit_trail():
+    """Search the audit trail of the office's region (read only: no view changes an event)."""
+    filters = {
+        "username": (request.args.get("user") or "").strip()[:64] or None,
+        "action": (request.args.get("action") or "").strip()[:40] or None,
+        "entity_type": (request.args.get("entity") or "").strip()[:40] or None,
+        "entity_id": (request.args.get("entity_id") or "").strip()[:40] or None,
+    }
+    since_at = _local_day("from")
+    until_at = _local_day("to")
+    if since_at and until_at and until_at < since_at:
+        raise ValidationError.on("to", _("must not be before the first day"))
+    query = audit_events(
+        current_user,
+        **filters,
+        since_at=since_at,
+        before_at=until_at + timedelta(days=1) if until_at else None,
+    )
+    actions = db.session.scalars(
+        audit_events(current_user)
+        .order_by(None)
+        .with_only_columns(AuditEvent.action)
+        .distinct()
+        .order_by(AuditEvent.action)
+    ).all()
+    return render_template(
+        "office/audit.html",
+        page=paginate(query, per_page=50),
+        actions=actions,
+        entities=AUDITED_ENTITIES,
+        args=request.args,
+    )

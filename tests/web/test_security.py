@@ -100,3 +100,12 @@ def test_times_come_back_as_utc_on_every_database(client, factory):
     db.session.expire_all()
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "login"))
     assert event.at.utcoffset().total_seconds() == 0
+
+
+def test_language_switch_never_redirects_off_site(client):
+    home = client.get("/lang/en", headers={"Referer": "http://localhost/login?next=x"})
+    assert home.headers["Location"] == "/login?next=x"
+    evil = client.get("/lang/en", headers={"Referer": "https://evil.example/phish"})
+    assert evil.headers["Location"] == "/"
+    sneaky = client.get("/lang/zh", headers={"Referer": "//evil.example/phish"})
+    assert sneaky.headers["Location"] == "/"

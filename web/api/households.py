@@ -47,8 +47,8 @@ class HouseholdById(MethodView):
     @blp.response(200, HouseholdSchema)
     @document_errors(blp)
     def get(self, household_id):
-        """One household."""
-        return registry.get_record(db.session, Household, household_id, g.user)
+        """One household (the read is audited)."""
+        return commit(registry.read_household(db.session, household_id, g.user, remote_addr()))
 
     @blp.doc(security=SECURITY)
     @blp.arguments(HouseholdPatchSchema)

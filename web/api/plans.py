@@ -94,7 +94,9 @@ class Plans(MethodView):
         """Run a plan (optimal, stable or greedy) for a county or any region in your scope."""
         from ..services.plans import start_plan
 
-        plan = matching.create_plan(db.session, g.user, data.get("county_code") or data["region"], data["mode"])
+        plan = matching.create_plan(
+            db.session, g.user, data.get("county_code") or data["region"], data["mode"], remote_addr=remote_addr()
+        )
         db.session.commit()
         plan = start_plan(current_app._get_current_object(), plan.id)
         return plan_json(plan)

@@ -8,11 +8,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, and_, event, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..errors import DomainError, ValidationError
+from ..errors import DomainError, PermissionDeniedError, ValidationError
 from ..models import ApiToken, AuditEvent, Role, User, UserVillage
 
 MIN_PASSWORD_LENGTH = 8
@@ -141,6 +141,19 @@ def revoke_token(session: Session, token: str) -> bool:
     return True
 
 
+class AuditTrailError(DomainError):
+    """Something tried to change or delete a recorded audit event."""
+
+    status = 403
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _audit_is_append_only(mapper, connection, target) -> None:
+    """The audit trail is append-only: the ORM refuses to change or delete an event."""
+    raise AuditTrailError("the audit trail cannot be changed")
+
+
 def audit(
     session: Session,
     action: str,
@@ -163,3 +176,71 @@ def audit(
     session.add(event)
     session.flush()
     return event
+
+
+def users_seen_by(office: User) -> Select:
+    """Ids of the users whose actions an office may review: itself, and every user of its region
+    (offices below it, cadres with a village in it, employers sited in it)."""
+    from ..models import Employer
+
+    region = office.region_code or ""
+    return select(User.id).where(
+        or_(
+            User.id == office.id,
+            and_(User.role == Role.OFFICE, User.region_code.startswith(region)),
+            and_(
+                User.role == Role.EMPLOYER,
+                User.employer_id.in_(select(Employer.id).where(Employer.region_code.startswith(region))),
+            ),
+            and_(
+                User.role == Role.CADRE,
+                User.id.in_(
+                    select(UserVillage.user_id).where(UserVillage.village_code.startswith(region))
+                ),
+            ),
+        )
+    )
+
+
+def audit_events(
+    office: User,
+    *,
+    username: str | None = None,
+    action: str | None = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    since_at: datetime | None = None,
+    before_at: datetime | None = None,
+) -> Select:
+    """The audit events an office may search, newest first, filtered.
+
+    The rule, kept simple so that it can be checked: an event is in an office's trail when its
+    user is the office itself or a user of its region (`users_seen_by`); a failed login, which has
+    no user, is in it when its username is one of those users'. Events about records of the region
+    done by users from outside it are in the trail of those users' own office.
+    """
+    if office.role is not Role.OFFICE:
+        raise PermissionDeniedError("only offices search the audit trail")
+    seen = users_seen_by(office)
+    query = select(AuditEvent).where(
+        or_(
+            AuditEvent.user_id.in_(seen),
+            and_(
+                AuditEvent.user_id.is_(None),
+                AuditEvent.username.in_(select(User.username).where(User.id.in_(seen))),
+            ),
+        )
+    )
+    if username:
+        query = query.where(AuditEvent.username == username)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if entity_type:
+        query = query.where(AuditEvent.entity_type == entity_type)
+    if entity_id:
+        query = query.where(AuditEvent.entity_id == entity_id)
+    if since_at is not None:
+        query = query.where(AuditEvent.at >= since_at)
+    if before_at is not None:
+        query = query.where(AuditEvent.at < before_at)
+    return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())

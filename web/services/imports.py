@@ -139,13 +139,21 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _rows_from_xlsx(data: bytes) -> list[list[Any]]:
+def _is_blank(values: list[Any]) -> bool:
+    return not any(_text(v) for v in values)
+
+
+def _rows_from_xlsx(data: bytes) -> list[tuple[int, list[Any]]]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
         raise ImportFileError(_l("the file is not a readable XLSX workbook")) from None
+    if not book.worksheets:
+        raise ImportFileError(_l("the file is empty"))
     sheet = book.worksheets[0]
-    rows: list[list[Any]] = []
+    rows: list[tuple[int, list[Any]]] = []
+    # values_only would hide formulas; cells tell them apart. Blank rows (a sheet formatted down to
+    # row 100,000) are skipped as they are read: they are neither errors nor counted against MAX_ROWS.
     for number, row in enumerate(sheet.iter_rows(), start=1):
         values = []
         for cell in row:
@@ -157,27 +165,38 @@ def _rows_from_xlsx(data: bytes) -> list[list[Any]]:
                     _l("row %(row)s holds a formula; paste values only", row=number)
                 )
             values.append(cell.value)
-        rows.append(values)
+        if _is_blank(values):
+            continue
+        rows.append((number, values))
         if len(rows) > MAX_ROWS + 1:
             break
     book.close()
     return rows
 
 
-def _rows_from_csv(data: bytes) -> list[list[Any]]:
+def _rows_from_csv(data: bytes) -> list[tuple[int, list[Any]]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ImportFileError(
             _l("the CSV file is not UTF-8 text; save it as “CSV UTF-8” and upload it again")
         ) from None
+    if "\x00" in text:
+        raise ImportFileError(_l("the file is not a readable CSV file"))
     rows = []
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if any(value.startswith("=") for value in row):
-            raise ImportFileError(_l("row %(row)s holds a formula; paste values only", row=number))
-        rows.append(row)
-        if len(rows) > MAX_ROWS + 1:
-            break
+    reader = csv.reader(io.StringIO(text))
+    try:
+        for row in reader:
+            number = reader.line_num
+            if any(value.startswith("=") for value in row):
+                raise ImportFileError(_l("row %(row)s holds a formula; paste values only", row=number))
+            if _is_blank(row):
+                continue
+            rows.append((number, row))
+            if len(rows) > MAX_ROWS + 1:
+                break
+    except csv.Error:
+        raise ImportFileError(_l("the file is not a readable CSV file")) from None
     return rows
 
 
@@ -190,12 +209,11 @@ def read_upload(filename: str, data: bytes) -> list[RowOutcome]:
         raw = _rows_from_csv(data)
     else:
         raise ImportFileError(_l("only .xlsx or .csv files"))
-    raw = [row for row in raw if any(_text(v) for v in row)]
     if not raw:
         raise ImportFileError(_l("the file is empty"))
     if len(raw) - 1 > MAX_ROWS:
         raise ImportFileError(_l("more than %(max)s rows; split the file", max=MAX_ROWS))
-    headers = [_text(v) for v in raw[0]]
+    headers = [_text(v) for v in raw[0][1]]
     unknown = [h for h in headers if h and h not in HEADER_TO_FIELD]
     if unknown:
         raise ImportFileError(
@@ -206,7 +224,7 @@ def read_upload(filename: str, data: bytes) -> list[RowOutcome]:
     if missing:
         raise ImportFileError(_l("missing columns: %(names)s", names="、".join(missing)))
     outcomes = []
-    for number, row in enumerate(raw[1:], start=2):
+    for number, row in raw[1:]:
         values = {f: _text(v) for f, v in zip(fields, row, strict=False) if f}
         outcomes.append(RowOutcome(number=number, values=values))
     return outcomes

@@ -196,8 +196,33 @@ def matches_for_laborer(
     if unknown:
         raise ValidationError.on("kind", f"unknown kind {sorted(unknown)[0]}; use opening, batch or welfare_post")
     (laborer,) = to_matcher_laborers(session, [row])
-    result = ranker(session, config).for_laborer(laborer, k=limit, kinds=kinds, ineligible=ineligible, rematch=rematch)
-    return row, result
+    built = ranker(session, config)
+    # The ranker holds every open target; the user is shown only those in their scope (a cadre the
+    # postings of their counties, an office those of its region), asking for more until enough remain.
+    k, misses = limit, ineligible
+    while True:
+        result = built.for_laborer(laborer, k=k, kinds=kinds, ineligible=misses, rematch=rematch)
+        shown = _keep_visible(session, user, result.matches)
+        shown_misses = _keep_visible(session, user, result.ineligible)
+        enough = len(shown) >= limit or len(result.matches) < k
+        enough_misses = len(shown_misses) >= ineligible or len(result.ineligible) < misses
+        if enough and enough_misses:
+            return row, RankResult(shown[:limit], shown_misses[:ineligible])
+        k, misses = k * 4, misses * 4
+
+
+def _keep_visible(session: Session, user: User, matches: list[Match]) -> list[Match]:
+    """The matches whose target the user may see, in their order."""
+    wanted: dict[str, set[int]] = {}
+    for match in matches:
+        wanted.setdefault(match.kind, set()).add(match.target_id)
+    seen: set[tuple[str, int]] = set()
+    for kind, ids in wanted.items():
+        model = MODELS[kind]
+        if user.role in scope.READ_ROLES[model]:
+            found = session.scalars(select(model.id).where(model.id.in_(ids), scope.visible(model, user)))
+            seen.update((kind, target_id) for target_id in found)
+    return [m for m in matches if (m.kind, m.target_id) in seen]
 
 
 def target_row(session: Session, user: User, kind: str, target_id: int):

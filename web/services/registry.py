@@ -189,6 +189,15 @@ def read_laborer(
     return laborer
 
 
+def read_household(
+    session: Session, household_id: int, user: User, remote_addr: str | None = None
+) -> Household:
+    """A household's full record (its poverty status and members); the read is audited."""
+    household = scope.get_visible(session, Household, household_id, user)
+    _record(session, "read", user, household, remote_addr)
+    return household
+
+
 # ---------------------------------------------------------------------------------------------
 # Households and laborers
 

@@ -35,6 +35,7 @@ from ..models import (
     WorkArea,
 )
 from ..validation import mask_id_number, mask_phone
+from . import scope as record_scope
 from .stats import (
     AT_WORK_STATUSES,
     POOR_STATUSES,
@@ -269,7 +270,21 @@ def batch_manifest(session: Session, scope: Scope, batch_id: int | None = None) 
         scope.people(),
     ]
     if batch_id is not None:
-        if session.get(TransportBatch, batch_id) is None:
+        # A batch the user may see, or one carrying people of their scope; any other batch is
+        # answered exactly like a missing one, so that the answer never hints that it exists.
+        own_passengers = (
+            select(Placement.id)
+            .join(Household, Household.id == Placement.household_id)
+            .where(Placement.batch_id == TransportBatch.id, scope.people())
+            .exists()
+        )
+        found = session.scalar(
+            select(TransportBatch.id).where(
+                TransportBatch.id == batch_id,
+                or_(record_scope.visible(TransportBatch, scope.user), own_passengers),
+            )
+        )
+        if found is None:
             raise NotFoundError(f"transport_batch {batch_id} does not exist")
         conditions.append(Placement.batch_id == batch_id)
     query = (

@@ -39,7 +39,7 @@ def test_create_read_update(client, factory, cadre):
     assert changed.status_code == 200, changed.json
     assert changed.json["poverty_status"] == "monitored"
     actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
-    assert actions[-2:] == ["create", "update"]
+    assert actions[-3:] == ["create", "read", "update"]
 
 
 def test_list_filters_and_pages(client, factory, office):

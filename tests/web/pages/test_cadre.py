@@ -61,10 +61,10 @@ def test_register_household_refused_keeps_input_and_shows_error_by_field(client,
         headers={"Accept-Language": "en"},
     )
     page = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert 'value="李四"' in page and "already registered" in page
     response = client.post("/cadre/households/new", data=household_form(lat="91", lon="110"))
-    assert response.status_code == 200 and "error-text" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "error-text" in response.get_data(as_text=True)
 
 
 def test_register_and_edit_laborer(client, factory, login):
@@ -88,7 +88,7 @@ def test_bad_id_number_is_refused_next_to_the_field_in_the_page_language(client,
     response = client.post("/cadre/laborers/new", data=laborer_form(household.id, bad),
                            headers={"Accept-Language": "en"})
     page = response.get_data(as_text=True)
-    assert response.status_code == 200 and "check digit" in page and 'value="王秀英"' in page
+    assert response.status_code == 422 and "check digit" in page and 'value="王秀英"' in page
     page = client.post("/cadre/laborers/new", data=laborer_form(household.id, "123")).get_data(as_text=True)
     assert "18" in page and "error-text" in page
     assert db.session.scalar(select(Laborer.id)) is None

@@ -23,7 +23,7 @@ def test_run_a_plan_see_its_report_and_confirm_it(client, factory, login):
     assert "Laborers placed" in page and "greedy" in page and "km from home" in page
     assert client.get(f"/office/plans/{plan.id}?channel=welfare_post").status_code == 200
     refused = client.post(f"/office/plans/{plan.id}/confirm", data={})
-    assert refused.status_code == 200 and db.session.scalar(select(func.count()).select_from(Placement)) == 0
+    assert refused.status_code == 422 and db.session.scalar(select(func.count()).select_from(Placement)) == 0
     client.post(f"/office/plans/{plan.id}/confirm", data={"is_reviewed": "y"})
     assert db.session.scalar(select(func.count()).select_from(Placement)) == 3
     again = client.post(f"/office/plans/{plan.id}/confirm", data={"is_reviewed": "y"}, follow_redirects=True,
@@ -34,7 +34,7 @@ def test_run_a_plan_see_its_report_and_confirm_it(client, factory, login):
 def test_plan_outside_the_region_is_refused(client, factory, login):
     login(factory.user("office", region_code="141030"))
     response = client.post("/office/plans", data={"region_code": "1410", "mode": "optimal"})
-    assert response.status_code == 200 and db.session.scalar(select(Plan.id)) is None
+    assert response.status_code == 422 and db.session.scalar(select(Plan.id)) is None
 
 
 def test_create_and_list_welfare_posts(client, factory, login):
@@ -42,7 +42,7 @@ def test_create_and_list_welfare_posts(client, factory, login):
     data = {"post_type": "road_keeper", "title": "护路员", "region_code": "141030100201", "slots": "1",
             "min_age": "", "max_age": "", "physical_demand": "light", "stipend_yuan": "500",
             "term_start_on": date.today().isoformat(), "term_end_on": (date.today() - timedelta(days=1)).isoformat()}
-    assert client.post("/office/welfare-posts/new", data=data).status_code == 200
+    assert client.post("/office/welfare-posts/new", data=data).status_code == 422
     data["term_end_on"] = ""
     assert client.post("/office/welfare-posts/new", data=data).status_code == 302
     assert db.session.scalar(select(WelfarePost)).stipend_cents == 50000

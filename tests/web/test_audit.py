@@ -1,0 +1,129 @@
+"""The audit trail: reads of a person's record, changes, exports, plans and logins are recorded; an
+office searches the events of its region's users on /office/audit; nothing can edit an event."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import g
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from tests.conftest import PASSWORD
+from web.extensions import db
+from web.models import AuditEvent, Region
+from web.services.accounts import AuditTrailError, audit
+from web.services.imports import COLUMNS
+
+
+@pytest.fixture
+def page(app):
+    """A function: a test client logged in through the form as `user`."""
+
+    def log_in(user):
+        db.session.commit()
+        client = app.test_client()
+        g.pop("_login_user", None)
+        assert client.post("/login", data={"username": user.username, "password": PASSWORD}).status_code == 302
+        return client
+
+    return log_in
+
+
+def actions(**where) -> list[tuple]:
+    db.session.expire_all()
+    query = select(AuditEvent.action, AuditEvent.entity_type, AuditEvent.entity_id).order_by(AuditEvent.id)
+    for name, value in where.items():
+        query = query.where(getattr(AuditEvent, name) == value)
+    return list(db.session.execute(query))
+
+
+def test_reading_a_persons_record_on_the_pages_is_audited(page, factory):
+    laborer = factory.laborer()
+    cadre = factory.user("cadre")
+    office = factory.user("office")
+    client = page(cadre)
+    for url in (f"/cadre/laborers/{laborer.id}", f"/cadre/laborers/{laborer.id}/edit",
+                f"/cadre/households/{laborer.household_id}", f"/cadre/households/{laborer.household_id}/edit"):
+        g.pop("_login_user", None)
+        assert client.get(url).status_code == 200, url
+    reads = actions(user_id=cadre.id, action="read")
+    assert reads == [("read", "laborer", str(laborer.id))] * 2 + [("read", "household", str(laborer.household_id))] * 2
+    client = page(office)
+    assert client.get(f"/office/laborers/{laborer.id}/welfare").status_code == 200
+    assert actions(user_id=office.id, action="read") == [("read", "laborer", str(laborer.id))]
+
+
+def test_logins_logouts_plans_and_imports_are_audited(page, factory):
+    factory.laborer()
+    office = factory.user("office")
+    client = page(office)
+    client.post("/login", data={"username": office.username, "password": "wrong"})
+    assert client.post("/office/plans", data={"region_code": "141030", "mode": "greedy"}).status_code == 302
+    plan_id = db.session.scalar(select(AuditEvent.entity_id).where(AuditEvent.action == "plan_created"))
+    assert client.post(f"/office/plans/{plan_id}/confirm", data={"is_reviewed": "y"}).status_code == 302
+    g.pop("_login_user", None)
+    client.post("/logout")
+    done = [a for a, _, _ in actions(user_id=office.id)]
+    assert done[0] == "login" and "plan_created" in done and "plan_confirmed" in done and done[-1] == "logout"
+    cadre = factory.user("cadre")
+    client = page(cadre)
+    book = Workbook()
+    values = {"户编号": "141030100201-7001", "村代码": "141030100201", "户主姓名": "赵大", "贫困属性": "建档立卡户",
+              "姓名": "赵二", "身份证号": factory.id_number(), "劳动能力": "弱劳力", "就业意向": "本地"}
+    book.active.append([h for _, h, _ in COLUMNS])
+    book.active.append([values.get(h, "") for _, h, _ in COLUMNS])
+    out = io.BytesIO()
+    book.save(out)
+    preview = client.post("/cadre/import", data={"upload": (out.getvalue() and io.BytesIO(out.getvalue()), "a.xlsx")},
+                          content_type="multipart/form-data")
+    token = preview.get_data(as_text=True).split('name="token" type="hidden" value="')[1].split('"')[0]
+    assert client.post("/cadre/import/commit", data={"token": token}).status_code == 302
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "import"))
+    assert event.user_id == cadre.id and event.detail == {"rows": 1, "laborers": 1, "households": 1}
+
+
+def test_office_searches_the_trail_of_its_region(page, factory):
+    db.session.merge(Region(code="1401", name="太原市", level="city", parent_code="14", lat=37.8, lon=112.5,
+                            position_source="gazetteer"))
+    office = factory.user("office")
+    cadre = factory.user("cadre", username="anguzhang")
+    employer = factory.user("employer", username="chejian")
+    stranger = factory.user("office", username="taiyuan", region_code="1401")
+    laborer = factory.laborer()
+    audit(db.session, "read", user=cadre, entity=laborer, remote_addr="10.0.0.7")
+    audit(db.session, "update", user=employer, entity=laborer.household)
+    audit(db.session, "read", user=stranger, entity=laborer)
+    audit(db.session, "login_failed", username="anguzhang")
+    audit(db.session, "login_failed", username="taiyuan")
+    db.session.add(AuditEvent(action="export", user_id=cadre.id, username=cadre.username,
+                              at=datetime.now(UTC) - timedelta(days=40)))
+    db.session.commit()
+    client = page(office)
+    text = client.get("/office/audit").get_data(as_text=True)
+    assert "anguzhang" in text and "chejian" in text and "10.0.0.7" in text and "taiyuan" not in text
+    text = client.get("/office/audit?user=anguzhang&action=read&entity=laborer").get_data(as_text=True)
+    assert "10.0.0.7" in text and "login_failed" not in text.split("<tbody>")[1]
+    since = (datetime.now(UTC) - timedelta(days=7)).date().isoformat()
+    recent = client.get(f"/office/audit?user=anguzhang&action=export&from={since}").get_data(as_text=True)
+    assert "export</td>" not in recent
+    assert "export</td>" in client.get("/office/audit?action=export").get_data(as_text=True)
+    assert client.get("/office/audit?from=2024-13-01").status_code == 422
+    assert client.get("/office/audit?from=2024-02-01&to=2024-01-01").status_code == 422
+    assert page(cadre).get("/office/audit").status_code == 403
+
+
+def test_an_audit_event_cannot_be_changed_or_deleted(factory):
+    event = audit(db.session, "login", user=factory.user("office"))
+    db.session.commit()
+    event.action = "nothing"
+    with pytest.raises(AuditTrailError):
+        db.session.flush()
+    db.session.rollback()
+    db.session.delete(db.session.get(AuditEvent, event.id))
+    with pytest.raises(AuditTrailError):
+        db.session.flush()
+    db.session.rollback()
+    assert db.session.get(AuditEvent, event.id).action == "login"
