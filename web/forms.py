@@ -50,7 +50,7 @@ from .models import (
     WelfarePostType,
     WorkArea,
 )
-from .pages import label
+from .pages import LABELS, label
 from .validation import check_phone, parse_resident_id
 
 
@@ -60,8 +60,11 @@ def options(pairs) -> list[SelectChoice]:
 
 
 def choices(enum_cls: type, blank: bool = False) -> list[SelectChoice]:
-    """The values of an enumeration with their display names, for a SelectField."""
-    pairs = [(m.value, label(m.value)) for m in enum_cls]
+    """The values of an enumeration with their display names, for a SelectField.
+
+    The names stay lazy: forms are built at import time, the language is the request's.
+    """
+    pairs = [(m.value, LABELS.get(m.value, m.value)) for m in enum_cls]
     return options([("", _l("(not given)")), *pairs] if blank else pairs)
 
 
@@ -289,7 +292,7 @@ class PlanForm(FlaskForm):
     region_code = SelectField(_l("County or city"), validators=[DataRequired()])
     mode = SelectField(
         _l("Mode"),
-        choices=options((m.value, label(m.value)) for m in PlanMode),
+        choices=options((m.value, LABELS.get(m.value, m.value)) for m in PlanMode),
         default=PlanMode.OPTIMAL.value,
     )
 

@@ -25,3 +25,16 @@ def test_catalogs_compile_into_the_instance_folder(app, tmp_path):
     target = compile_catalogs(app)
     assert (target / "zh" / "LC_MESSAGES" / "messages.mo").stat().st_size > 1000
     assert app.config["BABEL_TRANSLATION_DIRECTORIES"] == str(target)
+
+
+def test_select_options_follow_the_page_language(client, factory):
+    """Choices are built at import time; their names must still be in the request's language."""
+    from tests.conftest import PASSWORD
+
+    cadre = factory.user("cadre")
+    from web.extensions import db
+
+    db.session.commit()
+    client.post("/login", data={"username": cadre.username, "password": PASSWORD})
+    page = client.get("/cadre/laborers/new").get_data(as_text=True)
+    assert ">轻体力<" in page and ">light<" not in page
