@@ -50,7 +50,7 @@ from .models import (
     WelfarePostType,
     WorkArea,
 )
-from .pages import LABELS, label
+from .pages import LABELS
 from .validation import check_phone, parse_resident_id
 
 
