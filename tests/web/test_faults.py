@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.pool import NullPool
 
 import matcher.plan
 from web import create_app
@@ -89,3 +92,24 @@ def test_plans_never_propose_more_than_the_free_slots(app, factory, mode):
     plan = matching.create_plan(db.session, office, "141030", mode)
     matching.run_plan(db.session, plan, matching.matcher_config(app.config))
     assert sum(a.opening_id == opening.id for a in plan.assignments) <= 2
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not os.environ.get("JIUYE_TEST_DATABASE_URL"), reason="needs the local PostgreSQL")
+def test_connections_killed_by_the_server_are_replaced_without_an_error(app, client, factory, api_token):
+    office = factory.user("office")
+    db.session.commit()
+    headers = api_token(office)
+    assert client.get("/api/v1/households", headers=headers).status_code == 200
+    db.session.remove()
+    # The database restarts (or a proxy drops idle connections): every pooled connection dies.
+    admin = create_engine(db.engine.url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as connection:
+        killed = connection.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )).scalar()
+    admin.dispose()
+    assert killed >= 1
+    # pool_pre_ping notices the dead connection and opens a new one: the user sees nothing.
+    assert client.get("/api/v1/households", headers=headers).status_code == 200
