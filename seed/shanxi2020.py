@@ -17,8 +17,9 @@ How the year before is built: of the poor laborers at work on 30 June 2019, some
 agencies paused over the Spring Festival / epidemic weeks (an ended placement, then a new one), which
 the dashboard's time line shows. A laborer never has two placements at work on the same day.
 
-Speed: rows are built as plain dicts with ids assigned here and written with Core `insert()` in
-chunks inside the caller's transaction (one transaction: all or nothing).
+Speed: rows are built as plain dicts with ids assigned here and written by
+`web.services.bulk.bulk_insert` (executemany on SQLite, COPY on PostgreSQL) inside the caller's
+transaction (one transaction: all or nothing); the statistics summaries are built at the end.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
 
@@ -51,6 +52,8 @@ from web.models import (
     WelfarePost,
 )
 from web.services.accounts import create_user
+from web.services.bulk import bulk_insert
+from web.services.summaries import refresh_summaries
 
 #: The day the article's figures describe, and the same day a year before.
 REPORT_ON = date(2020, 6, 30)
@@ -94,7 +97,6 @@ SCENARIO_LOGIN = (
     "shanxi-office-2020",
     "山西省扶贫办 / Shanxi poverty alleviation office",
 )
-CHUNK = 20_000
 #: Ages of the rural labor force, many aged 45-65 (a table, drawn uniformly).
 AGES = (
     tuple(range(18, 30))
@@ -762,54 +764,8 @@ class _Builder:
 
 
 def _write(session: Session, model: type, rows: Iterable[dict]) -> None:
-    """Bulk-write rows with the ids they carry, in the session's transaction.
-
-    Values go through each column type's own bind processor (enum check, JSON, dates), then straight
-    to the driver: `executemany` on SQLite, COPY on PostgreSQL; SQLAlchemy's per-row statement
-    machinery would double the seeding time. Small tables take the ordinary Core insert.
-    """
-    rows = list(rows)
-    if not rows:
-        return
-    table = model.__table__
-    connection = session.connection()
-    dialect = connection.dialect
-    if len(rows) < 5000 or dialect.name not in ("sqlite", "postgresql"):
-        for start in range(0, len(rows), CHUNK):
-            connection.execute(insert(table), rows[start : start + CHUNK])
-    else:
-        names = list(rows[0])
-        processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
-        columns = ", ".join(f'"{name}"' for name in names)
-        cursor = connection.connection.driver_connection.cursor()
-        tuples = (
-            tuple(
-                v if p is None or v is None else p(v)
-                for v, p in zip(row.values(), processors, strict=True)
-            )
-            for row in rows
-        )
-        if dialect.name == "sqlite":
-            marks = ", ".join("?" for _ in names)
-            cursor.executemany(f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})', tuples)
-        else:
-            # Building an index once after the load beats a million single inserts into it; the
-            # drop and the rebuild are part of the transaction, so all-or-nothing still holds.
-            indexes = list(table.indexes)
-            for index in indexes:
-                index.drop(connection)
-            with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
-                for values in tuples:
-                    copy.write_row(values)
-            for index in indexes:
-                index.create(connection)
-    if "id" in table.c and dialect.name == "postgresql":
-        connection.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
-                f'(SELECT max(id) FROM "{table.name}"))'
-            )
-        )
+    """Bulk-write rows with the ids they carry, in the session's transaction (web.services.bulk)."""
+    bulk_insert(session, model.__table__, rows)
 
 
 def seed_shanxi_2020(
@@ -832,6 +788,8 @@ def seed_shanxi_2020(
     counts = builder.write()
     builder.login()
     session.flush()
+    # The dashboard's summaries, from the records just written (web.services.summaries).
+    refresh_summaries(session)
     # Fresh planner statistics: without them SQLite picks poor plans for the grouped figures.
     session.execute(text("ANALYZE"))
     return counts

@@ -20,7 +20,7 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach jiuye's command groups to app.cli (also used by the test runner)."""
-    from . import bench, learn, plan, seed, serve, users
+    from . import bench, learn, plan, seed, serve, stats, users
 
-    for command in (seed.seed, serve.serve, users.user, plan.plan, bench.bench, learn.learn):
+    for command in (seed.seed, serve.serve, users.user, plan.plan, bench.bench, learn.learn, stats.stats):
         app.cli.add_command(command)

@@ -32,6 +32,7 @@ from .placement import (
 )
 from .plan import Plan, PlanAssignment, PlanMode, PlanStatus
 from .region import CODE_LENGTH, Region, RegionLevel
+from .summary import SUMMARY_FIGURES, EmployerDayStat, RegionDayStat
 from .welfare import WelfarePost, WelfarePostType
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "Channel",
     "Demand",
     "Employer",
+    "EmployerDayStat",
     "EmployerKind",
     "HOLDING_STATUSES",
     "Household",
@@ -63,9 +65,11 @@ __all__ = [
     "PostingStatus",
     "PovertyStatus",
     "Region",
+    "RegionDayStat",
     "RegionLevel",
     "RetentionCheckin",
     "Role",
+    "SUMMARY_FIGURES",
     "Sex",
     "TRANSITIONS",
     "TransportBatch",

@@ -18,6 +18,13 @@ Definitions (the dashboard, the API and the reports all use these):
 Every figure is additive over disjoint regions except the percentage, so a region's figures are the
 sum of its children's (records placed directly on the region, e.g. a county-level labor agency,
 form a child row of their own: see `children_stats`).
+
+Speed: figures grouped by province, city or county (the province and city pages) are read from the
+summaries of `web.services.summaries` (per-day changes per county, exact for any day, refreshed in
+the transaction of every change), and so are the employers' workers (per-day changes per employer);
+township and village figures are grouped from the records directly, since they touch at most one
+county's rows. ``direct=True`` computes everything from the records: the reference the tests
+compare the summaries with.
 """
 
 from __future__ import annotations
@@ -44,8 +51,10 @@ from sqlalchemy.orm import Session
 from ..errors import NotFoundError, PermissionDeniedError
 from ..models import (
     CODE_LENGTH,
+    SUMMARY_FIGURES,
     WORKING_STATUSES,
     Employer,
+    EmployerDayStat,
     EmployerKind,
     Household,
     Laborer,
@@ -54,6 +63,7 @@ from ..models import (
     PlacementStatus,
     PovertyStatus,
     Region,
+    RegionDayStat,
     Role,
     TransportBatch,
     User,
@@ -168,6 +178,10 @@ def _flag(condition: ColumnElement[bool]):
     return case((condition, 1), else_=0)
 
 
+#: Groupings at this code length or shorter are read from the summaries.
+SUMMARY_MAX_LENGTH = 6
+
+
 def _grouped(
     session: Session,
     prefix: str,
@@ -176,11 +190,12 @@ def _grouped(
     min_poor: int,
     months: Sequence[date] = (),
     lines: dict[str, list[int]] | None = None,
+    direct: bool = False,
 ) -> dict[str, RegionStats]:
     """Figures of every region with code length `length` inside `prefix`, by grouped queries.
 
     With `months`, `lines` receives each region's poor laborers at work on those days too, from
-    the same scan of the placements.
+    the same scan of the placements (or of the summaries).
     """
     found: dict[str, RegionStats] = {}
 
@@ -189,11 +204,65 @@ def _grouped(
             found[key] = RegionStats(region_code=key, on=on)
         return found[key]
 
-    _employer_figures(session, prefix, length, on, min_poor, row_for)
-    _laborer_figures(session, prefix, length, on, row_for, months, lines)
-    _household_figures(session, prefix, length, on, row_for)
-    _welfare_figures(session, prefix, length, on, row_for)
+    if not direct:
+        _summaries_up_to_date(session)
+    _employer_figures(session, prefix, length, on, min_poor, row_for, direct)
+    if length <= SUMMARY_MAX_LENGTH and not direct:
+        _summary_figures(session, prefix, length, on, row_for, months, lines)
+    else:
+        _laborer_figures(session, prefix, length, on, row_for, months, lines)
+        _household_figures(session, prefix, length, on, row_for)
+        _welfare_figures(session, prefix, length, on, row_for)
     return found
+
+
+def _summaries_up_to_date(session: Session) -> None:
+    """Summarise what this transaction changed so far, before reading the summaries."""
+    from .summaries import apply_pending  # summaries use this module's definitions
+
+    apply_pending(session)
+
+
+def _summary_figures(session, prefix, length, on, row_for, months=(), lines=None) -> None:
+    """Laborer, household and welfare-post figures from the summaries (web.services.summaries).
+
+    A region of the grouping is a summary row of grain `length`; records placed directly on
+    `prefix` itself (its own grain-0 rows) form the extra child row.
+    """
+    figures = [getattr(RegionDayStat, name) for name in SUMMARY_FIGURES]
+    parts = [
+        select(RegionDayStat.region_code.label("key"), RegionDayStat.day, *figures).where(
+            RegionDayStat.grain == length, in_region(RegionDayStat.region_code, prefix)
+        )
+    ]
+    if length > len(prefix):
+        parts.append(
+            select(literal(prefix).label("key"), RegionDayStat.day, *figures).where(
+                RegionDayStat.grain == 0, RegionDayStat.region_code == prefix
+            )
+        )
+    rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+
+    def upto(day: date, name: str):
+        return func.coalesce(func.sum(case((rows.c.day <= day, rows.c[name]), else_=0)), 0)
+
+    query = (
+        select(
+            rows.c.key,
+            *(upto(on, name) for name in SUMMARY_FIGURES),
+            upto(year_before(on), "poor_at_work"),
+            *(upto(day, "poor_at_work") for day in months),
+        )
+        .where(rows.c.day <= max([on, *months]))
+        .group_by(rows.c.key)
+    )
+    for code, *values in session.execute(query):
+        row = row_for(code)
+        for name, value in zip(SUMMARY_FIGURES, values, strict=False):
+            setattr(row, name, int(value))
+        row.poor_at_work_year_before = int(values[len(SUMMARY_FIGURES)])
+        if months and lines is not None:
+            lines[code] = [int(n) for n in values[len(SUMMARY_FIGURES) + 1 :]]
 
 
 def employer_workers(on: date, employer_where: ColumnElement[bool]):
@@ -230,10 +299,25 @@ def employer_workers(on: date, employer_where: ColumnElement[bool]):
     )
 
 
-def _employer_figures(session, prefix, length, on, min_poor, row_for) -> None:
+def _employer_figures(session, prefix, length, on, min_poor, row_for, direct=False) -> None:
     kinds = (EmployerKind.ENTERPRISE, EmployerKind.WORKSHOP)
     employer_in_region = and_(in_region(Employer.region_code, prefix), Employer.kind.in_(kinds))
-    per_employer = employer_workers(on, employer_in_region)
+    if direct:
+        per_employer = employer_workers(on, employer_in_region)
+    else:  # the same figures from the per-day changes (web.services.summaries)
+        per_employer = (
+            select(
+                EmployerDayStat.employer_id,
+                func.sum(EmployerDayStat.workers).label("workers"),
+                func.sum(EmployerDayStat.poor_workers).label("poor"),
+            )
+            .where(
+                EmployerDayStat.day <= on,
+                EmployerDayStat.employer_id.in_(select(Employer.id).where(employer_in_region)),
+            )
+            .group_by(EmployerDayStat.employer_id)
+            .subquery()
+        )
     key = func.substr(Employer.region_code, 1, length)
     workers = func.coalesce(per_employer.c.workers, 0)
     poor = func.coalesce(per_employer.c.poor, 0)
@@ -365,25 +449,33 @@ def _region(session: Session, code: str) -> Region:
 
 
 def region_stats(
-    session: Session, region_code: str, on: date, min_poor: int = DEFAULT_MIN_POOR
+    session: Session,
+    region_code: str,
+    on: date,
+    min_poor: int = DEFAULT_MIN_POOR,
+    direct: bool = False,
 ) -> RegionStats:
     """Every figure of one region (province, city, county, township or village) on a day."""
     region = _region(session, region_code)
-    found = _grouped(session, region_code, len(region_code), on, min_poor)
+    found = _grouped(session, region_code, len(region_code), on, min_poor, direct=direct)
     stats = found.get(region_code) or RegionStats(region_code=region_code, on=on)
     stats.region_name = region.name
     return stats
 
 
 def children_stats(
-    session: Session, region_code: str, on: date, min_poor: int = DEFAULT_MIN_POOR
+    session: Session,
+    region_code: str,
+    on: date,
+    min_poor: int = DEFAULT_MIN_POOR,
+    direct: bool = False,
 ) -> list[RegionStats]:
     """One row per child region (all of them, even empty), in code order, for drill-down.
 
     Records placed on the region itself rather than on a child (a county-level labor agency seen
     from its county) form a last row whose code is the region's own, so the rows always add up.
     """
-    return overview(session, region_code, on, (), min_poor)[1]
+    return overview(session, region_code, on, (), min_poor, direct)[1]
 
 
 def overview(
@@ -392,6 +484,7 @@ def overview(
     on: date,
     months: Sequence[date],
     min_poor: int = DEFAULT_MIN_POOR,
+    direct: bool = False,
 ) -> tuple[RegionStats, list[RegionStats], list[tuple[date, int]]]:
     """The dashboard's figures in one set of grouped queries: region, children, time line.
 
@@ -400,7 +493,7 @@ def overview(
     region = _region(session, region_code)
     length = child_length(region_code) or len(region_code)
     lines: dict[str, list[int]] = {}
-    found = _grouped(session, region_code, length, on, min_poor, months, lines)
+    found = _grouped(session, region_code, length, on, min_poor, months, lines, direct)
     total = RegionStats(region_code=region_code, on=on, region_name=region.name)
     line = [0] * len(months)
     for code, row in found.items():
@@ -427,12 +520,26 @@ def overview(
 
 
 def poor_at_work_by_month(
-    session: Session, region_code: str, months: list[date]
+    session: Session, region_code: str, months: list[date], direct: bool = False
 ) -> list[tuple[date, int]]:
     """Poor laborers at work (distinct) on each given day, in one grouped query."""
     _region(session, region_code)
     if not months:
         return []
+    if len(region_code) <= SUMMARY_MAX_LENGTH and not direct:
+        _summaries_up_to_date(session)
+        lines: dict[str, list[int]] = {}
+        found: dict[str, RegionStats] = {}
+        _summary_figures(
+            session,
+            region_code,
+            len(region_code),
+            max(months),
+            lambda key: found.setdefault(key, RegionStats(region_code=key, on=max(months))),
+            months,
+            lines,
+        )
+        return list(zip(months, lines.get(region_code, [0] * len(months)), strict=True))
     per_laborer = (
         select(*(func.max(_flag(at_work_on(day))).label(f"m{i}") for i, day in enumerate(months)))
         .join(Household, Household.id == Placement.household_id)
