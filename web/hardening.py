@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from typing import Any
+
+from flask import Flask, Response, request
+
+from .errors import ValidationError
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -27,8 +31,36 @@ HEADERS = {
 }
 
 
+def _nul_field(value: Any, path: str = "body") -> str | None:
+    """The path of the first key or string holding a NUL character, which no database column can store."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        pairs = value.items()
+    elif isinstance(value, list):
+        pairs = enumerate(value)
+    else:
+        return None
+    for key, item in pairs:
+        name = str(key) if path == "body" else f"{path}.{key}"
+        found = name if "\x00" in str(key) else _nul_field(item, name)
+        if found:
+            return found
+    return None
+
+
 def register(app: Flask) -> None:
-    """Add the security headers to every response."""
+    """Refuse NUL characters at the door and add the security headers to every response."""
+
+    @app.before_request
+    def refuse_nul_characters():
+        sources = [request.args.to_dict(flat=False), request.form.to_dict(flat=False)]
+        if request.is_json:
+            sources.append(request.get_json(silent=True))
+        for source in sources:
+            field = _nul_field(source)
+            if field:
+                raise ValidationError.on(field.split(".")[0], "contains a NUL character")
 
     @app.after_request
     def secure_headers(response: Response) -> Response:

@@ -109,3 +109,15 @@ def test_language_switch_never_redirects_off_site(client):
     assert evil.headers["Location"] == "/"
     sneaky = client.get("/lang/zh", headers={"Referer": "//evil.example/phish"})
     assert sneaky.headers["Location"] == "/"
+
+
+def test_nul_characters_are_refused_at_the_door(client, factory, api_token):
+    """PostgreSQL cannot store NUL; it is refused with the field named, never a 500."""
+    token = client.post("/api/v1/auth/token", json={"username": "a\x00b", "password": "whatever1"})
+    assert token.status_code == 422 and "username" in token.json["error"]["fields"]
+    user = factory.user("office")
+    db.session.commit()
+    listing = client.get("/api/v1/households?region=14%00", headers=api_token(user))
+    assert listing.status_code == 422 and "region" in listing.json["error"]["fields"]
+    page = client.post("/login", data={"username": "x\x00", "password": "y"})
+    assert page.status_code == 422
