@@ -90,7 +90,12 @@ def run_job(plan_id: int) -> str:
 
     app = create_app()
     with app.app_context():
-        return execute_plan(plan_id).status.value
+        try:
+            return execute_plan(plan_id).status.value
+        finally:
+            # The app (and its connection pool) lives for this job only.
+            db.session.remove()
+            db.engine.dispose()
 
 
 def rerun(plan_id: int) -> Plan:
