@@ -6,6 +6,7 @@ The dashboard is for office users; the reports for offices and village cadres (t
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
@@ -60,6 +61,11 @@ def _breadcrumb(code: str) -> list[Region]:
     return [found[c] for c in codes if c in found and c.startswith(own)]
 
 
+def _has_figures(row) -> bool:
+    """True when any count of a stats row is not zero."""
+    return any(v for v in asdict(row).values() if isinstance(v, int | float) and not isinstance(v, bool))
+
+
 @bp.get("/dashboard")
 @login_required
 def index():
@@ -70,6 +76,8 @@ def index():
     check_stats_scope(current_user, code)
     min_poor = current_app.config["WORKSHOP_RECOGNITION_MIN_POOR"]
     stats, children, line = overview(db.session, code, on, month_ends(on, 12), min_poor)
+    # The "directly in this region" row only matters when something sits there.
+    children = [row for row in children if row.region_code != code or _has_figures(row)]
     bars = bar_chart(
         [(row.region_name or _("Directly in this region"), row.poor_at_work) for row in children],
         _("Poor laborers at work, by region"),
