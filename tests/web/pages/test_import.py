@@ -97,3 +97,28 @@ def test_refuses_formulas_non_utf8_and_too_many_rows(client, factory, login):
     refused = upload(client, b"x", "laborers.txt")
     assert refused.status_code == 422 and "error-text" in refused.get_data(as_text=True)
     assert count(Laborer) == 0
+
+
+def test_a_failure_injected_mid_import_leaves_nothing_written(app, client, factory, login, monkeypatch):
+    from web.services import registry
+
+    login(factory.user("cadre"))
+    data = csv_bytes([row(factory), row(factory, 姓名="赵三"), row(factory, 姓名="赵四")])
+    page = upload(client, data).get_data(as_text=True)
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', page).group(1)
+    households_before, laborers_before = count(Household), count(Laborer)
+    real_create = registry.create_laborer
+    calls = []
+
+    def dies_on_the_third_row(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:  # two laborers are already flushed when the process dies
+            raise RuntimeError("injected: the worker died mid-import")
+        return real_create(*args, **kwargs)
+
+    monkeypatch.setattr(registry, "create_laborer", dies_on_the_third_row)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.post("/cadre/import/commit", data={"token": token})
+    assert response.status_code == 500 and len(calls) == 3
+    db.session.rollback()
+    assert (count(Household), count(Laborer)) == (households_before, laborers_before)
