@@ -54,6 +54,22 @@ def job_label(job_type: str, language: str) -> str:
     return names[0] if language == "zh" else names[1]
 
 
+WORK_JOB_TYPES: tuple[str, ...] = (
+    "packaging", "sewing", "food_processing", "handicraft", "farming", "construction", "assembly",
+    "cleaning", "care", "logistics",
+)
+"""The job types offered as choices on forms (welfare post types are chosen separately)."""
+
+
+def job_type_code(name: str) -> str:
+    """The code of a job type given by its code or its Chinese or English name; else the name as typed."""
+    name = name.strip()
+    for code, (zh, en) in JOB_TYPE_LABELS.items():
+        if name in (code, zh, en):
+            return code
+    return name
+
+
 WORK_AREAS: tuple[str, ...] = ("local", "migrant", "any")
 PAY_TYPES: tuple[str, ...] = ("piece", "hourly", "daily", "monthly")
 POVERTY_STATUSES: tuple[str, ...] = ("registered_poor", "monitored", "non_poor")

@@ -23,6 +23,8 @@ from flask_login import current_user
 from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
+from matcher.types import WORK_JOB_TYPES
+
 from .errors import DomainError
 from .extensions import db
 from .forms import HouseholdForm, ImportForm, LaborerForm, OfferForm, TokenForm, options
@@ -267,7 +269,8 @@ def laborer_edit(laborer_id: int):
             getattr(form, name).data = getattr(row, name).value
         form.pay_type.data = row.pay_type.value if row.pay_type else ""
         form.skills.data = ", ".join(row.skills or [])
-        form.job_types.data = ", ".join(row.job_types or [])
+        form.job_types.data = [t for t in row.job_types or [] if t in WORK_JOB_TYPES]
+        form.other_job_types.data = ", ".join(t for t in row.job_types or [] if t not in WORK_JOB_TYPES)
         registry.read_laborer(db.session, row.id, current_user, remote_addr())
         db.session.commit()  # the form shows the full record: audit the read
     if form.validate_on_submit():

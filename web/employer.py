@@ -14,6 +14,8 @@ from openpyxl.styles import Font
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from matcher.types import WORK_JOB_TYPES
+
 from .errors import DomainError
 from .extensions import db
 from .forms import BatchForm, EmployerForm, OpeningForm, options
@@ -116,6 +118,8 @@ def _opening_form_defaults(form: OpeningForm, row: Opening) -> None:
     for name in ("physical_demand", "pay_type", "position_source"):
         getattr(form, name).data = getattr(row, name).value
     form.skills.data = ", ".join(row.skills or [])
+    if row.job_type not in WORK_JOB_TYPES:
+        form.job_type.data, form.other_job_type.data = "other", row.job_type
     form.pay_yuan.data = None if row.pay_cents is None else row.pay_cents / 100
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -27,6 +28,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -38,6 +40,9 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from matcher.types import WORK_JOB_TYPES, job_label, job_type_code
 
 from .models import (
     Ability,
@@ -66,6 +71,20 @@ def choices(enum_cls: type, blank: bool = False) -> list[SelectChoice]:
     """
     pairs = [(m.value, LABELS.get(m.value, m.value)) for m in enum_cls]
     return options([("", _l("(not given)")), *pairs] if blank else pairs)
+
+
+def job_type_choices() -> list[SelectChoice]:
+    """The common job types, named in the request's language when the form is drawn."""
+    return options((code, LazyString(lambda c=code: job_label(c, _language()))) for code in WORK_JOB_TYPES)
+
+
+def _language() -> str:
+    return "en" if str(get_locale()) == "en" else "zh"
+
+
+def split_job_types(text: str | None) -> list[str]:
+    """Typed job types, each turned into its code when it is a known name (包装 → packaging)."""
+    return [job_type_code(name) for name in split_list(text)]
 
 
 def split_list(text: str | None) -> list[str]:
@@ -141,7 +160,11 @@ class LaborerForm(PositionMixin, FlaskForm):
     max_commute_km = FloatField(
         _l("Longest commute (km)"), default=10.0, validators=[InputRequired(), NumberRange(0.5, 500)]
     )
-    job_types = StringField(_l("Wanted kinds of work (separated by commas)"), validators=[Length(max=200)])
+    job_types = SelectMultipleField(
+        _l("Wanted kinds of work"), choices=job_type_choices(),
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+    )
+    other_job_types = StringField(_l("Other kinds of work (separated by commas)"), validators=[Length(max=200)])
     pay_type = SelectField(_l("Preferred pay"), choices=choices(PayType, blank=True))
     needs_flexible_hours = BooleanField(_l("Needs flexible hours"))
     status = SelectField(_l("Status"), choices=choices(LaborerStatus))
@@ -156,7 +179,7 @@ class LaborerForm(PositionMixin, FlaskForm):
             "skills": split_list(self.skills.data),
             "work_area": WorkArea(self.work_area.data),
             "max_commute_km": self.max_commute_km.data,
-            "job_types": split_list(self.job_types.data),
+            "job_types": list(dict.fromkeys([*(self.job_types.data or []), *split_job_types(self.other_job_types.data)])),
             "pay_type": PayType(self.pay_type.data) if self.pay_type.data else None,
             "needs_flexible_hours": bool(self.needs_flexible_hours.data),
             "status": LaborerStatus(self.status.data),
@@ -203,7 +226,12 @@ class PostingMixin:
     """What openings and batches share."""
 
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
-    job_type = StringField(_l("Kind of work"), validators=[DataRequired(), Length(max=40)])
+    job_type = SelectField(_l("Kind of work"), choices=[*job_type_choices(), SelectChoice("other", _l("other (type it below)"))])
+    other_job_type = StringField(_l("Other kind of work"), validators=[Length(max=40)])
+
+    def validate_other_job_type(self, field) -> None:
+        if self.job_type.data == "other" and not (field.data or "").strip():
+            raise ValidationError(_l("name the kind of work"))
     min_age = IntegerField(_l("Minimum age"), validators=[Optional(), NumberRange(16, 100)])
     max_age = IntegerField(_l("Maximum age"), validators=[Optional(), NumberRange(16, 100)])
     physical_demand = SelectField(_l("Physical demand"), choices=choices(Demand))
@@ -218,7 +246,9 @@ class PostingMixin:
     def posting_data(self) -> dict[str, Any]:
         return {
             "title": self.title.data.strip(),
-            "job_type": self.job_type.data.strip(),
+            "job_type": job_type_code(self.other_job_type.data)
+            if self.job_type.data == "other"
+            else self.job_type.data,
             "min_age": self.min_age.data,
             "max_age": self.max_age.data,
             "physical_demand": Demand(self.physical_demand.data),

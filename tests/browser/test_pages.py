@@ -116,7 +116,7 @@ def test_cadre_registers_a_household_and_laborer_and_makes_an_offer(page_for):
     expect(page.locator("[data-id-result]")).to_contain_text("1962-03-08")
     page.select_option("#physical_ability", "light")
     page.select_option("#work_area", "local")
-    page.fill("#job_types", "packaging")
+    page.check("input[name=job_types][value=packaging]")
     shoot(page, "cadre-laborer-form-360")
     page.click("main button[type=submit]")
     expect(page.locator(".flash.success").first).to_be_visible()

@@ -240,7 +240,7 @@ def field_error(response, field: str) -> bool:
 def laborer_form(household_id: int, **kw) -> dict:
     data = {"household_id": str(household_id), "name": "王秀英", "id_number": GOOD_ID, "phone": "",
             "physical_ability": "light", "skills": "", "work_area": "local", "max_commute_km": "10",
-            "job_types": "", "pay_type": "", "status": "seeking", "lat": "", "lon": "", "position_source": "typed"}
+            "pay_type": "", "status": "seeking", "lat": "", "lon": "", "position_source": "typed"}
     data.update(kw)
     return data
 

@@ -20,6 +20,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
+from matcher.types import job_type_code
+
 from ..errors import DomainError, ValidationError
 from ..models import Household, User
 from . import registry, scope
@@ -39,7 +41,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("skills", "技能", "缝纫"),
     ("work_area", "就业意向", "本地"),
     ("max_commute_km", "最远通勤公里", "10"),
-    ("job_types", "意向工种", "packaging"),
+    ("job_types", "意向工种", "包装"),
     ("pay_type", "工资方式", "计件"),
     ("needs_flexible_hours", "需要弹性工时", "是"),
     ("status", "就业状态", "求职"),
@@ -258,8 +260,10 @@ def _laborer_data(values: Mapping[str, str], errors: dict[str, list[str]]) -> di
         "pay_type": _code("pay_type", values.get("pay_type", ""), errors),
         "status": _code("status", values.get("status", ""), errors) or "seeking",
         "skills": [p.strip() for p in values.get("skills", "").replace("，", ",").split(",") if p.strip()],
+        # 包装 or packaging: a known kind of work is stored by its code, whatever language it was typed in.
         "job_types": [
-            p.strip() for p in values.get("job_types", "").replace("，", ",").split(",") if p.strip()
+            job_type_code(p) for p in values.get("job_types", "").replace("，", ",").replace("、", ",").split(",")
+            if p.strip()
         ],
     }
     commute = values.get("max_commute_km", "")

@@ -12,21 +12,22 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-import matcher.plan
-from matcher import rules, scoring
-from matcher.geo import haversine_km
-from matcher.rank import CandidateRanker, Match, RankResult, Ranker
-from matcher.types import Config, Laborer as MLaborer, Target
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
+
+import matcher.plan
+from matcher import rules, scoring
+from matcher.geo import haversine_km
+from matcher.rank import CandidateRanker, Match, Ranker, RankResult
+from matcher.types import Config, Target
+from matcher.types import Laborer as MLaborer
 
 from ..errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from ..models import (
     HOLDING_STATUSES,
     WORKING_STATUSES,
     BatchStatus,
-    Channel,
     Household,
     Laborer,
     Opening,

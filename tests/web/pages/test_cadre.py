@@ -155,3 +155,20 @@ def test_cadre_ends_a_placement_only_after_confirming_with_a_reason(client, fact
     history = client.get(f"/cadre/placements/{placement.id}").get_data(as_text=True)
     assert "回家照顾老人" in history
     assert client.get("/cadre/placements?status=ended&channel=opening").status_code == 200
+
+
+def test_kinds_of_work_are_chosen_by_name_and_stored_by_code(client, factory, login):
+    cadre = factory.user("cadre")
+    household = factory.household()
+    db.session.commit()
+    login(cadre)
+    form = client.get("/cadre/laborers/new").get_data(as_text=True)
+    assert "type=\"checkbox\"" in form and ">包装<" in form and ">缝纫<" in form
+    data = laborer_form(household.id, factory.id_number(), job_types=["sewing", "packaging"], other_job_types="剪纸，包装")
+    response = client.post("/cadre/laborers/new", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    row = db.session.scalar(select(Laborer).order_by(Laborer.id.desc()))
+    assert row.job_types == ["sewing", "packaging", "剪纸"]
+    edit = client.get(f"/cadre/laborers/{row.id}/edit").get_data(as_text=True)
+    assert '<input checked id="job_types-1" name="job_types" type="checkbox" value="sewing">' in edit
+    assert 'name="other_job_types" type="text" value="剪纸"' in edit

@@ -113,3 +113,20 @@ def test_employer_answers_offers(client, factory, login, app):
     assert declined.status.value == "declined" and declined.decline_reason == "人已招满"
     page = client.get(f"/employer/placements/{second.id}").get_data(as_text=True)
     assert "人已招满" in page and declined.laborer.id_number not in page
+
+
+def test_an_unlisted_kind_of_work_is_typed_and_a_listed_one_typed_in_chinese_is_recognised(client, factory, login):
+    from web.models import Opening
+
+    owner = factory.user("employer")
+    db.session.commit()
+    login(owner)
+    base = {"title": "剪纸", "slots": "3", "min_age": "18", "max_age": "70", "physical_demand": "light",
+            "pay_type": "piece", "pay_yuan": "50", "start_on": "2027-01-10", "is_flexible_hours": "y",
+            "lat": "", "lon": "", "position_source": "typed"}
+    missing = client.post("/employer/openings/new", data={**base, "job_type": "other", "other_job_type": ""})
+    assert missing.status_code == 422
+    assert client.post("/employer/openings/new", data={**base, "job_type": "other", "other_job_type": "剪纸"}).status_code == 302
+    assert client.post("/employer/openings/new", data={**base, "job_type": "other", "other_job_type": "包装"}).status_code == 302
+    kinds = db.session.scalars(select(Opening.job_type).order_by(Opening.id)).all()
+    assert kinds == ["剪纸", "packaging"]
