@@ -14,7 +14,6 @@ from sqlalchemy import text
 from stdnum.cn import ric
 
 from seed.people import id_region
-
 from web import create_app
 from web.extensions import db
 from web.models import (

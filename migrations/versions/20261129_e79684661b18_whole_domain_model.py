@@ -1,13 +1,12 @@
 """whole domain model
 
 Revision ID: e79684661b18
-Revises: 
+Revises: (none)
 Create Date: 2026-11-29 09:38:20.553428
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e79684661b18'

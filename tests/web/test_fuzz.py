@@ -54,16 +54,20 @@ def _fuzz(api_schema, headers: dict[str, str]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for result in api_schema.get_all_operations():
         operation = result.ok()
-        label = f"{operation.method.upper()} {operation.path}"
-
-        @FUZZ_SETTINGS
-        @given(case=operation.as_strategy())
-        def run(case) -> None:
-            counts[label] = counts.get(label, 0) + 1
-            case.call_and_validate(headers=headers, checks=CHECKS)
-
-        run()
+        _fuzz_operation(operation, f"{operation.method.upper()} {operation.path}", headers, counts)
     return counts
+
+
+def _fuzz_operation(operation, label: str, headers: dict[str, str], counts: dict[str, int]) -> None:
+    """Send one operation its generated cases, counting them under label."""
+
+    @FUZZ_SETTINGS
+    @given(case=operation.as_strategy())
+    def run(case) -> None:
+        counts[label] = counts.get(label, 0) + 1
+        case.call_and_validate(headers=headers, checks=CHECKS)
+
+    run()
 
 
 @pytest.mark.parametrize("username", ["fuzz-office", "fuzz-employer", "fuzz-cadre"])

@@ -118,7 +118,6 @@ def test_plan_created_read_confirmed_once(client, factory, api_token):
 def test_confirm_refused_when_a_slot_filled_meanwhile(client, factory, api_token):
     glove, _heavy, old, young, _post = _small_county(factory)
     office = factory.user("office")
-    cadre = factory.user("cadre")
     db.session.commit()
     headers = api_token(office)
     plan = client.post("/api/v1/plans", json={"region": "141030", "mode": "greedy"}, headers=headers).json
