@@ -43,13 +43,13 @@ from .pages import (
     form_page,
     label,
     lang,
-    offer_message,
     paginate,
     register_placement_views,
     remote_addr,
     role_blueprint,
     show_errors,
     translated,
+    try_offer,
 )
 from .services import imports, matching, registry, scope
 from .services.accounts import audit
@@ -334,22 +334,8 @@ def offer(laborer_id: int):
     form = OfferForm()
     if not form.validate_on_submit() or not form.target_id.data.isdigit():
         abort(400)
-    try:
-        placement = matching.make_offer(
-            db.session,
-            current_user,
-            laborer_id,
-            form.kind.data,
-            int(form.target_id.data),
-            matching.matcher_config(current_app.config),
-            remote_addr=remote_addr(),
-        )
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        if error.status == 404:
-            raise
-        flash(offer_message(error), "error")
+    placement = try_offer(laborer_id, form.kind.data, int(form.target_id.data))
+    if placement is None:
         return redirect(url_for("cadre.laborer", laborer_id=laborer_id))
     flash(_("Offer made: %(channel)s.", channel=label(form.kind.data)), "success")
     return redirect(url_for("cadre.placement", placement_id=placement.id))

@@ -38,12 +38,12 @@ from .pages import (
     form_page,
     label,
     lang,
-    offer_message,
     paginate,
     register_placement_views,
     remote_addr,
     role_blueprint,
     show_errors,
+    try_offer,
 )
 from .services import matching, registry, scope
 from .services import plans as plan_runs
@@ -316,22 +316,8 @@ def assign_post(laborer_id: int):
     if not form.validate_on_submit() or not form.target_id.data.isdigit():
         flash(_("The form has expired; please try again."), "error")
         return redirect(url_for("office.assign", laborer_id=laborer_id))
-    try:
-        placement = matching.make_offer(
-            db.session,
-            current_user,
-            laborer_id,
-            "welfare_post",
-            int(form.target_id.data),
-            matching.matcher_config(current_app.config),
-            remote_addr=remote_addr(),
-        )
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        if error.status == 404:
-            raise
-        flash(offer_message(error), "error")
+    placement = try_offer(laborer_id, "welfare_post", int(form.target_id.data))
+    if placement is None:
         return redirect(url_for("office.assign", laborer_id=laborer_id))
     flash(_("Welfare post assigned; the offer is made."), "success")
     return redirect(url_for("office.placement", placement_id=placement.id))

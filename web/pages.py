@@ -285,6 +285,23 @@ def offer_message(error: DomainError) -> str:
     return translated(error.message)
 
 
+def try_offer(laborer_id: int, kind: str, target_id: int) -> Placement | None:
+    """Make an offer from a page: the placement, or None once the refusal is flashed (404s propagate)."""
+    try:
+        placement = matching.make_offer(
+            db.session, current_user, laborer_id, kind, target_id,
+            matching.matcher_config(current_app.config), remote_addr=remote_addr(),
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        if error.status == 404:
+            raise
+        flash(offer_message(error), "error")
+        return None
+    return placement
+
+
 def remote_addr() -> str | None:
     return request.remote_addr
 
