@@ -147,6 +147,39 @@ def _record(session: Session, action: str, by: User, row: Any, addr: str | None,
     audit(session, action, user=by, entity=row, remote_addr=addr, **detail)
 
 
+def _saved_new(session: Session, row: Any, by: User, remote_addr: str | None) -> Any:
+    """Add a new row, flush it (duplicates named by field) and audit its creation."""
+    session.add(row)
+    _flush(session)
+    _record(session, "create", by, row, remote_addr)
+    return row
+
+
+def _saved_changes(
+    session: Session, row: Any, changes: Mapping[str, Any], by: User, remote_addr: str | None
+) -> Any:
+    """Flush a changed row and audit which fields changed."""
+    _flush(session)
+    _record(session, "update", by, row, remote_addr, fields=sorted(changes))
+    return row
+
+
+def _moved(
+    session: Session,
+    by: User,
+    row: Any,
+    changes: Mapping[str, Any],
+    resolve: Callable[[Session, User, str], Region],
+) -> Region | None:
+    """The region a change moves a row into (checked by `resolve`), or None when it stays put."""
+    code = changes.get("region_code")
+    if not code or code == row.region_code:
+        return None
+    region = resolve(session, by, code)
+    row.region_code = region.code
+    return region
+
+
 # ---------------------------------------------------------------------------------------------
 # Lists and single records
 
@@ -385,10 +418,7 @@ def create_employer(
     _set_plain(row, data, EMPLOYER_FIELDS)
     _set_phone(row, data)
     _apply_position(row, data, region)
-    session.add(row)
-    _flush(session)
-    _record(session, "create", by, row, remote_addr)
-    return row
+    return _saved_new(session, row, by, remote_addr)
 
 
 @use_case
@@ -404,16 +434,11 @@ def update_employer(
     row = scope.get_visible(session, Employer, employer_id, by)
     if by.role is scope.EMPLOYER and "is_marked_resumed" in changes:
         raise PermissionDeniedError("only an office marks a workshop resumed")
-    region = None
-    if changes.get("region_code") and changes["region_code"] != row.region_code:
-        region = _posting_region(session, by, changes["region_code"])
-        row.region_code = region.code
+    region = _moved(session, by, row, changes, _posting_region)
     _set_plain(row, changes, EMPLOYER_FIELDS)
     _set_phone(row, changes)
     _apply_position(row, changes, region)
-    _flush(session)
-    _record(session, "update", by, row, remote_addr, fields=sorted(changes))
-    return row
+    return _saved_changes(session, row, changes, by, remote_addr)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -464,10 +489,7 @@ def create_opening(
     _set_plain(row, data, OPENING_FIELDS)
     _check_age_range(row)
     _apply_position(row, data, employer if region_code == employer.region_code else region)
-    session.add(row)
-    _flush(session)
-    _record(session, "create", by, row, remote_addr)
-    return row
+    return _saved_new(session, row, by, remote_addr)
 
 
 @use_case
@@ -481,16 +503,11 @@ def update_opening(
     """Change an opening the user may post for."""
     scope.check_role(Opening, by, scope.UPDATE_ROLES)
     row = scope.get_visible(session, Opening, opening_id, by)
-    region = None
-    if changes.get("region_code") and changes["region_code"] != row.region_code:
-        region = _posting_region(session, by, changes["region_code"])
-        row.region_code = region.code
+    region = _moved(session, by, row, changes, _posting_region)
     _set_plain(row, changes, OPENING_FIELDS)
     _check_age_range(row)
     _apply_position(row, changes, region)
-    _flush(session)
-    _record(session, "update", by, row, remote_addr, fields=sorted(changes))
-    return row
+    return _saved_changes(session, row, changes, by, remote_addr)
 
 
 BATCH_FIELDS = (
@@ -548,10 +565,7 @@ def create_batch(
     _set_departure(row, data)
     _check_age_range(row)
     row.pickup_points = _pickup_points(session, data.get("pickup_points") or [])
-    session.add(row)
-    _flush(session)
-    _record(session, "create", by, row, remote_addr)
-    return row
+    return _saved_new(session, row, by, remote_addr)
 
 
 @use_case
@@ -565,16 +579,13 @@ def update_batch(
     """Change a batch; `pickup_points`, when given, replaces the whole list."""
     scope.check_role(TransportBatch, by, scope.UPDATE_ROLES)
     row = scope.get_visible(session, TransportBatch, batch_id, by)
-    if changes.get("region_code") and changes["region_code"] != row.region_code:
-        row.region_code = _posting_region(session, by, changes["region_code"]).code
+    _moved(session, by, row, changes, _posting_region)
     _set_plain(row, changes, BATCH_FIELDS)
     _set_departure(row, changes)
     _check_age_range(row)
     if "pickup_points" in changes:
         row.pickup_points = _pickup_points(session, changes["pickup_points"] or [])
-    _flush(session)
-    _record(session, "update", by, row, remote_addr, fields=sorted(changes))
-    return row
+    return _saved_changes(session, row, changes, by, remote_addr)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -618,10 +629,7 @@ def create_welfare_post(
     _check_age_range(row)
     _check_term(row)
     _apply_position(row, data, region)
-    session.add(row)
-    _flush(session)
-    _record(session, "create", by, row, remote_addr)
-    return row
+    return _saved_new(session, row, by, remote_addr)
 
 
 @use_case
@@ -635,14 +643,9 @@ def update_welfare_post(
     """Change a welfare post of the office's region."""
     scope.check_role(WelfarePost, by, scope.UPDATE_ROLES)
     row = scope.get_visible(session, WelfarePost, post_id, by)
-    region = None
-    if changes.get("region_code") and changes["region_code"] != row.region_code:
-        region = _welfare_region(session, by, changes["region_code"])
-        row.region_code = region.code
+    region = _moved(session, by, row, changes, _welfare_region)
     _set_plain(row, changes, WELFARE_FIELDS)
     _check_age_range(row)
     _check_term(row)
     _apply_position(row, changes, region)
-    _flush(session)
-    _record(session, "update", by, row, remote_addr, fields=sorted(changes))
-    return row
+    return _saved_changes(session, row, changes, by, remote_addr)
