@@ -42,6 +42,7 @@ from .pages import (
     remote_addr,
     role_blueprint,
     show_errors,
+    translated,
 )
 from .services import matching, registry, scope
 from .services.accounts import audit
@@ -300,7 +301,31 @@ def batch(batch_id: int):
         passengers=passengers,
         held=held("batch", [row.id]).get(row.id, 0),
         departs=local_time(row.departs_at),
+        steps=registry.BATCH_STEPS[row.status],
     )
+
+
+@bp.post("/batches/<int:batch_id>/status")
+def batch_status(batch_id: int):
+    """Move a batch on: boarding, departed, or cancelled (which asks for a tick first)."""
+    form = FlaskForm()
+    to = request.form.get("status", "")
+    if not form.validate_on_submit():
+        abort(400)
+    if to == "cancelled" and request.form.get("is_sure") != "y":
+        flash(_("Tick the box to confirm that the batch is cancelled."), "error")
+        return redirect(url_for("employer.batch", batch_id=batch_id))
+    try:
+        registry.update_batch(db.session, batch_id, {"status": to}, current_user, remote_addr())
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        if error.status == 404:
+            raise
+        flash(translated(error.message), "error")
+    else:
+        flash(_("The batch is now: %(status)s.", status=label(to)), "success")
+    return redirect(url_for("employer.batch", batch_id=batch_id))
 
 
 def _passengers(row: TransportBatch) -> list[Placement]:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import PermissionDeniedError, ValidationError
 from ..models import (
+    BatchStatus,
     Employer,
     Household,
     Laborer,
@@ -526,6 +527,15 @@ BATCH_FIELDS = (
 )
 
 
+#: planning → boarding → departed; a batch that has not left can be cancelled.
+BATCH_STEPS: dict[BatchStatus, tuple[BatchStatus, ...]] = {
+    BatchStatus.PLANNING: (BatchStatus.BOARDING, BatchStatus.CANCELLED),
+    BatchStatus.BOARDING: (BatchStatus.DEPARTED, BatchStatus.CANCELLED),
+    BatchStatus.DEPARTED: (),
+    BatchStatus.CANCELLED: (),
+}
+
+
 def _set_departure(row: TransportBatch, data: Mapping[str, Any]) -> None:
     """Departure times are stored in UTC (SQLite would otherwise drop the offset)."""
     if data.get("departs_at") is not None:
@@ -576,9 +586,15 @@ def update_batch(
     by: User,
     remote_addr: str | None = None,
 ) -> TransportBatch:
-    """Change a batch; `pickup_points`, when given, replaces the whole list."""
+    """Change a batch; `pickup_points`, when given, replaces the whole list; status only moves forward."""
     scope.check_role(TransportBatch, by, scope.UPDATE_ROLES)
     row = scope.get_visible(session, TransportBatch, batch_id, by)
+    if "status" in changes and changes["status"] != row.status:
+        allowed = BATCH_STEPS[BatchStatus(row.status)]
+        wanted = getattr(changes["status"], "value", changes["status"])
+        if wanted not in {s.value for s in allowed}:
+            names = ", ".join(s.value for s in allowed) or "nothing"
+            raise ValidationError.on("status", f"a {row.status.value} batch can only become: {names}")
     _moved(session, by, row, changes, _posting_region)
     _set_plain(row, changes, BATCH_FIELDS)
     _set_departure(row, changes)

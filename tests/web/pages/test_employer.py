@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from web.extensions import db
-from web.models import Opening, Placement, TransportBatch
+from web.models import Employer, Opening, Placement, TransportBatch
 from web.services import matching
 
 
@@ -130,3 +130,36 @@ def test_an_unlisted_kind_of_work_is_typed_and_a_listed_one_typed_in_chinese_is_
     assert client.post("/employer/openings/new", data={**base, "job_type": "other", "other_job_type": "包装"}).status_code == 302
     kinds = db.session.scalars(select(Opening.job_type).order_by(Opening.id)).all()
     assert kinds == ["剪纸", "packaging"]
+
+
+def test_a_batch_boards_departs_and_cannot_go_back(client, factory, login):
+    owner = factory.user("employer")
+    batch = factory.batch(employer=db.session.get(Employer, owner.employer_id))
+    db.session.commit()
+    login(owner)
+    url = f"/employer/batches/{batch.id}/status"
+    page = client.get(f"/employer/batches/{batch.id}").get_data(as_text=True)
+    assert 'value="boarding"' in page and 'value="departed"' not in page
+    unsure = client.post(url, data={"status": "cancelled"})
+    assert unsure.status_code == 302 and db.session.get(TransportBatch, batch.id).status.value == "planning"
+    assert client.post(url, data={"status": "boarding"}).status_code == 302
+    assert client.post(url, data={"status": "departed"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(TransportBatch, batch.id).status.value == "departed"
+    client.post(url, data={"status": "planning"})
+    db.session.expire_all()
+    assert db.session.get(TransportBatch, batch.id).status.value == "departed"
+
+
+def test_the_api_refuses_to_move_a_batch_backwards(client, factory, api_token):
+    owner = factory.user("employer")
+    batch = factory.batch(employer=db.session.get(Employer, owner.employer_id),
+                          status="departed")
+    db.session.commit()
+    headers = api_token(owner)
+    response = client.patch(f"/api/v1/batches/{batch.id}", json={"status": "planning"}, headers=headers)
+    assert response.status_code == 422 and "status" in response.json["error"]["fields"]
+    waiting = factory.batch(employer=db.session.get(Employer, owner.employer_id))
+    db.session.commit()
+    forward = client.patch(f"/api/v1/batches/{waiting.id}", json={"status": "boarding"}, headers=headers)
+    assert forward.status_code == 200 and forward.json["status"] == "boarding"
