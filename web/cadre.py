@@ -47,6 +47,7 @@ from .pages import (
     register_placement_views,
     remote_addr,
     role_blueprint,
+    save_from_form,
     show_errors,
     translated,
     try_offer,
@@ -146,14 +147,10 @@ def household_new():
     form = HouseholdForm()
     villages = _village_choices(form)
     if form.validate_on_submit():
-        try:
-            row = registry.create_household(
-                db.session, form.data_for_service(), current_user, remote_addr()
-            )
-            db.session.commit()
-        except DomainError as error:
-            show_errors(form, error)
-        else:
+        row = save_from_form(
+            form, lambda: registry.create_household(db.session, form.data_for_service(), current_user, remote_addr())
+        )
+        if row is not None:
             flash(_("Household %(code)s registered.", code=row.code), "success")
             return redirect(url_for("cadre.household", household_id=row.id))
     return form_page("cadre/household_form.html", form, villages=villages, household=None)
@@ -245,14 +242,10 @@ def laborer_new():
     if request.method == "GET" and request.args.get("household_id", type=int):
         form.household_id.data = request.args.get("household_id", type=int)
     if form.validate_on_submit():
-        try:
-            row = registry.create_laborer(
-                db.session, form.data_for_service(), current_user, remote_addr()
-            )
-            db.session.commit()
-        except DomainError as error:
-            show_errors(form, error)
-        else:
+        row = save_from_form(
+            form, lambda: registry.create_laborer(db.session, form.data_for_service(), current_user, remote_addr())
+        )
+        if row is not None:
             flash(_("%(name)s registered.", name=row.name), "success")
             return redirect(url_for("cadre.laborer", laborer_id=row.id))
     return form_page("cadre/laborer_form.html", form, laborer=None)

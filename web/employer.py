@@ -41,6 +41,7 @@ from .pages import (
     register_placement_views,
     remote_addr,
     role_blueprint,
+    save_from_form,
     show_errors,
     translated,
 )
@@ -131,14 +132,10 @@ def opening_new():
     if request.method == "GET":
         form.start_on.data = date.today()
     if form.validate_on_submit():
-        try:
-            row = registry.create_opening(
-                db.session, form.data_for_service(), current_user, remote_addr()
-            )
-            db.session.commit()
-        except DomainError as error:
-            show_errors(form, error)
-        else:
+        row = save_from_form(
+            form, lambda: registry.create_opening(db.session, form.data_for_service(), current_user, remote_addr())
+        )
+        if row is not None:
             flash(_("Opening “%(title)s” posted.", title=row.title), "success")
             return redirect(url_for("employer.opening", opening_id=row.id))
     return form_page("employer/opening_form.html", form, opening=None)
@@ -276,14 +273,10 @@ def batch_new():
     form = BatchForm()
     _pickup_choices(form, employer)
     if form.validate_on_submit():
-        try:
-            row = registry.create_batch(
-                db.session, form.data_for_service(), current_user, remote_addr()
-            )
-            db.session.commit()
-        except DomainError as error:
-            show_errors(form, error)
-        else:
+        row = save_from_form(
+            form, lambda: registry.create_batch(db.session, form.data_for_service(), current_user, remote_addr())
+        )
+        if row is not None:
             flash(_("Transport batch “%(title)s” created.", title=row.title), "success")
             return redirect(url_for("employer.batch", batch_id=row.id))
     return form_page("employer/batch_form.html", form)

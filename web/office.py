@@ -42,6 +42,7 @@ from .pages import (
     register_placement_views,
     remote_addr,
     role_blueprint,
+    save_from_form,
     show_errors,
     try_offer,
 )
@@ -110,14 +111,10 @@ def plans():
     form = PlanForm()
     _plan_regions(form)
     if form.validate_on_submit():
-        try:
-            plan = matching.create_plan(
-                db.session, current_user, form.region_code.data, form.mode.data, remote_addr=remote_addr()
-            )
-            db.session.commit()
-        except DomainError as error:
-            show_errors(form, error, {"region": "region_code"})
-        else:
+        plan = save_from_form(
+            form, lambda: matching.create_plan(db.session, current_user, form.region_code.data, form.mode.data, remote_addr=remote_addr()), aliases={"region": "region_code"}
+        )
+        if plan is not None:
             plan = plan_runs.start_plan(current_app._get_current_object(), plan.id)
             flash(_("Plan %(n)s started (%(mode)s).", n=plan.id, mode=label(plan.mode)), "success")
             return redirect(url_for("office.plan", plan_id=plan.id))
@@ -236,14 +233,10 @@ def welfare_post_new():
     if request.method == "GET":
         form.term_start_on.data = date.today()
     if form.validate_on_submit():
-        try:
-            row = registry.create_welfare_post(
-                db.session, form.data_for_service(), current_user, remote_addr()
-            )
-            db.session.commit()
-        except DomainError as error:
-            show_errors(form, error)
-        else:
+        row = save_from_form(
+            form, lambda: registry.create_welfare_post(db.session, form.data_for_service(), current_user, remote_addr())
+        )
+        if row is not None:
             flash(_("Welfare post “%(title)s” created.", title=row.title), "success")
             return redirect(url_for("office.welfare_posts"))
     return form_page("office/welfare_post_form.html", form)

@@ -4,6 +4,7 @@ for enumerations, domain errors shown next to form fields, and the placement pag
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -283,6 +284,19 @@ def offer_message(error: DomainError) -> str:
         parts = [r.split(" / ", 1) for r in reasons]
         return "; ".join(p[0] if lang() == "zh" or len(p) == 1 else p[1] for p in parts)
     return translated(error.message)
+
+
+def save_from_form(
+    form: FlaskForm, call: Callable[[], Any], *, aliases: dict[str, str] | None = None
+) -> Any | None:
+    """Run a service call for a submitted form and commit; if refused, show why next to the fields."""
+    try:
+        saved = call()
+        db.session.commit()
+    except DomainError as error:
+        show_errors(form, error, aliases)
+        return None
+    return saved
 
 
 def try_offer(laborer_id: int, kind: str, target_id: int) -> Placement | None:
