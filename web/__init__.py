@@ -49,16 +49,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     smorest_api.init_app(app)
 
-    from . import auth, cadre, employer, errors_handlers, hardening, main, office
+    from . import errors_handlers, hardening
     from .api import register as register_api
+    from .pages import register as register_pages
 
-    app.register_blueprint(main.bp)
-    app.register_blueprint(auth.bp)
-    from .dashboard import bp as dashboard_bp
-    app.register_blueprint(dashboard_bp)
-    app.register_blueprint(cadre.bp)
-    app.register_blueprint(employer.bp)
-    app.register_blueprint(office.bp)
+    register_pages(app)
     register_api(app)
     errors_handlers.register(app)
     hardening.register(app)

@@ -12,7 +12,7 @@ from tests.conftest import POSTGRES_URL
 from web.errors import ConflictError
 from web.extensions import db
 from web.models import Placement, PlacementStatus, Plan, User
-from web.services import matching
+from web.services import convert, offers, plans
 
 pytestmark = [
     pytest.mark.postgres,
@@ -55,10 +55,10 @@ def test_concurrent_offers_never_exceed_an_openings_slots(app, factory):
     cadre = factory.user("cadre")
     db.session.commit()
     ids, opening_id, cadre_id = [lab.id for lab in laborers], opening.id, cadre.id
-    config = matching.matcher_config(app.config)
+    config = convert.matcher_config(app.config)
 
     def offer(i: int) -> None:
-        matching.make_offer(db.session, db.session.get(User, cadre_id), ids[i], "opening", opening_id, config)
+        offers.make_offer(db.session, db.session.get(User, cadre_id), ids[i], "opening", opening_id, config)
 
     outcomes = _all_at_once(app, offer, len(ids))
     assert outcomes.count("ok") == 3, outcomes
@@ -76,11 +76,11 @@ def test_concurrent_welfare_offers_give_a_household_one_post(app, factory):
     db.session.commit()
     pairs = [(m.id, p.id) for m, p in zip(members, posts, strict=True)]
     office_id = office.id
-    config = matching.matcher_config(app.config)
+    config = convert.matcher_config(app.config)
 
     def offer(i: int) -> None:
         laborer_id, post_id = pairs[i]
-        matching.make_offer(db.session, db.session.get(User, office_id), laborer_id, "welfare_post", post_id, config)
+        offers.make_offer(db.session, db.session.get(User, office_id), laborer_id, "welfare_post", post_id, config)
 
     outcomes = _all_at_once(app, offer, len(pairs))
     assert outcomes.count("ok") == 1, outcomes
@@ -93,17 +93,17 @@ def test_two_offices_confirming_plans_for_the_same_slots(app, factory):
         factory.laborer()
     office_a, office_b = factory.user("office"), factory.user("office")
     db.session.commit()
-    config = matching.matcher_config(app.config)
+    config = convert.matcher_config(app.config)
     plan_ids = []
     for office in (office_a, office_b):
-        plan = matching.create_plan(db.session, office, "141030", "greedy")
-        matching.run_plan(db.session, plan, config)
+        plan = plans.create_plan(db.session, office, "141030", "greedy")
+        plans.run_plan(db.session, plan, config)
         db.session.commit()
         plan_ids.append((plan.id, office.id))
 
     def confirm(i: int) -> None:
         plan_id, office_id = plan_ids[i]
-        matching.confirm_plan(db.session, db.session.get(User, office_id), plan_id)
+        plans.confirm_plan(db.session, db.session.get(User, office_id), plan_id)
 
     outcomes = _all_at_once(app, confirm, 2)
     assert sorted(outcomes) == ["conflict", "ok"], outcomes

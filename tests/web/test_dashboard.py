@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 
 from tests.conftest import PASSWORD
-from web.charts import bar_chart, line_chart
 from web.extensions import db
 from web.models import Placement
+from web.pages.charts import bar_chart, line_chart
 
 
 def login(client, user):

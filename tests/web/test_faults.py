@@ -11,9 +11,9 @@ from sqlalchemy.pool import NullPool
 import matcher.plan
 from web import create_app
 from web.extensions import db
-from web.models import Placement, PlanAssignment, PlanStatus
-from web.services import matching
-from web.services.plans import execute_plan, rerun
+from web.jobs.plans import execute_plan, rerun
+from web.models import Opening, Placement, PlanAssignment, PlanStatus
+from web.services import convert, plans
 
 
 def _county(factory):
@@ -27,7 +27,7 @@ def _county(factory):
 
 def test_a_plan_that_dies_mid_run_is_marked_failed_keeps_nothing_and_runs_again(app, factory, monkeypatch):
     office = _county(factory)
-    plan = matching.create_plan(db.session, office, "141030", "optimal")
+    plan = plans.create_plan(db.session, office, "141030", "optimal")
     db.session.commit()
     real_run = matcher.plan.run
     calls = []
@@ -51,15 +51,15 @@ def test_a_plan_that_dies_mid_run_is_marked_failed_keeps_nothing_and_runs_again(
 
 def test_a_confirm_that_dies_midway_writes_no_placement(app, factory, monkeypatch, client, api_token):
     office = _county(factory)
-    plan = matching.create_plan(db.session, office, "141030", "greedy")
-    matching.run_plan(db.session, plan, matching.matcher_config(app.config))
+    plan = plans.create_plan(db.session, office, "141030", "greedy")
+    plans.run_plan(db.session, plan, convert.matcher_config(app.config))
     db.session.commit()
     assert len(plan.assignments) == 3
 
     def audit_fails(*args, **kwargs):
         raise RuntimeError("injected after the placements were flushed")
 
-    monkeypatch.setattr(matching, "audit", audit_fails)
+    monkeypatch.setattr(plans, "audit", audit_fails)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     response = client.post(f"/api/v1/plans/{plan.id}/confirm", headers=api_token(office))
     assert response.status_code == 500 and response.json["error"]["message"].endswith("nothing was saved.")
@@ -85,12 +85,12 @@ def test_unreachable_database_answers_503_with_a_message():
 @pytest.mark.parametrize("mode", ["optimal", "stable", "greedy"])
 def test_plans_never_propose_more_than_the_free_slots(app, factory, mode):
     office = _county(factory)
-    opening = db.session.scalar(select(matching.Opening))
+    opening = db.session.scalar(select(Opening))
     db.session.add(Placement(laborer_id=factory.laborer().id, household_id=factory.household().id,
                              opening_id=opening.id, status="working"))
     db.session.commit()
-    plan = matching.create_plan(db.session, office, "141030", mode)
-    matching.run_plan(db.session, plan, matching.matcher_config(app.config))
+    plan = plans.create_plan(db.session, office, "141030", mode)
+    plans.run_plan(db.session, plan, convert.matcher_config(app.config))
     assert sum(a.opening_id == opening.id for a in plan.assignments) <= 2
 
 

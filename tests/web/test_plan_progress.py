@@ -8,7 +8,7 @@ import pytest
 
 import matcher.plan
 from web.extensions import db
-from web.services import plans
+from web.jobs import plans
 
 
 @pytest.mark.app_config(PLAN_EXECUTION="thread")

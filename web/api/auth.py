@@ -7,8 +7,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from ..auth import lockout_settings
 from ..extensions import db, limiter
+from ..pages.auth import lockout_settings
 from ..services.accounts import audit, authenticate, issue_token, revoke_token
 from .security import SECURITY, UnauthorizedError, current_api_user
 

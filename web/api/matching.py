@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from ..extensions import db
 from ..models import PlacementStatus, Role
-from ..services import matching
+from ..services import convert, offers, ranking
 from ..validation import mask_id_number
 from .common import document_errors, remote_addr
 from .security import SECURITY, require_user
@@ -117,7 +117,7 @@ def placement_json(placement) -> dict:
 
 
 def _config():
-    return matching.matcher_config(current_app.config)
+    return convert.matcher_config(current_app.config)
 
 
 def _locale() -> str:
@@ -134,23 +134,23 @@ class LaborerMatches(MethodView):
     @document_errors(blp)
     def get(self, args, laborer_id):
         """Top targets across openings, batches and welfare posts, with reasons; and the nearest misses."""
-        _row, result = matching.matches_for_laborer(
+        _row, result = ranking.matches_for_laborer(
             db.session, g.user, laborer_id, _config(), limit=args["limit"],
             kinds=[args["kind"]] if args["kind"] else None, ineligible=args["ineligible"],
         )
         titles = _titles(result)
         locale = _locale()
-        present = lambda m: {**matching.match_json(m, locale), "title": titles.get((m.kind, m.target_id))}  # noqa: E731
+        present = lambda m: {**ranking.match_json(m, locale), "title": titles.get((m.kind, m.target_id))}  # noqa: E731
         return {"matches": [present(m) for m in result.matches], "ineligible": [present(m) for m in result.ineligible]}
 
 
 def _titles(result) -> dict:
     keys = {(m.kind, m.target_id) for m in [*result.matches, *result.ineligible]}
-    return {(kind, tid): db.session.get(matching.MODELS[kind], tid).title for kind, tid in keys}
+    return {(kind, tid): db.session.get(convert.MODELS[kind], tid).title for kind, tid in keys}
 
 
 def _candidates(kind: str, target_id: int, args) -> dict:
-    _row, result = matching.candidates_for_target(
+    _row, result = ranking.candidates_for_target(
         db.session, g.user, kind, target_id, _config(), limit=args["limit"], ineligible=args["ineligible"]
     )
     from ..models import Laborer
@@ -159,7 +159,7 @@ def _candidates(kind: str, target_id: int, args) -> dict:
 
     def present(m):
         laborer = db.session.get(Laborer, m.laborer_id)
-        return {**matching.match_json(m, locale), "laborer_name": laborer.name,
+        return {**ranking.match_json(m, locale), "laborer_name": laborer.name,
                 "id_number": mask_id_number(laborer.id_number)}
 
     return {"matches": [present(m) for m in result.matches], "ineligible": [present(m) for m in result.ineligible]}
@@ -219,7 +219,7 @@ class Placements(MethodView):
         """Placements in your scope, newest first (at most 200)."""
         from ..models import Placement
 
-        query = matching.placements_query(g.user).order_by(Placement.id.desc()).limit(200)
+        query = offers.placements_query(g.user).order_by(Placement.id.desc()).limit(200)
         return [placement_json(p) for p in db.session.scalars(query)]
 
     @blp.doc(security=SECURITY)
@@ -228,7 +228,7 @@ class Placements(MethodView):
     @document_errors(blp, 401, 403, 404, 409)
     def post(self, data):
         """Offer a laborer a target; eligibility and free capacity are re-checked now."""
-        placement = matching.make_offer(db.session, g.user, data["laborer_id"], data["kind"], data["target_id"],
+        placement = offers.make_offer(db.session, g.user, data["laborer_id"], data["kind"], data["target_id"],
                                         _config(), remote_addr=remote_addr())
         db.session.commit()
         return placement_json(placement)
@@ -243,7 +243,7 @@ class PlacementItem(MethodView):
     @document_errors(blp, 401, 404)
     def get(self, placement_id):
         """One placement with its lifecycle: who did what, when."""
-        return placement_json(matching.visible_placement(db.session, g.user, placement_id))
+        return placement_json(offers.visible_placement(db.session, g.user, placement_id))
 
     @blp.doc(security=SECURITY)
     @blp.arguments(TransitionSchema)
@@ -251,7 +251,7 @@ class PlacementItem(MethodView):
     @document_errors(blp, 401, 403, 404, 409)
     def patch(self, data, placement_id):
         """Move a placement on: accepted, declined (with a reason), working, ended (with a reason)."""
-        placement = matching.transition(db.session, g.user, placement_id, data["status"], note=data["note"],
+        placement = offers.transition(db.session, g.user, placement_id, data["status"], note=data["note"],
                                         remote_addr=remote_addr())
         db.session.commit()
         return placement_json(placement)
@@ -272,4 +272,4 @@ class PlacementCheckins(MethodView):
         record_checkin(db.session, g.user, placement_id, data["day"], data["is_still_working"],
                        note=data["note"], remote_addr=remote_addr())
         db.session.commit()
-        return placement_json(matching.visible_placement(db.session, g.user, placement_id))
+        return placement_json(offers.visible_placement(db.session, g.user, placement_id))

@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from ..extensions import db
 from ..models import PlanMode, Role
-from ..services import matching
+from ..services import plans
 from .common import document_errors, remote_addr
 from .security import SECURITY, require_user
 
@@ -92,9 +92,9 @@ class Plans(MethodView):
     @document_errors(blp, 401, 403)
     def post(self, data):
         """Run a plan (optimal, stable or greedy) for a county or any region in your scope."""
-        from ..services.plans import start_plan
+        from ..jobs.plans import start_plan
 
-        plan = matching.create_plan(
+        plan = plans.create_plan(
             db.session, g.user, data.get("county_code") or data["region"], data["mode"], remote_addr=remote_addr()
         )
         db.session.commit()
@@ -111,7 +111,7 @@ class PlanItem(MethodView):
     @document_errors(blp)
     def get(self, plan_id):
         """A plan: status and progress, its report beside greedy, and the proposed assignments."""
-        return plan_json(matching.visible_plan(db.session, g.user, plan_id))
+        return plan_json(plans.visible_plan(db.session, g.user, plan_id))
 
 
 @blp.route("/<int:plan_id>/confirm")
@@ -123,6 +123,6 @@ class PlanConfirm(MethodView):
     @document_errors(blp, 401, 403, 404, 409)
     def post(self, plan_id):
         """Create offered placements from the plan, once; refused if slots filled meanwhile."""
-        placements = matching.confirm_plan(db.session, g.user, plan_id, remote_addr=remote_addr())
+        placements = plans.confirm_plan(db.session, g.user, plan_id, remote_addr=remote_addr())
         db.session.commit()
         return {"plan_id": plan_id, "placements": len(placements)}

@@ -17,7 +17,7 @@ def learn() -> None:
 @click.option("--random-seed", default=0, show_default=True, type=int)
 def evaluate(random_seed: int) -> None:
     """Train on recorded 90-day check-ins and compare AUCs with the hand score on held-out placements."""
-    from ..services.matching import matcher_config
+    from ..services.convert import matcher_config
     from ..services.retention import evaluate_learned_model
 
     comparison = evaluate_learned_model(db.session, matcher_config(current_app.config), random_state=random_seed)

@@ -9,8 +9,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..extensions import db
+from ..jobs.plans import QUEUE, execute_plan, rerun
 from ..models import Plan, PlanMode, PlanStatus, Region
-from ..services.plans import QUEUE, execute_plan, rerun
 
 plan = AppGroup("plan", help="Run matching plans.")
 

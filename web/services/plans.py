@@ -1,108 +1,145 @@
-"""Running plans in the background, so that the office page can show progress.
+"""Matching plans as use cases: create one for a region, run the matcher on its records, confirm it.
 
-Where a plan runs is `PLAN_EXECUTION`: `rq` (workers started by `jiuye plan worker`; the default
-when REDIS_URL is set), `thread` (one background thread in the web process; the default
-otherwise), or `inline` (inside the request; used by the tests and the CLI).
-
-A run is its own transaction: if it fails, nothing of it is kept and the plan is marked failed
-(with the error), so it can be run again. Progress is written on a separate connection as the run
-goes, so pages polling the plan see it move.
+Where a plan runs (thread, RQ worker, inline) and who owns its transaction is `web.jobs.plans`.
 """
 
 from __future__ import annotations
 
-import logging
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
 
-from flask import Flask, current_app
-from sqlalchemy import update
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
-from ..errors import ConflictError
-from ..extensions import db
-from ..models import Plan, PlanStatus
-from .matching import matcher_config, run_plan
+import matcher.plan
+from matcher.types import Config, Target
+from matcher.types import Laborer as MLaborer
 
-log = logging.getLogger(__name__)
-QUEUE = "jiuye-plans"
+from ..errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from ..models import (
+    HOLDING_STATUSES,
+    Household,
+    Laborer,
+    Placement,
+    Plan,
+    PlanAssignment,
+    PlanMode,
+    PlanStatus,
+    Region,
+    Role,
+    User,
+)
+from . import scope
+from .accounts import audit
+from .convert import FK, load_targets, to_matcher_laborers
+from .offers import _free_after_lock, _new_placement, lock_targets
 
-_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuye-plan")
-#: Plans running on the background thread, by id (tests wait on these futures).
-running: dict[int, Future] = {}
 
-
-def _write_progress(plan_id: int, fraction: float) -> None:
-    """Record progress at once, outside the run's own transaction."""
-    with db.engine.begin() as connection:
-        connection.execute(update(Plan).where(Plan.id == plan_id).values(progress=fraction))
-
-
-def execute_plan(plan_id: int) -> Plan:
-    """Run a queued (or failed) plan to the end, committing its result or its failure."""
-    plan = db.session.get(Plan, plan_id)
-    plan.status, plan.progress, plan.error = PlanStatus.RUNNING, 0.05, None
-    db.session.commit()
+def create_plan(
+    session: Session, user: User, region_code: str, mode: str, *, remote_addr: str | None = None
+) -> Plan:
+    """A queued plan for a region within the office's scope."""
+    if user.role is not Role.OFFICE:
+        raise PermissionDeniedError("only offices run plans")
     try:
-        run_plan(db.session, plan, matcher_config(current_app.config),
-                 progress=lambda fraction: _write_progress(plan_id, fraction))
-        db.session.commit()
-    except Exception as error:  # any failure: keep nothing of the run, say why
-        log.exception("plan %s failed", plan_id)
-        db.session.rollback()
-        plan = db.session.get(Plan, plan_id)
-        plan.status, plan.error, plan.progress = PlanStatus.FAILED, f"{type(error).__name__}: {error}"[:1000], 0.0
-        plan.assignments = []
-        db.session.commit()
+        plan_mode = PlanMode(mode)
+    except ValueError:
+        raise ValidationError.on("mode", "use optimal, stable or greedy") from None
+    region = session.get(Region, region_code)
+    if region is None or not scope.covers_region(user, region_code):
+        raise ValidationError.on("region", f"unknown region {region_code} (or outside your scope)")
+    plan = Plan(region_code=region_code, mode=plan_mode, status=PlanStatus.QUEUED, created_by_id=user.id)
+    session.add(plan)
+    session.flush()
+    audit(session, "plan_created", user=user, entity=plan, remote_addr=remote_addr, mode=plan_mode.value)
     return plan
 
 
-def execution_mode(app: Flask) -> str:
-    """inline, thread or rq, from PLAN_EXECUTION or, when unset, from whether Redis is configured."""
-    return app.config.get("PLAN_EXECUTION") or ("rq" if app.config.get("REDIS_URL") else "thread")
+def plan_inputs(session: Session, region_code: str) -> tuple[list[MLaborer], list[Target]]:
+    """Seeking laborers of the region and its open targets, as matcher inputs."""
+    rows = session.scalars(
+        select(Laborer).join(Household).options(selectinload(Laborer.household))
+        .where(Household.village_code.startswith(region_code), Laborer.status == "seeking").order_by(Laborer.id)
+    ).all()
+    return to_matcher_laborers(session, rows), load_targets(session, region_code)
 
 
-def start_plan(app: Flask, plan_id: int) -> Plan:
-    """Start a queued plan where the configuration says; return it as it stands now."""
-    mode = execution_mode(app)
-    if mode == "inline":
-        return execute_plan(plan_id)
-    if mode == "rq":
-        from redis import Redis
-        from rq import Queue
+def run_plan(
+    session: Session, plan: Plan, config: Config, progress: Callable[[float], None] = lambda fraction: None
+) -> Plan:
+    """Run the plan's mode and the greedy baseline on the same data; store report and assignments.
 
-        Queue(QUEUE, connection=Redis.from_url(app.config["REDIS_URL"])).enqueue(run_job, plan_id, job_timeout=3600)
-    else:
-        running[plan_id] = _executor.submit(_run_in_thread, app, plan_id)
-    return db.session.get(Plan, plan_id)
-
-
-def _run_in_thread(app: Flask, plan_id: int) -> str:
-    with app.app_context():
-        try:
-            return execute_plan(plan_id).status.value
-        finally:
-            db.session.remove()
-            running.pop(plan_id, None)
-
-
-def run_job(plan_id: int) -> str:
-    """The rq worker's entry point: build the app from the environment and run one plan."""
-    from .. import create_app
-
-    app = create_app()
-    with app.app_context():
-        try:
-            return execute_plan(plan_id).status.value
-        finally:
-            # The app (and its connection pool) lives for this job only.
-            db.session.remove()
-            db.engine.dispose()
+    Nothing is written until the end, so `progress` may report on another connection meanwhile.
+    """
+    laborers, targets = plan_inputs(session, plan.region_code)
+    progress(0.2)
+    result = matcher.plan.run(laborers, targets, plan.mode.value, config)
+    progress(0.6)
+    baseline = result if plan.mode is PlanMode.GREEDY else matcher.plan.run(laborers, targets, "greedy", config, explain=False)
+    progress(0.9)
+    plan.report = _report_json(result.report)
+    plan.baseline_report = _report_json(baseline.report)
+    plan.assignments = [
+        PlanAssignment(laborer_id=a.laborer_id, stage=a.stage, score=min(1.0, max(0.0, a.score)),
+                       distance_km=a.distance_km, explanation={"factors": [asdict(f) for f in a.factors]},
+                       **{FK[a.kind]: a.target_id})
+        for a in result.assignments
+    ]
+    plan.status, plan.progress, plan.error, plan.finished_at = PlanStatus.DONE, 1.0, None, datetime.now(UTC)
+    session.flush()
+    return plan
 
 
-def rerun(plan_id: int) -> Plan:
-    """Run a failed plan again."""
-    plan = db.session.get(Plan, plan_id)
-    if plan.status is not PlanStatus.FAILED:
-        raise ConflictError(f"plan {plan_id} is {plan.status.value}; only a failed plan is run again")
-    plan.status, plan.error = PlanStatus.QUEUED, None
-    db.session.commit()
-    return execute_plan(plan_id)
+def _report_json(report) -> dict:
+    data = asdict(report)
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in data.items()}
+
+
+def visible_plan(session: Session, user: User, plan_id: int, *, for_update: bool = False) -> Plan:
+    """A plan of the office's region, or 404."""
+    if user.role is not Role.OFFICE:
+        raise PermissionDeniedError("only offices see plans")
+    plan = session.get(Plan, plan_id, with_for_update=for_update, populate_existing=for_update)
+    if plan is None or not plan.region_code.startswith(user.region_code):
+        raise NotFoundError(f"plan {plan_id} does not exist")
+    return plan
+
+
+def confirm_plan(session: Session, user: User, plan_id: int, *, remote_addr: str | None = None) -> list[Placement]:
+    """Turn a reviewed plan into offered placements; capacity and households re-checked under row locks."""
+    plan = visible_plan(session, user, plan_id, for_update=True)
+    if plan.status is PlanStatus.CONFIRMED:
+        raise ConflictError(f"plan {plan_id} was already confirmed")
+    if plan.status is not PlanStatus.DONE:
+        raise ConflictError(f"plan {plan_id} is {plan.status.value}; only a finished plan can be confirmed")
+    assignments = plan.assignments
+    keys = [(a.channel.value, a.target_id) for a in assignments]
+    locked = lock_targets(session, keys)
+    needed: dict[tuple[str, int], int] = {}
+    for key in keys:
+        needed[key] = needed.get(key, 0) + 1
+    full = [f"{kind} {tid}" for (kind, tid), n in needed.items() if _free_after_lock(session, kind, locked[(kind, tid)]) < n]
+    if full:
+        raise ConflictError("slots were taken since the plan ran; run the plan again",
+                            {"assignments": [f"no longer enough free slots: {', '.join(full[:10])}"]})
+    laborers = {row.id: row for row in session.scalars(
+        select(Laborer).where(Laborer.id.in_([a.laborer_id for a in assignments])))}
+    posts = [a for a in assignments if a.welfare_post_id is not None]
+    if posts:
+        with_post = set(session.scalars(select(Placement.household_id).where(
+            Placement.welfare_post_id.is_not(None), Placement.status.in_(HOLDING_STATUSES),
+            Placement.household_id.in_([laborers[a.laborer_id].household_id for a in posts]))))
+        clash = [a.laborer_id for a in posts if laborers[a.laborer_id].household_id in with_post]
+        if clash:
+            raise ConflictError("a household in this plan received a welfare post meanwhile; run the plan again")
+    placements = [
+        _new_placement(laborers[a.laborer_id], a.channel.value, a.target_id, user, score=a.score,
+                       distance_km=a.distance_km, explanation=a.explanation, plan_id=plan.id)
+        for a in assignments
+    ]
+    session.add_all(placements)
+    plan.status, plan.confirmed_by_id, plan.confirmed_at = PlanStatus.CONFIRMED, user.id, datetime.now(UTC)
+    session.flush()
+    audit(session, "plan_confirmed", user=user, entity=plan, remote_addr=remote_addr, placements=len(placements))
+    return placements

@@ -19,7 +19,7 @@ from matcher.types import Config
 
 from ..errors import ConflictError, PermissionDeniedError, ValidationError
 from ..models import Laborer, Placement, PlacementStatus, RetentionCheckin, Role, User
-from . import matching
+from . import convert, offers
 from .accounts import audit
 
 CHECKIN_DAYS = (30, 90, 180)
@@ -33,7 +33,7 @@ def record_checkin(
     """Record whether the laborer is still working `day` days after starting; once per day mark."""
     if user.role is Role.EMPLOYER:
         raise PermissionDeniedError("check-ins are recorded by cadres and offices")
-    placement = matching.visible_placement(session, user, placement_id, for_update=True)
+    placement = offers.visible_placement(session, user, placement_id, for_update=True)
     if day not in CHECKIN_DAYS:
         raise ValidationError.on("day", "use 30, 90 or 180")
     if placement.status not in (PlacementStatus.WORKING, PlacementStatus.ENDED) or placement.started_on is None:
@@ -75,12 +75,12 @@ def training_data(session: Session, config: Config) -> tuple[np.ndarray, np.ndar
     ).all()
     if not rows:
         return np.empty((0, len(learn.FEATURE_NAMES))), np.empty(0), np.empty(0, bool)
-    laborers = {lab.id: lab for lab in matching.to_matcher_laborers(session, [p.laborer for p in rows])}
+    laborers = {lab.id: lab for lab in convert.to_matcher_laborers(session, [p.laborer for p in rows])}
     triples, labels = [], []
     for placement in rows:
         kind = placement.channel.value
         target_row = getattr(placement, {"opening": "opening", "batch": "batch", "welfare_post": "welfare_post"}[kind])
-        target = matching.to_target(kind, target_row, free=1)
+        target = convert.to_target(kind, target_row, free=1)
         laborer = laborers[placement.laborer_id]
         distance = min(float(haversine_km(laborer.lat, laborer.lon, lat, lon)) for lat, lon in target.points)
         triples.append((laborer, target, distance))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from web.extensions import db
 from web.models import Employer, Opening, Placement, TransportBatch
-from web.services import matching
+from web.services import convert, offers
 
 
 def opening_form(**kw):
@@ -25,8 +25,8 @@ def opening_form(**kw):
 def offer(factory, app, laborer, kind, target_id):
     cadre = factory.user("cadre")
     db.session.commit()  # reload the factory's rows with their enumerations
-    placement = matching.make_offer(db.session, cadre, laborer.id, kind, target_id,
-                                    matching.matcher_config(app.config))
+    placement = offers.make_offer(db.session, cadre, laborer.id, kind, target_id,
+                                    convert.matcher_config(app.config))
     db.session.commit()
     return placement
 

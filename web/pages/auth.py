@@ -10,9 +10,9 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from .extensions import db, limiter, login_manager
-from .models import User
-from .services.accounts import LockedOutError, audit, authenticate
+from ..extensions import db, limiter, login_manager
+from ..models import User
+from ..services.accounts import LockedOutError, audit, authenticate
 
 bp = Blueprint("auth", __name__)
 

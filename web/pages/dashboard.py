@@ -15,13 +15,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ..errors import PermissionDeniedError, ValidationError
+from ..extensions import db
+from ..models import Region, Role
+from ..services import reports as reports_service
+from ..services.accounts import audit
+from ..services.stats import check_stats_scope, month_ends, overview
 from .charts import bar_chart, line_chart
-from .errors import PermissionDeniedError, ValidationError
-from .extensions import db
-from .models import Region, Role
-from .services import reports as reports_service
-from .services.accounts import audit
-from .services.stats import check_stats_scope, month_ends, overview
 
 bp = Blueprint("dashboard", __name__)
 

@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select
 
-from .extensions import db
-from .models import Employer, Household, Laborer, Opening, Placement, TransportBatch, WelfarePost
+from ..extensions import db
+from ..models import Employer, Household, Laborer, Opening, Placement, TransportBatch, WelfarePost
 
 bp = Blueprint("main", __name__)
 

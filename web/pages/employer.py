@@ -16,10 +16,9 @@ from sqlalchemy.orm import selectinload
 
 from matcher.types import WORK_JOB_TYPES
 
-from .errors import DomainError
-from .extensions import db
-from .forms import BatchForm, EmployerForm, OpeningForm, options
-from .models import (
+from ..errors import DomainError
+from ..extensions import db
+from ..models import (
     HOLDING_STATUSES,
     Employer,
     Laborer,
@@ -32,22 +31,13 @@ from .models import (
     Role,
     TransportBatch,
 )
-from .pages import (
-    form_page,
-    label,
-    lang,
-    local_time,
-    paginate,
-    register_placement_views,
-    remote_addr,
-    role_blueprint,
-    save_from_form,
-    show_errors,
-    translated,
-)
-from .services import matching, registry, scope
-from .services.accounts import audit
-from .validation import mask_id_number, mask_phone
+from ..services import convert, offers, ranking, registry, scope
+from ..services.accounts import audit
+from ..validation import mask_id_number, mask_phone
+from .common import form_page, paginate, remote_addr, role_blueprint, save_from_form, show_errors
+from .forms import BatchForm, EmployerForm, OpeningForm, options
+from .labels import label, lang, local_time, translated
+from .placements import register_placement_views
 
 bp = role_blueprint("employer", Role.EMPLOYER)
 register_placement_views(bp)
@@ -58,7 +48,7 @@ def own_employer() -> Employer:
 
 
 def held(kind: str, ids: list[int]) -> dict[int, int]:
-    return matching.held_slots(db.session, kind, ids) if ids else {}
+    return convert.held_slots(db.session, kind, ids) if ids else {}
 
 
 @bp.get("/")
@@ -67,7 +57,7 @@ def home():
     employer = own_employer()
     waiting = db.session.scalar(
         select(func.count()).select_from(
-            matching.placements_query(current_user)
+            offers.placements_query(current_user)
             .where(Placement.status == PlacementStatus.OFFERED)
             .subquery()
         )
@@ -164,12 +154,12 @@ def opening_edit(opening_id: int):
 
 def _candidates(kind: str, target_id: int):
     """The target's ranked candidates, each with the laborer's facts an employer may see."""
-    row, result = matching.candidates_for_target(
+    row, result = ranking.candidates_for_target(
         db.session,
         current_user,
         kind,
         target_id,
-        matching.matcher_config(current_app.config),
+        convert.matcher_config(current_app.config),
         limit=20,
     )
     ids = [m.laborer_id for m in result.matches]
@@ -183,7 +173,7 @@ def _candidates(kind: str, target_id: int):
     today = date.today()
     people = [
         {
-            "match": matching.match_json(m, language),
+            "match": ranking.match_json(m, language),
             "name": laborers[m.laborer_id].name,
             "id_masked": mask_id_number(laborers[m.laborer_id].id_number),
             "age": laborers[m.laborer_id].age_on(today),

@@ -13,10 +13,10 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from .errors import DomainError, ValidationError
-from .extensions import db
-from .forms import ConfirmForm, OfferForm, PlanForm, WelfarePostForm, options
-from .models import (
+from ..errors import DomainError, ValidationError
+from ..extensions import db
+from ..jobs import plans as plan_runs
+from ..models import (
     AuditEvent,
     Employer,
     EmployerKind,
@@ -34,22 +34,22 @@ from .models import (
     TransportBatch,
     WelfarePost,
 )
-from .pages import (
+from ..services import convert, ranking, registry, scope
+from ..services import plans as plan_service
+from ..services.accounts import audit_events
+from ..services.stats import at_work_on, household_without_work
+from .common import (
     form_page,
-    label,
-    lang,
     paginate,
-    register_placement_views,
     remote_addr,
     role_blueprint,
     save_from_form,
     show_errors,
     try_offer,
 )
-from .services import matching, registry, scope
-from .services import plans as plan_runs
-from .services.accounts import audit_events
-from .services.stats import at_work_on, household_without_work
+from .forms import ConfirmForm, OfferForm, PlanForm, WelfarePostForm, options
+from .labels import label, lang
+from .placements import register_placement_views
 
 bp = role_blueprint("office", Role.OFFICE)
 register_placement_views(bp)
@@ -112,7 +112,7 @@ def plans():
     _plan_regions(form)
     if form.validate_on_submit():
         plan = save_from_form(
-            form, lambda: matching.create_plan(db.session, current_user, form.region_code.data, form.mode.data, remote_addr=remote_addr()), aliases={"region": "region_code"}
+            form, lambda: plan_service.create_plan(db.session, current_user, form.region_code.data, form.mode.data, remote_addr=remote_addr()), aliases={"region": "region_code"}
         )
         if plan is not None:
             plan = plan_runs.start_plan(current_app._get_current_object(), plan.id)
@@ -129,7 +129,7 @@ def plans():
 
 def _target_titles(rows) -> dict[tuple[str, int], str]:
     titles = {}
-    for kind, model in matching.MODELS.items():
+    for kind, model in convert.MODELS.items():
         ids = {r.target_id for r in rows if r.channel.value == kind}
         if ids:
             for target in db.session.scalars(select(model).where(model.id.in_(ids))):
@@ -140,22 +140,22 @@ def _target_titles(rows) -> dict[tuple[str, int], str]:
 @bp.get("/plans/<int:plan_id>")
 def plan(plan_id: int):
     """A plan's status, its report beside the greedy baseline, and its proposed assignments."""
-    row = matching.visible_plan(db.session, current_user, plan_id)
+    row = plan_service.visible_plan(db.session, current_user, plan_id)
     channel = request.args.get("channel") or None
     query = (
         select(PlanAssignment)
         .where(PlanAssignment.plan_id == row.id)
         .options(selectinload(PlanAssignment.laborer).selectinload(Laborer.household))
     )
-    if channel in matching.FK:
-        query = query.where(getattr(PlanAssignment, matching.FK[channel]).is_not(None))
+    if channel in convert.FK:
+        query = query.where(getattr(PlanAssignment, convert.FK[channel]).is_not(None))
     page = paginate(query.order_by(PlanAssignment.id))
     return render_template(
         "office/plan.html",
         plan=row,
         page=page,
         channel=channel,
-        channels=list(matching.FK),
+        channels=list(convert.FK),
         titles=_target_titles(page.items),
         report_rows=REPORT_ROWS,
         is_running=row.status in (PlanStatus.QUEUED, PlanStatus.RUNNING),
@@ -165,7 +165,7 @@ def plan(plan_id: int):
 @bp.get("/plans/<int:plan_id>/status")
 def plan_status(plan_id: int):
     """The plan's status and progress, polled by the plan page while it runs."""
-    row = matching.visible_plan(db.session, current_user, plan_id)
+    row = plan_service.visible_plan(db.session, current_user, plan_id)
     return jsonify(
         {
             "id": row.id,
@@ -180,11 +180,11 @@ def plan_status(plan_id: int):
 @bp.route("/plans/<int:plan_id>/confirm", methods=["GET", "POST"])
 def plan_confirm(plan_id: int):
     """Confirm a finished plan after a confirmation step: its assignments become offers."""
-    row = matching.visible_plan(db.session, current_user, plan_id)
+    row = plan_service.visible_plan(db.session, current_user, plan_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            made = matching.confirm_plan(db.session, current_user, row.id, remote_addr=remote_addr())
+            made = plan_service.confirm_plan(db.session, current_user, row.id, remote_addr=remote_addr())
             db.session.commit()
         except DomainError as error:
             show_errors(form, error)
@@ -221,7 +221,7 @@ def welfare_posts():
         .order_by(WelfarePost.region_code, WelfarePost.id)
     )
     ids = [p.id for p in page.items]
-    held = matching.held_slots(db.session, "welfare_post", ids) if ids else {}
+    held = convert.held_slots(db.session, "welfare_post", ids) if ids else {}
     return render_template("office/welfare_posts.html", page=page, held=held)
 
 
@@ -275,11 +275,11 @@ def without_work():
 def assign(laborer_id: int):
     """The welfare posts that suit a laborer, with reasons, and those that do not and why."""
     row = registry.read_laborer(db.session, laborer_id, current_user, remote_addr())
-    _, result = matching.matches_for_laborer(
+    _, result = ranking.matches_for_laborer(
         db.session,
         current_user,
         row.id,
-        matching.matcher_config(current_app.config),
+        convert.matcher_config(current_app.config),
         limit=10,
         kinds=["welfare_post"],
         ineligible=5,
@@ -294,8 +294,8 @@ def assign(laborer_id: int):
     return render_template(
         "office/assign.html",
         laborer=row,
-        matches=[matching.match_json(m, language) for m in result.matches],
-        misses=[matching.match_json(m, language) for m in result.ineligible],
+        matches=[ranking.match_json(m, language) for m in result.matches],
+        misses=[ranking.match_json(m, language) for m in result.ineligible],
         targets=posts,
         offer_form=OfferForm(),
         today=date.today(),

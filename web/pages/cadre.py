@@ -25,10 +25,9 @@ from sqlalchemy.orm import selectinload
 
 from matcher.types import WORK_JOB_TYPES
 
-from .errors import DomainError
-from .extensions import db
-from .forms import HouseholdForm, ImportForm, LaborerForm, OfferForm, TokenForm, options
-from .models import (
+from ..errors import DomainError
+from ..extensions import db
+from ..models import (
     WORKING_STATUSES,
     Household,
     Laborer,
@@ -39,23 +38,22 @@ from .models import (
     Region,
     Role,
 )
-from .pages import (
+from ..services import convert, imports, offers, ranking, registry, scope
+from ..services.accounts import audit
+from ..services.stats import household_without_work
+from ..validation import parse_resident_id
+from .common import (
     form_page,
-    label,
-    lang,
     paginate,
-    register_placement_views,
     remote_addr,
     role_blueprint,
     save_from_form,
     show_errors,
-    translated,
     try_offer,
 )
-from .services import imports, matching, registry, scope
-from .services.accounts import audit
-from .services.stats import household_without_work
-from .validation import parse_resident_id
+from .forms import HouseholdForm, ImportForm, LaborerForm, OfferForm, TokenForm, options
+from .labels import label, lang, translated
+from .placements import register_placement_views
 
 bp = role_blueprint("cadre", Role.CADRE)
 register_placement_views(bp)
@@ -93,7 +91,7 @@ def home():
         )
     )
     recent = db.session.scalars(
-        matching.placements_query(current_user)
+        offers.placements_query(current_user)
         .options(selectinload(Placement.laborer))
         .order_by(Placement.id.desc())
         .limit(5)
@@ -284,7 +282,7 @@ def laborer_edit(laborer_id: int):
 def _targets(matches) -> dict[tuple[str, int], object]:
     """The opening, batch and post rows behind a list of matches, to show their names."""
     found = {}
-    for kind, model in matching.MODELS.items():
+    for kind, model in convert.MODELS.items():
         ids = [m.target_id for m in matches if m.kind == kind]
         if ids:
             for row in db.session.scalars(select(model).where(model.id.in_(ids))):
@@ -297,13 +295,13 @@ def laborer(laborer_id: int):
     """A laborer, their top matches with reasons, the nearest misses and why, and their placements."""
     row = registry.read_laborer(db.session, laborer_id, current_user, remote_addr())
     rematch = request.args.get("rematch") == "1"
-    config = matching.matcher_config(current_app.config)
-    _, result = matching.matches_for_laborer(
+    config = convert.matcher_config(current_app.config)
+    _, result = ranking.matches_for_laborer(
         db.session, current_user, row.id, config, limit=10, ineligible=5, rematch=rematch
     )
     language = lang()
-    matches = [matching.match_json(m, language) for m in result.matches]
-    misses = [matching.match_json(m, language) for m in result.ineligible]
+    matches = [ranking.match_json(m, language) for m in result.matches]
+    misses = [ranking.match_json(m, language) for m in result.ineligible]
     placements = db.session.scalars(
         select(Placement).where(Placement.laborer_id == row.id).order_by(Placement.id.desc())
     ).all()

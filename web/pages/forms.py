@@ -44,7 +44,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from matcher.types import WORK_JOB_TYPES, job_label, job_type_code
 
-from .models import (
+from ..models import (
     Ability,
     Demand,
     LaborerStatus,
@@ -55,8 +55,8 @@ from .models import (
     WelfarePostType,
     WorkArea,
 )
-from .pages import LABELS
-from .validation import check_phone, parse_resident_id
+from ..validation import check_phone, parse_resident_id
+from .labels import LABELS
 
 
 def options(pairs) -> list[SelectChoice]:

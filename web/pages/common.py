@@ -1,0 +1,166 @@
+"""Plumbing shared by the role pages (cadre, employer, office): the role gate, pagination, domain
+errors shown next to form fields, and the one way a page saves a form or makes an offer."""
+
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    render_template,
+    request,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import Select, func, select
+
+from ..errors import DomainError
+from ..extensions import db
+from ..models import Placement, Role
+from ..services import convert, offers
+from ..validation import mask_id_number
+from .labels import label, lang, local_time, sentences, translated, yuan
+
+PER_PAGE = 20
+
+#: Display names of the stored enumeration values (the database keeps the English codes).
+
+def role_blueprint(name: str, role: Role) -> Blueprint:
+    """A blueprint whose every view needs a logged-in user of `role` (403 for the other roles)."""
+    bp = Blueprint(name, __name__.rsplit(".", 1)[0] + "." + name, url_prefix=f"/{name}")
+
+    @bp.before_request
+    def gate():
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        if current_user.role is not role:
+            abort(403)
+        return None
+
+    bp.add_app_template_filter(label, "label")
+    bp.add_app_template_filter(yuan, "yuan")
+    bp.add_app_template_filter(sentences, "sentences")
+    bp.add_app_template_global(lang, "lang")
+    bp.add_app_template_global(local_time, "local_time")
+    bp.add_app_template_global(mask_id_number, "mask_id")
+    return bp
+
+
+# -- pagination -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    """One page of a list and what the pager needs."""
+
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def page_number() -> int:
+    """The ?page= argument, at least 1."""
+    return max(1, request.args.get("page", 1, type=int) or 1)
+
+
+def paginate(query: Select, per_page: int = PER_PAGE, *, scalars: bool = True) -> Page:
+    """Run one page of `query` (already ordered) and count the whole."""
+    number = page_number()
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    limited = query.limit(per_page).offset((number - 1) * per_page)
+    rows = db.session.scalars(limited).all() if scalars else db.session.execute(limited).all()
+    return Page(list(rows), total or 0, number, per_page)
+
+
+# -- errors ---------------------------------------------------------------------------------------
+
+
+def form_page(template: str, form: FlaskForm, **context: Any) -> tuple[str, int]:
+    """A form's page: 422 when a submitted form was refused (its fields say why), else 200."""
+    refused = request.method == "POST" and bool(form.errors)
+    return render_template(template, form=form, **context), 422 if refused else 200
+
+
+def show_errors(form: FlaskForm | None, error: DomainError, aliases: dict[str, str] | None = None) -> None:
+    """Put a service's field errors next to the form's fields; the rest goes into a flash."""
+    db.session.rollback()
+    placed = False
+    for name, messages in error.fields.items():
+        field_name = (aliases or {}).get(name, name)
+        field = getattr(form, field_name, None) if form is not None else None
+        if field is None:
+            continue
+        if not isinstance(field.errors, list):
+            field.errors = list(field.errors)
+        field.errors.extend(translated(str(m)) for m in messages)
+        placed = True
+    if placed:
+        flash(_("Please correct the fields marked below."), "error")
+    else:
+        flash(offer_message(error), "error")
+        if form is not None:  # refused as a whole: the page still answers 422
+            form.form_errors.append(offer_message(error))
+
+
+def offer_message(error: DomainError) -> str:
+    """A refusal in the page's language; the matcher's reasons come in both as 'zh / en'."""
+    reasons = error.fields.get("target")
+    if reasons:
+        parts = [r.split(" / ", 1) for r in reasons]
+        return "; ".join(p[0] if lang() == "zh" or len(p) == 1 else p[1] for p in parts)
+    return translated(error.message)
+
+
+def save_from_form(
+    form: FlaskForm, call: Callable[[], Any], *, aliases: dict[str, str] | None = None
+) -> Any | None:
+    """Run a service call for a submitted form and commit; if refused, show why next to the fields."""
+    try:
+        saved = call()
+        db.session.commit()
+    except DomainError as error:
+        show_errors(form, error, aliases)
+        return None
+    return saved
+
+
+def try_offer(laborer_id: int, kind: str, target_id: int) -> Placement | None:
+    """Make an offer from a page: the placement, or None once the refusal is flashed (404s propagate)."""
+    try:
+        placement = offers.make_offer(
+            db.session, current_user, laborer_id, kind, target_id,
+            convert.matcher_config(current_app.config), remote_addr=remote_addr(),
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        if error.status == 404:
+            raise
+        flash(offer_message(error), "error")
+        return None
+    return placement
+
+
+def remote_addr() -> str | None:
+    return request.remote_addr
+
+

@@ -1,0 +1,161 @@
+"""Words on pages: display names of stored codes, the page's language, money, times and explanations."""
+
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import (
+    current_app,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from matcher.types import job_label
+
+LABELS = {
+    # poverty status
+    "registered_poor": _l("registered poor"),
+    "monitored": _l("monitored"),
+    "non_poor": _l("not poor"),
+    # ability and demand
+    "full": _l("full"),
+    "moderate": _l("moderate"),
+    "light": _l("light"),
+    "none": _l("none"),
+    "heavy": _l("heavy"),
+    # work area
+    "local": _l("near home"),
+    "migrant": _l("away from home"),
+    "any": _l("either"),
+    # pay type
+    "piece": _l("piece rate"),
+    "hourly": _l("hourly"),
+    "daily": _l("daily"),
+    "monthly": _l("monthly"),
+    # sex
+    "F": _l("female"),
+    "M": _l("male"),
+    # laborer status
+    "seeking": _l("seeking work"),
+    "employed": _l("employed"),
+    "self_employed": _l("self-employed"),
+    "not_seeking": _l("not seeking"),
+    # posting and batch status
+    "open": _l("open"),
+    "paused": _l("paused"),
+    "closed": _l("closed"),
+    "planning": _l("planning"),
+    "boarding": _l("boarding"),
+    "departed": _l("departed"),
+    "cancelled": _l("cancelled"),
+    # placement status
+    "proposed": _l("proposed"),
+    "offered": _l("offered"),
+    "accepted": _l("accepted"),
+    "declined": _l("declined"),
+    "working": _l("working"),
+    "ended": _l("ended"),
+    # channels
+    "opening": _l("nearby opening"),
+    "batch": _l("transport batch"),
+    "welfare_post": _l("welfare post"),
+    # plan mode and status
+    "optimal": _l("optimal"),
+    "stable": _l("stable"),
+    "greedy": _l("greedy (by hand)"),
+    "queued": _l("queued"),
+    "running": _l("running"),
+    "done": _l("done"),
+    "failed": _l("failed"),
+    "confirmed": _l("confirmed"),
+    # employer kinds
+    "workshop": _l("poverty-alleviation workshop"),
+    "enterprise": _l("enterprise"),
+    "labor_agency": _l("labor agency"),
+    # welfare post types
+    "cleaner": _l("cleaner"),
+    "road_keeper": _l("road keeper"),
+    "forest_ranger": _l("forest ranger"),
+    "water_keeper": _l("water keeper"),
+    "patrol": _l("patrol"),
+    "elder_carer": _l("elder carer"),
+    "other": _l("other"),
+    # position sources
+    "gps": _l("phone GPS"),
+    "typed": _l("typed in"),
+    "gazetteer": _l("gazetteer"),
+    "township": _l("township's point"),
+    "county_seat": _l("county seat"),
+    "synthetic": _l("village's point (approximate)"),
+}
+
+#: Messages the services raise in English, listed here so that they are extracted and translated.
+SERVICE_MESSAGES = (
+    _l("already registered"),
+    _l("unknown household"),
+    _l("unknown region"),
+    _l("not a village"),
+    _l("not one of your villages"),
+    _l("outside your region"),
+    _l("give latitude and longitude together"),
+    _l("must not be greater than max_age"),
+    _l("must not be before term_start_on"),
+    _l("at least one pickup point"),
+    _l("a welfare post belongs to a village or township"),
+    _l("does not match the birth date given"),
+    _l("does not match the sex given"),
+    _l("say why (a reason is required)"),
+    _l("your role may not do this"),
+    _l("this laborer already holds an offer for this target"),
+    _l("this household already holds a welfare post"),
+    _l("slots were taken since the plan ran; run the plan again"),
+    _l("a household in this plan received a welfare post meanwhile; run the plan again"),
+    _l("the record breaks a rule of the database"),
+    _l("use optimal, stable or greedy"),
+)
+
+
+def label(value: Any) -> str:
+    """The display name of an enumeration value (its code when there is none)."""
+    if value is None:
+        return ""
+    key = getattr(value, "value", value)
+    if key in LABELS:
+        return str(LABELS[key])
+    # Job types are an open vocabulary: the matcher names the common ones in both languages.
+    return job_label(str(key), "en" if str(get_locale()) == "en" else "zh")
+
+
+def lang() -> str:
+    """'zh' or 'en': which of the matcher's sentences to show."""
+    return "en" if str(get_locale()) == "en" else "zh"
+
+
+def translated(message: str) -> str:
+    """A service's English message in the page's language, where the catalog has it."""
+    return _(message) if message else message
+
+
+def yuan(cents: int | None) -> str:
+    """Integer cents as yuan with two decimals."""
+    return "" if cents is None else f"{cents / 100:,.2f}"
+
+
+def sentences(explanation: dict | None) -> list[str]:
+    """The factor sentences of a stored explanation, in the page's language."""
+    language = lang()
+    return [f.get(language) or f.get("en", "") for f in (explanation or {}).get("factors", [])]
+
+
+def local_time(moment: datetime | None) -> str:
+    """A stored UTC time as local date and time, for pages."""
+    if moment is None:
+        return ""
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
+    if moment.tzinfo is None:  # SQLite hands back naive datetimes; jiuye writes UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+

@@ -1,0 +1,180 @@
+"""The placement pages every role has, each within its scope: the list, one placement, its steps and check-ins."""
+
+
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from ..errors import DomainError
+from ..extensions import db
+from ..models import TRANSITIONS, Placement, PlacementEvent, PlacementStatus, Role
+from ..services import convert, offers
+from ..services.retention import due_checkins, record_checkin
+from .common import paginate, remote_addr, show_errors
+from .labels import label, translated
+
+
+class ReasonForm(FlaskForm):
+    """Why a placement is declined or ended (asked on a confirmation page)."""
+
+    note = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+
+
+#: Steps that cannot be undone: they need a reason and a confirmation page.
+IRREVERSIBLE = (PlacementStatus.DECLINED, PlacementStatus.ENDED)
+#: What each role may do to a placement (the service enforces it too).
+ROLE_STEPS = {
+    Role.EMPLOYER: (
+        PlacementStatus.ACCEPTED,
+        PlacementStatus.DECLINED,
+        PlacementStatus.WORKING,
+        PlacementStatus.ENDED,
+    ),
+    Role.CADRE: tuple(PlacementStatus),
+    Role.OFFICE: tuple(PlacementStatus),
+}
+
+
+def next_steps(placement: Placement) -> list[PlacementStatus]:
+    """The moves the current user may make from the placement's status."""
+    allowed = ROLE_STEPS[current_user.role]
+    return [s for s in TRANSITIONS[placement.status] if s in allowed]
+
+
+def placement_target(placement: Placement):
+    """The opening, batch or welfare post of a placement."""
+    return placement.opening or placement.batch or placement.welfare_post
+
+
+def register_placement_views(bp: Blueprint) -> None:
+    """Add /placements, /placements/<id> and the transition steps to a role's blueprint."""
+    name = bp.name
+
+    @bp.get("/placements")
+    def placements():
+        """Placements in the user's scope, newest first, filterable by status and channel."""
+        status = request.args.get("status") or None
+        channel = request.args.get("channel") or None
+        query = offers.placements_query(current_user).options(
+            selectinload(Placement.laborer),
+            selectinload(Placement.opening),
+            selectinload(Placement.batch),
+            selectinload(Placement.welfare_post),
+        )
+        if status in {s.value for s in PlacementStatus}:
+            query = query.where(Placement.status == status)
+        if channel in convert.FK:
+            query = query.where(getattr(Placement, convert.FK[channel]).is_not(None))
+        page = paginate(query.order_by(Placement.id.desc()))
+        return render_template(
+            "placements/list.html",
+            page=page,
+            status=status,
+            channel=channel,
+            statuses=list(PlacementStatus),
+            channels=list(convert.FK),
+            target_of=placement_target,
+            blueprint=name,
+        )
+
+    @bp.get("/placements/<int:placement_id>")
+    def placement(placement_id: int):
+        """One placement: where it stands, who did each step and when, and the next steps."""
+        row = offers.visible_placement(db.session, current_user, placement_id)
+        events = db.session.scalars(
+            select(PlacementEvent)
+            .where(PlacementEvent.placement_id == row.id)
+            .options(selectinload(PlacementEvent.by_user))
+            .order_by(PlacementEvent.id)
+        ).all()
+        return render_template(
+            "placements/detail.html",
+            placement=row,
+            events=events,
+            target=placement_target(row),
+            steps=next_steps(row),
+            irreversible=IRREVERSIBLE,
+            blueprint=name,
+            show_id=current_user.role is not Role.EMPLOYER,
+            due=due_checkins(row) if current_user.role is not Role.EMPLOYER else [],
+        )
+
+    @bp.post("/placements/<int:placement_id>/checkin")
+    def placement_checkin(placement_id: int):
+        """Record a retention check-in: still working 30, 90 or 180 days in, or not."""
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        answer = request.form.get("is_still_working")
+        if answer not in ("yes", "no"):
+            flash(_("Say whether the laborer is still working."), "error")
+            return redirect(url_for(f"{name}.placement", placement_id=placement_id))
+        try:
+            record_checkin(
+                db.session, current_user, placement_id, request.form.get("day", type=int) or 0,
+                answer == "yes", note=(request.form.get("note") or "").strip()[:200] or None,
+                remote_addr=remote_addr(),
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(translated(error.message), "error")
+        else:
+            flash(_("Check-in recorded."), "success")
+        return redirect(url_for(f"{name}.placement", placement_id=placement_id))
+
+    @bp.route("/placements/<int:placement_id>/to/<to>", methods=["GET", "POST"])
+    def placement_step(placement_id: int, to: str):
+        """Move a placement on; declining and ending ask for a reason and a confirmation first."""
+        row = offers.visible_placement(db.session, current_user, placement_id)
+        try:
+            step = PlacementStatus(to)
+        except ValueError:
+            abort(404)
+        if step not in next_steps(row):
+            flash(_("This step is not possible now."), "error")
+            return redirect(url_for(f"{name}.placement", placement_id=row.id))
+        form = ReasonForm()
+        needs_reason = step in IRREVERSIBLE
+        if request.method == "POST" and (not needs_reason or form.validate_on_submit()):
+            if not needs_reason and not FlaskForm().validate_on_submit():
+                abort(400)
+            try:
+                offers.transition(
+                    db.session,
+                    current_user,
+                    row.id,
+                    step.value,
+                    note=form.note.data if needs_reason else None,
+                    remote_addr=remote_addr(),
+                )
+                db.session.commit()
+            except DomainError as error:
+                show_errors(form, error)
+            else:
+                flash(_("The placement is now: %(status)s.", status=label(step)), "success")
+                return redirect(url_for(f"{name}.placement", placement_id=row.id))
+        if not needs_reason:
+            return redirect(url_for(f"{name}.placement", placement_id=row.id))
+        return render_template(
+            "placements/confirm.html",
+            placement=row,
+            target=placement_target(row),
+            step=step,
+            form=form,
+            blueprint=name,
+        )
