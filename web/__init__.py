@@ -38,7 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     from .services import summaries
 
-    summaries.install()  # the dashboard's summaries follow every committed change
+    summaries.install(db.session)  # the dashboard's summaries follow every committed change
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     login_manager.init_app(app)
     csrf.init_app(app)

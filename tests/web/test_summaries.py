@@ -165,3 +165,15 @@ def test_the_roll_ups_are_the_sums_of_the_counties(scenario):
                         total[i] += value
     expected = {key: tuple(v) for key, v in sums.items() if any(v)}
     assert {key: v for key, v in rows.items() if key[0] in (2, 4)} == expected
+
+
+def test_the_summary_listeners_are_bound_to_the_apps_session_only(app):
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from web.services import summaries
+
+    assert event.contains(db.session, "after_flush", summaries._collect)
+    assert event.contains(db.session, "before_commit", summaries._before_commit)
+    # A script's own Session(engine) is not touched by the app's bookkeeping.
+    assert not event.contains(Session, "after_flush", summaries._collect)

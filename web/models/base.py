@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import CheckConstraint, DateTime, Enum, Float, MetaData, String, TypeDecorator
+from sqlalchemy import CheckConstraint, DateTime, Enum, Float, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -129,8 +129,3 @@ class PayType(StrEnum):
 class Sex(StrEnum):
     FEMALE = "F"
     MALE = "M"
-
-
-def code_column(length: int = 12) -> String:
-    """A GB/T 2260 region code column."""
-    return String(length)

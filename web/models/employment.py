@@ -63,6 +63,19 @@ def age_range_checks() -> tuple[CheckConstraint, ...]:
     )
 
 
+class RequirementMixin:
+    """What a posting asks of a laborer and pays: the columns openings and transport batches share
+    (the matcher's hard rules and score read them the same way for both)."""
+
+    job_type: Mapped[str] = mapped_column(String(40))
+    min_age: Mapped[int | None] = mapped_column(Integer, default=None)
+    max_age: Mapped[int | None] = mapped_column(Integer, default=None)
+    physical_demand: Mapped[Demand] = mapped_column(enum_column(Demand, "demand"))
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    pay_type: Mapped[PayType] = mapped_column(enum_column(PayType, "pay_type"))
+    pay_cents: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
 class Employer(PositionMixin, Base):
     """A workshop, enterprise or labor agency that offers work."""
 
@@ -83,7 +96,7 @@ class Employer(PositionMixin, Base):
     openings: Mapped[list[Opening]] = relationship(back_populates="employer")
 
 
-class Opening(PositionMixin, Base):
+class Opening(RequirementMixin, PositionMixin, Base):
     """Work at an employer's site, within commuting distance of the laborers it suits."""
 
     __tablename__ = "opening"
@@ -98,14 +111,7 @@ class Opening(PositionMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     employer_id: Mapped[int] = mapped_column(ForeignKey("employer.id"), index=True)
     title: Mapped[str] = mapped_column(String(120))
-    job_type: Mapped[str] = mapped_column(String(40))
     slots: Mapped[int] = mapped_column(Integer)
-    min_age: Mapped[int | None] = mapped_column(Integer, default=None)
-    max_age: Mapped[int | None] = mapped_column(Integer, default=None)
-    physical_demand: Mapped[Demand] = mapped_column(enum_column(Demand, "demand"))
-    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
-    pay_type: Mapped[PayType] = mapped_column(enum_column(PayType, "pay_type"))
-    pay_cents: Mapped[int | None] = mapped_column(Integer, default=None)
     is_flexible_hours: Mapped[bool] = mapped_column(Boolean, default=False)
     start_on: Mapped[date] = mapped_column(Date)
     status: Mapped[PostingStatus] = mapped_column(
@@ -118,7 +124,7 @@ class Opening(PositionMixin, Base):
     employer: Mapped[Employer] = relationship(back_populates="openings")
 
 
-class TransportBatch(Base):
+class TransportBatch(RequirementMixin, Base):
     """Seats on an organised coach or train from pickup points near home to a distant employer."""
 
     __tablename__ = "transport_batch"
@@ -132,15 +138,8 @@ class TransportBatch(Base):
     employer_id: Mapped[int] = mapped_column(ForeignKey("employer.id"), index=True)
     title: Mapped[str] = mapped_column(String(120))
     destination: Mapped[str] = mapped_column(String(120))
-    job_type: Mapped[str] = mapped_column(String(40))
     departs_at: Mapped[datetime] = mapped_column(UtcDateTime())
     seats: Mapped[int] = mapped_column(Integer)
-    min_age: Mapped[int | None] = mapped_column(Integer, default=None)
-    max_age: Mapped[int | None] = mapped_column(Integer, default=None)
-    physical_demand: Mapped[Demand] = mapped_column(enum_column(Demand, "demand"))
-    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
-    pay_type: Mapped[PayType] = mapped_column(enum_column(PayType, "pay_type"))
-    pay_cents: Mapped[int | None] = mapped_column(Integer, default=None)
     status: Mapped[BatchStatus] = mapped_column(
         enum_column(BatchStatus, "batch_status"), default=BatchStatus.PLANNING, index=True
     )

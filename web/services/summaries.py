@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import case, delete, event, exists, func, inspect, or_, select, true, union_all
 from sqlalchemy.dialects import postgresql, sqlite
@@ -518,8 +519,10 @@ def _before_commit(session: Session) -> None:
     apply_pending(session)
 
 
-def install() -> None:
-    """Keep the summaries exact on every ORM session (idempotent; called by create_app)."""
+def install(sessions: Any) -> None:
+    """Keep the summaries exact on the sessions of `sessions` (the app's scoped session or a
+    sessionmaker; idempotent; create_app passes ``db.session``). Sessions made elsewhere, e.g. by
+    a script's own ``Session(engine)``, are left alone."""
     for name, listener in (("after_flush", _collect), ("before_commit", _before_commit)):
-        if not event.contains(Session, name, listener):
-            event.listen(Session, name, listener)
+        if not event.contains(sessions, name, listener):
+            event.listen(sessions, name, listener)
