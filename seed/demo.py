@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from seed.coords import jitter
 from seed.people import chinese_name, phone, resident_id
 from seed.regions import ensure_regions
+from web import clock
 from web.errors import AlreadySeededError
 from web.models import (
     Employer,
@@ -26,6 +27,7 @@ from web.models import (
     PickupPoint,
     Placement,
     PlacementEvent,
+    PovertyStatus,
     Region,
     TransportBatch,
     User,
@@ -126,7 +128,7 @@ def seed_demo(session: Session, random_seed: int = 2020, today: date | None = No
     if is_seeded(session):
         raise AlreadySeededError("the Daning County demo is already in the database")
     rng = random.Random(random_seed)
-    today = today or date.today()
+    today = today or clock.today()
     ensure_regions(session)
     session.flush()
 
@@ -170,7 +172,7 @@ def _people(session, villages, today, rng):
     village_list = list(villages.values())
     while len(laborers) < target_laborers:
         village = rng.choice(village_list)
-        poverty = rng.choices(["registered_poor", "monitored", "non_poor"], weights=[45, 12, 43])[0]
+        poverty = rng.choices([s.value for s in PovertyStatus], weights=[45, 12, 43])[0]
         lat, lon = jitter(village.lat, village.lon, 1.0, rng)
         members = rng.choices([1, 2, 3], weights=[35, 45, 20])[0]
         head_sex = rng.choice("MF")
