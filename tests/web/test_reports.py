@@ -189,3 +189,27 @@ def test_report_pages_respect_roles_and_scope(client, factory, data):
     assert client.get("/reports/welfare-roster?on=June").status_code == 422
     households = db.session.scalars(select(Household.code)).all()
     assert households  # the page read the same tables
+
+
+def test_the_employers_manifest_is_the_offices_manifest_of_its_batch(client, factory, data):
+    batch = data["batch"]
+    # A booked passenger beside those who travelled, and one who declined (no passenger at all).
+    booked = factory.laborer(factory.household(ANGU))
+    place(booked, batch_id=batch.id, started_on=None, status="accepted")
+    place(factory.laborer(factory.household(ANGU)), batch_id=batch.id, started_on=None, status="declined")
+    office = factory.user("office", region_code="141030")
+    employer = factory.user("employer", employer_id=batch.employer_id)
+    db.session.commit()
+    sheets = {}
+    for user, url in ((office, f"/reports/batch-manifest.xlsx?batch={batch.id}"),
+                      (employer, f"/employer/batches/{batch.id}/manifest.xlsx")):
+        login(client, user)
+        response = client.get(url)
+        assert response.status_code == 200
+        sheets[user.role.value] = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+        client.post("/logout")
+    assert sheets["employer"] == sheets["office"]
+    header, *rows = sheets["office"]
+    names = {row[header.index("姓名")] for row in rows}
+    assert names == {r.name for r in data["riders"]} | {booked.name}
+    assert all("*" in row[header.index("身份证号")] for row in rows)

@@ -79,7 +79,7 @@ def training_data(session: Session, config: Config) -> tuple[np.ndarray, np.ndar
     triples, labels = [], []
     for placement in rows:
         kind = placement.channel.value
-        target_row = getattr(placement, {"opening": "opening", "batch": "batch", "welfare_post": "welfare_post"}[kind])
+        target_row = getattr(placement, kind)  # the relationships are named after the channels
         target = convert.to_target(kind, target_row, free=1)
         laborer = laborers[placement.laborer_id]
         distance = min(float(haversine_km(laborer.lat, laborer.lon, lat, lon)) for lat, lon in target.points)
