@@ -17,21 +17,30 @@ from sqlalchemy.orm import Session
 from seed.coords import jitter
 from seed.people import chinese_name, phone, resident_id
 from seed.regions import ensure_regions
+from web import clock
 from web.errors import AlreadySeededError
 from web.models import (
     Employer,
     Household,
     Laborer,
+    LaborerStatus,
     Opening,
     PickupPoint,
     Placement,
     PlacementEvent,
+    PovertyStatus,
     Region,
     TransportBatch,
     User,
     WelfarePost,
+    WorkArea,
 )
 from web.services.accounts import create_user
+
+#: The codes the demo draws from, in the order of their weights below.
+_POVERTY = [status.value for status in PovertyStatus]
+_WORK_AREAS = [area.value for area in WorkArea]
+_LABORER_STATUSES = [status.value for status in LaborerStatus]
 
 COUNTY = "141030"
 ANGU = "安古村"
@@ -126,7 +135,7 @@ def seed_demo(session: Session, random_seed: int = 2020, today: date | None = No
     if is_seeded(session):
         raise AlreadySeededError("the Daning County demo is already in the database")
     rng = random.Random(random_seed)
-    today = today or date.today()
+    today = today or clock.today()
     ensure_regions(session)
     session.flush()
 
@@ -170,7 +179,7 @@ def _people(session, villages, today, rng):
     village_list = list(villages.values())
     while len(laborers) < target_laborers:
         village = rng.choice(village_list)
-        poverty = rng.choices(["registered_poor", "monitored", "non_poor"], weights=[45, 12, 43])[0]
+        poverty = rng.choices(_POVERTY, weights=[45, 12, 43])[0]
         lat, lon = jitter(village.lat, village.lon, 1.0, rng)
         members = rng.choices([1, 2, 3], weights=[35, 45, 20])[0]
         head_sex = rng.choice("MF")
@@ -186,8 +195,8 @@ def _people(session, villages, today, rng):
             age = _age_weights(rng)
             birth_on = _birth_on(age, today, rng)
             ability = _ability(age, rng)
-            work_area = rng.choices(["local", "migrant", "any"], weights=[58, 17, 25])[0] if age < 60 else "local"
-            status = rng.choices(["seeking", "employed", "self_employed", "not_seeking"], weights=[62, 18, 12, 8])[0]
+            work_area = rng.choices(_WORK_AREAS, weights=[58, 17, 25])[0] if age < 60 else "local"
+            status = rng.choices(_LABORER_STATUSES, weights=[62, 18, 12, 8])[0]
             laborer = Laborer(
                 household=household, name=chinese_name(sex, rng), id_number="",
                 birth_on=birth_on, sex=sex, phone=phone(rng), physical_ability=ability,

@@ -40,12 +40,14 @@ from seed.people import chinese_name, id_region, phone
 from seed.regions import ensure_regions
 from web.errors import AlreadySeededError
 from web.models import (
+    POOR_STATUSES,
     Employer,
     Household,
     Laborer,
     Opening,
     PickupPoint,
     Placement,
+    PovertyStatus,
     Region,
     TransportBatch,
     User,
@@ -54,6 +56,9 @@ from web.models import (
 from web.services.accounts import create_user
 from web.services.bulk import bulk_insert
 from web.services.summaries import refresh_summaries
+
+#: Registered poor, monitored: the codes the poor households are drawn from (85 : 15).
+_POOR_CODES = tuple(status.value for status in POOR_STATUSES)
 
 #: The day the article's figures describe, and the same day a year before.
 REPORT_ON = date(2020, 6, 30)
@@ -644,9 +649,9 @@ class _Builder:
                 household_id = len(households) + 1
                 lat, lon = jitter(*self.points[village], 1.5, rng)
                 status = (
-                    rng.choices(("registered_poor", "monitored"), weights=(85, 15))[0]
+                    rng.choices(_POOR_CODES, weights=(85, 15))[0]
                     if is_poor
-                    else "non_poor"
+                    else PovertyStatus.NON_POOR.value
                 )
                 heads = self.names["M" if rng.random() < 0.6 else "F"]
                 households.append(

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 #: Environment variables read at start-up, and the config key each one sets.
 ENVIRONMENT_KEYS = {
@@ -16,13 +17,15 @@ ENVIRONMENT_KEYS = {
     "JIUYE_DEFAULT_LOCALE": "BABEL_DEFAULT_LOCALE",
     "JIUYE_SECURE_COOKIES": "SESSION_COOKIE_SECURE",
     "JIUYE_PLAN_EXECUTION": "PLAN_EXECUTION",
+    "JIUYE_TIMEZONE": "TIMEZONE",
 }
 
 DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "BABEL_DEFAULT_LOCALE": "zh",
     "LANGUAGES": ("zh", "en"),
-    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    # The deployment's time zone (web.clock): every date a person sees or a rule uses is its date.
+    "TIMEZONE": "Asia/Shanghai",
     "REDIS_URL": None,
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
@@ -76,6 +79,8 @@ def build_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> di
         config["SESSION_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"].lower() in ("1", "true", "yes")
     if overrides:
         config.update(overrides)
+    # Flask-Babel formats times in the same zone the rules use; an unknown zone stops the start.
+    config["BABEL_DEFAULT_TIMEZONE"] = str(ZoneInfo(config["TIMEZONE"]))
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = load_secret_key(instance_path)
     # Rate-limit counters live in Redis when there is one, so that every worker shares them.

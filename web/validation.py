@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
+from . import clock
 from .models import Sex
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -43,7 +44,7 @@ def parse_resident_id(value: str, today: date | None = None) -> ResidentId:
         birth_on = ric.get_birth_date(number)
     except StdnumError:
         raise ValueError(_l("the birth date in the number is not a real date")) from None
-    if birth_on > (today or date.today()):
+    if birth_on > (today or clock.today()):
         raise ValueError(_l("the birth date in the number is in the future"))
     if birth_on.year < 1900:
         raise ValueError(_l("the birth date in the number is before 1900"))

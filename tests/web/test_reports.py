@@ -12,7 +12,7 @@ from sqlalchemy import select
 from tests.conftest import PASSWORD
 from web.extensions import db
 from web.models import AuditEvent, Household, Laborer, Placement, WelfarePost
-from web.services import reports
+from web.services import reports, scope
 from web.validation import mask_id_number
 
 DAY = date(2020, 6, 30)
@@ -71,17 +71,17 @@ def login(client, user):
 
 def test_households_without_work_match_a_direct_query(factory, data):
     office = factory.user("office", region_code="141030")
-    report = reports.households_without_work(db.session, reports.scope_for(office), DAY)
+    report = reports.households_without_work(db.session, scope.report_scope(office), DAY)
     expected = sorted(h.code for h in data["idle"])
     assert [r["household"] for r in report.rows] == expected
     cadre = factory.user("cadre", village_codes=[ANGU])
-    mine = reports.households_without_work(db.session, reports.scope_for(cadre), DAY)
+    mine = reports.households_without_work(db.session, scope.report_scope(cadre), DAY)
     assert [r["household"] for r in mine.rows] == [data["idle"][0].code]
 
 
 def test_workshop_recognition_list(factory, data):
     office = factory.user("office", region_code="141030")
-    rows = reports.workshop_recognition(db.session, reports.scope_for(office), DAY, 5).rows
+    rows = reports.workshop_recognition(db.session, scope.report_scope(office), DAY, 5).rows
     by_name = {r["name"]: r for r in rows}
     assert by_name["安古车间"]["poor_workers"] == 5 and by_name["安古车间"]["recognised"] is True
     assert by_name["曲峨车间"]["workers"] == 1 and by_name["曲峨车间"]["recognised"] is False
@@ -90,7 +90,7 @@ def test_workshop_recognition_list(factory, data):
 
 def test_batch_manifest_lists_passengers_in_scope_with_masked_ids(factory, data):
     office = factory.user("office", region_code="141030")
-    rows = reports.batch_manifest(db.session, reports.scope_for(office), data["batch"].id).rows
+    rows = reports.batch_manifest(db.session, scope.report_scope(office), data["batch"].id).rows
     direct = db.session.scalars(
         select(Laborer.id_number)
         .join(Placement, Placement.laborer_id == Laborer.id)
@@ -98,13 +98,13 @@ def test_batch_manifest_lists_passengers_in_scope_with_masked_ids(factory, data)
     ).all()
     assert sorted(r["id_number"] for r in rows) == sorted(mask_id_number(n) for n in direct)
     cadre = factory.user("cadre", village_codes=[ANGU])
-    mine = reports.batch_manifest(db.session, reports.scope_for(cadre), data["batch"].id).rows
+    mine = reports.batch_manifest(db.session, scope.report_scope(cadre), data["batch"].id).rows
     assert sorted(r["id_number"] for r in mine) == sorted(r.id_number for r in data["riders"][:2])
 
 
 def test_welfare_roster(factory, data):
     office = factory.user("office", region_code="141030")
-    rows = reports.welfare_roster(db.session, reports.scope_for(office), DAY).rows
+    rows = reports.welfare_roster(db.session, scope.report_scope(office), DAY).rows
     assert len(rows) == db.session.query(WelfarePost).count() == 2
     held = [r for r in rows if r["name"]]
     assert [r["name"] for r in held] == [data["holder"].name]
@@ -114,7 +114,7 @@ def test_welfare_roster(factory, data):
 def test_placements_by_channel(factory, data):
     office = factory.user("office", region_code="141030")
     report = reports.placements_by_channel(
-        db.session, reports.scope_for(office), date(2020, 1, 1), DAY
+        db.session, scope.report_scope(office), date(2020, 1, 1), DAY
     )
     cells = {(r["month"], r["channel"]): r["started"] for r in report.rows}
     assert cells == {
@@ -132,9 +132,9 @@ def test_scope_outside_region_is_not_found(factory, data):
 
     office = factory.user("office", region_code="141030")
     with pytest.raises(NotFoundError):
-        reports.scope_for(office, "1401")
+        scope.report_scope(office, "1401")
     with pytest.raises(PermissionDeniedError):
-        reports.scope_for(factory.user("employer"))
+        scope.report_scope(factory.user("employer"))
 
 
 @pytest.mark.parametrize("name", reports.REPORTS)
@@ -154,7 +154,7 @@ def test_xlsx_export_carries_the_rows_and_is_audited(client, factory, data, name
         "placements-by-channel": lambda s: reports.placements_by_channel(
             db.session, s, date(2020, 1, 1), DAY
         ),
-    }[name](reports.scope_for(office))
+    }[name](scope.report_scope(office))
     assert list(cells[0]) == [c.header_zh for c in built.columns]
     assert len(cells) - 1 == len(built.rows)
     for column_index, column in enumerate(built.columns):
@@ -189,3 +189,27 @@ def test_report_pages_respect_roles_and_scope(client, factory, data):
     assert client.get("/reports/welfare-roster?on=June").status_code == 422
     households = db.session.scalars(select(Household.code)).all()
     assert households  # the page read the same tables
+
+
+def test_the_employers_manifest_is_the_offices_manifest_of_its_batch(client, factory, data):
+    batch = data["batch"]
+    # A booked passenger beside those who travelled, and one who declined (no passenger at all).
+    booked = factory.laborer(factory.household(ANGU))
+    place(booked, batch_id=batch.id, started_on=None, status="accepted")
+    place(factory.laborer(factory.household(ANGU)), batch_id=batch.id, started_on=None, status="declined")
+    office = factory.user("office", region_code="141030")
+    employer = factory.user("employer", employer_id=batch.employer_id)
+    db.session.commit()
+    sheets = {}
+    for user, url in ((office, f"/reports/batch-manifest.xlsx?batch={batch.id}"),
+                      (employer, f"/employer/batches/{batch.id}/manifest.xlsx")):
+        login(client, user)
+        response = client.get(url)
+        assert response.status_code == 200
+        sheets[user.role.value] = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+        client.post("/logout")
+    assert sheets["employer"] == sheets["office"]
+    header, *rows = sheets["office"]
+    names = {row[header.index("姓名")] for row in rows}
+    assert names == {r.name for r in data["riders"]} | {booked.name}
+    assert all("*" in row[header.index("身份证号")] for row in rows)

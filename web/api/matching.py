@@ -9,16 +9,13 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..extensions import db
-from ..models import PlacementStatus, Role
-from ..services import convert, offers, ranking
+from ..models import CHANNEL_MODELS, CHANNELS, Placement, PlacementStatus
+from ..services import convert, offers, ranking, scope
 from ..validation import mask_id_number
 from .common import document_errors, remote_addr
 from .security import SECURITY, require_user
 
 blp = Blueprint("api_matching", __name__, url_prefix="", description="Matches, candidates and placements")
-
-KINDS = ["opening", "batch", "welfare_post"]
-
 
 class TextSchema(Schema):
     zh = fields.String(required=True)
@@ -37,7 +34,7 @@ class ReasonSchema(TextSchema):
 
 
 class MatchSchema(Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    kind = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     target_id = fields.Integer(required=True)
     laborer_id = fields.Integer(required=True)
     distance_km = fields.Float(required=True)
@@ -57,13 +54,13 @@ class MatchListSchema(Schema):
 
 class MatchArgsSchema(Schema):
     limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100))
-    kind = fields.String(load_default=None, validate=validate.OneOf(KINDS))
+    kind = fields.String(load_default=None, validate=validate.OneOf(CHANNELS))
     ineligible = fields.Integer(load_default=5, validate=validate.Range(min=0, max=50))
 
 
 class OfferSchema(Schema):
     laborer_id = fields.Integer(required=True, validate=validate.Range(min=1))
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    kind = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     target_id = fields.Integer(required=True, validate=validate.Range(min=1))
 
 
@@ -126,7 +123,7 @@ def _locale() -> str:
 
 @blp.route("/laborers/<int:laborer_id>/matches")
 class LaborerMatches(MethodView):
-    decorators = [require_user(Role.CADRE, Role.OFFICE)]
+    decorators = [require_user("matches")]
 
     @blp.doc(security=SECURITY)
     @blp.arguments(MatchArgsSchema, location="query")
@@ -146,7 +143,7 @@ class LaborerMatches(MethodView):
 
 def _titles(result) -> dict:
     keys = {(m.kind, m.target_id) for m in [*result.matches, *result.ineligible]}
-    return {(kind, tid): db.session.get(convert.MODELS[kind], tid).title for kind, tid in keys}
+    return {(kind, tid): db.session.get(CHANNEL_MODELS[kind], tid).title for kind, tid in keys}
 
 
 def _candidates(kind: str, target_id: int, args) -> dict:
@@ -197,7 +194,7 @@ class BatchCandidates(MethodView):
 
 @blp.route("/welfare-posts/<int:target_id>/candidates")
 class WelfarePostCandidates(MethodView):
-    decorators = [require_user(Role.CADRE, Role.OFFICE)]
+    decorators = [require_user("matches")]
 
     @blp.doc(security=SECURITY)
     @blp.arguments(CandidateArgsSchema, location="query")
@@ -217,9 +214,7 @@ class Placements(MethodView):
     @document_errors(blp, 401)
     def get(self):
         """Placements in your scope, newest first (at most 200)."""
-        from ..models import Placement
-
-        query = offers.placements_query(g.user).order_by(Placement.id.desc()).limit(200)
+        query = scope.scoped(Placement, g.user).order_by(Placement.id.desc()).limit(200)
         return [placement_json(p) for p in db.session.scalars(query)]
 
     @blp.doc(security=SECURITY)
@@ -243,7 +238,7 @@ class PlacementItem(MethodView):
     @document_errors(blp, 401, 404)
     def get(self, placement_id):
         """One placement with its lifecycle: who did what, when."""
-        return placement_json(offers.visible_placement(db.session, g.user, placement_id))
+        return placement_json(scope.get_visible(db.session, Placement, placement_id, g.user))
 
     @blp.doc(security=SECURITY)
     @blp.arguments(TransitionSchema)
@@ -259,7 +254,7 @@ class PlacementItem(MethodView):
 
 @blp.route("/placements/<int:placement_id>/checkins")
 class PlacementCheckins(MethodView):
-    decorators = [require_user(Role.CADRE, Role.OFFICE)]
+    decorators = [require_user("checkins")]
 
     @blp.doc(security=SECURITY)
     @blp.arguments(CheckinSchema)
@@ -272,4 +267,4 @@ class PlacementCheckins(MethodView):
         record_checkin(db.session, g.user, placement_id, data["day"], data["is_still_working"],
                        note=data["note"], remote_addr=remote_addr())
         db.session.commit()
-        return placement_json(offers.visible_placement(db.session, g.user, placement_id))
+        return placement_json(scope.get_visible(db.session, Placement, placement_id, g.user))

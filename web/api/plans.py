@@ -8,8 +8,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..extensions import db
-from ..models import PlanMode, Role
-from ..services import plans
+from ..models import Plan, PlanMode
+from ..services import plans, scope
 from .common import document_errors, remote_addr
 from .security import SECURITY, require_user
 
@@ -84,7 +84,7 @@ def plan_json(plan, *, with_assignments: bool = True) -> dict:
 
 @blp.route("")
 class Plans(MethodView):
-    decorators = [require_user(Role.OFFICE)]
+    decorators = [require_user("plans")]
 
     @blp.doc(security=SECURITY)
     @blp.arguments(PlanCreateSchema)
@@ -104,19 +104,19 @@ class Plans(MethodView):
 
 @blp.route("/<int:plan_id>")
 class PlanItem(MethodView):
-    decorators = [require_user(Role.OFFICE)]
+    decorators = [require_user("plans")]
 
     @blp.doc(security=SECURITY)
     @blp.response(200, PlanSchema)
     @document_errors(blp)
     def get(self, plan_id):
         """A plan: status and progress, its report beside greedy, and the proposed assignments."""
-        return plan_json(plans.visible_plan(db.session, g.user, plan_id))
+        return plan_json(scope.get_visible(db.session, Plan, plan_id, g.user))
 
 
 @blp.route("/<int:plan_id>/confirm")
 class PlanConfirm(MethodView):
-    decorators = [require_user(Role.OFFICE)]
+    decorators = [require_user("plans")]
 
     @blp.doc(security=SECURITY)
     @blp.response(200, ConfirmSchema)

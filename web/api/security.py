@@ -1,4 +1,5 @@
-"""Bearer-token authentication for the API: who is calling, and may their role do this."""
+"""Bearer-token authentication for the API: who is calling, and may their role do this (asked of
+the access policy, `web.services.scope`)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from functools import wraps
 
 from flask import g, request
 
-from ..errors import DomainError, PermissionDeniedError
+from ..errors import DomainError
 from ..extensions import db
-from ..models import Role, User
+from ..models import User
+from ..services import scope
 from ..services.accounts import user_for_token
 
 
@@ -29,15 +31,16 @@ def current_api_user() -> User:
     return user
 
 
-def require_user(*roles: Role) -> Callable:
-    """Decorator: authenticate the caller into g.user and check their role."""
+def require_user(action: str | None = None) -> Callable:
+    """Decorator: authenticate the caller into g.user; with `action` (a gate of the policy), 403
+    unless their role may do it."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args, **kwargs):
             g.user = current_api_user()
-            if roles and g.user.role not in roles:
-                raise PermissionDeniedError("your role may not do this")
+            if action is not None:
+                scope.require(g.user, action)
             return view(*args, **kwargs)
 
         return wrapper

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from ..clock import today
 from ..extensions import db
-from ..models import Role
-from ..services.stats import check_stats_scope, default_region, region_stats
+from ..services.scope import statistics_region
+from ..services.stats import region_stats
 from .security import SECURITY, require_user
 
 blp = Blueprint("api_stats", __name__, url_prefix="/stats", description="Figures that add up")
@@ -57,7 +56,7 @@ class StatsSchema(Schema):
 
 @blp.route("")
 class Stats(MethodView):
-    decorators = [require_user(Role.OFFICE, Role.CADRE)]
+    decorators = [require_user("stats")]
 
     @blp.doc(security=SECURITY)
     @blp.arguments(StatsQuerySchema, location="query")
@@ -66,12 +65,11 @@ class Stats(MethodView):
     @blp.alt_response(404, description="No such region, or outside your scope")
     def get(self, args):
         """Figures of a region on a day: offices within their region, cadres for their villages."""
-        region = args["region"] or default_region(g.user)
-        check_stats_scope(g.user, region)
+        region = statistics_region(g.user, args["region"])
         stats = region_stats(
             db.session,
             region,
-            args["on"] or date.today(),
+            args["on"] or today(),
             current_app.config["WORKSHOP_RECOGNITION_MIN_POOR"],
         )
         return stats.as_dict()

@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 from ..extensions import db
 from ..jobs.plans import QUEUE, execute_plan, rerun
-from ..models import Plan, PlanMode, PlanStatus, Region
+from ..models import CHANNELS, Plan, PlanMode, PlanStatus, Region
 
 plan = AppGroup("plan", help="Run matching plans.")
 
@@ -32,7 +32,7 @@ def print_report(plan_row: Plan) -> None:
     click.echo(f"{'':40} {plan_row.mode.value:>12} {'greedy':>12}")
     for key, label in FIGURES:
         click.echo(f"{label:40} {report[key]:>12} {base[key]:>12}")
-    for kind in ("opening", "batch", "welfare_post"):
+    for kind in CHANNELS:
         mine, theirs = report["placed_by_kind"].get(kind, 0), base["placed_by_kind"].get(kind, 0)
         click.echo(f"{'  placed: ' + kind:40} {mine:>12} {theirs:>12}")
 

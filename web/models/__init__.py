@@ -1,7 +1,16 @@
-"""SQLAlchemy models of the whole domain (DESIGN §2), one module per area."""
+"""SQLAlchemy models of the whole domain (DESIGN §2), one module per area, and its vocabulary.
+
+The vocabulary lives beside the enumerations it is made of and is imported from here wherever it is
+needed, never written again: the status sets (`HOLDING_STATUSES` hold a slot, `AT_WORK_STATUSES` count
+as at work with their dates, `PASSENGER_STATUSES` are a batch's passengers, `POOR_STATUSES`,
+`WORKING_STATUSES` of laborers, ...) and the channel names (`CHANNELS`, their target models
+`CHANNEL_MODELS`, placement columns `CHANNEL_FK`, Chinese names `CHANNEL_ZH`). The matcher's strings
+are tied to these enumerations by tests/test_vocabulary.py; today's date is `web.clock.today()`.
+"""
 
 from .account import ApiToken, AuditEvent, Role, User, UserVillage
 from .base import (
+    POOR_STATUSES,
     Ability,
     Base,
     Demand,
@@ -12,6 +21,8 @@ from .base import (
     WorkArea,
 )
 from .employment import (
+    EMPLOYING_KINDS,
+    OPEN_BATCH_STATUSES,
     BatchStatus,
     Employer,
     EmployerKind,
@@ -22,20 +33,47 @@ from .employment import (
 )
 from .people import WORKING_STATUSES, Household, Laborer, LaborerStatus
 from .placement import (
+    AT_WORK_STATUSES,
+    CHANNEL_FK,
+    CHANNEL_ZH,
     HOLDING_STATUSES,
+    NEEDS_REASON,
+    PASSENGER_STATUSES,
     TRANSITIONS,
     Channel,
     Placement,
     PlacementEvent,
     PlacementStatus,
     RetentionCheckin,
+    channel_of,
 )
-from .plan import Plan, PlanAssignment, PlanMode, PlanStatus
+from .plan import UNFINISHED_PLAN_STATUSES, Plan, PlanAssignment, PlanMode, PlanStatus
 from .region import CODE_LENGTH, Region, RegionLevel
 from .summary import SUMMARY_FIGURES, EmployerDayStat, RegionDayStat
 from .welfare import WelfarePost, WelfarePostType
 
+#: The model of each channel's target (DESIGN §1), by channel name.
+CHANNEL_MODELS: dict[str, type[Base]] = {
+    Channel.OPENING.value: Opening,
+    Channel.BATCH.value: TransportBatch,
+    Channel.WELFARE_POST.value: WelfarePost,
+}
+#: The channel names, in the order policy prefers them.
+CHANNELS: tuple[str, ...] = tuple(channel.value for channel in Channel)
+
 __all__ = [
+    "AT_WORK_STATUSES",
+    "CHANNELS",
+    "CHANNEL_FK",
+    "CHANNEL_MODELS",
+    "CHANNEL_ZH",
+    "EMPLOYING_KINDS",
+    "NEEDS_REASON",
+    "OPEN_BATCH_STATUSES",
+    "PASSENGER_STATUSES",
+    "POOR_STATUSES",
+    "UNFINISHED_PLAN_STATUSES",
+    "channel_of",
     "Ability",
     "ApiToken",
     "AuditEvent",

@@ -100,6 +100,10 @@ class PovertyStatus(StrEnum):
     NON_POOR = "non_poor"
 
 
+#: Poor households (DESIGN §2): first in plans, the only ones a welfare post goes to, *poor* in figures.
+POOR_STATUSES = (PovertyStatus.REGISTERED_POOR, PovertyStatus.MONITORED)
+
+
 class Ability(StrEnum):
     FULL = "full"
     MODERATE = "moderate"

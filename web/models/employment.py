@@ -48,6 +48,12 @@ class BatchStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+#: Employers whose workers the figures count (labor agencies are channels, not employers here).
+EMPLOYING_KINDS = (EmployerKind.ENTERPRISE, EmployerKind.WORKSHOP)
+#: Batches that still take passengers (before departure).
+OPEN_BATCH_STATUSES = (BatchStatus.PLANNING, BatchStatus.BOARDING)
+
+
 def age_range_checks() -> tuple[CheckConstraint, ...]:
     """min_age ≤ max_age, both within working life, when given."""
     return (

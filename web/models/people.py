@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, Date, Float, ForeignKey, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import (
+    POOR_STATUSES,
     Ability,
     Base,
     PayType,
@@ -32,6 +33,7 @@ class LaborerStatus(StrEnum):
     NOT_SEEKING = "not_seeking"
 
 
+#: Laborer statuses that count as *with work* whatever their placements say.
 WORKING_STATUSES = (LaborerStatus.EMPLOYED, LaborerStatus.SELF_EMPLOYED)
 
 
@@ -57,7 +59,7 @@ class Household(PositionMixin, Base):
     @property
     def is_poor(self) -> bool:
         """Registered poor or monitored: eligible for poverty-alleviation measures."""
-        return self.poverty_status in (PovertyStatus.REGISTERED_POOR, PovertyStatus.MONITORED)
+        return self.poverty_status in POOR_STATUSES
 
 
 class Laborer(PositionMixin, Base):

@@ -39,8 +39,37 @@ class Channel(StrEnum):
     WELFARE_POST = "welfare_post"
 
 
+def channel_of(opening_id: int | None, batch_id: int | None) -> Channel:
+    """The channel of a placement or assignment from its target columns (welfare post when neither)."""
+    if opening_id is not None:
+        return Channel.OPENING
+    if batch_id is not None:
+        return Channel.BATCH
+    return Channel.WELFARE_POST
+
+
+#: The placement column that points at each channel's target.
+CHANNEL_FK: dict[str, str] = {
+    Channel.OPENING.value: "opening_id",
+    Channel.BATCH.value: "batch_id",
+    Channel.WELFARE_POST.value: "welfare_post_id",
+}
+#: Chinese names of the channels, for the offices' spreadsheets (pages label them through the catalog).
+CHANNEL_ZH: dict[str, str] = {
+    Channel.OPENING.value: "就近就业",
+    Channel.BATCH.value: "点对点输送",
+    Channel.WELFARE_POST.value: "公益岗位",
+}
+
 #: Statuses that hold a slot of the target.
 HOLDING_STATUSES = (PlacementStatus.OFFERED, PlacementStatus.ACCEPTED, PlacementStatus.WORKING)
+#: Statuses of a placement that was at work at some time: it is at work on day D when its
+#: started_on <= D < ended_on (ended_on null: still at work), see `web.services.stats.at_work_on`.
+AT_WORK_STATUSES = (PlacementStatus.WORKING, PlacementStatus.ENDED)
+#: A transport batch's passengers: booked (holding a seat), travelled, or back (ended).
+PASSENGER_STATUSES = (*HOLDING_STATUSES, PlacementStatus.ENDED)
+#: Steps that cannot be undone: they need a reason (and, on pages, a confirmation).
+NEEDS_REASON = (PlacementStatus.DECLINED, PlacementStatus.ENDED)
 
 #: Allowed moves of the lifecycle: proposed → offered → accepted | declined → working → ended.
 TRANSITIONS: dict[PlacementStatus, tuple[PlacementStatus, ...]] = {
@@ -57,7 +86,7 @@ _ONE_TARGET = (
     " + CASE WHEN batch_id IS NULL THEN 0 ELSE 1 END"
     " + CASE WHEN welfare_post_id IS NULL THEN 0 ELSE 1 END) = 1"
 )
-_HOLDING_SQL = "status IN ('offered', 'accepted', 'working')"
+_HOLDING_SQL = "status IN (" + ", ".join(f"'{s.value}'" for s in HOLDING_STATUSES) + ")"
 
 
 class TargetMixin:
@@ -76,11 +105,7 @@ class TargetMixin:
     @property
     def channel(self) -> Channel:
         """Which of the three channels this targets."""
-        if self.opening_id is not None:
-            return Channel.OPENING
-        if self.batch_id is not None:
-            return Channel.BATCH
-        return Channel.WELFARE_POST
+        return channel_of(self.opening_id, self.batch_id)
 
     @property
     def target_id(self) -> int:

@@ -25,6 +25,10 @@ class PlanStatus(StrEnum):
     CONFIRMED = "confirmed"
 
 
+#: Plans that have not finished yet (their page polls for progress).
+UNFINISHED_PLAN_STATUSES = (PlanStatus.QUEUED, PlanStatus.RUNNING)
+
+
 class Plan(Base):
     """One run of the matcher over a region, its report and the greedy baseline beside it."""
 

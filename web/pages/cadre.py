@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import date
 from pathlib import Path
 
 from flask import (
@@ -25,9 +24,11 @@ from sqlalchemy.orm import selectinload
 
 from matcher.types import WORK_JOB_TYPES
 
+from .. import clock
 from ..errors import DomainError
 from ..extensions import db
 from ..models import (
+    CHANNEL_MODELS,
     WORKING_STATUSES,
     Household,
     Laborer,
@@ -36,9 +37,8 @@ from ..models import (
     PlacementStatus,
     PovertyStatus,
     Region,
-    Role,
 )
-from ..services import convert, imports, offers, ranking, registry, scope
+from ..services import convert, imports, ranking, registry, scope
 from ..services.accounts import audit
 from ..services.stats import household_without_work
 from ..validation import parse_resident_id
@@ -55,14 +55,15 @@ from .forms import HouseholdForm, ImportForm, LaborerForm, OfferForm, TokenForm,
 from .labels import label, lang, translated
 from .placements import register_placement_views
 
-bp = role_blueprint("cadre", Role.CADRE)
+bp = role_blueprint("cadre", "cadre_pages")
 register_placement_views(bp)
 
 
 def my_villages() -> list[Region]:
     """The cadre's villages, by name."""
-    codes = current_user.village_codes
-    return list(db.session.scalars(select(Region).where(Region.code.in_(codes)).order_by(Region.name)))
+    return list(db.session.scalars(
+        select(Region).where(scope.in_scope(Region.code, current_user)).order_by(Region.name)
+    ))
 
 
 def household_choices() -> list[tuple[int, str]]:
@@ -86,12 +87,12 @@ def home():
     without_work = db.session.scalar(
         select(db.func.count()).select_from(
             scope.scoped(Household, current_user)
-            .where(household_without_work(date.today()))
+            .where(household_without_work(clock.today()))
             .subquery()
         )
     )
     recent = db.session.scalars(
-        offers.placements_query(current_user)
+        scope.scoped(Placement, current_user)
         .options(selectinload(Placement.laborer))
         .order_by(Placement.id.desc())
         .limit(5)
@@ -116,11 +117,11 @@ def households():
     poverty = request.args.get("poverty") or None
     without = request.args.get("without_work") == "1"
     if village:
-        query = query.where(Household.village_code == village)
+        query = query.where(scope.region_filter(Household, village))
     if poverty in {p.value for p in PovertyStatus}:
         query = query.where(Household.poverty_status == poverty)
     if without:
-        query = query.where(household_without_work(date.today()))
+        query = query.where(household_without_work(clock.today()))
     page = paginate(query.order_by(Household.code))
     return render_template(
         "cadre/households.html",
@@ -159,7 +160,7 @@ def household(household_id: int):
     """A household, its members and whether it has work (the read is audited)."""
     row = registry.read_household(db.session, household_id, current_user, remote_addr())
     without = db.session.scalar(
-        select(exists().where(Household.id == row.id, household_without_work(date.today())))
+        select(exists().where(Household.id == row.id, household_without_work(clock.today())))
     )
     db.session.commit()  # the audit of this read
     return render_template("cadre/household.html", household=row, without_work=without)
@@ -209,12 +210,12 @@ def laborers():
         working = select(Placement.laborer_id).where(Placement.status == PlacementStatus.WORKING)
         query = query.where(Laborer.status.in_(WORKING_STATUSES) | Laborer.id.in_(working))
     elif show == "without_work":
-        without = select(Household.id).where(household_without_work(date.today()))
+        without = select(Household.id).where(household_without_work(clock.today()))
         query = query.where(Laborer.household_id.in_(without))
     if poverty in {p.value for p in PovertyStatus}:
         query = query.where(Household.poverty_status == poverty)
     if village:
-        query = query.where(Household.village_code == village)
+        query = query.where(scope.region_filter(Household, village))
     if text:
         query = query.where(Laborer.name.contains(text) | Household.code.contains(text))
     page = paginate(query.order_by(Household.code, Laborer.id))
@@ -228,7 +229,7 @@ def laborers():
         villages=my_villages(),
         statuses=list(PovertyStatus),
         filters=LABORER_FILTERS,
-        today=date.today(),
+        today=clock.today(),
     )
 
 
@@ -282,7 +283,7 @@ def laborer_edit(laborer_id: int):
 def _targets(matches) -> dict[tuple[str, int], object]:
     """The opening, batch and post rows behind a list of matches, to show their names."""
     found = {}
-    for kind, model in convert.MODELS.items():
+    for kind, model in CHANNEL_MODELS.items():
         ids = [m.target_id for m in matches if m.kind == kind]
         if ids:
             for row in db.session.scalars(select(model).where(model.id.in_(ids))):
@@ -315,7 +316,7 @@ def laborer(laborer_id: int):
         placements=placements,
         offer_form=OfferForm(),
         rematch=rematch,
-        today=date.today(),
+        today=clock.today(),
     )
 
 
@@ -340,7 +341,7 @@ def check_id():
         resident = parse_resident_id(value)
     except ValueError as exc:
         return jsonify({"ok": False, "error": str(exc)})
-    today = date.today()
+    today = clock.today()
     age = today.year - resident.birth_on.year - (
         (today.month, today.day) < (resident.birth_on.month, resident.birth_on.day)
     )

@@ -1,5 +1,6 @@
-"""Plumbing shared by the role pages (cadre, employer, office): the role gate, pagination, domain
-errors shown next to form fields, and the one way a page saves a form or makes an offer."""
+"""Plumbing shared by the role pages (cadre, employer, office): the role gate (which asks the access
+policy, `web.services.scope`), pagination, domain errors shown next to form fields, and the one way
+a page saves a form or makes an offer."""
 
 
 import math
@@ -9,7 +10,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     render_template,
@@ -20,27 +20,32 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 
-from ..errors import DomainError
+from ..errors import DomainError, PermissionDeniedError
 from ..extensions import db
-from ..models import Placement, Role
-from ..services import convert, offers
+from ..models import Placement
+from ..services import convert, offers, scope
 from ..validation import mask_id_number
 from .labels import label, lang, local_time, sentences, translated, yuan
 
 PER_PAGE = 20
 
-#: Display names of the stored enumeration values (the database keeps the English codes).
 
-def role_blueprint(name: str, role: Role) -> Blueprint:
-    """A blueprint whose every view needs a logged-in user of `role` (403 for the other roles)."""
+def require_page(action: str) -> None:
+    """403, in the page's language, unless the policy lets the current user's role do `action`."""
+    if not scope.may(current_user, action):
+        raise PermissionDeniedError(_("Your role may not see this page."))
+
+
+def role_blueprint(name: str, action: str) -> Blueprint:
+    """A blueprint whose every view needs a logged-in user whom the policy's gate `action` lets in
+    (a key of `web.services.scope.GATES`; 403 for the other roles)."""
     bp = Blueprint(name, __name__.rsplit(".", 1)[0] + "." + name, url_prefix=f"/{name}")
 
     @bp.before_request
     def gate():
         if not current_user.is_authenticated:
             return current_app.login_manager.unauthorized()
-        if current_user.role is not role:
-            abort(403)
+        require_page(action)
         return None
 
     bp.add_app_template_filter(label, "label")

@@ -1,7 +1,8 @@
 """The office dashboard and the reports: figures that add up, drill-down, charts, XLSX exports.
 
-Thin handlers: figures come from `web.services.stats`, lists from `web.services.reports`.
-The dashboard is for office users; the reports for offices and village cadres (their villages).
+Thin handlers: figures come from `web.services.stats`, lists from `web.services.reports`; who may
+read which region is the access policy's (`web.services.scope`). The dashboard is for office users;
+the reports for offices and village cadres (their villages).
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..errors import PermissionDeniedError, ValidationError
+from ..clock import today
+from ..errors import ValidationError
 from ..extensions import db
-from ..models import Region, Role
+from ..models import Region
 from ..services import reports as reports_service
+from ..services import scope
 from ..services.accounts import audit
-from ..services.stats import check_stats_scope, month_ends, overview
+from ..services.stats import month_ends, overview
 from .charts import bar_chart, line_chart
+from .common import require_page
 
 bp = Blueprint("dashboard", __name__)
 
@@ -48,17 +52,11 @@ def _day(name: str, default: date) -> date:
         raise ValidationError.on(name, _("use the form YYYY-MM-DD")) from None
 
 
-def _require(*roles: Role) -> None:
-    if current_user.role not in roles:
-        raise PermissionDeniedError(_("Your role may not see this page."))
-
-
 def _breadcrumb(code: str) -> list[Region]:
-    """The region and its ancestors, from the user's own region down to it."""
+    """The region and its ancestors, from the highest one whose figures the user reads down to it."""
     codes = [code[:n] for n in (2, 4, 6, 9, 12) if n <= len(code)]
     found = {r.code: r for r in db.session.scalars(select(Region).where(Region.code.in_(codes)))}
-    own = current_user.region_code or ""
-    return [found[c] for c in codes if c in found and c.startswith(own)]
+    return [found[c] for c in codes if c in found and scope.sees_region(current_user, c)]
 
 
 def _has_figures(row) -> bool:
@@ -70,10 +68,9 @@ def _has_figures(row) -> bool:
 @login_required
 def index():
     """A region's figures on a day, its child regions with links down, and two charts."""
-    _require(Role.OFFICE)
-    code = request.args.get("region") or current_user.region_code
-    on = _day("on", date.today())
-    check_stats_scope(current_user, code)
+    require_page("dashboard")
+    on = _day("on", today())
+    code = scope.statistics_region(current_user, request.args.get("region"))
     min_poor = current_app.config["WORKSHOP_RECOGNITION_MIN_POOR"]
     stats, children, line = overview(db.session, code, on, month_ends(on, 12), min_poor)
     # The "directly in this region" row only matters when something sits there.
@@ -97,23 +94,23 @@ def index():
     )
 
 
-def _build(name: str, scope: reports_service.Scope) -> reports_service.Report:
+def _build(name: str, within: scope.RegionScope) -> reports_service.Report:
     """Build a report from the request's arguments."""
-    on = _day("on", date.today())
+    on = _day("on", today())
     if name == "households-without-work":
-        return reports_service.households_without_work(db.session, scope, on)
+        return reports_service.households_without_work(db.session, within, on)
     if name == "workshop-recognition":
         min_poor = current_app.config["WORKSHOP_RECOGNITION_MIN_POOR"]
-        return reports_service.workshop_recognition(db.session, scope, on, min_poor)
+        return reports_service.workshop_recognition(db.session, within, on, min_poor)
     if name == "batch-manifest":
         batch = request.args.get("batch", type=int)
-        return reports_service.batch_manifest(db.session, scope, batch)
+        return reports_service.batch_manifest(db.session, within, batch)
     if name == "welfare-roster":
-        return reports_service.welfare_roster(db.session, scope, on)
+        return reports_service.welfare_roster(db.session, within, on)
     if name == "placements-by-channel":
         end = _day("end", on)
         start = _day("start", date(end.year, 1, 1))
-        return reports_service.placements_by_channel(db.session, scope, start, end)
+        return reports_service.placements_by_channel(db.session, within, start, end)
     abort(404)
 
 
@@ -121,7 +118,7 @@ def _build(name: str, scope: reports_service.Scope) -> reports_service.Report:
 @login_required
 def reports():
     """The list of reports the user may read."""
-    _require(Role.OFFICE, Role.CADRE)
+    require_page("reports")
     return render_template("dashboard/reports.html", reports=REPORT_TITLES)
 
 
@@ -129,10 +126,11 @@ def reports():
 @login_required
 def report(name: str):
     """One report as a page (the first PAGE_ROWS rows) with a link to its XLSX file."""
-    _require(Role.OFFICE, Role.CADRE)
+    require_page("reports")
     if name not in REPORT_TITLES:
         abort(404)
-    built = _build(name, reports_service.scope_for(current_user, request.args.get("region")))
+    within = scope.report_scope(current_user, request.args.get("region"), report=name)
+    built = _build(name, within)
     return render_template(
         "dashboard/report.html",
         report=built,
@@ -146,10 +144,11 @@ def report(name: str):
 @login_required
 def report_xlsx(name: str):
     """One report as an XLSX download; every export is audited."""
-    _require(Role.OFFICE, Role.CADRE)
+    require_page("reports")
     if name not in REPORT_TITLES:
         abort(404)
-    built = _build(name, reports_service.scope_for(current_user, request.args.get("region")))
+    within = scope.report_scope(current_user, request.args.get("region"), report=name)
+    built = _build(name, within)
     audit(
         db.session,
         "export",
@@ -160,7 +159,7 @@ def report_xlsx(name: str):
         args=dict(request.args),
     )
     db.session.commit()
-    filename = f"{name}-{date.today():%Y%m%d}.xlsx"
+    filename = f"{name}-{today():%Y%m%d}.xlsx"
     return Response(
         built.to_xlsx(),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

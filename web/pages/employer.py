@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import io
-from datetime import date
-
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from matcher.types import WORK_JOB_TYPES
 
+from .. import clock
 from ..errors import DomainError
 from ..extensions import db
 from ..models import (
-    HOLDING_STATUSES,
+    PASSENGER_STATUSES,
     Employer,
     Laborer,
     Opening,
@@ -28,18 +24,17 @@ from ..models import (
     PostingStatus,
     Region,
     RegionLevel,
-    Role,
     TransportBatch,
 )
-from ..services import convert, offers, ranking, registry, scope
+from ..services import convert, ranking, registry, reports, scope
 from ..services.accounts import audit
-from ..validation import mask_id_number, mask_phone
+from ..validation import mask_id_number
 from .common import form_page, paginate, remote_addr, role_blueprint, save_from_form, show_errors
 from .forms import BatchForm, EmployerForm, OpeningForm, options
 from .labels import label, lang, local_time, translated
 from .placements import register_placement_views
 
-bp = role_blueprint("employer", Role.EMPLOYER)
+bp = role_blueprint("employer", "employer_pages")
 register_placement_views(bp)
 
 
@@ -57,7 +52,7 @@ def home():
     employer = own_employer()
     waiting = db.session.scalar(
         select(func.count()).select_from(
-            offers.placements_query(current_user)
+            scope.scoped(Placement, current_user)
             .where(Placement.status == PlacementStatus.OFFERED)
             .subquery()
         )
@@ -120,7 +115,7 @@ def opening_new():
     """Post an opening; without a position it is at the employer's site."""
     form = OpeningForm()
     if request.method == "GET":
-        form.start_on.data = date.today()
+        form.start_on.data = clock.today()
     if form.validate_on_submit():
         row = save_from_form(
             form, lambda: registry.create_opening(db.session, form.data_for_service(), current_user, remote_addr())
@@ -170,7 +165,7 @@ def _candidates(kind: str, target_id: int):
         )
     } if ids else {}
     language = lang()
-    today = date.today()
+    today = clock.today()
     people = [
         {
             "match": ranking.match_json(m, language),
@@ -235,7 +230,10 @@ def _pickup_choices(form: BatchForm, employer: Employer) -> None:
     county = employer.region_code[:6]
     regions = db.session.scalars(
         select(Region)
-        .where(Region.code.startswith(county), Region.level.in_([RegionLevel.COUNTY, RegionLevel.TOWNSHIP]))
+        .where(
+            scope.region_filter(Region, county),
+            Region.level.in_([RegionLevel.COUNTY, RegionLevel.TOWNSHIP]),
+        )
         .order_by(Region.code)
     ).all()
     choices = options([(r.code, f"{r.name} ({r.code})") for r in regions])
@@ -315,7 +313,7 @@ def _passengers(row: TransportBatch) -> list[Placement]:
     return list(
         db.session.scalars(
             select(Placement)
-            .where(Placement.batch_id == row.id, Placement.status.in_(HOLDING_STATUSES))
+            .where(Placement.batch_id == row.id, Placement.status.in_(PASSENGER_STATUSES))
             .options(selectinload(Placement.laborer).selectinload(Laborer.household))
             .order_by(Placement.id)
         )
@@ -324,42 +322,15 @@ def _passengers(row: TransportBatch) -> list[Placement]:
 
 @bp.get("/batches/<int:batch_id>/manifest.xlsx")
 def manifest(batch_id: int):
-    """The passenger manifest as XLSX: who boards, where they live, their status; IDs masked."""
+    """The passenger manifest as XLSX, the offices' report of the same name (IDs masked); audited."""
     row = registry.get_record(db.session, TransportBatch, batch_id, current_user)
-    passengers = _passengers(row)
+    within = scope.report_scope(current_user, report="batch-manifest")
+    built = reports.batch_manifest(db.session, within, row.id)
     audit(db.session, "export", user=current_user, entity=row, remote_addr=remote_addr(),
-          report="batch-manifest", rows=len(passengers))
+          report="batch-manifest", rows=len(built.rows))
     db.session.commit()
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "乘车名单"
-    sheet.append([row.title, row.destination, local_time(row.departs_at)])
-    headers = ["序号", "姓名", "身份证号（隐去中间）", "性别", "年龄", "手机号", "村代码", "状态", "离上车点公里"]
-    sheet.append(headers)
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-    today = date.today()
-    for number, placement in enumerate(passengers, start=1):
-        laborer = placement.laborer
-        sheet.append(
-            [
-                number,
-                laborer.name,
-                mask_id_number(laborer.id_number),
-                "女" if laborer.sex.value == "F" else "男",
-                laborer.age_on(today),
-                mask_phone(laborer.phone) or "",
-                laborer.household.village_code,
-                {"offered": "已推荐", "accepted": "已接受", "working": "在岗"}.get(
-                    placement.status.value, placement.status.value
-                ),
-                round(placement.distance_km, 1) if placement.distance_km is not None else "",
-            ]
-        )
-    out = io.BytesIO()
-    book.save(out)
     return Response(
-        out.getvalue(),
+        built.to_xlsx(),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f"attachment; filename=manifest-batch-{row.id}.xlsx"},
     )

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -44,6 +42,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from matcher.types import WORK_JOB_TYPES, job_label, job_type_code
 
+from .. import clock
 from ..models import (
     Ability,
     Demand,
@@ -295,8 +294,7 @@ class BatchForm(PostingMixin, FlaskForm):
             raise ValidationError(_l("give at least one pickup point"))
 
     def data_for_service(self) -> dict[str, Any]:
-        zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
-        departs = self.departs_at.data.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
+        departs = clock.as_utc(self.departs_at.data)
         points = []
         for entry in self.pickup_points.entries:
             point = entry.form

@@ -1,18 +1,16 @@
 """Words on pages: display names of stored codes, the page's language, money, times and explanations."""
 
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import (
-    current_app,
-)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from matcher.types import job_label
+
+from .. import clock
 
 LABELS = {
     # poverty status
@@ -153,9 +151,6 @@ def local_time(moment: datetime | None) -> str:
     """A stored UTC time as local date and time, for pages."""
     if moment is None:
         return ""
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
-    if moment.tzinfo is None:  # SQLite hands back naive datetimes; jiuye writes UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return clock.local(moment).strftime("%Y-%m-%d %H:%M")
 
 

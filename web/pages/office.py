@@ -3,41 +3,40 @@ workshop recognition, placements of its region, and the audit trail of its users
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import selectinload
 
+from .. import clock
 from ..errors import DomainError, ValidationError
 from ..extensions import db
 from ..jobs import plans as plan_runs
 from ..models import (
+    CHANNEL_FK,
+    CHANNEL_MODELS,
+    CHANNELS,
+    POOR_STATUSES,
+    UNFINISHED_PLAN_STATUSES,
     AuditEvent,
     Employer,
     EmployerKind,
     Household,
     Laborer,
-    Opening,
-    Placement,
     Plan,
     PlanAssignment,
-    PlanStatus,
-    PovertyStatus,
     Region,
     RegionLevel,
-    Role,
-    TransportBatch,
     WelfarePost,
 )
 from ..services import convert, ranking, registry, scope
 from ..services import plans as plan_service
 from ..services.accounts import audit_events
-from ..services.stats import at_work_on, household_without_work
+from ..services.stats import employer_figures, household_without_work
 from .common import (
     form_page,
     paginate,
@@ -51,10 +50,9 @@ from .forms import ConfirmForm, OfferForm, PlanForm, WelfarePostForm, options
 from .labels import label, lang
 from .placements import register_placement_views
 
-bp = role_blueprint("office", Role.OFFICE)
+bp = role_blueprint("office", "office_pages")
 register_placement_views(bp)
 
-POOR = (PovertyStatus.REGISTERED_POOR, PovertyStatus.MONITORED)
 #: The figures of a plan's report shown beside the greedy baseline; True = more is better.
 REPORT_ROWS = (
     ("placed", True),
@@ -65,27 +63,22 @@ REPORT_ROWS = (
 )
 
 
-def in_my_region(column):
-    return column.startswith(current_user.region_code)
+def _poor_without_work() -> ColumnElement[bool]:
+    """Where-clause on Household: the office's poor households where nobody has work today."""
+    return and_(
+        scope.visible(Household, current_user),
+        Household.poverty_status.in_(POOR_STATUSES),
+        household_without_work(clock.today()),
+    )
 
 
 @bp.get("/")
 def home():
     """The office's start: recent plans and what is waiting."""
     recent = db.session.scalars(
-        select(Plan).where(in_my_region(Plan.region_code)).order_by(Plan.id.desc()).limit(5)
+        scope.scoped(Plan, current_user).order_by(Plan.id.desc()).limit(5)
     ).all()
-    without = db.session.scalar(
-        select(func.count()).select_from(
-            select(Household.id)
-            .where(
-                in_my_region(Household.village_code),
-                Household.poverty_status.in_(POOR),
-                household_without_work(date.today()),
-            )
-            .subquery()
-        )
-    )
+    without = db.session.scalar(select(func.count(Household.id)).where(_poor_without_work()))
     region = db.session.get(Region, current_user.region_code)
     return render_template("office/home.html", plans=recent, without=without, region=region)
 
@@ -97,7 +90,7 @@ def _plan_regions(form: PlanForm) -> None:
     rows = db.session.scalars(
         select(Region)
         .where(
-            in_my_region(Region.code),
+            scope.in_scope(Region.code, current_user),
             Region.level.in_([RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY]),
         )
         .order_by(Region.code)
@@ -119,8 +112,7 @@ def plans():
             flash(_("Plan %(n)s started (%(mode)s).", n=plan.id, mode=label(plan.mode)), "success")
             return redirect(url_for("office.plan", plan_id=plan.id))
     page = paginate(
-        select(Plan)
-        .where(in_my_region(Plan.region_code))
+        scope.scoped(Plan, current_user)
         .options(selectinload(Plan.region))
         .order_by(Plan.id.desc())
     )
@@ -129,7 +121,7 @@ def plans():
 
 def _target_titles(rows) -> dict[tuple[str, int], str]:
     titles = {}
-    for kind, model in convert.MODELS.items():
+    for kind, model in CHANNEL_MODELS.items():
         ids = {r.target_id for r in rows if r.channel.value == kind}
         if ids:
             for target in db.session.scalars(select(model).where(model.id.in_(ids))):
@@ -140,32 +132,32 @@ def _target_titles(rows) -> dict[tuple[str, int], str]:
 @bp.get("/plans/<int:plan_id>")
 def plan(plan_id: int):
     """A plan's status, its report beside the greedy baseline, and its proposed assignments."""
-    row = plan_service.visible_plan(db.session, current_user, plan_id)
+    row = scope.get_visible(db.session, Plan, plan_id, current_user)
     channel = request.args.get("channel") or None
     query = (
         select(PlanAssignment)
         .where(PlanAssignment.plan_id == row.id)
         .options(selectinload(PlanAssignment.laborer).selectinload(Laborer.household))
     )
-    if channel in convert.FK:
-        query = query.where(getattr(PlanAssignment, convert.FK[channel]).is_not(None))
+    if channel in CHANNEL_FK:
+        query = query.where(getattr(PlanAssignment, CHANNEL_FK[channel]).is_not(None))
     page = paginate(query.order_by(PlanAssignment.id))
     return render_template(
         "office/plan.html",
         plan=row,
         page=page,
         channel=channel,
-        channels=list(convert.FK),
+        channels=list(CHANNELS),
         titles=_target_titles(page.items),
         report_rows=REPORT_ROWS,
-        is_running=row.status in (PlanStatus.QUEUED, PlanStatus.RUNNING),
+        is_running=row.status in UNFINISHED_PLAN_STATUSES,
     )
 
 
 @bp.get("/plans/<int:plan_id>/status")
 def plan_status(plan_id: int):
     """The plan's status and progress, polled by the plan page while it runs."""
-    row = plan_service.visible_plan(db.session, current_user, plan_id)
+    row = scope.get_visible(db.session, Plan, plan_id, current_user)
     return jsonify(
         {
             "id": row.id,
@@ -180,7 +172,7 @@ def plan_status(plan_id: int):
 @bp.route("/plans/<int:plan_id>/confirm", methods=["GET", "POST"])
 def plan_confirm(plan_id: int):
     """Confirm a finished plan after a confirmation step: its assignments become offers."""
-    row = plan_service.visible_plan(db.session, current_user, plan_id)
+    row = scope.get_visible(db.session, Plan, plan_id, current_user)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
@@ -204,7 +196,7 @@ def _post_regions(form: WelfarePostForm) -> None:
     rows = db.session.scalars(
         select(Region)
         .where(
-            in_my_region(Region.code),
+            scope.in_scope(Region.code, current_user),
             Region.level.in_([RegionLevel.TOWNSHIP, RegionLevel.VILLAGE]),
         )
         .order_by(Region.code)
@@ -231,7 +223,7 @@ def welfare_post_new():
     form = WelfarePostForm()
     _post_regions(form)
     if request.method == "GET":
-        form.term_start_on.data = date.today()
+        form.term_start_on.data = clock.today()
     if form.validate_on_submit():
         row = save_from_form(
             form, lambda: registry.create_welfare_post(db.session, form.data_for_service(), current_user, remote_addr())
@@ -246,25 +238,20 @@ def welfare_post_new():
 def without_work():
     """Poor households where nobody has work, by village, with their laborers."""
     village = request.args.get("village") or None
-    base = select(Household).where(
-        in_my_region(Household.village_code),
-        Household.poverty_status.in_(POOR),
-        household_without_work(date.today()),
-    )
     by_village = db.session.execute(
         select(Region.code, Region.name, func.count(Household.id))
         .join(Household, Household.village_code == Region.code)
-        .where(
-            in_my_region(Household.village_code),
-            Household.poverty_status.in_(POOR),
-            household_without_work(date.today()),
-        )
+        .where(_poor_without_work())
         .group_by(Region.code, Region.name)
         .order_by(func.count(Household.id).desc(), Region.code)
     ).all()
-    query = base.options(selectinload(Household.laborers), selectinload(Household.village))
+    query = (
+        select(Household)
+        .where(_poor_without_work())
+        .options(selectinload(Household.laborers), selectinload(Household.village))
+    )
     if village:
-        query = query.where(Household.village_code == village)
+        query = query.where(scope.region_filter(Household, village))
     page = paginate(query.order_by(Household.village_code, Household.code))
     return render_template(
         "office/without_work.html", page=page, by_village=by_village, village=village
@@ -298,7 +285,7 @@ def assign(laborer_id: int):
         misses=[ranking.match_json(m, language) for m in result.ineligible],
         targets=posts,
         offer_form=OfferForm(),
-        today=date.today(),
+        today=clock.today(),
     )
 
 
@@ -319,24 +306,6 @@ def assign_post(laborer_id: int):
 # -- workshops -----------------------------------------------------------------------------------------
 
 
-def _workers(employer_ids: list[int], on: date) -> dict[int, tuple[set[int], set[int]]]:
-    """For each employer: (laborers at work, poor laborers at work) through openings and batches."""
-    found: dict[int, tuple[set[int], set[int]]] = {i: (set(), set()) for i in employer_ids}
-    for model, column in ((Opening, Placement.opening_id), (TransportBatch, Placement.batch_id)):
-        rows = db.session.execute(
-            select(model.employer_id, Placement.laborer_id, Household.poverty_status)
-            .join(Placement, column == model.id)
-            .join(Household, Household.id == Placement.household_id)
-            .where(model.employer_id.in_(employer_ids), at_work_on(on))
-        )
-        for employer_id, laborer_id, poverty in rows:
-            workers, poor = found[employer_id]
-            workers.add(laborer_id)
-            if poverty in POOR:
-                poor.add(laborer_id)
-    return found
-
-
 @bp.get("/workshops")
 def workshops():
     """Workshops of the region: poor laborers at work, recognition and whether resumed."""
@@ -346,14 +315,16 @@ def workshops():
         .where(Employer.kind == EmployerKind.WORKSHOP)
         .order_by(Employer.region_code, Employer.id)
     )
-    workers = _workers([e.id for e in page.items], date.today())
+    ids = [e.id for e in page.items]
+    figures = employer_figures(clock.today(), Employer.id.in_(ids), minimum)
+    found = {row.employer_id: row for row in db.session.execute(select(figures))} if ids else {}
     rows = [
         {
             "employer": e,
-            "workers": len(workers[e.id][0]),
-            "poor": len(workers[e.id][1]),
-            "is_recognised": len(workers[e.id][1]) >= minimum,
-            "is_resumed": bool(workers[e.id][0]) or e.is_marked_resumed,
+            "workers": int(found[e.id].workers),
+            "poor": int(found[e.id].poor),
+            "is_recognised": bool(found[e.id].recognised),
+            "is_resumed": bool(found[e.id].resumed),
         }
         for e in page.items
     ]
@@ -391,8 +362,7 @@ def _local_day(name: str) -> datetime | None:
         day = date.fromisoformat(value)
     except ValueError:
         raise ValidationError.on(name, _("use the form YYYY-MM-DD")) from None
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
-    return datetime.combine(day, time.min, zone).astimezone(UTC)
+    return clock.start_of(day)
 
 
 @bp.get("/audit")

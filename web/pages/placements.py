@@ -22,8 +22,17 @@ from wtforms.validators import DataRequired, Length
 
 from ..errors import DomainError
 from ..extensions import db
-from ..models import TRANSITIONS, Placement, PlacementEvent, PlacementStatus, Role
-from ..services import convert, offers
+from ..models import (
+    CHANNEL_FK,
+    CHANNELS,
+    NEEDS_REASON,
+    TRANSITIONS,
+    Placement,
+    PlacementEvent,
+    PlacementStatus,
+    Role,
+)
+from ..services import offers, scope
 from ..services.retention import due_checkins, record_checkin
 from .common import paginate, remote_addr, show_errors
 from .labels import label, translated
@@ -35,25 +44,9 @@ class ReasonForm(FlaskForm):
     note = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
 
 
-#: Steps that cannot be undone: they need a reason and a confirmation page.
-IRREVERSIBLE = (PlacementStatus.DECLINED, PlacementStatus.ENDED)
-#: What each role may do to a placement (the service enforces it too).
-ROLE_STEPS = {
-    Role.EMPLOYER: (
-        PlacementStatus.ACCEPTED,
-        PlacementStatus.DECLINED,
-        PlacementStatus.WORKING,
-        PlacementStatus.ENDED,
-    ),
-    Role.CADRE: tuple(PlacementStatus),
-    Role.OFFICE: tuple(PlacementStatus),
-}
-
-
 def next_steps(placement: Placement) -> list[PlacementStatus]:
-    """The moves the current user may make from the placement's status."""
-    allowed = ROLE_STEPS[current_user.role]
-    return [s for s in TRANSITIONS[placement.status] if s in allowed]
+    """The moves the current user may make from the placement's status (the policy's steps)."""
+    return [s for s in TRANSITIONS[placement.status] if scope.may_step(current_user, s)]
 
 
 def placement_target(placement: Placement):
@@ -70,7 +63,7 @@ def register_placement_views(bp: Blueprint) -> None:
         """Placements in the user's scope, newest first, filterable by status and channel."""
         status = request.args.get("status") or None
         channel = request.args.get("channel") or None
-        query = offers.placements_query(current_user).options(
+        query = scope.scoped(Placement, current_user).options(
             selectinload(Placement.laborer),
             selectinload(Placement.opening),
             selectinload(Placement.batch),
@@ -78,8 +71,8 @@ def register_placement_views(bp: Blueprint) -> None:
         )
         if status in {s.value for s in PlacementStatus}:
             query = query.where(Placement.status == status)
-        if channel in convert.FK:
-            query = query.where(getattr(Placement, convert.FK[channel]).is_not(None))
+        if channel in CHANNEL_FK:
+            query = query.where(getattr(Placement, CHANNEL_FK[channel]).is_not(None))
         page = paginate(query.order_by(Placement.id.desc()))
         return render_template(
             "placements/list.html",
@@ -87,7 +80,7 @@ def register_placement_views(bp: Blueprint) -> None:
             status=status,
             channel=channel,
             statuses=list(PlacementStatus),
-            channels=list(convert.FK),
+            channels=list(CHANNELS),
             target_of=placement_target,
             blueprint=name,
         )
@@ -95,7 +88,7 @@ def register_placement_views(bp: Blueprint) -> None:
     @bp.get("/placements/<int:placement_id>")
     def placement(placement_id: int):
         """One placement: where it stands, who did each step and when, and the next steps."""
-        row = offers.visible_placement(db.session, current_user, placement_id)
+        row = scope.get_visible(db.session, Placement, placement_id, current_user)
         events = db.session.scalars(
             select(PlacementEvent)
             .where(PlacementEvent.placement_id == row.id)
@@ -108,10 +101,10 @@ def register_placement_views(bp: Blueprint) -> None:
             events=events,
             target=placement_target(row),
             steps=next_steps(row),
-            irreversible=IRREVERSIBLE,
+            irreversible=NEEDS_REASON,
             blueprint=name,
             show_id=current_user.role is not Role.EMPLOYER,
-            due=due_checkins(row) if current_user.role is not Role.EMPLOYER else [],
+            due=due_checkins(row) if scope.may(current_user, "checkins") else [],
         )
 
     @bp.post("/placements/<int:placement_id>/checkin")
@@ -140,7 +133,7 @@ def register_placement_views(bp: Blueprint) -> None:
     @bp.route("/placements/<int:placement_id>/to/<to>", methods=["GET", "POST"])
     def placement_step(placement_id: int, to: str):
         """Move a placement on; declining and ending ask for a reason and a confirmation first."""
-        row = offers.visible_placement(db.session, current_user, placement_id)
+        row = scope.get_visible(db.session, Placement, placement_id, current_user)
         try:
             step = PlacementStatus(to)
         except ValueError:
@@ -149,7 +142,7 @@ def register_placement_views(bp: Blueprint) -> None:
             flash(_("This step is not possible now."), "error")
             return redirect(url_for(f"{name}.placement", placement_id=row.id))
         form = ReasonForm()
-        needs_reason = step in IRREVERSIBLE
+        needs_reason = step in NEEDS_REASON
         if request.method == "POST" and (not needs_reason or form.validate_on_submit()):
             if not needs_reason and not FlaskForm().validate_on_submit():
                 abort(400)

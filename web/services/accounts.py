@@ -8,12 +8,13 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, event, func, or_, select
+from sqlalchemy import Select, event, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..errors import DomainError, PermissionDeniedError, ValidationError
+from ..errors import DomainError, ValidationError
 from ..models import ApiToken, AuditEvent, Role, User, UserVillage
+from . import scope
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -178,30 +179,6 @@ def audit(
     return event
 
 
-def users_seen_by(office: User) -> Select:
-    """Ids of the users whose actions an office may review: itself, and every user of its region
-    (offices below it, cadres with a village in it, employers sited in it)."""
-    from ..models import Employer
-
-    region = office.region_code or ""
-    return select(User.id).where(
-        or_(
-            User.id == office.id,
-            and_(User.role == Role.OFFICE, User.region_code.startswith(region)),
-            and_(
-                User.role == Role.EMPLOYER,
-                User.employer_id.in_(select(Employer.id).where(Employer.region_code.startswith(region))),
-            ),
-            and_(
-                User.role == Role.CADRE,
-                User.id.in_(
-                    select(UserVillage.user_id).where(UserVillage.village_code.startswith(region))
-                ),
-            ),
-        )
-    )
-
-
 def audit_events(
     office: User,
     *,
@@ -212,25 +189,10 @@ def audit_events(
     since_at: datetime | None = None,
     before_at: datetime | None = None,
 ) -> Select:
-    """The audit events an office may search, newest first, filtered.
-
-    The rule, kept simple so that it can be checked: an event is in an office's trail when its
-    user is the office itself or a user of its region (`users_seen_by`); a failed login, which has
-    no user, is in it when its username is one of those users'. Events about records of the region
-    done by users from outside it are in the trail of those users' own office.
-    """
-    if office.role is not Role.OFFICE:
-        raise PermissionDeniedError("only offices search the audit trail")
-    seen = users_seen_by(office)
-    query = select(AuditEvent).where(
-        or_(
-            AuditEvent.user_id.in_(seen),
-            and_(
-                AuditEvent.user_id.is_(None),
-                AuditEvent.username.in_(select(User.username).where(User.id.in_(seen))),
-            ),
-        )
-    )
+    """The audit events an office may search (`web.services.scope`: its region's users), newest
+    first, filtered."""
+    scope.require(office, "audit_trail")
+    query = scope.scoped(AuditEvent, office)
     if username:
         query = query.where(AuditEvent.username == username)
     if action:

@@ -14,21 +14,19 @@ from sqlalchemy.orm import Session, selectinload
 from matcher.types import Config, Target
 from matcher.types import Laborer as MLaborer
 
+from .. import clock
 from ..models import (
+    CHANNEL_FK,
+    CHANNEL_MODELS,
     HOLDING_STATUSES,
+    OPEN_BATCH_STATUSES,
     WORKING_STATUSES,
-    BatchStatus,
     Laborer,
-    Opening,
     Placement,
     PlacementStatus,
     PostingStatus,
     TransportBatch,
-    WelfarePost,
 )
-
-MODELS = {"opening": Opening, "batch": TransportBatch, "welfare_post": WelfarePost}
-FK = {"opening": "opening_id", "batch": "batch_id", "welfare_post": "welfare_post_id"}
 
 
 def matcher_config(settings: dict) -> Config:
@@ -82,7 +80,7 @@ def to_matcher_laborers(session: Session, rows: Sequence[Laborer], *, all_househ
 
 def held_slots(session: Session, kind: str, ids: Iterable[int] | None = None) -> dict[int, int]:
     """Slots held (offered, accepted, working) per target of one kind."""
-    column = getattr(Placement, FK[kind])
+    column = getattr(Placement, CHANNEL_FK[kind])
     query = select(column, func.count()).where(column.is_not(None), Placement.status.in_(HOLDING_STATUSES))
     if ids is not None:
         query = query.where(column.in_(list(ids)))
@@ -90,11 +88,11 @@ def held_slots(session: Session, kind: str, ids: Iterable[int] | None = None) ->
 
 
 def _open_targets(kind: str, region_prefix: str | None) -> Select:
-    model = MODELS[kind]
+    model = CHANNEL_MODELS[kind]
     query = select(model)
     if kind == "batch":
         query = query.where(
-            model.status.in_([BatchStatus.PLANNING, BatchStatus.BOARDING]), model.departs_at > datetime.now(UTC)
+            model.status.in_(OPEN_BATCH_STATUSES), model.departs_at > datetime.now(UTC)
         ).options(selectinload(TransportBatch.pickup_points))
     else:
         query = query.where(model.status == PostingStatus.OPEN)
@@ -110,7 +108,7 @@ def to_target(kind: str, row, free: int) -> Target:
         return Target(kind=kind, id=row.id, title=row.title, job_type=row.job_type, points=points, capacity=free,
                       min_age=row.min_age, max_age=row.max_age, demand=row.physical_demand.value,
                       skills=frozenset(row.skills or ()), pay_type=row.pay_type.value, pay_cents=row.pay_cents,
-                      is_flexible=False, start_on=row.departs_at.date(), employer_id=row.employer_id,
+                      is_flexible=False, start_on=clock.local_date(row.departs_at), employer_id=row.employer_id,
                       region_code=row.region_code)
     if kind == "opening":
         return Target(kind=kind, id=row.id, title=row.title, job_type=row.job_type, points=((row.lat, row.lon),),
@@ -122,11 +120,11 @@ def to_target(kind: str, row, free: int) -> Target:
     return Target(kind=kind, id=row.id, title=row.title, job_type=row.post_type.value, points=((row.lat, row.lon),),
                   capacity=free, min_age=row.min_age, max_age=row.max_age, demand=row.physical_demand.value,
                   skills=frozenset(), pay_type="monthly", pay_cents=row.stipend_cents, is_flexible=True,
-                  start_on=max(row.term_start_on, datetime.now(UTC).date()), employer_id=None,
+                  start_on=max(row.term_start_on, clock.today()), employer_id=None,
                   region_code=row.region_code)
 
 
-def load_targets(session: Session, region_prefix: str | None = None, kinds: Iterable[str] = MODELS) -> list[Target]:
+def load_targets(session: Session, region_prefix: str | None = None, kinds: Iterable[str] = CHANNEL_MODELS) -> list[Target]:
     """Every open target (optionally within a region) with its free capacity now."""
     targets = []
     for kind in kinds:

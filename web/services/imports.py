@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from matcher.types import job_type_code
 
 from ..errors import DomainError, ValidationError
-from ..models import Household, User
+from ..models import Ability, Household, LaborerStatus, PayType, PovertyStatus, User, WorkArea
 from . import registry, scope
 
 MAX_ROWS = 5000
@@ -61,12 +61,15 @@ VALUES: dict[str, dict[str, str]] = {
     "status": {"求职": "seeking", "待业": "seeking", "已就业": "employed", "务工": "employed",
                "自主创业": "self_employed", "不求职": "not_seeking"},
 }
-CODES = {
-    "poverty_status": ("registered_poor", "monitored", "non_poor"),
-    "physical_ability": ("full", "moderate", "light", "none"),
-    "work_area": ("local", "migrant", "any"),
-    "pay_type": ("piece", "hourly", "daily", "monthly"),
-    "status": ("seeking", "employed", "self_employed", "not_seeking"),
+CODES: dict[str, tuple[str, ...]] = {
+    name: tuple(member.value for member in enum)
+    for name, enum in (
+        ("poverty_status", PovertyStatus),
+        ("physical_ability", Ability),
+        ("work_area", WorkArea),
+        ("pay_type", PayType),
+        ("status", LaborerStatus),
+    )
 }
 YES = {"是", "y", "yes", "true", "1", "需要"}
 NO = {"否", "n", "no", "false", "0", "不需要", ""}
@@ -258,7 +261,7 @@ def _laborer_data(values: Mapping[str, str], errors: dict[str, list[str]]) -> di
         "physical_ability": _code("physical_ability", values.get("physical_ability", ""), errors),
         "work_area": _code("work_area", values.get("work_area", ""), errors),
         "pay_type": _code("pay_type", values.get("pay_type", ""), errors),
-        "status": _code("status", values.get("status", ""), errors) or "seeking",
+        "status": _code("status", values.get("status", ""), errors) or LaborerStatus.SEEKING.value,
         "skills": [p.strip() for p in values.get("skills", "").replace("，", ",").split(",") if p.strip()],
         # 包装 or packaging: a known kind of work is stored by its code, whatever language it was typed in.
         "job_types": [

@@ -16,23 +16,24 @@ import matcher.plan
 from matcher.types import Config, Target
 from matcher.types import Laborer as MLaborer
 
-from ..errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from ..errors import ConflictError, ValidationError
 from ..models import (
+    CHANNEL_FK,
     HOLDING_STATUSES,
     Household,
     Laborer,
+    LaborerStatus,
     Placement,
     Plan,
     PlanAssignment,
     PlanMode,
     PlanStatus,
     Region,
-    Role,
     User,
 )
 from . import scope
 from .accounts import audit
-from .convert import FK, load_targets, to_matcher_laborers
+from .convert import load_targets, to_matcher_laborers
 from .offers import _free_after_lock, _new_placement, lock_targets
 
 
@@ -40,8 +41,7 @@ def create_plan(
     session: Session, user: User, region_code: str, mode: str, *, remote_addr: str | None = None
 ) -> Plan:
     """A queued plan for a region within the office's scope."""
-    if user.role is not Role.OFFICE:
-        raise PermissionDeniedError("only offices run plans")
+    scope.require(user, "plans")
     try:
         plan_mode = PlanMode(mode)
     except ValueError:
@@ -60,7 +60,7 @@ def plan_inputs(session: Session, region_code: str) -> tuple[list[MLaborer], lis
     """Seeking laborers of the region and its open targets, as matcher inputs."""
     rows = session.scalars(
         select(Laborer).join(Household).options(selectinload(Laborer.household))
-        .where(Household.village_code.startswith(region_code), Laborer.status == "seeking").order_by(Laborer.id)
+        .where(Household.village_code.startswith(region_code), Laborer.status == LaborerStatus.SEEKING).order_by(Laborer.id)
     ).all()
     return to_matcher_laborers(session, rows), load_targets(session, region_code)
 
@@ -83,7 +83,7 @@ def run_plan(
     plan.assignments = [
         PlanAssignment(laborer_id=a.laborer_id, stage=a.stage, score=min(1.0, max(0.0, a.score)),
                        distance_km=a.distance_km, explanation={"factors": [asdict(f) for f in a.factors]},
-                       **{FK[a.kind]: a.target_id})
+                       **{CHANNEL_FK[a.kind]: a.target_id})
         for a in result.assignments
     ]
     plan.status, plan.progress, plan.error, plan.finished_at = PlanStatus.DONE, 1.0, None, datetime.now(UTC)
@@ -96,19 +96,9 @@ def _report_json(report) -> dict:
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in data.items()}
 
 
-def visible_plan(session: Session, user: User, plan_id: int, *, for_update: bool = False) -> Plan:
-    """A plan of the office's region, or 404."""
-    if user.role is not Role.OFFICE:
-        raise PermissionDeniedError("only offices see plans")
-    plan = session.get(Plan, plan_id, with_for_update=for_update, populate_existing=for_update)
-    if plan is None or not plan.region_code.startswith(user.region_code):
-        raise NotFoundError(f"plan {plan_id} does not exist")
-    return plan
-
-
 def confirm_plan(session: Session, user: User, plan_id: int, *, remote_addr: str | None = None) -> list[Placement]:
     """Turn a reviewed plan into offered placements; capacity and households re-checked under row locks."""
-    plan = visible_plan(session, user, plan_id, for_update=True)
+    plan = scope.get_visible(session, Plan, plan_id, user, for_update=True)
     if plan.status is PlanStatus.CONFIRMED:
         raise ConflictError(f"plan {plan_id} was already confirmed")
     if plan.status is not PlanStatus.DONE:

@@ -17,17 +17,18 @@ from matcher.types import Config
 
 from ..errors import NotFoundError, ValidationError
 from ..models import (
+    CHANNEL_MODELS,
     Household,
     Laborer,
+    LaborerStatus,
     Opening,
     Placement,
-    Role,
     TransportBatch,
     User,
     WelfarePost,
 )
 from . import scope
-from .convert import MODELS, held_slots, load_targets, to_matcher_laborers, to_target
+from .convert import held_slots, load_targets, to_matcher_laborers, to_target
 
 _rankers: dict[str, tuple[tuple, Ranker]] = {}
 _rankers_lock = threading.Lock()
@@ -61,7 +62,7 @@ def matches_for_laborer(
 ) -> tuple[Laborer, RankResult]:
     """Top targets across the three channels for a laborer the user may see, and the nearest misses."""
     row = scope.get_visible(session, Laborer, laborer_id, user)
-    unknown = set(kinds or ()) - set(MODELS)
+    unknown = set(kinds or ()) - set(CHANNEL_MODELS)
     if unknown:
         raise ValidationError.on("kind", f"unknown kind {sorted(unknown)[0]}; use opening, batch or welfare_post")
     (laborer,) = to_matcher_laborers(session, [row])
@@ -87,8 +88,8 @@ def _keep_visible(session: Session, user: User, matches: list[Match]) -> list[Ma
         wanted.setdefault(match.kind, set()).add(match.target_id)
     seen: set[tuple[str, int]] = set()
     for kind, ids in wanted.items():
-        model = MODELS[kind]
-        if user.role in scope.READ_ROLES[model]:
+        model = CHANNEL_MODELS[kind]
+        if scope.may_read(model, user):
             found = session.scalars(select(model.id).where(model.id.in_(ids), scope.visible(model, user)))
             seen.update((kind, target_id) for target_id in found)
     return [m for m in matches if (m.kind, m.target_id) in seen]
@@ -96,9 +97,9 @@ def _keep_visible(session: Session, user: User, matches: list[Match]) -> list[Ma
 
 def target_row(session: Session, user: User, kind: str, target_id: int):
     """An opening, batch or welfare post the user may see (404 otherwise)."""
-    if kind not in MODELS:
+    if kind not in CHANNEL_MODELS:
         raise NotFoundError(f"unknown kind {kind}")
-    return scope.get_visible(session, MODELS[kind], target_id, user)
+    return scope.get_visible(session, CHANNEL_MODELS[kind], target_id, user)
 
 
 def candidates_for_target(
@@ -111,10 +112,8 @@ def candidates_for_target(
     target = to_target(kind, row, free)
     query = (
         select(Laborer).join(Household).options(selectinload(Laborer.household))
-        .where(Laborer.status == "seeking")
+        .where(Laborer.status == LaborerStatus.SEEKING, scope.candidate_pool(user))
     )
-    if user.role is not Role.EMPLOYER:  # employers see candidates, not registers: the matcher picks them
-        query = query.where(scope.visible(Laborer, user))
     rows = session.scalars(query.order_by(Laborer.id)).all()
     if not rows:
         return row, RankResult([], [])

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..errors import PermissionDeniedError, ValidationError
+from ..errors import ValidationError
 from ..models import (
     BatchStatus,
     Employer,
@@ -433,8 +433,8 @@ def update_employer(
     """An office changes an employer of its region; an employer keeps its own record up to date."""
     scope.check_role(Employer, by, scope.UPDATE_ROLES)
     row = scope.get_visible(session, Employer, employer_id, by)
-    if by.role is scope.EMPLOYER and "is_marked_resumed" in changes:
-        raise PermissionDeniedError("only an office marks a workshop resumed")
+    if "is_marked_resumed" in changes:
+        scope.require(by, "mark_resumed")
     region = _moved(session, by, row, changes, _posting_region)
     _set_plain(row, changes, EMPLOYER_FIELDS)
     _set_phone(row, changes)

@@ -1,8 +1,10 @@
 """The offices' lists, each as rows a page shows and an XLSX file carries (DESIGN §7).
 
-A report is built for a user: rows outside their scope are never read (office: its region; cadre:
-their villages), and ID numbers and phones are masked except for the cadre of the laborer's own
-village. Definitions of *at work*, *poor* and *without work* are those of `web.services.stats`.
+A report is built for a user's `RegionScope` (`web.services.scope.report_scope`): rows outside it
+are never read (office: its region; cadre: their villages; employer: its own batches' passengers),
+and ID numbers and phones are masked except for the cadre of the laborer's own village. Definitions
+of *at work*, *poor*, *without work* and workshop recognition are those of `web.services.stats`.
+The passenger manifest is built here only, for offices, cadres and employers alike.
 """
 
 from __future__ import annotations
@@ -15,42 +17,35 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..errors import NotFoundError, PermissionDeniedError, ValidationError
+from .. import clock
+from ..errors import NotFoundError, ValidationError
 from ..models import (
+    AT_WORK_STATUSES,
+    CHANNEL_ZH,
+    CHANNELS,
+    PASSENGER_STATUSES,
+    POOR_STATUSES,
     Ability,
     Employer,
     EmployerKind,
     Household,
     Laborer,
     Placement,
-    PlacementStatus,
     Region,
-    Role,
     TransportBatch,
-    User,
     WelfarePost,
     WorkArea,
+    channel_of,
 )
 from ..validation import mask_id_number, mask_phone
-from . import scope as record_scope
+from .scope import RegionScope, visible
 from .stats import (
-    AT_WORK_STATUSES,
-    POOR_STATUSES,
     at_work_on,
-    employer_workers,
+    employer_figures,
     household_without_work,
-    in_region,
-)
-
-#: Placement statuses of a batch's passengers (booked, travelled or back).
-PASSENGER_STATUSES = (
-    PlacementStatus.OFFERED,
-    PlacementStatus.ACCEPTED,
-    PlacementStatus.WORKING,
-    PlacementStatus.ENDED,
 )
 
 
@@ -95,62 +90,13 @@ def _cell(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
-class Scope:
-    """Which households and which region-coded records a user's report reads."""
-
-    user: User
-    prefix: str | None  # office: a region prefix
-    villages: tuple[str, ...]  # cadre: their villages (within the chosen region)
-
-    def people(self) -> ColumnElement[bool]:
-        """Where-clause on Household."""
-        if self.prefix is not None:
-            return in_region(Household.village_code, self.prefix)
-        return Household.village_code.in_(self.villages)
-
-    def places(self, column) -> ColumnElement[bool]:
-        """Where-clause on a region_code column (posts: the village; employers: their counties)."""
-        if self.prefix is not None:
-            return in_region(column, self.prefix)
-        return column.in_(self.villages)
-
-    def counties(self, column) -> ColumnElement[bool]:
-        """Where-clause on an employer's region: a cadre reads those of their villages' counties."""
-        if self.prefix is not None:
-            return in_region(column, self.prefix)
-        return or_(
-            *(in_region(column, county) for county in sorted({v[:6] for v in self.villages}))
-        )
-
-    def reveals(self, village_code: str) -> bool:
-        """Full ID number and phone only for the cadre of the laborer's own village."""
-        return self.user.role is Role.CADRE and village_code in self.user.village_codes
-
-
-def scope_for(user: User, region: str | None = None) -> Scope:
-    """The user's report scope, narrowed to `region` when given (404 if outside the scope)."""
-    if user.role is Role.OFFICE:
-        own = user.region_code or ""
-        chosen = region or own
-        if not chosen.isdigit() or not chosen.startswith(own):
-            raise NotFoundError(f"region {chosen} does not exist")
-        return Scope(user, chosen, ())
-    if user.role is Role.CADRE:
-        villages = tuple(sorted(v for v in user.village_codes if v.startswith(region or "")))
-        if region and not villages:
-            raise NotFoundError(f"region {region} does not exist")
-        return Scope(user, None, villages)
-    raise PermissionDeniedError("your role may not read reports")
-
-
-def _identity(scope: Scope, village_code: str, id_number: str, phone: str | None) -> dict:
+def _identity(scope: RegionScope, village_code: str, id_number: str, phone: str | None) -> dict:
     if scope.reveals(village_code):
         return {"id_number": id_number, "phone": phone}
     return {"id_number": mask_id_number(id_number), "phone": mask_phone(phone)}
 
 
-def households_without_work(session: Session, scope: Scope, on: date) -> Report:
+def households_without_work(session: Session, scope: RegionScope, on: date) -> Report:
     """Poor households where nobody works on `on`, by village: who a welfare post should go to."""
     able_local = and_(Laborer.physical_ability != Ability.NONE, Laborer.work_area == WorkArea.LOCAL)
     counts = (
@@ -210,38 +156,30 @@ def households_without_work(session: Session, scope: Scope, on: date) -> Report:
     )
 
 
-def workshop_recognition(session: Session, scope: Scope, on: date, min_poor: int) -> Report:
+def workshop_recognition(session: Session, scope: RegionScope, on: date, min_poor: int) -> Report:
     """Every workshop in scope: resumed, workers and poor workers on `on`, recognised or not."""
     where = and_(Employer.kind == EmployerKind.WORKSHOP, scope.counties(Employer.region_code))
-    per = employer_workers(on, where)
-    workers = func.coalesce(per.c.workers, 0)
-    poor = func.coalesce(per.c.poor, 0)
+    per = employer_figures(on, where, min_poor)
     query = (
-        select(
-            Employer.id,
-            Employer.name,
-            Employer.region_code,
-            Employer.is_marked_resumed,
-            workers,
-            poor,
-        )
-        .outerjoin(per, per.c.employer_id == Employer.id)
-        .where(where)
+        select(Employer.id, Employer.name, Employer.region_code, per.c.resumed, per.c.workers,
+               per.c.poor, per.c.recognised)
+        .join(per, per.c.employer_id == Employer.id)
         .order_by(Employer.region_code, Employer.id)
     )
     rows = []
-    for employer_id, name, region_code, marked, n_workers, n_poor in session.execute(query):
-        recognised = n_poor >= min_poor
+    for employer_id, name, region_code, resumed, n_workers, n_poor, recognised in session.execute(
+        query
+    ):
         rows.append(
             {
                 "employer_id": employer_id,
                 "name": name,
                 "region_code": region_code,
-                "resumed": bool(n_workers > 0 or marked),
-                "workers": n_workers,
-                "poor_workers": n_poor,
-                "recognised": recognised,
-                "subsidy_eligible": recognised,
+                "resumed": bool(resumed),
+                "workers": int(n_workers),
+                "poor_workers": int(n_poor),
+                "recognised": bool(recognised),
+                "subsidy_eligible": bool(recognised),
             }
         )
     return Report(
@@ -262,12 +200,14 @@ def workshop_recognition(session: Session, scope: Scope, on: date, min_poor: int
     )
 
 
-def batch_manifest(session: Session, scope: Scope, batch_id: int | None = None) -> Report:
-    """Passengers of point-to-point batches (one batch, or all) from the villages in scope."""
+def batch_manifest(session: Session, scope: RegionScope, batch_id: int | None = None) -> Report:
+    """Passengers of point-to-point batches (one batch, or all) in scope: from the villages of an
+    office or a cadre, or every passenger of an employer's own batch. Pages, the offices' export and
+    the employer's manifest all serve these rows."""
     conditions = [
         Placement.batch_id.is_not(None),
         Placement.status.in_(PASSENGER_STATUSES),
-        scope.people(),
+        scope.placements(),
     ]
     if batch_id is not None:
         # A batch the user may see, or one carrying people of their scope; any other batch is
@@ -275,20 +215,22 @@ def batch_manifest(session: Session, scope: Scope, batch_id: int | None = None) 
         own_passengers = (
             select(Placement.id)
             .join(Household, Household.id == Placement.household_id)
-            .where(Placement.batch_id == TransportBatch.id, scope.people())
+            .where(Placement.batch_id == TransportBatch.id, scope.placements())
             .exists()
         )
         found = session.scalar(
             select(TransportBatch.id).where(
                 TransportBatch.id == batch_id,
-                or_(record_scope.visible(TransportBatch, scope.user), own_passengers),
+                or_(visible(TransportBatch, scope.user), own_passengers),
             )
         )
         if found is None:
             raise NotFoundError(f"transport_batch {batch_id} does not exist")
         conditions.append(Placement.batch_id == batch_id)
     query = (
-        select(TransportBatch, Laborer, Household.village_code, Placement.status)
+        select(
+            TransportBatch, Laborer, Household.village_code, Placement.status, Placement.distance_km
+        )
         .join(Placement, Placement.batch_id == TransportBatch.id)
         .join(Laborer, Laborer.id == Placement.laborer_id)
         .join(Household, Household.id == Placement.household_id)
@@ -296,18 +238,21 @@ def batch_manifest(session: Session, scope: Scope, batch_id: int | None = None) 
         .order_by(TransportBatch.departs_at, TransportBatch.id, Household.village_code, Laborer.id)
     )
     rows = []
-    for batch, laborer, village, status in session.execute(query):
+    for batch, laborer, village, status, distance_km in session.execute(query):
+        departs_on = clock.local_date(batch.departs_at)
         rows.append(
             {
                 "batch_id": batch.id,
                 "batch": batch.title,
                 "destination": batch.destination,
-                "departs_on": batch.departs_at.date(),
+                "departs_on": departs_on,
                 "name": laborer.name,
                 **_identity(scope, village, laborer.id_number, laborer.phone),
                 "sex": str(laborer.sex),
+                "age": laborer.age_on(departs_on),
                 "village_code": village,
                 "status": str(status),
+                "pickup_km": round(distance_km, 1) if distance_km is not None else None,
             }
         )
     return Report(
@@ -322,15 +267,17 @@ def batch_manifest(session: Session, scope: Scope, batch_id: int | None = None) 
             Column("name", _l("Name"), "姓名"),
             Column("id_number", _l("ID number"), "身份证号"),
             Column("sex", _l("Sex"), "性别"),
+            Column("age", _l("Age at departure"), "出发时年龄", True),
             Column("phone", _l("Phone"), "电话"),
             Column("village_code", _l("Village code"), "村代码"),
             Column("status", _l("Status"), "状态"),
+            Column("pickup_km", _l("Km to the pickup point"), "离上车点公里", True),
         ],
         rows,
     )
 
 
-def welfare_roster(session: Session, scope: Scope, on: date) -> Report:
+def welfare_roster(session: Session, scope: RegionScope, on: date) -> Report:
     """Every welfare post in scope and who holds it on `on` (blank when vacant)."""
     holders = (
         select(
@@ -391,16 +338,7 @@ def welfare_roster(session: Session, scope: Scope, on: date) -> Report:
     )
 
 
-CHANNEL_ZH = {"opening": "就近就业", "batch": "点对点输送", "welfare_post": "公益岗位"}
-
-
-def _channel_of(opening_id, batch_id) -> str:
-    return (
-        "opening" if opening_id is not None else "batch" if batch_id is not None else "welfare_post"
-    )
-
-
-def placements_by_channel(session: Session, scope: Scope, start: date, end: date) -> Report:
+def placements_by_channel(session: Session, scope: RegionScope, start: date, end: date) -> Report:
     """Per month and channel: placements started in [start, end] (and of poor laborers), ended."""
     if end < start:
         raise ValidationError.on("end", "must not be before start")
@@ -421,13 +359,13 @@ def placements_by_channel(session: Session, scope: Scope, start: date, end: date
     )
     started = base.where(Placement.started_on >= start, Placement.started_on <= end)
     for opening_id, batch_id, started_on, _, poor in session.execute(started):
-        cell = counts[(f"{started_on:%Y-%m}", _channel_of(opening_id, batch_id))]
+        cell = counts[(f"{started_on:%Y-%m}", channel_of(opening_id, batch_id).value)]
         cell["started"] += 1
         cell["poor_started"] += int(bool(poor))
     ended = base.where(Placement.ended_on >= start, Placement.ended_on <= end)
     for opening_id, batch_id, _, ended_on, _ in session.execute(ended):
-        counts[(f"{ended_on:%Y-%m}", _channel_of(opening_id, batch_id))]["ended"] += 1
-    order = list(CHANNEL_ZH)
+        counts[(f"{ended_on:%Y-%m}", channel_of(opening_id, batch_id).value)]["ended"] += 1
+    order = list(CHANNELS)
     rows = [
         {"month": month, "channel": channel, "channel_zh": CHANNEL_ZH[channel], **figures}
         for (month, channel), figures in sorted(

@@ -7,7 +7,7 @@ hand-weighted score on held-out placements; `evaluate_learned_model` says whethe
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import numpy as np
 from sqlalchemy import select
@@ -17,9 +17,10 @@ from matcher import learn
 from matcher.geo import haversine_km
 from matcher.types import Config
 
-from ..errors import ConflictError, PermissionDeniedError, ValidationError
-from ..models import Laborer, Placement, PlacementStatus, RetentionCheckin, Role, User
-from . import convert, offers
+from .. import clock
+from ..errors import ConflictError, ValidationError
+from ..models import AT_WORK_STATUSES, Laborer, Placement, RetentionCheckin, User
+from . import convert, scope
 from .accounts import audit
 
 CHECKIN_DAYS = (30, 90, 180)
@@ -31,15 +32,14 @@ def record_checkin(
     note: str | None = None, today: date | None = None, remote_addr: str | None = None,
 ) -> RetentionCheckin:
     """Record whether the laborer is still working `day` days after starting; once per day mark."""
-    if user.role is Role.EMPLOYER:
-        raise PermissionDeniedError("check-ins are recorded by cadres and offices")
-    placement = offers.visible_placement(session, user, placement_id, for_update=True)
+    scope.require(user, "checkins")
+    placement = scope.get_visible(session, Placement, placement_id, user, for_update=True)
     if day not in CHECKIN_DAYS:
         raise ValidationError.on("day", "use 30, 90 or 180")
-    if placement.status not in (PlacementStatus.WORKING, PlacementStatus.ENDED) or placement.started_on is None:
+    if placement.status not in AT_WORK_STATUSES or placement.started_on is None:
         raise ConflictError("only a placement that has started can be checked on",
                             {"day": ["the placement has not started"]})
-    today = today or datetime.now(UTC).date()
+    today = today or clock.today()
     if placement.started_on + timedelta(days=day) > today:
         due = placement.started_on + timedelta(days=day)
         raise ValidationError.on("day", f"not due before {due.isoformat()}")
@@ -56,9 +56,9 @@ def record_checkin(
 
 def due_checkins(placement: Placement, today: date | None = None) -> list[int]:
     """The check-in days that are due and not yet recorded for a placement."""
-    if placement.started_on is None or placement.status not in (PlacementStatus.WORKING, PlacementStatus.ENDED):
+    if placement.started_on is None or placement.status not in AT_WORK_STATUSES:
         return []
-    today = today or datetime.now(UTC).date()
+    today = today or clock.today()
     done = {c.day for c in placement.checkins}
     return [d for d in CHECKIN_DAYS if d not in done and placement.started_on + timedelta(days=d) <= today]
 
@@ -79,7 +79,7 @@ def training_data(session: Session, config: Config) -> tuple[np.ndarray, np.ndar
     triples, labels = [], []
     for placement in rows:
         kind = placement.channel.value
-        target_row = getattr(placement, {"opening": "opening", "batch": "batch", "welfare_post": "welfare_post"}[kind])
+        target_row = getattr(placement, kind)  # the relationships are named after the channels
         target = convert.to_target(kind, target_row, free=1)
         laborer = laborers[placement.laborer_id]
         distance = min(float(haversine_km(laborer.lat, laborer.lon, lat, lon)) for lat, lon in target.points)

@@ -5,12 +5,14 @@ Definitions (the dashboard, the API and the reports all use these):
 * **At work on day D**: a placement in status ``working`` or ``ended`` with
   ``started_on <= D`` and (``ended_on`` is null or ``ended_on > D``). A laborer is at work when one of
   their placements is; counts are of distinct laborers.
-* **Poor**: the laborer's household is ``registered_poor`` or ``monitored``.
+* **Poor**: the laborer's household is ``registered_poor`` or ``monitored`` (`POOR_STATUSES`).
 * **Where**: a laborer is where their household's village is; an employer, a welfare post, where its
   ``region_code`` is. Region codes are prefixes of each other, so a region is a code prefix.
 * **Workers of an employer**: laborers at work on D in one of its openings or transport batches.
   **Resumed**: at least one worker on D, or marked resumed by an office. **Recognised** workshop: at
-  least ``WORKSHOP_RECOGNITION_MIN_POOR`` poor workers on D (DESIGN §2).
+  least ``WORKSHOP_RECOGNITION_MIN_POOR`` poor workers on D (DESIGN §2). `employer_figures` is the
+  one place these are computed: the dashboard, the API, the reports and the office's workshops page
+  all read it.
 * **Household still without work** on D: a poor household none of whose members is at work on D or
   has the status employed / self-employed (a status is today's fact; it is applied to any D).
 * **Year on year**: the same figure on the same day a year before (29 Feb → 28 Feb).
@@ -48,9 +50,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from ..errors import NotFoundError, PermissionDeniedError
+from ..errors import NotFoundError
 from ..models import (
+    AT_WORK_STATUSES,
     CODE_LENGTH,
+    EMPLOYING_KINDS,
+    POOR_STATUSES,
     SUMMARY_FIGURES,
     WORKING_STATUSES,
     Employer,
@@ -60,18 +65,12 @@ from ..models import (
     Laborer,
     Opening,
     Placement,
-    PlacementStatus,
-    PovertyStatus,
     Region,
     RegionDayStat,
-    Role,
     TransportBatch,
-    User,
     WelfarePost,
 )
 
-POOR_STATUSES = (PovertyStatus.REGISTERED_POOR, PovertyStatus.MONITORED)
-AT_WORK_STATUSES = (PlacementStatus.WORKING, PlacementStatus.ENDED)
 DEFAULT_MIN_POOR = 5
 #: Code lengths from the province down to the village.
 LEVEL_LENGTHS = sorted(CODE_LENGTH.values())
@@ -299,12 +298,29 @@ def employer_workers(on: date, employer_where: ColumnElement[bool]):
     )
 
 
-def _employer_figures(session, prefix, length, on, min_poor, row_for, direct=False) -> None:
-    kinds = (EmployerKind.ENTERPRISE, EmployerKind.WORKSHOP)
-    employer_in_region = and_(in_region(Employer.region_code, prefix), Employer.kind.in_(kinds))
+def is_resumed(workers, is_marked_resumed) -> ColumnElement[bool]:
+    """The rule: an employer has resumed when it has a worker, or an office marked it resumed."""
+    return or_(workers > 0, is_marked_resumed)
+
+
+def is_recognised(poor_workers, min_poor: int) -> ColumnElement[bool]:
+    """The rule: a workshop is recognised when at least `min_poor` poor laborers work there."""
+    return poor_workers >= min_poor
+
+
+def employer_figures(
+    on: date, employer_where: ColumnElement[bool], min_poor: int, *, direct: bool = True
+):
+    """Subquery, one row per employer matching employer_where: its ``region_code`` and ``kind``,
+    ``workers`` and ``poor`` (distinct laborers at work on `on`), and the flags ``resumed`` and
+    ``recognised`` (1 or 0) by the rules above.
+
+    `direct` counts the workers from the records; otherwise from the employers' per-day summaries
+    (`web.services.summaries`, the same figures, which the caller brings up to date first).
+    """
     if direct:
-        per_employer = employer_workers(on, employer_in_region)
-    else:  # the same figures from the per-day changes (web.services.summaries)
+        per_employer = employer_workers(on, employer_where)
+    else:
         per_employer = (
             select(
                 EmployerDayStat.employer_id,
@@ -313,28 +329,44 @@ def _employer_figures(session, prefix, length, on, min_poor, row_for, direct=Fal
             )
             .where(
                 EmployerDayStat.day <= on,
-                EmployerDayStat.employer_id.in_(select(Employer.id).where(employer_in_region)),
+                EmployerDayStat.employer_id.in_(select(Employer.id).where(employer_where)),
             )
             .group_by(EmployerDayStat.employer_id)
             .subquery()
         )
-    key = func.substr(Employer.region_code, 1, length)
     workers = func.coalesce(per_employer.c.workers, 0)
     poor = func.coalesce(per_employer.c.poor, 0)
-    query = (
+    return (
         select(
-            key,
-            Employer.kind,
-            func.count(Employer.id),
-            func.sum(_flag(or_(workers > 0, Employer.is_marked_resumed))),
-            func.sum(_flag(poor >= min_poor)),
-            func.sum(workers),
-            func.sum(poor),
+            Employer.id.label("employer_id"),
+            Employer.region_code.label("region_code"),
+            Employer.kind.label("kind"),
+            workers.label("workers"),
+            poor.label("poor"),
+            _flag(is_resumed(workers, Employer.is_marked_resumed)).label("resumed"),
+            _flag(is_recognised(poor, min_poor)).label("recognised"),
         )
         .outerjoin(per_employer, per_employer.c.employer_id == Employer.id)
-        .where(employer_in_region)
-        .group_by(key, Employer.kind)
+        .where(employer_where)
+        .subquery()
     )
+
+
+def _employer_figures(session, prefix, length, on, min_poor, row_for, direct=False) -> None:
+    employer_in_region = and_(
+        in_region(Employer.region_code, prefix), Employer.kind.in_(EMPLOYING_KINDS)
+    )
+    per = employer_figures(on, employer_in_region, min_poor, direct=direct)
+    key = func.substr(per.c.region_code, 1, length)
+    query = select(
+        key,
+        per.c.kind,
+        func.count(per.c.employer_id),
+        func.sum(per.c.resumed),
+        func.sum(per.c.recognised),
+        func.sum(per.c.workers),
+        func.sum(per.c.poor),
+    ).group_by(key, per.c.kind)
     for code, kind, count, resumed, recognised, n_workers, n_poor in session.execute(query):
         row = row_for(code)
         if kind == EmployerKind.ENTERPRISE:
@@ -567,25 +599,3 @@ def month_ends(last: date, count: int = 12) -> list[date]:
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
         days.append(date.fromordinal(first.toordinal() - 1))
     return sorted(days)
-
-
-def check_stats_scope(user: User, region_code: str) -> None:
-    """Offices read figures inside their region, cadres of their villages; 404 outside, 403 else."""
-    if user.role is Role.OFFICE:
-        if region_code.startswith(user.region_code or "\0"):
-            return
-        raise NotFoundError(f"region {region_code} does not exist")
-    if user.role is Role.CADRE:
-        if region_code in user.village_codes:
-            return
-        raise NotFoundError(f"region {region_code} does not exist")
-    raise PermissionDeniedError("your role may not read statistics")
-
-
-def default_region(user: User) -> str:
-    """Where a user's figures start: the office's region, or the cadre's first village."""
-    if user.role is Role.OFFICE and user.region_code:
-        return user.region_code
-    if user.role is Role.CADRE and user.village_codes:
-        return sorted(user.village_codes)[0]
-    raise PermissionDeniedError("your role may not read statistics")

@@ -29,21 +29,23 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..models import (
+    AT_WORK_STATUSES,
+    EMPLOYING_KINDS,
+    POOR_STATUSES,
     SUMMARY_FIGURES,
     WORKING_STATUSES,
+    Channel,
     Employer,
     EmployerDayStat,
-    EmployerKind,
     Household,
     Laborer,
     Opening,
     Placement,
-    PlacementStatus,
-    PovertyStatus,
     Region,
     RegionDayStat,
     TransportBatch,
     WelfarePost,
+    channel_of,
 )
 from .bulk import bulk_insert
 
@@ -53,15 +55,15 @@ ALWAYS_ON = date(1, 1, 1)
 UNIT_LENGTH = 6
 #: Roll-up grains above the unit.
 ROLLUP_LENGTHS = (2, 4)
-#: Employers whose workers the figures count (labor agencies are channels, not employers here).
-EMPLOYER_KINDS = (EmployerKind.ENTERPRISE, EmployerKind.WORKSHOP)
 PENDING = "jiuye_summary_pending"
 
-_AT_WORK = (PlacementStatus.WORKING, PlacementStatus.ENDED)
-_POOR = (PovertyStatus.REGISTERED_POOR, PovertyStatus.MONITORED)
 _INDEX = {name: i for i, name in enumerate(SUMMARY_FIGURES)}
 _ANY, _POOR_OFFSET = _INDEX["laborers_at_work"], _INDEX["poor_at_work"]
-_CHANNEL = {"opening": 1, "batch": 2, "welfare": 3}  # offsets of at_work_<channel>
+_CHANNEL = {  # offsets of at_work_<channel>
+    Channel.OPENING: _INDEX["at_work_opening"],
+    Channel.BATCH: _INDEX["at_work_batch"],
+    Channel.WELFARE_POST: _INDEX["at_work_welfare_post"],
+}
 _POOR_HOUSEHOLDS = _INDEX["poor_households"]
 _WITHOUT_WORK = _INDEX["households_without_work"]
 _POSTS, _FILLED = _INDEX["welfare_posts"], _INDEX["welfare_posts_filled"]
@@ -120,7 +122,7 @@ def _compute(session: Session, units: set[str] | None) -> Deltas:
                 out[(unit, end)][index] -= sign
 
     in_units = _within(Household.village_code, units)
-    is_poor = Household.poverty_status.in_(_POOR)
+    is_poor = Household.poverty_status.in_(POOR_STATUSES)
     households = select(Household.village_code, func.count()).where(is_poor, in_units)
     for code, count in session.execute(households.group_by(Household.village_code)):
         out[(unit_of(code), ALWAYS_ON)][_POOR_HOUSEHOLDS] += count
@@ -136,7 +138,7 @@ def _compute(session: Session, units: set[str] | None) -> Deltas:
         out[(candidates[household_id], ALWAYS_ON)][_WITHOUT_WORK] += 1
     household_work: dict[int, list] = defaultdict(list)
 
-    at_work = (Placement.status.in_(_AT_WORK), Placement.started_on.is_not(None))
+    at_work = (Placement.status.in_(AT_WORK_STATUSES), Placement.started_on.is_not(None))
     if units is None:
         placements = _rows(
             session,
@@ -213,13 +215,7 @@ def _compute(session: Session, units: set[str] | None) -> Deltas:
             if current is not None:
                 laborer_done()
             current, poor, works = (laborer_id, code), 0, []
-        channel = (
-            _CHANNEL["opening"]
-            if opening_id is not None
-            else _CHANNEL["batch"]
-            if batch_id is not None
-            else _CHANNEL["welfare"]
-        )
+        channel = _CHANNEL[channel_of(opening_id, batch_id)]
         works.append((channel, start, end))
         poor = poor or is_poor_row
         if household_id in candidates:
@@ -260,10 +256,10 @@ def _employer_deltas(session: Session, employer_ids: set[int] | None) -> dict:
     A laborer counts once per employer however many of its openings and batches they work in
     (their placements there merged into spells); poor when their household is.
     """
-    counted = Employer.kind.in_(EMPLOYER_KINDS)
+    counted = Employer.kind.in_(EMPLOYING_KINDS)
     if employer_ids is not None:
         counted = counted & Employer.id.in_(employer_ids)
-    is_poor = case((Household.poverty_status.in_(_POOR), 1), else_=0)
+    is_poor = case((Household.poverty_status.in_(POOR_STATUSES), 1), else_=0)
     links = union_all(
         *(
             select(
@@ -276,7 +272,7 @@ def _employer_deltas(session: Session, employer_ids: set[int] | None) -> dict:
             .join(target, target.id == column)
             .join(Employer, Employer.id == target.employer_id)
             .join(Household, Household.id == Placement.household_id)
-            .where(counted, Placement.status.in_(_AT_WORK), Placement.started_on.is_not(None))
+            .where(counted, Placement.status.in_(AT_WORK_STATUSES), Placement.started_on.is_not(None))
             for target, column in (
                 (Opening, Placement.opening_id),
                 (TransportBatch, Placement.batch_id),

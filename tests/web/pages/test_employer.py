@@ -92,8 +92,11 @@ def test_batch_with_pickup_points_and_manifest(client, factory, login, app):
     offer(factory, app, laborer, "batch", batch.id)
     assert laborer.name in client.get(f"/employer/batches/{batch.id}").get_data(as_text=True)
     sheet = load_workbook(io.BytesIO(client.get(f"/employer/batches/{batch.id}/manifest.xlsx").data)).active
-    rows = list(sheet.iter_rows(values_only=True))
-    assert rows[2][1] == laborer.name and "*" in rows[2][2]
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    assert header[3:6] == ("出发日期", "姓名", "身份证号")
+    assert [row[4] for row in rows] == [laborer.name] and "*" in rows[0][5]
+    # The coach leaves at 07:30 local time: that local day, not the UTC day before, is on the manifest.
+    assert rows[0][3].date() == date.fromisoformat(data["departs_at"][:10])
 
 
 def test_employer_answers_offers(client, factory, login, app):
