@@ -47,6 +47,12 @@ DEFAULTS: dict[str, Any] = {
     "MATCH_MAX_PICKUP_KM": 60.0,
     # Workshop recognition (DESIGN §2): poor laborers working needed to be recognised.
     "WORKSHOP_RECOGNITION_MIN_POOR": 5,
+    # Bounded input (issue 10, part 7): lists a record holds, and what an uploaded sheet may unpack to.
+    "MAX_LIST_ITEMS": 20,  # skills, job types
+    "MAX_PICKUP_POINTS": 50,
+    "IMPORT_MAX_UNPACKED_BYTES": 20 * 1024 * 1024,
+    "IMPORT_MAX_CELL_CHARS": 1000,
+    "JSON_MAX_DEPTH": 32,
 }
 
 
@@ -85,3 +91,10 @@ def build_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> di
         # Plain postgresql:// would pick psycopg2, which jiuye does not depend on.
         config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://") :]
     return config
+
+
+def setting(name: str) -> Any:
+    """A configuration value: the running app's, else the default (services called outside a request)."""
+    from flask import current_app, has_app_context
+
+    return current_app.config.get(name, DEFAULTS[name]) if has_app_context() else DEFAULTS[name]

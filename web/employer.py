@@ -47,6 +47,7 @@ from .pages import (
 )
 from .services import matching, registry, scope
 from .services.accounts import audit
+from .spreadsheets import append_row
 from .validation import mask_id_number, mask_phone
 
 bp = role_blueprint("employer", Role.EMPLOYER)
@@ -343,15 +344,15 @@ def manifest(batch_id: int):
     book = Workbook()
     sheet = book.active
     sheet.title = "乘车名单"
-    sheet.append([row.title, row.destination, local_time(row.departs_at)])
+    append_row(sheet, [row.title, row.destination, local_time(row.departs_at)])
     headers = ["序号", "姓名", "身份证号（隐去中间）", "性别", "年龄", "手机号", "村代码", "状态", "离上车点公里"]
-    sheet.append(headers)
-    for cell in sheet[2]:
+    for cell in append_row(sheet, headers):
         cell.font = Font(bold=True)
     today = date.today()
     for number, placement in enumerate(passengers, start=1):
         laborer = placement.laborer
-        sheet.append(
+        append_row(
+            sheet,
             [
                 number,
                 laborer.name,
