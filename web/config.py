@@ -30,8 +30,14 @@ DEFAULTS: dict[str, Any] = {
     # Secure cookies need HTTPS; set JIUYE_SECURE_COOKIES=1 behind TLS (the local demo is plain HTTP).
     "SESSION_COOKIE_SECURE": False,
     "REMEMBER_COOKIE_HTTPONLY": True,
+    # Password checks allowed per (username, address), and per username from anywhere (slower);
+    # counted in Redis with REDIS_URL, else in the database (web.services.login_guard).
     "LOGIN_LOCKOUT_FAILURES": 5,
     "LOGIN_LOCKOUT_MINUTES": 15,
+    "LOGIN_USER_MAX_FAILURES": 50,
+    "LOGIN_USER_WINDOW_MINUTES": 60,
+    "LOGIN_COUNTER_PREFIX": "jiuye:login:",
+    "PASSWORD_MIN_STRENGTH": 3,  # zxcvbn's score, 0 (guessed at once) to 4
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "API_TOKEN_LIFETIME_S": 12 * 3600,
     "API_PAGE_SIZE_MAX": 200,

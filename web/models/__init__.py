@@ -1,6 +1,6 @@
 """SQLAlchemy models of the whole domain (DESIGN §2), one module per area."""
 
-from .account import ApiToken, AuditEvent, Role, User, UserVillage
+from .account import ApiToken, AuditEvent, LoginCounter, Role, User, UserVillage
 from .base import (
     Ability,
     Base,
@@ -51,6 +51,7 @@ __all__ = [
     "Household",
     "Laborer",
     "LaborerStatus",
+    "LoginCounter",
     "Opening",
     "PayType",
     "PickupPoint",

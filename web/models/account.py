@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import DDL, JSON, Boolean, CheckConstraint, ForeignKey, Index, String, event
+from sqlalchemy import (
+    DDL,
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, StrEnum, UtcDateTime, enum_column, utcnow
@@ -36,6 +46,8 @@ class User(UserMixin, Base):
     locale: Mapped[str | None] = mapped_column(String(8), default=None)
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # Raised by logout and password change: sessions that carry an older value are void.
+    auth_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     employer = relationship("Employer")
     villages: Mapped[list[UserVillage]] = relationship(
@@ -45,6 +57,10 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # Flask-Login reads this
         return self.is_enabled
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session cookie: the id and the epoch it was issued in."""
+        return f"{self.id}:{self.auth_epoch}"
 
     @property
     def village_codes(self) -> list[str]:
@@ -80,6 +96,20 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
 
     user: Mapped[User] = relationship()
+
+
+class LoginCounter(Base):
+    """Login attempts per key within a fixed window, shared by every process (without Redis).
+
+    The key is a digest of the (username, address) pair or of the username alone; one atomic
+    upsert counts an attempt (web.services.login_guard).
+    """
+
+    __tablename__ = "login_counter"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    window_ends_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class AuditEvent(Base):
