@@ -55,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from . import auth, cadre, employer, errors_handlers, hardening, main, office
     from .api import register as register_api
 
+    hardening.install_converters(app)  # before any rule: every <int:…> is bounded
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     from .dashboard import bp as dashboard_bp

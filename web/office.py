@@ -38,6 +38,7 @@ from .pages import (
     form_page,
     label,
     lang,
+    page_number,
     paginate,
     register_placement_views,
     remote_addr,
@@ -50,6 +51,7 @@ from .services import matching, registry, scope
 from .services import plans as plan_runs
 from .services.accounts import audit_events
 from .services.stats import at_work_on, household_without_work
+from .validation import parse_day
 
 bp = role_blueprint("office", Role.OFFICE)
 register_placement_views(bp)
@@ -372,7 +374,7 @@ def workshop_resumed(employer_id: int):
     )
     db.session.commit()
     flash(_("%(name)s saved.", name=row.name), "success")
-    return redirect(url_for("office.workshops", page=request.args.get("page", 1)))
+    return redirect(url_for("office.workshops", page=page_number()))
 
 
 # -- audit trail ----------------------------------------------------------------------------------------
@@ -388,9 +390,9 @@ def _local_day(name: str) -> datetime | None:
     if not value:
         return None
     try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError.on(name, _("use the form YYYY-MM-DD")) from None
+        day = parse_day(value)
+    except ValueError as exc:
+        raise ValidationError.on(name, str(exc)) from None
     zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
     return datetime.combine(day, time.min, zone).astimezone(UTC)
 

@@ -32,12 +32,12 @@ from wtforms.validators import DataRequired, Length
 
 from matcher.types import job_label
 
-from .errors import DomainError
+from .errors import DomainError, ValidationError
 from .extensions import db
 from .models import TRANSITIONS, Placement, PlacementEvent, PlacementStatus, Role
 from .services import matching
 from .services.retention import due_checkins, record_checkin
-from .validation import mask_id_number
+from .validation import mask_id_number, parse_page
 
 PER_PAGE = 20
 
@@ -234,8 +234,11 @@ class Page:
 
 
 def page_number() -> int:
-    """The ?page= argument, at least 1."""
-    return max(1, request.args.get("page", 1, type=int) or 1)
+    """The ?page= argument (1 when absent); 422 naming it when not a page number."""
+    try:
+        return parse_page(request.args.get("page"))
+    except ValueError as exc:
+        raise ValidationError.on("page", str(exc)) from None
 
 
 def paginate(query: Select, per_page: int = PER_PAGE, *, scalars: bool = True) -> Page:
