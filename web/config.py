@@ -58,6 +58,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_PICKUP_POINTS": 50,
     "IMPORT_MAX_UNPACKED_BYTES": 20 * 1024 * 1024,
     "IMPORT_MAX_CELL_CHARS": 1000,
+    "IMPORT_PREVIEW_MAX_AGE_HOURS": 24,  # then `jiuye imports clean` deletes a waiting upload
     "JSON_MAX_DEPTH": 32,
 }
 
