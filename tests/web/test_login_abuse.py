@@ -229,3 +229,13 @@ def test_a_locked_attempt_is_refused_before_any_password_check(factory, monkeypa
     with pytest.raises(LockedOutError):
         accounts.authenticate(db.session, user.username, PASSWORD, remote_addr=STRANGER)
     assert db.session.get(User, user.id).is_enabled
+
+
+def test_the_rate_limiter_shares_redis_when_there_is_one(tmp_path):
+    """Flask-Limiter's counters follow REDIS_URL; without it they are per process (documented), and
+    the lock-out above does not rely on them."""
+    with_redis = create_app({"REDIS_URL": REDIS_URL, "SECRET_KEY": "t",
+                             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'a.sqlite'}"})
+    assert with_redis.config["RATELIMIT_STORAGE_URI"] == REDIS_URL
+    alone = create_app({"SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'b.sqlite'}"})
+    assert alone.config["RATELIMIT_STORAGE_URI"] == "memory://"
