@@ -93,7 +93,7 @@ def login():
 def logout():
     """End the session, and every other session and API token of the user (a copied cookie too)."""
     audit(db.session, "logout", user=current_user, remote_addr=request.remote_addr)
-    end_sessions(db.session, current_user)
+    end_sessions(db.session, current_user._get_current_object())
     db.session.commit()
     logout_user()
     flash(_("You have logged out."), "success")

@@ -13,7 +13,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, event, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
+from ..config import setting
 from ..errors import DomainError, PermissionDeniedError, ValidationError
 from ..models import ApiToken, AuditEvent, Employer, Region, RegionLevel, Role, User, UserVillage
 from .login_guard import LoginGuard, login_guard
@@ -40,10 +42,6 @@ def dummy_hash(method: str) -> str:
 def check_password_strength(password: str, *hints: str | None) -> None:
     """Refuse a short or easily guessed password (zxcvbn, which knows common passwords, words,
     dates and keyboard runs; `hints` are the user's own names, weak in their password too)."""
-    from zxcvbn import zxcvbn
-
-    from ..config import setting
-
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError.on(
             "password", str(_l("at least %(n)s characters", n=MIN_PASSWORD_LENGTH))

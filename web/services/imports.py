@@ -1,9 +1,10 @@
 """Bulk import of laborers (and their households) from an XLSX or CSV sheet with Chinese headers.
 
 Reading refuses what must not be read at all: a workbook that unpacks beyond the configured size or
-holds an overlong cell (checked before it is parsed), formulas and text a spreadsheet would take for
-one (web.spreadsheets), more than MAX_ROWS rows, CSV that is not UTF-8, unknown columns. Importing runs the registry's own create use cases row by row, so that a
-sheet is checked by exactly the rules a form is; every row's complaints are collected. The caller
+holds an overlong cell (checked before it is parsed), formulas and text a spreadsheet would take
+for one (web.spreadsheets), more than MAX_ROWS rows, CSV that is not UTF-8, unknown columns.
+Importing runs the registry's own create use cases row by row, so that a sheet is checked by
+exactly the rules a form is; every row's complaints are collected. The caller
 owns the transaction: the preview rolls it back, the commit commits only when no row failed.
 """
 
@@ -150,10 +151,6 @@ def _is_blank(values: list[Any]) -> bool:
     return not any(_text(v) for v in values)
 
 
-def _refuse(message: Any) -> None:
-    raise ImportFileError(message)
-
-
 def _column(index: int, rows: list[tuple[int, list[Any]]]) -> str:
     """A column as people find it: its letter, and its header once the header row is read."""
     header = _text(rows[0][1][index]) if rows and index < len(rows[0][1]) else ""
@@ -167,11 +164,18 @@ def _check_row(
     """Refuse a formula, or text a spreadsheet would take for one, and overlong cells: row and column."""
     for index, (value, formula) in enumerate(zip(values, formulas, strict=True)):
         if formula or is_formula_like(value):
-            _refuse(_l("row %(row)s, column %(column)s holds a formula or begins with =, +, - or @; "
-                       "paste values only", row=number, column=_column(index, rows)))
+            raise ImportFileError(_l(
+                "row %(row)s, column %(column)s holds a formula or begins with =, +, - or @; "
+                "paste values only", row=number, column=_column(index, rows),
+            ))
         if isinstance(value, str) and len(value) > max_chars:
-            _refuse(_l("row %(row)s, column %(column)s holds more than %(max)s characters",
-                       row=number, column=_column(index, rows), max=max_chars))
+            raise ImportFileError(_l(
+                "row %(row)s, column %(column)s holds more than %(max)s characters",
+                row=number, column=_column(index, rows), max=max_chars,
+            ))
+
+
+_TAG_EDGES = re.compile(r"([<>])")
 
 
 def _longest_text(stream: IO[bytes], limit: int) -> int:
@@ -193,9 +197,6 @@ def _longest_text(stream: IO[bytes], limit: int) -> int:
     return longest
 
 
-_TAG_EDGES = re.compile(r"([<>])")
-
-
 def _check_archive(data: bytes) -> None:
     """Before any parsing: the workbook's unpacked size and its longest cell text stay in bounds.
 
@@ -210,16 +211,21 @@ def _check_archive(data: bytes) -> None:
             members = archive.infolist()
             unpacked = sum(info.file_size for info in members)
             if unpacked > max_bytes:
-                _refuse(_l("the workbook unpacks to %(size)s MB, more than %(max)s MB; split the file",
-                           size=unpacked // 2**20, max=max_bytes // 2**20))
+                raise ImportFileError(_l(
+                    "the workbook unpacks to %(size)s MB, more than %(max)s MB; split the file",
+                    size=unpacked // 2**20, max=max_bytes // 2**20,
+                ))
             for info in members:
                 name = info.filename
-                if name == "xl/sharedStrings.xml" or name.startswith("xl/worksheets/"):
-                    with archive.open(info) as stream:
-                        if _longest_text(stream, max_chars) > max_chars:
-                            _refuse(_l("a cell holds more than %(max)s characters", max=max_chars))
+                if name != "xl/sharedStrings.xml" and not name.startswith("xl/worksheets/"):
+                    continue
+                with archive.open(info) as stream:
+                    if _longest_text(stream, max_chars) > max_chars:
+                        raise ImportFileError(
+                            _l("a cell holds more than %(max)s characters", max=max_chars)
+                        )
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError):
-        _refuse(_l("the file is not a readable XLSX workbook"))
+        raise ImportFileError(_l("the file is not a readable XLSX workbook")) from None
 
 
 def _rows_from_xlsx(data: bytes) -> list[tuple[int, list[Any]]]:
