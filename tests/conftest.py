@@ -26,6 +26,7 @@ from web.models import (
     TransportBatch,
     WelfarePost,
 )
+from web.models.account import APPEND_ONLY_DDL, DROP_APPEND_ONLY_DDL
 from web.services.accounts import create_user
 
 POSTGRES_URL = os.environ.get("JIUYE_TEST_DATABASE_URL")
@@ -69,13 +70,20 @@ def _test_config(database_url: str) -> dict:
 
 
 def _empty_all_tables() -> None:
+    """Empty every table, the append-only audit trail included (its triggers are bypassed here only:
+    as the superuser on PostgreSQL, by dropping and re-creating them on SQLite)."""
     tables = list(reversed(db.metadata.sorted_tables))
     if db.engine.dialect.name == "postgresql":
         names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text("SET LOCAL session_replication_role = replica"))
         db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
+        for statement in DROP_APPEND_ONLY_DDL["sqlite"]:
+            db.session.execute(text(statement))
         for table in tables:
             db.session.execute(table.delete())
+        for statement in APPEND_ONLY_DDL["sqlite"]:
+            db.session.execute(text(statement))
     db.session.commit()
 
 

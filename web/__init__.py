@@ -17,9 +17,12 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def select_locale() -> str:
-    """The user's chosen language, else the browser's, else Chinese."""
-    from flask import current_app
+    """The user's chosen language, else the browser's, else the default (also outside a request:
+    CLI commands speak the deployment's language)."""
+    from flask import current_app, has_request_context
 
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("lang")
     if chosen in languages:
@@ -53,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .api import register as register_api
     from .pages import register as register_pages
 
+    hardening.install_converters(app)  # before any rule: every <int:…> is bounded
     register_pages(app)
     register_api(app)
     errors_handlers.register(app)

@@ -33,8 +33,14 @@ DEFAULTS: dict[str, Any] = {
     # Secure cookies need HTTPS; set JIUYE_SECURE_COOKIES=1 behind TLS (the local demo is plain HTTP).
     "SESSION_COOKIE_SECURE": False,
     "REMEMBER_COOKIE_HTTPONLY": True,
+    # Password checks allowed per (username, address), and per username from anywhere (slower);
+    # counted in Redis with REDIS_URL, else in the database (web.services.login_guard).
     "LOGIN_LOCKOUT_FAILURES": 5,
     "LOGIN_LOCKOUT_MINUTES": 15,
+    "LOGIN_USER_MAX_FAILURES": 50,
+    "LOGIN_USER_WINDOW_MINUTES": 60,
+    "LOGIN_COUNTER_PREFIX": "jiuye:login:",
+    "PASSWORD_MIN_STRENGTH": 3,  # zxcvbn's score, 0 (guessed at once) to 4
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "API_TOKEN_LIFETIME_S": 12 * 3600,
     "API_PAGE_SIZE_MAX": 200,
@@ -50,6 +56,13 @@ DEFAULTS: dict[str, Any] = {
     "MATCH_MAX_PICKUP_KM": 60.0,
     # Workshop recognition (DESIGN §2): poor laborers working needed to be recognised.
     "WORKSHOP_RECOGNITION_MIN_POOR": 5,
+    # Bounded input (issue 10, part 7): lists a record holds, and what an uploaded sheet may unpack to.
+    "MAX_LIST_ITEMS": 20,  # skills, job types
+    "MAX_PICKUP_POINTS": 50,
+    "IMPORT_MAX_UNPACKED_BYTES": 20 * 1024 * 1024,
+    "IMPORT_MAX_CELL_CHARS": 1000,
+    "IMPORT_PREVIEW_MAX_AGE_HOURS": 24,  # then `jiuye imports clean` deletes a waiting upload
+    "JSON_MAX_DEPTH": 32,
 }
 
 
@@ -90,3 +103,10 @@ def build_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> di
         # Plain postgresql:// would pick psycopg2, which jiuye does not depend on.
         config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://") :]
     return config
+
+
+def setting(name: str) -> Any:
+    """A configuration value: the running app's, else the default (services called outside a request)."""
+    from flask import current_app, has_app_context
+
+    return current_app.config.get(name, DEFAULTS[name]) if has_app_context() else DEFAULTS[name]

@@ -3,11 +3,38 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .errors import DomainError
 from .extensions import db
+
+#: What an error page says, in the page's language (Werkzeug's own descriptions are English only).
+PAGE_MESSAGES = {
+    400: _l("The request could not be understood."),
+    401: _l("Please log in first."),
+    403: _l("Your role may not see this page."),
+    404: _l("There is no such page, or it is not yours to see."),
+    405: _l("This page cannot be used that way."),
+    413: _l("The upload is too large: at most %(size)s."),
+    429: _l("Too many requests; please wait a moment and try again."),
+    500: _l("Internal error; nothing was saved."),
+    503: _l("The database is unavailable; please try again shortly."),
+}
+
+
+def page_message(status: int) -> str:
+    """The error page's sentence for this status, in the page's language."""
+    from flask import current_app
+
+    if status == 413:
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        size = f"{limit // 2**20} MB" if limit >= 2**20 else f"{limit // 1024} KB"
+        return _("The upload is too large: at most %(size)s.", size=size)
+    message = PAGE_MESSAGES.get(status)
+    return str(message) if message is not None else _("Something went wrong.")
 
 
 def wants_json() -> bool:
@@ -30,7 +57,7 @@ def register(app: Flask) -> None:
         if wants_json():
             return json_error(error.status, error.message, error.fields)
         return render_template(
-            "error.html", status=error.status, message=error.message
+            "error.html", status=error.status, message=_(error.message) if error.message else ""
         ), error.status
 
     @app.errorhandler(OperationalError)
@@ -39,7 +66,7 @@ def register(app: Flask) -> None:
         message = "The database is unavailable; please try again shortly."
         if wants_json():
             return json_error(503, message)
-        return render_template("error.html", status=503, message=message), 503
+        return render_template("error.html", status=503, message=page_message(503)), 503
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -55,7 +82,7 @@ def register(app: Flask) -> None:
                         fields.setdefault(location, []).extend(location_messages)
             return json_error(error.code or 500, error.description or error.name, fields)
         return render_template(
-            "error.html", status=error.code, message=error.description
+            "error.html", status=error.code, message=page_message(error.code or 500)
         ), error.code
 
     @app.errorhandler(500)
@@ -63,6 +90,4 @@ def register(app: Flask) -> None:
         db.session.rollback()
         if wants_json():
             return json_error(500, "Internal error; nothing was saved.")
-        return render_template(
-            "error.html", status=500, message="Internal error; nothing was saved."
-        ), 500
+        return render_template("error.html", status=500, message=page_message(500)), 500

@@ -1,10 +1,11 @@
-"""Checks shared by the API schemas, the page forms and the importers: ID numbers, phones, positions."""
+"""Checks shared by the API schemas, the page forms and the importers: ID numbers, phones, positions,
+and the bounds every number, date and page number a request carries must keep (issue 10, part 7)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from stdnum.cn import ric
@@ -15,6 +16,14 @@ from .models import Sex
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+
+#: The largest integer every database column of jiuye holds (PostgreSQL's INTEGER): ids, slots, cents.
+INT32_MAX = 2**31 - 1
+#: Page numbers of any list: far beyond any real list, small enough for any OFFSET.
+PAGE_MAX = 1_000_000
+#: Dates people mean: a birth, a start, a departure, a day of statistics.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2100, 12, 31)
 
 #: China's extent, generously: a position outside it is a typing mistake.
 CHINA_LAT = (3.0, 54.0)
@@ -88,3 +97,31 @@ def check_position(lat: float, lon: float) -> None:
         raise ValueError(_l("longitude must be between -180 and 180"))
     if not (CHINA_LAT[0] <= lat <= CHINA_LAT[1] and CHINA_LON[0] <= lon <= CHINA_LON[1]):
         raise ValueError(_l("the position is outside China; check latitude and longitude"))
+
+
+def check_day(day: date | datetime) -> date | datetime:
+    """A date (or moment, by its own calendar day) from 1900 to 2100; ValueError otherwise."""
+    if not FIRST_DAY <= (day.date() if isinstance(day, datetime) else day) <= LAST_DAY:
+        raise ValueError(_l("a date from 1900 to 2100"))
+    return day
+
+
+def parse_day(text: str) -> date:
+    """A YYYY-MM-DD date from 1900 to 2100; ValueError says what is wrong."""
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(_l("use the form YYYY-MM-DD")) from None
+    return check_day(day)
+
+
+def parse_page(text: str | None) -> int:
+    """A page number from 1 to PAGE_MAX (1 when not given); ValueError otherwise."""
+    if text is None or not text.strip():
+        return 1
+    value = text.strip()
+    # Digits only, and few of them: int() of a huge string costs time before it fails.
+    is_number = value.isascii() and value.isdigit() and len(value) <= len(str(PAGE_MAX))
+    if not is_number or not 1 <= int(value) <= PAGE_MAX:
+        raise ValueError(_l("a page number from 1 to %(max)s", max=PAGE_MAX))
+    return int(value)

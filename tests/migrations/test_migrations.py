@@ -11,6 +11,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from web import MIGRATIONS_DIR, create_app
 from web.extensions import db
@@ -28,11 +29,23 @@ def _upgrade_and_compare(url: str) -> None:
             tables = set(inspect(connection).get_table_names())
         assert diff == [], f"models and revisions disagree: {diff}"
         assert {"laborer", "placement", "plan", "audit_event", "alembic_version"} <= tables
+        _audit_trail_is_append_only(db.engine)
         # And back down to nothing, so every revision's downgrade works too.
         downgrade(directory=str(MIGRATIONS_DIR), revision="base")
         with db.engine.connect() as connection:
             assert set(inspect(connection).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()
+
+
+def _audit_trail_is_append_only(engine) -> None:
+    """The revisions' triggers refuse to change or delete an audit event in plain SQL."""
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO audit_event (at, action) VALUES (CURRENT_TIMESTAMP, 'login')"))
+    for statement in ("UPDATE audit_event SET action = 'nothing'", "DELETE FROM audit_event"):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+            connection.execute(text(statement))
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT action FROM audit_event")) == "login"
 
 
 def test_upgrade_head_matches_models_on_sqlite(tmp_path):

@@ -60,6 +60,7 @@ PAGE_ROLES = {
     "office": frozenset({"office"}),
     "dashboard.index": frozenset({"office"}),
     "dashboard": PEOPLE,
+    "auth.password": frozenset({"cadre", "employer", "office"}),  # everyone changes their own
 }
 #: Routes anyone may open.
 PUBLIC = {"main.index", "main.health", "main.set_language", "auth.login", "api-docs.openapi_json", "static"}

@@ -8,7 +8,6 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..extensions import db, limiter
-from ..pages.auth import lockout_settings
 from ..services.accounts import audit, authenticate, issue_token, revoke_token
 from .security import SECURITY, UnauthorizedError, current_api_user
 
@@ -36,7 +35,9 @@ class Token(MethodView):
     @blp.alt_response(401, description="Wrong username or password")
     def post(self, data):
         """Issue a bearer token that expires (API_TOKEN_LIFETIME_S)."""
-        user = authenticate(db.session, data["username"], data["password"], **lockout_settings())
+        user = authenticate(
+            db.session, data["username"], data["password"], remote_addr=request.remote_addr
+        )
         if user is None:
             audit(
                 db.session,

@@ -26,15 +26,33 @@ from ..models import (
     WorkArea,
 )
 from ..services.registry import GIVEN_SOURCES
-from ..validation import CHINA_LAT, check_phone, check_position, parse_resident_id
+from ..validation import (
+    CHINA_LAT,
+    INT32_MAX,
+    PAGE_MAX,
+    check_day,
+    check_phone,
+    check_position,
+    parse_resident_id,
+)
 
 REGION_CODE = validate.Regexp(
     r"^\d{2}$|^\d{4}$|^\d{6}$|^\d{9}$|^\d{12}$", error="not a region code"
 )
 VILLAGE_CODE = validate.Regexp(r"^\d{12}$", error="not a 12-digit village code")
 AGE = validate.Range(min=16, max=100)
-POSITIVE = validate.Range(min=1, error="must be greater than 0")
-NON_NEGATIVE = validate.Range(min=0)
+# Every integer fits the database's INTEGER columns: beyond them, a 422 naming the field.
+POSITIVE = validate.Range(min=1, max=INT32_MAX)
+NON_NEGATIVE = validate.Range(min=0, max=INT32_MAX)
+RECORD_ID = validate.Range(min=1, max=INT32_MAX)
+
+
+def in_day_range(value):
+    """Dates and moments from 1900 to 2100 (web.validation.check_day)."""
+    try:
+        check_day(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 def _enum(enum_cls, **kwargs) -> fields.Enum:
@@ -46,7 +64,12 @@ def _text(max_length: int, **kwargs) -> fields.String:
 
 
 def _tags(**kwargs) -> fields.List:
+    kwargs.setdefault("metadata", {"description": "at most MAX_LIST_ITEMS (default 20) items"})
     return fields.List(fields.String(validate=validate.Length(min=1, max=40)), **kwargs)
+
+
+def _day(**kwargs) -> fields.Date:
+    return fields.Date(validate=in_day_range, **kwargs)
 
 
 class ResidentIdField(fields.String):
@@ -78,7 +101,10 @@ class UtcDateTimeField(fields.AwareDateTime):
         super().__init__(default_timezone=UTC, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        # Checked before converting: 9999-12-31T23:59:59-14:00 has no UTC time in Python's range.
+        in_day_range(moment)
+        return moment.astimezone(UTC)
 
     def _serialize(self, value, attr, obj, **kwargs):
         # SQLite hands back naive datetimes; jiuye only ever writes UTC.
@@ -153,7 +179,7 @@ class HouseholdPatchSchema(PatchMixin, HouseholdSchema):
 
 class LaborerSchema(PositionSchema):
     id = fields.Integer(dump_only=True)
-    household_id = fields.Integer(required=True, strict=True)
+    household_id = fields.Integer(required=True, strict=True, validate=RECORD_ID)
     name = _text(40, required=True)
     id_number = ResidentIdField(
         required=True,
@@ -162,7 +188,7 @@ class LaborerSchema(PositionSchema):
             "and for everyone but the cadre of the laborer's village"
         },
     )
-    birth_on = fields.Date(metadata={"description": "derived from id_number; if given, must agree"})
+    birth_on = _day(metadata={"description": "derived from id_number; if given, must agree"})
     sex = _enum(Sex, metadata={"description": "derived from id_number; if given, must agree"})
     phone = PhoneField(allow_none=True, metadata={"description": "masked like id_number"})
     physical_ability = _enum(Ability, required=True)
@@ -217,7 +243,9 @@ class PostingSchema(AgeRangeSchema):
 
     id = fields.Integer(dump_only=True)
     employer_id = fields.Integer(
-        strict=True, metadata={"description": "an employer user's own employer when omitted"}
+        strict=True,
+        validate=RECORD_ID,
+        metadata={"description": "an employer user's own employer when omitted"},
     )
     title = _text(120, required=True)
     job_type = _text(40, required=True)
@@ -233,7 +261,7 @@ class PostingSchema(AgeRangeSchema):
 class OpeningSchema(PositionSchema, PostingSchema):
     slots = fields.Integer(required=True, strict=True, validate=POSITIVE)
     is_flexible_hours = fields.Boolean()
-    start_on = fields.Date(required=True)
+    start_on = _day(required=True)
     status = _enum(PostingStatus)
 
 
@@ -257,7 +285,7 @@ class BatchSchema(PostingSchema):
         fields.Nested(PickupPointSchema),
         required=True,
         validate=validate.Length(min=1),
-        metadata={"description": "on PATCH, replaces the whole list"},
+        metadata={"description": "at most MAX_PICKUP_POINTS (default 50); on PATCH, replaces the whole list"},
     )
 
 
@@ -280,8 +308,8 @@ class WelfarePostSchema(PositionSchema, AgeRangeSchema):
     slots = fields.Integer(strict=True, validate=POSITIVE, metadata={"default": 1})
     physical_demand = _enum(Demand, required=True)
     stipend_cents = fields.Integer(required=True, strict=True, validate=NON_NEGATIVE)
-    term_start_on = fields.Date(required=True)
-    term_end_on = fields.Date(allow_none=True)
+    term_start_on = _day(required=True)
+    term_end_on = _day(allow_none=True)
     status = _enum(PostingStatus)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
@@ -307,10 +335,10 @@ class ListArgsSchema(Schema):
         validate=REGION_CODE,
         metadata={"description": "any region code (province … village): records inside it"},
     )
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=PAGE_MAX))
     per_page = fields.Integer(
         load_default=50,
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=INT32_MAX),
         metadata={"description": "capped at the server's API_PAGE_SIZE_MAX (default 200)"},
     )
 

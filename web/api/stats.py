@@ -11,6 +11,7 @@ from ..clock import today
 from ..extensions import db
 from ..services.scope import statistics_region
 from ..services.stats import region_stats
+from .schemas import in_day_range
 from .security import SECURITY, require_user
 
 blp = Blueprint("api_stats", __name__, url_prefix="/stats", description="Figures that add up")
@@ -22,7 +23,11 @@ class StatsQuerySchema(Schema):
         validate=validate.Regexp(r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3}([0-9]{3})?)?)?)?$"),
         metadata={"description": "Region code (2, 4, 6, 9 or 12 digits); default: your scope"},
     )
-    on = fields.Date(load_default=None, metadata={"description": "Day (YYYY-MM-DD); default today"})
+    on = fields.Date(
+        load_default=None,
+        validate=in_day_range,
+        metadata={"description": "Day (YYYY-MM-DD, 1900–2100); default today"},
+    )
 
 
 class StatsSchema(Schema):

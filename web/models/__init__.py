@@ -8,7 +8,7 @@ as at work with their dates, `PASSENGER_STATUSES` are a batch's passengers, `POO
 are tied to these enumerations by tests/test_vocabulary.py; today's date is `web.clock.today()`.
 """
 
-from .account import ApiToken, AuditEvent, Role, User, UserVillage
+from .account import ApiToken, AuditEvent, LoginCounter, Role, User, UserVillage
 from .base import (
     POOR_STATUSES,
     Ability,
@@ -89,6 +89,7 @@ __all__ = [
     "Household",
     "Laborer",
     "LaborerStatus",
+    "LoginCounter",
     "Opening",
     "PayType",
     "PickupPoint",

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import (
+    DDL,
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, StrEnum, UtcDateTime, enum_column, utcnow
@@ -36,6 +46,8 @@ class User(UserMixin, Base):
     locale: Mapped[str | None] = mapped_column(String(8), default=None)
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # Raised by logout and password change: sessions that carry an older value are void.
+    auth_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     employer = relationship("Employer")
     villages: Mapped[list[UserVillage]] = relationship(
@@ -45,6 +57,10 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # Flask-Login reads this
         return self.is_enabled
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session cookie: the id and the epoch it was issued in."""
+        return f"{self.id}:{self.auth_epoch}"
 
     @property
     def village_codes(self) -> list[str]:
@@ -82,8 +98,22 @@ class ApiToken(Base):
     user: Mapped[User] = relationship()
 
 
+class LoginCounter(Base):
+    """Login attempts per key within a fixed window, shared by every process (without Redis).
+
+    The key is a digest of the (username, address) pair or of the username alone; one atomic
+    upsert counts an attempt (web.services.login_guard).
+    """
+
+    __tablename__ = "login_counter"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    window_ends_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
 class AuditEvent(Base):
-    """Who read or changed what, when and from where. Append-only: the app never updates it."""
+    """Who read or changed what, when and from where. Append-only: the database refuses changes."""
 
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_event_entity", "entity_type", "entity_id"),)
@@ -97,3 +127,51 @@ class AuditEvent(Base):
     entity_id: Mapped[str | None] = mapped_column(String(40), default=None)
     remote_addr: Mapped[str | None] = mapped_column(String(64), default=None)
     detail: Mapped[dict | None] = mapped_column(JSON, default=None)
+
+
+# The database itself keeps the audit trail append-only (issue 10, part 4): whoever asks, the ORM's
+# unit of work, a bulk update()/delete() or plain SQL, an UPDATE or DELETE of audit_event fails.
+# On PostgreSQL a role that does not own the table cannot drop the trigger (`jiuye db
+# grant-app-role`). The revision 20261201_5c1e7a9d3b20 creates exactly these statements; tests
+# build the schema with create_all, which runs them through the after_create events below.
+APPEND_ONLY_MESSAGE = "audit_event is append-only"
+
+APPEND_ONLY_DDL: dict[str, tuple[str, ...]] = {
+    "postgresql": (
+        "CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN RAISE EXCEPTION USING MESSAGE = '{APPEND_ONLY_MESSAGE}: ' || TG_OP || ' refused', "
+        "ERRCODE = 'insufficient_privilege'; END $$",
+        # Per statement, so that TRUNCATE is refused too and even an UPDATE matching no row fails.
+        "CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_event "
+        "FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()",
+    ),
+    "sqlite": (
+        "CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event "
+        f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}: UPDATE refused'); END",
+        "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
+        f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}: DELETE refused'); END",
+    ),
+}
+#: Undoing APPEND_ONLY_DDL (the migration's downgrade; tests emptying SQLite tables between tests).
+DROP_APPEND_ONLY_DDL: dict[str, tuple[str, ...]] = {
+    "postgresql": (
+        "DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event",
+        "DROP FUNCTION IF EXISTS audit_event_append_only()",
+    ),
+    "sqlite": (
+        "DROP TRIGGER IF EXISTS audit_event_no_update",
+        "DROP TRIGGER IF EXISTS audit_event_no_delete",
+    ),
+}
+
+for _dialect, _statements in APPEND_ONLY_DDL.items():
+    for _statement in _statements:
+        event.listen(
+            AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect)
+        )
+# Dropping the table drops its triggers; PostgreSQL's function outlives it unless dropped too.
+event.listen(
+    AuditEvent.__table__,
+    "after_drop",
+    DDL("DROP FUNCTION IF EXISTS audit_event_append_only()").execute_if(dialect="postgresql"),
+)

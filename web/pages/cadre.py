@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import secrets
 from pathlib import Path
 
 from flask import (
@@ -38,7 +36,7 @@ from ..models import (
     PovertyStatus,
     Region,
 )
-from ..services import convert, imports, ranking, registry, scope
+from ..services import convert, imports, ranking, registry, scope, uploads
 from ..services.accounts import audit
 from ..services.stats import household_without_work
 from ..validation import parse_resident_id
@@ -364,24 +362,10 @@ def check_id():
 
 # -- bulk import ------------------------------------------------------------------------------------
 
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-
-
-def _upload_dir() -> Path:
-    path = Path(current_app.instance_path) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def _upload_path(token: str) -> Path | None:
-    """The saved upload of this user with this token (None if there is none)."""
-    if not _TOKEN.match(token or ""):
-        return None
-    for suffix in (".xlsx", ".csv"):
-        path = _upload_dir() / f"{current_user.id}-{token}{suffix}"
-        if path.exists():
-            return path
-    return None
+    """The saved upload of this user with this token (None if there is none, or it expired)."""
+    directory = uploads.upload_dir(current_app.instance_path)
+    return uploads.find(directory, current_user.id, token, uploads.max_age_s())
 
 
 @bp.get("/import/template.xlsx")
@@ -401,7 +385,7 @@ def _preview(path: Path, token: str, *, commit: bool):
         result = imports.run_import(db.session, rows, current_user, remote_addr())
     except DomainError as error:
         # The file as a whole is refused: say why next to the upload field (422), keep nothing.
-        path.unlink(missing_ok=True)
+        uploads.discard(path)
         form = ImportForm()
         show_errors(form, error)
         return form_page("cadre/import.html", form, max_rows=imports.MAX_ROWS)
@@ -416,7 +400,7 @@ def _preview(path: Path, token: str, *, commit: bool):
             households=result.households_created,
         )
         db.session.commit()
-        path.unlink(missing_ok=True)
+        uploads.discard(path)
         flash(
             _(
                 "Imported %(laborers)s laborers and %(households)s new households.",
@@ -427,6 +411,8 @@ def _preview(path: Path, token: str, *, commit: bool):
         )
         return redirect(url_for("cadre.laborers"))
     db.session.rollback()
+    if not result.is_ok:
+        uploads.discard(path)  # it can never be imported as it is: the cadre fixes and uploads again
     if commit:
         flash(_("Nothing was imported: some rows have errors."), "error")
     page = render_template(
@@ -447,9 +433,8 @@ def import_upload():
     if form.validate_on_submit():
         upload = form.upload.data
         suffix = ".xlsx" if upload.filename.lower().endswith(".xlsx") else ".csv"
-        token = secrets.token_urlsafe(24)
-        path = _upload_dir() / f"{current_user.id}-{token}{suffix}"
-        upload.save(path)
+        directory = uploads.upload_dir(current_app.instance_path)
+        token, path = uploads.save(directory, current_user.id, upload.stream, suffix)
         upload.close()
         return _preview(path, token, commit=False)
     return form_page("cadre/import.html", form, max_rows=imports.MAX_ROWS)
@@ -466,3 +451,13 @@ def import_commit():
         flash(_("That upload has expired; please upload the file again."), "error")
         return redirect(url_for("cadre.import_upload"))
     return _preview(path, form.token.data, commit=True)
+
+
+@bp.post("/import/cancel")
+def import_cancel():
+    """Drop a previewed sheet without importing it."""
+    form = TokenForm()
+    if form.validate_on_submit() and (path := _upload_path(form.token.data)) is not None:
+        uploads.discard(path)
+    flash(_("The upload was discarded; nothing was imported."), "success")
+    return redirect(url_for("cadre.import_upload"))

@@ -20,11 +20,11 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 
-from ..errors import DomainError, PermissionDeniedError
+from ..errors import DomainError, PermissionDeniedError, ValidationError
 from ..extensions import db
 from ..models import Placement
 from ..services import convert, offers, scope
-from ..validation import mask_id_number
+from ..validation import mask_id_number, parse_page
 from .labels import label, lang, local_time, sentences, translated, yuan
 
 PER_PAGE = 20
@@ -83,8 +83,11 @@ class Page:
 
 
 def page_number() -> int:
-    """The ?page= argument, at least 1."""
-    return max(1, request.args.get("page", 1, type=int) or 1)
+    """The ?page= argument (1 when absent); 422 naming it when not a page number."""
+    try:
+        return parse_page(request.args.get("page"))
+    except ValueError as exc:
+        raise ValidationError.on("page", str(exc)) from None
 
 
 def paginate(query: Select, per_page: int = PER_PAGE, *, scalars: bool = True) -> Page:

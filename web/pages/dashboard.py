@@ -24,6 +24,7 @@ from ..services import reports as reports_service
 from ..services import scope
 from ..services.accounts import audit
 from ..services.stats import month_ends, overview
+from ..validation import INT32_MAX, parse_day
 from .charts import bar_chart, line_chart
 from .common import require_page
 
@@ -39,17 +40,23 @@ REPORT_TITLES = {
 }
 #: Rows a report page shows; the XLSX file carries them all.
 PAGE_ROWS = 500
+#: The query arguments a report reads (`_build`); only these go on to its XLSX link and audit row.
+REPORT_ARGS = ("region", "on", "start", "end", "batch")
+
+
+def _report_args() -> dict[str, str]:
+    return {name: request.args[name] for name in REPORT_ARGS if request.args.get(name)}
 
 
 def _day(name: str, default: date) -> date:
-    """A YYYY-MM-DD query argument, or the default; 422 when malformed."""
+    """A YYYY-MM-DD query argument (1900–2100), or the default; 422 when malformed."""
     value = request.args.get(name)
     if not value:
         return default
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError.on(name, _("use the form YYYY-MM-DD")) from None
+        return parse_day(value)
+    except ValueError as exc:
+        raise ValidationError.on(name, str(exc)) from None
 
 
 def _breadcrumb(code: str) -> list[Region]:
@@ -104,6 +111,8 @@ def _build(name: str, within: scope.RegionScope) -> reports_service.Report:
         return reports_service.workshop_recognition(db.session, within, on, min_poor)
     if name == "batch-manifest":
         batch = request.args.get("batch", type=int)
+        if batch is not None and not 0 < batch <= INT32_MAX:
+            raise ValidationError.on("batch", _("not a batch number"))
         return reports_service.batch_manifest(db.session, within, batch)
     if name == "welfare-roster":
         return reports_service.welfare_roster(db.session, within, on)
@@ -136,7 +145,7 @@ def report(name: str):
         report=built,
         title=REPORT_TITLES[name],
         rows=built.rows[:PAGE_ROWS],
-        xlsx_url=url_for("dashboard.report_xlsx", name=name, **request.args),
+        xlsx_url=url_for("dashboard.report_xlsx", name=name, **_report_args()),
     )
 
 
@@ -156,7 +165,7 @@ def report_xlsx(name: str):
         remote_addr=request.remote_addr,
         report=name,
         rows=len(built.rows),
-        args=dict(request.args),
+        args=_report_args(),
     )
     db.session.commit()
     filename = f"{name}-{today():%Y%m%d}.xlsx"

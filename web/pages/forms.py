@@ -54,7 +54,7 @@ from ..models import (
     WelfarePostType,
     WorkArea,
 )
-from ..validation import check_phone, parse_resident_id
+from ..validation import INT32_MAX, check_day, check_phone, parse_resident_id
 from .labels import LABELS
 
 
@@ -97,6 +97,22 @@ def resident_id(form, field) -> None:
         parse_resident_id(field.data or "")
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
+
+
+def day_range(form, field) -> None:
+    """Dates and departure times from 1900 to 2100, as the server keeps them."""
+    if field.data is not None:
+        try:
+            check_day(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+def record_id(form, field) -> None:
+    """A record's id as text: digits, within what the database stores."""
+    text = field.data or ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 10 and 0 < int(text) <= INT32_MAX):
+        raise ValidationError(_l("not a record number"))
 
 
 def phone(form, field) -> None:
@@ -201,7 +217,7 @@ class TokenForm(FlaskForm):
 
 class OfferForm(FlaskForm):
     kind = HiddenField(validators=[DataRequired()])
-    target_id = HiddenField(validators=[DataRequired()])
+    target_id = HiddenField(validators=[DataRequired(), record_id])
 
 
 # -- employer -------------------------------------------------------------------------------------
@@ -260,7 +276,7 @@ class PostingMixin:
 class OpeningForm(PostingMixin, PositionMixin, FlaskForm):
     slots = IntegerField(_l("Slots"), validators=[InputRequired(), NumberRange(1, 10_000)])
     is_flexible_hours = BooleanField(_l("Flexible hours"))
-    start_on = DateField(_l("Start date"), validators=[InputRequired()])
+    start_on = DateField(_l("Start date"), validators=[InputRequired(), day_range])
 
     def data_for_service(self) -> dict[str, Any]:
         return {
@@ -284,7 +300,7 @@ class PickupForm(Form):
 class BatchForm(PostingMixin, FlaskForm):
     destination = StringField(_l("Destination"), validators=[DataRequired(), Length(max=120)])
     departs_at = DateTimeLocalField(
-        _l("Departure (local time)"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()]
+        _l("Departure (local time)"), format="%Y-%m-%dT%H:%M", validators=[InputRequired(), day_range]
     )
     seats = IntegerField(_l("Seats"), validators=[InputRequired(), NumberRange(1, 10_000)])
     pickup_points = FieldList(FormField(PickupForm), min_entries=3, max_entries=10)
@@ -342,8 +358,8 @@ class WelfarePostForm(PositionMixin, FlaskForm):
     stipend_yuan = DecimalField(
         _l("Monthly stipend (yuan)"), places=2, validators=[InputRequired(), NumberRange(0, 100_000)]
     )
-    term_start_on = DateField(_l("Term starts"), validators=[InputRequired()])
-    term_end_on = DateField(_l("Term ends"), validators=[Optional()])
+    term_start_on = DateField(_l("Term starts"), validators=[InputRequired(), day_range])
+    term_end_on = DateField(_l("Term ends"), validators=[Optional(), day_range])
 
     def validate_max_age(self, field) -> None:
         if field.data is not None and self.min_age.data is not None and field.data < self.min_age.data:

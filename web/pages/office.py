@@ -3,7 +3,7 @@ workshop recognition, placements of its region, and the audit trail of its users
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -37,8 +37,10 @@ from ..services import convert, ranking, registry, scope
 from ..services import plans as plan_service
 from ..services.accounts import audit_events
 from ..services.stats import employer_figures, household_without_work
+from ..validation import parse_day
 from .common import (
     form_page,
+    page_number,
     paginate,
     remote_addr,
     role_blueprint,
@@ -343,7 +345,7 @@ def workshop_resumed(employer_id: int):
     )
     db.session.commit()
     flash(_("%(name)s saved.", name=row.name), "success")
-    return redirect(url_for("office.workshops", page=request.args.get("page", 1)))
+    return redirect(url_for("office.workshops", page=page_number()))
 
 
 # -- audit trail ----------------------------------------------------------------------------------------
@@ -359,9 +361,9 @@ def _local_day(name: str) -> datetime | None:
     if not value:
         return None
     try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError.on(name, _("use the form YYYY-MM-DD")) from None
+        day = parse_day(value)
+    except ValueError as exc:
+        raise ValidationError.on(name, str(exc)) from None
     return clock.start_of(day)
 
 

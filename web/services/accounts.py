@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, event, func, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, event, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
+from ..config import setting
 from ..errors import DomainError, ValidationError
-from ..models import ApiToken, AuditEvent, Role, User, UserVillage
+from ..models import ApiToken, AuditEvent, Employer, Region, RegionLevel, Role, User, UserVillage
 from . import scope
+from .login_guard import LoginGuard, login_guard
 
 MIN_PASSWORD_LENGTH = 8
+#: zxcvbn reads at most this much of a password: its cost grows fast with length.
+STRENGTH_INPUT_CHARS = 100
 
 
 def _hash_method() -> str:
@@ -24,6 +31,29 @@ def _hash_method() -> str:
     from flask import current_app, has_app_context
 
     return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+
+
+@functools.cache
+def dummy_hash(method: str) -> str:
+    """A hash of a random password, made once per method: checking it costs what a real check does,
+    so an unknown username answers as slowly as a known one."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
+
+
+def check_password_strength(password: str, *hints: str | None) -> None:
+    """Refuse a short or easily guessed password (zxcvbn, which knows common passwords, words,
+    dates and keyboard runs; `hints` are the user's own names, weak in their password too)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError.on(
+            "password", str(_l("at least %(n)s characters", n=MIN_PASSWORD_LENGTH))
+        )
+    inputs = [hint for hint in hints if hint]
+    score = zxcvbn(password[:STRENGTH_INPUT_CHARS], user_inputs=inputs)["score"]
+    if score < setting("PASSWORD_MIN_STRENGTH"):
+        raise ValidationError.on(
+            "password",
+            str(_l("too easy to guess; use a longer phrase of several unrelated words")),
+        )
 
 
 def create_user(
@@ -39,8 +69,7 @@ def create_user(
 ) -> User:
     """Create a user with a hashed password and the scope its role needs."""
     role = Role(role)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError.on("password", f"at least {MIN_PASSWORD_LENGTH} characters")
+    check_password_strength(password, username, display_name)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise ValidationError.on("username", "already taken")
     villages = list(village_codes)
@@ -50,6 +79,15 @@ def create_user(
         raise ValidationError.on("employer_id", "an employer user needs an employer")
     if role is Role.OFFICE and not region_code:
         raise ValidationError.on("region_code", "an office user needs a region")
+    # Named refusals, not a foreign-key error from the database.
+    if role is Role.OFFICE and session.get(Region, region_code) is None:
+        raise ValidationError.on("region_code", f"unknown region {region_code}")
+    if role is Role.EMPLOYER and session.get(Employer, employer_id) is None:
+        raise ValidationError.on("employer_id", f"unknown employer {employer_id}")
+    for code in villages if role is Role.CADRE else ():
+        village = session.get(Region, code)
+        if village is None or village.level != RegionLevel.VILLAGE:
+            raise ValidationError.on("village_codes", f"unknown village {code}")
     user = User(
         username=username,
         password_hash=generate_password_hash(password, method=_hash_method()),
@@ -66,42 +104,71 @@ def create_user(
     return user
 
 
-class LockedOutError(DomainError):
-    """Too many failed logins for this username lately."""
-
-    status = 429
-
-
-def recent_failures(session: Session, username: str, window_minutes: int) -> int:
-    """Failed logins for this username within the window, since its last successful login."""
-    since = datetime.now(UTC) - timedelta(minutes=window_minutes)
-    last_ok = session.scalar(
-        select(func.max(AuditEvent.at)).where(AuditEvent.username == username, AuditEvent.action == "login")
-    )
-    if last_ok is not None:
-        since = max(since, last_ok if last_ok.tzinfo else last_ok.replace(tzinfo=UTC))
-    return session.scalar(
-        select(func.count(AuditEvent.id)).where(
-            AuditEvent.username == username, AuditEvent.action == "login_failed", AuditEvent.at > since
-        )
-    )
-
-
 def authenticate(
-    session: Session, username: str, password: str, *, max_failures: int = 5, window_minutes: int = 15
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    remote_addr: str | None = None,
+    guard: LoginGuard | None = None,
 ) -> User | None:
-    """The enabled user with this username and password, else None; locked out after repeated failures."""
-    if recent_failures(session, username, window_minutes) >= max_failures:
-        raise LockedOutError(
-            f"too many failed logins for {username}; try again in {window_minutes} minutes",
-            {"username": [f"locked for {window_minutes} minutes after {max_failures} failed logins"]},
-        )
+    """The enabled user with this username and password, else None.
+
+    Every attempt is first counted by the login guard (LockedOutError when too many failed lately,
+    per address and per username); a right password clears the count.
+    """
+    guard = guard or login_guard()
+    guard.admit(username, remote_addr)
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.is_enabled:
-        # Hash anyway so that timing does not tell whether the username exists.
-        check_password_hash(generate_password_hash("x", method=_hash_method()), password)
+        # The same work as a real check, so that timing does not tell whether the username exists.
+        check_password_hash(dummy_hash(_hash_method()), password)
         return None
-    return user if check_password_hash(user.password_hash, password) else None
+    if not check_password_hash(user.password_hash, password):
+        return None
+    guard.succeeded(username, remote_addr)
+    return user
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """Void every session and API token the user holds (logout, password change)."""
+    user.auth_epoch = User.auth_epoch + 1  # in SQL: two concurrent logouts both count
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+    session.flush()
+    session.refresh(user, ["auth_epoch"])
+
+
+def user_for_session(session: Session, session_id: str) -> User | None:
+    """The enabled user a session cookie names, if it was issued in the user's current epoch."""
+    user_id, _, epoch = (session_id or "").partition(":")
+    if not (user_id.isdigit() and epoch.isdigit()):
+        return None  # a cookie from before epochs, or forged: log in again
+    user = session.get(User, int(user_id))
+    if user is None or not user.is_enabled or user.auth_epoch != int(epoch):
+        return None
+    return user
+
+
+def change_password(
+    session: Session, user: User, current: str, new: str, remote_addr: str | None = None
+) -> User:
+    """Set a new password after checking the current one; every other session and token ends."""
+    if authenticate(session, user.username, current, remote_addr=remote_addr) is None:
+        raise ValidationError.on("current_password", str(_l("wrong password")))
+    try:
+        check_password_strength(new, user.username, user.display_name)
+    except ValidationError as error:
+        raise ValidationError(error.message, {"new_password": error.fields["password"]}) from None
+    if check_password_hash(user.password_hash, new):
+        raise ValidationError.on("new_password", str(_l("choose a password you have not used here")))
+    user.password_hash = generate_password_hash(new, method=_hash_method())
+    end_sessions(session, user)
+    audit(session, "password_changed", user=user, remote_addr=remote_addr)
+    return user
 
 
 def _hash_token(token: str) -> str:

@@ -1,29 +1,36 @@
 """Bulk import of laborers (and their households) from an XLSX or CSV sheet with Chinese headers.
 
-Reading refuses what must not be read at all (formulas, more than MAX_ROWS rows, CSV that is not
-UTF-8, unknown columns). Importing runs the registry's own create use cases row by row, so that a
-sheet is checked by exactly the rules a form is; every row's complaints are collected. The caller
+Reading refuses what must not be read at all: a workbook that unpacks beyond the configured size or
+holds an overlong cell (checked before it is parsed), formulas and text a spreadsheet would take
+for one (web.spreadsheets), more than MAX_ROWS rows, CSV that is not UTF-8, unknown columns.
+Importing runs the registry's own create use cases row by row, so that a sheet is checked by
+exactly the rules a form is; every row's complaints are collected. The caller
 owns the transaction: the preview rolls it back, the commit commits only when no row failed.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
 from matcher.types import job_type_code
 
+from ..config import setting
 from ..errors import DomainError, ValidationError
 from ..models import Ability, Household, LaborerStatus, PayType, PovertyStatus, User, WorkArea
+from ..spreadsheets import append_row, is_formula_like
 from . import registry, scope
 
 MAX_ROWS = 5000
@@ -114,20 +121,19 @@ def template_workbook() -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "劳动力"
-    sheet.append([header for _, header, _ in COLUMNS])
-    sheet.append([example for _, _, example in COLUMNS])
-    for cell in sheet[1]:
+    for cell in append_row(sheet, [header for _, header, _ in COLUMNS]):
         cell.font = Font(bold=True)
+    append_row(sheet, [example for _, _, example in COLUMNS])
     for column in sheet.columns:
         sheet.column_dimensions[column[0].column_letter].width = 16
     notes = book.create_sheet("填写说明")
-    notes.append(["列", "说明"])
-    notes.append(["户编号", "已登记的户编号；新户须同时填村代码、户主姓名、贫困属性"])
+    append_row(notes, ["列", "说明"])
+    append_row(notes, ["户编号", "已登记的户编号；新户须同时填村代码、户主姓名、贫困属性"])
     for name, options in VALUES.items():
-        notes.append([FIELD_TO_HEADER[name], "、".join(options)])
-    notes.append(["需要弹性工时", "是 / 否"])
-    notes.append(["技能、意向工种", "多个用逗号分隔"])
-    notes.append(["行数", f"每次最多 {MAX_ROWS} 行；不接受公式"])
+        append_row(notes, [FIELD_TO_HEADER[name], "、".join(options)])
+    append_row(notes, ["需要弹性工时", "是 / 否"])
+    append_row(notes, ["技能、意向工种", "多个用逗号分隔"])
+    append_row(notes, ["行数", f"每次最多 {MAX_ROWS} 行；不接受公式"])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -148,34 +154,107 @@ def _is_blank(values: list[Any]) -> bool:
     return not any(_text(v) for v in values)
 
 
+def _column(index: int, rows: list[tuple[int, list[Any]]]) -> str:
+    """A column as people find it: its letter, and its header once the header row is read."""
+    header = _text(rows[0][1][index]) if rows and index < len(rows[0][1]) else ""
+    return f"{get_column_letter(index + 1)}（{header}）" if header else get_column_letter(index + 1)
+
+
+def _check_row(
+    number: int, values: list[Any], formulas: list[bool], rows: list[tuple[int, list[Any]]],
+    max_chars: int,
+) -> None:
+    """Refuse a formula, or text a spreadsheet would take for one, and overlong cells: row and column."""
+    for index, (value, formula) in enumerate(zip(values, formulas, strict=True)):
+        if formula or is_formula_like(value):
+            raise ImportFileError(_l(
+                "row %(row)s, column %(column)s holds a formula or begins with =, +, - or @; "
+                "paste values only", row=number, column=_column(index, rows),
+            ))
+        if isinstance(value, str) and len(value) > max_chars:
+            raise ImportFileError(_l(
+                "row %(row)s, column %(column)s holds more than %(max)s characters",
+                row=number, column=_column(index, rows), max=max_chars,
+            ))
+
+
+_TAG_EDGES = re.compile(r"([<>])")
+
+
+def _longest_text(stream: IO[bytes], limit: int) -> int:
+    """The longest run of text between XML tags, read in chunks (stops once past `limit`)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    longest = run = 0
+    in_tag = False
+    while chunk := stream.read(1 << 16):
+        for piece in _TAG_EDGES.split(decoder.decode(chunk)):
+            if piece == "<":
+                in_tag, run = True, 0
+            elif piece == ">":
+                in_tag = False
+            elif not in_tag:
+                run += len(piece)
+                longest = max(longest, run)
+        if longest > limit:
+            break
+    return longest
+
+
+def _check_archive(data: bytes) -> None:
+    """Before any parsing: the workbook's unpacked size and its longest cell text stay in bounds.
+
+    The sizes in the zip directory bound what can be unpacked (Python's zipfile stops at the
+    declared size and fails on a mismatch), so a small file that unpacks to a gigabyte is refused
+    without unpacking it; cell text is then measured by streaming each sheet and the shared strings.
+    """
+    max_bytes = setting("IMPORT_MAX_UNPACKED_BYTES")
+    max_chars = setting("IMPORT_MAX_CELL_CHARS")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            unpacked = sum(info.file_size for info in members)
+            if unpacked > max_bytes:
+                raise ImportFileError(_l(
+                    "the workbook unpacks to %(size)s MB, more than %(max)s MB; split the file",
+                    size=unpacked // 2**20, max=max_bytes // 2**20,
+                ))
+            for info in members:
+                name = info.filename
+                if name != "xl/sharedStrings.xml" and not name.startswith("xl/worksheets/"):
+                    continue
+                with archive.open(info) as stream:
+                    if _longest_text(stream, max_chars) > max_chars:
+                        raise ImportFileError(
+                            _l("a cell holds more than %(max)s characters", max=max_chars)
+                        )
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError):
+        raise ImportFileError(_l("the file is not a readable XLSX workbook")) from None
+
+
 def _rows_from_xlsx(data: bytes) -> list[tuple[int, list[Any]]]:
+    _check_archive(data)
+    max_chars = setting("IMPORT_MAX_CELL_CHARS")
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
         raise ImportFileError(_l("the file is not a readable XLSX workbook")) from None
-    if not book.worksheets:
-        raise ImportFileError(_l("the file is empty"))
-    sheet = book.worksheets[0]
-    rows: list[tuple[int, list[Any]]] = []
-    # values_only would hide formulas; cells tell them apart. Blank rows (a sheet formatted down to
-    # row 100,000) are skipped as they are read: they are neither errors nor counted against MAX_ROWS.
-    for number, row in enumerate(sheet.iter_rows(), start=1):
-        values = []
-        for cell in row:
-            if getattr(cell, "data_type", None) == "f" or (
-                isinstance(cell.value, str) and cell.value.startswith("=")
-            ):
-                book.close()
-                raise ImportFileError(
-                    _l("row %(row)s holds a formula; paste values only", row=number)
-                )
-            values.append(cell.value)
-        if _is_blank(values):
-            continue
-        rows.append((number, values))
-        if len(rows) > MAX_ROWS + 1:
-            break
-    book.close()
+    try:
+        if not book.worksheets:
+            raise ImportFileError(_l("the file is empty"))
+        rows: list[tuple[int, list[Any]]] = []
+        # values_only would hide formulas; cells tell them apart. Blank rows (a sheet formatted down
+        # to row 100,000) are skipped as read: neither errors nor counted against MAX_ROWS.
+        for number, row in enumerate(book.worksheets[0].iter_rows(), start=1):
+            values = [cell.value for cell in row]
+            formulas = [getattr(cell, "data_type", None) == "f" for cell in row]
+            _check_row(number, values, formulas, rows, max_chars)
+            if _is_blank(values):
+                continue
+            rows.append((number, values))
+            if len(rows) > MAX_ROWS + 1:
+                break
+    finally:
+        book.close()
     return rows
 
 
@@ -188,13 +267,13 @@ def _rows_from_csv(data: bytes) -> list[tuple[int, list[Any]]]:
         ) from None
     if "\x00" in text:
         raise ImportFileError(_l("the file is not a readable CSV file"))
+    max_chars = setting("IMPORT_MAX_CELL_CHARS")
     rows = []
     reader = csv.reader(io.StringIO(text))
     try:
         for row in reader:
             number = reader.line_num
-            if any(value.startswith("=") for value in row):
-                raise ImportFileError(_l("row %(row)s holds a formula; paste values only", row=number))
+            _check_row(number, row, [False] * len(row), rows, max_chars)
             if _is_blank(row):
                 continue
             rows.append((number, row))

@@ -13,10 +13,12 @@ from datetime import UTC
 from functools import wraps
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..config import setting
 from ..errors import ValidationError
 from ..models import (
     BatchStatus,
@@ -123,8 +125,31 @@ def _check_age_range(row: Any) -> None:
         raise ValidationError.on("min_age", "must not be greater than max_age")
 
 
+#: List columns a record holds (skills, job types), and how long each item may be.
+LIST_FIELDS = ("skills", "job_types")
+TAG_MAX_CHARS = 40
+
+
+def _check_lists(data: Mapping[str, Any]) -> None:
+    """Lists stay bounded (MAX_LIST_ITEMS items of TAG_MAX_CHARS, MAX_PICKUP_POINTS points), however
+    they came: form, API or sheet."""
+    limit = setting("MAX_LIST_ITEMS")
+    for name in LIST_FIELDS:
+        values = data.get(name) or []
+        if len(values) > limit:
+            raise ValidationError.on(name, str(_l("at most %(n)s items", n=limit)))
+        if any(len(str(value)) > TAG_MAX_CHARS for value in values):
+            raise ValidationError.on(name, str(_l("each at most %(n)s characters", n=TAG_MAX_CHARS)))
+    points = data.get("pickup_points") or []
+    if len(points) > setting("MAX_PICKUP_POINTS"):
+        raise ValidationError.on(
+            "pickup_points", str(_l("at most %(n)s items", n=setting("MAX_PICKUP_POINTS")))
+        )
+
+
 def _set_plain(row: Any, data: Mapping[str, Any], names: tuple[str, ...]) -> list[str]:
-    """Copy the given plain columns onto the row; the names that changed."""
+    """Copy the given plain columns onto the row (lists checked first); the names that changed."""
+    _check_lists(data)
     changed = []
     for name in names:
         if name in data and getattr(row, name) != data[name]:

@@ -40,6 +40,7 @@ from ..models import (
     WorkArea,
     channel_of,
 )
+from ..spreadsheets import append_row
 from ..validation import mask_id_number, mask_phone
 from .scope import RegionScope, visible
 from .stats import (
@@ -76,9 +77,9 @@ class Report:
         """The report as an XLSX workbook: one sheet, a Chinese header row, then the rows."""
         book = Workbook(write_only=True)
         sheet = book.create_sheet(self.title_zh[:31])
-        sheet.append([c.header_zh for c in self.columns])
+        append_row(sheet, [c.header_zh for c in self.columns])
         for row in self.rows:
-            sheet.append([_cell(row.get(c.key)) for c in self.columns])
+            append_row(sheet, [_cell(row.get(c.key)) for c in self.columns])
         buffer = io.BytesIO()
         book.save(buffer)
         return buffer.getvalue()
