@@ -16,10 +16,13 @@ ENVIRONMENT_KEYS = {
     "JIUYE_DEFAULT_LOCALE": "BABEL_DEFAULT_LOCALE",
     "JIUYE_SECURE_COOKIES": "SESSION_COOKIE_SECURE",
     "JIUYE_PLAN_EXECUTION": "PLAN_EXECUTION",
+    "JIUYE_SQLITE_BUSY_TIMEOUT_S": "SQLITE_BUSY_TIMEOUT_S",
 }
 
 DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # How long a SQLite writer waits for another's write lock before answering 503 (web.sqlite).
+    "SQLITE_BUSY_TIMEOUT_S": 30.0,
     "BABEL_DEFAULT_LOCALE": "zh",
     "LANGUAGES": ("zh", "en"),
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
@@ -76,6 +79,7 @@ def build_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> di
         config["SESSION_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"].lower() in ("1", "true", "yes")
     if overrides:
         config.update(overrides)
+    config["SQLITE_BUSY_TIMEOUT_S"] = float(config["SQLITE_BUSY_TIMEOUT_S"])
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = load_secret_key(instance_path)
     # Rate-limit counters live in Redis when there is one, so that every worker shares them.

@@ -230,7 +230,6 @@ class Placements(MethodView):
         """Offer a laborer a target; eligibility and free capacity are re-checked now."""
         placement = offers.make_offer(db.session, g.user, data["laborer_id"], data["kind"], data["target_id"],
                                         _config(), remote_addr=remote_addr())
-        db.session.commit()
         return placement_json(placement)
 
 
@@ -253,7 +252,6 @@ class PlacementItem(MethodView):
         """Move a placement on: accepted, declined (with a reason), working, ended (with a reason)."""
         placement = offers.transition(db.session, g.user, placement_id, data["status"], note=data["note"],
                                         remote_addr=remote_addr())
-        db.session.commit()
         return placement_json(placement)
 
 
@@ -271,5 +269,4 @@ class PlacementCheckins(MethodView):
 
         record_checkin(db.session, g.user, placement_id, data["day"], data["is_still_working"],
                        note=data["note"], remote_addr=remote_addr())
-        db.session.commit()
         return placement_json(offers.visible_placement(db.session, g.user, placement_id))

@@ -159,7 +159,6 @@ def report_xlsx(name: str):
         rows=len(built.rows),
         args=dict(request.args),
     )
-    db.session.commit()
     filename = f"{name}-{date.today():%Y%m%d}.xlsx"
     return Response(
         built.to_xlsx(),
