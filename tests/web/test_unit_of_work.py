@@ -9,10 +9,11 @@ from __future__ import annotations
 import ast
 import re
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from flask import flash, redirect
+from flask import Response, flash, redirect, stream_with_context
 from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD, POSTGRES_URL
@@ -146,6 +147,25 @@ def test_a_clash_found_only_at_commit_answers_409_and_keeps_nothing(app, client,
         assert "_flashes" not in cookie
 
 
+def test_a_streamed_answer_reads_after_its_unit_has_committed(app, client, factory):
+    factory.household(code="141030100201-0042")
+    db.session.commit()
+
+    @app.get("/test-only/stream")
+    def stream():
+        def codes():
+            for code in db.session.scalars(select(Household.code)):
+                yield code + "\n"
+
+        return Response(stream_with_context(codes()), mimetype="text/plain")
+
+    unit_of_work.install(app)
+
+    response = client.get("/test-only/stream")
+
+    assert response.status_code == 200 and response.get_data(as_text=True) == "141030100201-0042\n"
+
+
 def test_the_cli_unit_of_work_commits_at_the_end_and_turns_a_clash_into_a_conflict(app, factory):
     existing = factory.household()
     db.session.commit()
@@ -161,22 +181,41 @@ def test_the_cli_unit_of_work_commits_at_the_end_and_turns_a_clash_into_a_confli
     assert committed(Household) == 2
 
 
+@contextmanager
+def sqlite_write_lock_held_elsewhere(database_url: str):
+    """Another process's connection holds SQLite's write lock for the duration."""
+    other = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
 @pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite's write lock and busy timeout")
 @pytest.mark.app_config(SQLITE_BUSY_TIMEOUT_S=0.2)
 def test_a_writer_that_cannot_get_sqlites_lock_in_time_answers_503_and_writes_nothing(
-    app, client, factory, api_token, database_url
+    client, factory, api_token, database_url
 ):
     cadre = factory.user("cadre")
     db.session.commit()
     headers = api_token(cadre)
-    other = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")  # another process is writing and keeps the lock
-    try:
-        response = client.post("/api/v1/households", headers=headers, json={
-            "code": "141030100201-7001", "village_code": "141030100201", "head_name": "王五",
-            "poverty_status": "registered_poor"})
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
+    body = {"code": "141030100201-7001", "village_code": "141030100201", "head_name": "王五",
+            "poverty_status": "registered_poor"}
+    with sqlite_write_lock_held_elsewhere(database_url):
+        response = client.post("/api/v1/households", headers=headers, json=body)
     assert response.status_code == 503 and "database" in response.json["error"]["message"]
     assert committed(Household) == 0
+
+
+@pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite's write lock and busy timeout")
+@pytest.mark.app_config(SQLITE_BUSY_TIMEOUT_S=0.2)
+def test_reads_go_on_while_a_writer_holds_sqlites_lock(client, factory, api_token, database_url):
+    factory.household()
+    cadre = factory.user("cadre")
+    db.session.commit()
+    headers = api_token(cadre)
+    with sqlite_write_lock_held_elsewhere(database_url):
+        response = client.get("/api/v1/households", headers=headers)
+    assert response.status_code == 200 and response.json["meta"]["total"] == 1
