@@ -121,7 +121,7 @@ def unit_of_work(*, serial: bool = True) -> Iterator[Session]:
     """One transaction for a CLI command or a job: committed at the end, rolled back if the block raises."""
     unit = _Unit(serial=serial)
     token = _current.set(unit)
-    session = db.session
+    session = db.session()
     try:
         try:
             yield session
@@ -140,7 +140,7 @@ def _view_in_unit(view: Callable[..., Any]) -> Callable[..., Any]:
     def in_unit(*args: Any, **kwargs: Any) -> Any:
         unit = _Unit(serial=request.method not in SAFE_METHODS)
         token = _current.set(unit)
-        session = db.session
+        session = db.session()
         try:
             try:
                 response = current_app.make_response(view(*args, **kwargs))

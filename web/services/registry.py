@@ -153,7 +153,7 @@ def _record(session: Session, action: str, by: User, row: Any, addr: str | None,
 
 
 def _saved_new(session: Session, row: Any, by: User, remote_addr: str | None) -> Any:
-    """Add a new row, flush it (duplicates named by field) and audit its creation."""
+    """Add a new row, flush it and audit its creation."""
     session.add(row)
     session.flush()
     _record(session, "create", by, row, remote_addr)
