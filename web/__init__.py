@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask, request, session
 
-from . import sqlite as _sqlite  # noqa: F401 - installs the SQLite connection pragmas
+from . import sqlite, unit_of_work
 from .config import build_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, smorest_api
 
@@ -39,6 +39,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(build_config(Path(app.instance_path), config))
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            sqlite.install(engine, app.config["SQLITE_BUSY_TIMEOUT_S"])
     from .services import summaries
 
     summaries.install(db.session)  # the dashboard's summaries follow every committed change
@@ -69,4 +72,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .cli import register_commands
 
     register_commands(app)
+    unit_of_work.install(app)  # last: it wraps every view registered above
     return app

@@ -18,10 +18,13 @@ ENVIRONMENT_KEYS = {
     "JIUYE_SECURE_COOKIES": "SESSION_COOKIE_SECURE",
     "JIUYE_PLAN_EXECUTION": "PLAN_EXECUTION",
     "JIUYE_TIMEZONE": "TIMEZONE",
+    "JIUYE_SQLITE_BUSY_TIMEOUT_S": "SQLITE_BUSY_TIMEOUT_S",
 }
 
 DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # How long a SQLite writer waits for another's write lock before answering 503 (web.sqlite).
+    "SQLITE_BUSY_TIMEOUT_S": 30.0,
     "BABEL_DEFAULT_LOCALE": "zh",
     "LANGUAGES": ("zh", "en"),
     # The deployment's time zone (web.clock): every date a person sees or a rule uses is its date.
@@ -94,6 +97,7 @@ def build_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> di
         config.update(overrides)
     # Flask-Babel formats times in the same zone the rules use; an unknown zone stops the start.
     config["BABEL_DEFAULT_TIMEZONE"] = str(ZoneInfo(config["TIMEZONE"]))
+    config["SQLITE_BUSY_TIMEOUT_S"] = float(config["SQLITE_BUSY_TIMEOUT_S"])
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = load_secret_key(instance_path)
     # Rate-limit counters live in Redis when there is one, so that every worker shares them.

@@ -1,4 +1,7 @@
-"""One error format: JSON for the API, a page for the rest; never a 500 with a half-written session."""
+"""One error format: JSON for the API, a page for the rest.
+
+The unit of work (`web.unit_of_work`) has rolled the request back before any of these runs.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .errors import DomainError
-from .extensions import db
 
 #: What an error page says, in the page's language (Werkzeug's own descriptions are English only).
 PAGE_MESSAGES = {
@@ -53,7 +55,6 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        db.session.rollback()
         if wants_json():
             return json_error(error.status, error.message, error.fields)
         return render_template(
@@ -62,7 +63,6 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):
-        db.session.rollback()
         message = "The database is unavailable; please try again shortly."
         if wants_json():
             return json_error(503, message)
@@ -87,7 +87,6 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(500)
     def internal_error(error):
-        db.session.rollback()
         if wants_json():
             return json_error(500, "Internal error; nothing was saved.")
         return render_template("error.html", status=500, message=page_message(500)), 500

@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from .. import unit_of_work
 from ..extensions import db, limiter
 from ..services.accounts import audit, authenticate, issue_token, revoke_token
 from .security import SECURITY, UnauthorizedError, current_api_user
@@ -46,11 +47,10 @@ class Token(MethodView):
                 remote_addr=request.remote_addr,
                 via="api",
             )
-            db.session.commit()
+            unit_of_work.keep()  # the failed try counts towards the lock-out although the answer is 401
             raise UnauthorizedError("wrong username or password")
         token, row = issue_token(db.session, user, current_app.config["API_TOKEN_LIFETIME_S"])
         audit(db.session, "login", user=user, remote_addr=request.remote_addr, via="api")
-        db.session.commit()
         return {
             "token": token,
             "token_type": "bearer",
@@ -67,4 +67,3 @@ class Token(MethodView):
         token = request.headers["Authorization"].partition(" ")[2].strip()
         revoke_token(db.session, token)
         audit(db.session, "logout", user=user, remote_addr=request.remote_addr, via="api")
-        db.session.commit()

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from ..extensions import db
 from ..models import TransportBatch
 from ..services import registry
-from .common import commit, document_errors, list_page, remote_addr
+from .common import document_errors, list_page, remote_addr
 from .schemas import BatchListArgsSchema, BatchPatchSchema, BatchSchema, page_schema
 from .security import SECURITY, require_user
 
@@ -39,7 +39,7 @@ class Batches(MethodView):
     def post(self, data):
         """Post a batch with at least one pickup point; it belongs to the employer's county
         unless `region_code` says otherwise."""
-        return commit(registry.create_batch(db.session, data, g.user, remote_addr()))
+        return registry.create_batch(db.session, data, g.user, remote_addr())
 
 
 @blp.route("/<int:batch_id>")
@@ -59,4 +59,4 @@ class BatchById(MethodView):
     @document_errors(blp)
     def patch(self, changes, batch_id):
         """Change some fields of a batch; `pickup_points` replaces the whole list."""
-        return commit(registry.update_batch(db.session, batch_id, changes, g.user, remote_addr()))
+        return registry.update_batch(db.session, batch_id, changes, g.user, remote_addr())

@@ -58,9 +58,3 @@ def list_page(model: type, args: Mapping[str, Any], present=lambda row: row) -> 
             "pages": math.ceil(total / per_page) if total else 0,
         },
     }
-
-
-def commit(row: Any) -> Any:
-    """End the request's transaction: the one commit of a create or update."""
-    db.session.commit()
-    return row

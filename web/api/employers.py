@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from ..extensions import db
 from ..models import Employer
 from ..services import registry
-from .common import commit, document_errors, list_page, remote_addr
+from .common import document_errors, list_page, remote_addr
 from .schemas import EmployerListArgsSchema, EmployerPatchSchema, EmployerSchema, page_schema
 from .security import SECURITY, require_user
 
@@ -36,7 +36,7 @@ class Employers(MethodView):
     @document_errors(blp, 401, 403)
     def post(self, data):
         """Register an employer of your region (offices only)."""
-        return commit(registry.create_employer(db.session, data, g.user, remote_addr()))
+        return registry.create_employer(db.session, data, g.user, remote_addr())
 
 
 @blp.route("/<int:employer_id>")
@@ -56,6 +56,4 @@ class EmployerById(MethodView):
     @document_errors(blp)
     def patch(self, changes, employer_id):
         """Change some fields of an employer (only an office marks a workshop resumed)."""
-        return commit(
-            registry.update_employer(db.session, employer_id, changes, g.user, remote_addr())
-        )
+        return registry.update_employer(db.session, employer_id, changes, g.user, remote_addr())

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import Laborer, User
 from ..services import registry, scope
 from ..validation import mask_id_number, mask_phone
-from .common import commit, document_errors, list_page, remote_addr
+from .common import document_errors, list_page, remote_addr
 from .schemas import LaborerListArgsSchema, LaborerPatchSchema, LaborerSchema, page_schema
 from .security import SECURITY, require_user
 
@@ -65,7 +65,7 @@ class Laborers(MethodView):
     def post(self, data):
         """Register a laborer; birth date and sex come from the ID number."""
         laborer = registry.create_laborer(db.session, data, g.user, remote_addr())
-        return present(commit(laborer), g.user)
+        return present(laborer, g.user)
 
 
 @blp.route("/<int:laborer_id>")
@@ -78,7 +78,7 @@ class LaborerById(MethodView):
     def get(self, laborer_id):
         """One laborer's full record (the read is audited)."""
         laborer = registry.read_laborer(db.session, laborer_id, g.user, remote_addr())
-        return present(commit(laborer), g.user)
+        return present(laborer, g.user)
 
     @blp.doc(security=SECURITY)
     @blp.arguments(LaborerPatchSchema)
@@ -87,4 +87,4 @@ class LaborerById(MethodView):
     def patch(self, changes, laborer_id):
         """Change some fields of a laborer; a new ID number re-derives birth date and sex."""
         laborer = registry.update_laborer(db.session, laborer_id, changes, g.user, remote_addr())
-        return present(commit(laborer), g.user)
+        return present(laborer, g.user)

@@ -226,7 +226,6 @@ class Placements(MethodView):
         """Offer a laborer a target; eligibility and free capacity are re-checked now."""
         placement = offers.make_offer(db.session, g.user, data["laborer_id"], data["kind"], data["target_id"],
                                         _config(), remote_addr=remote_addr())
-        db.session.commit()
         return placement_json(placement)
 
 
@@ -249,7 +248,6 @@ class PlacementItem(MethodView):
         """Move a placement on: accepted, declined (with a reason), working, ended (with a reason)."""
         placement = offers.transition(db.session, g.user, placement_id, data["status"], note=data["note"],
                                         remote_addr=remote_addr())
-        db.session.commit()
         return placement_json(placement)
 
 
@@ -267,5 +265,4 @@ class PlacementCheckins(MethodView):
 
         record_checkin(db.session, g.user, placement_id, data["day"], data["is_still_working"],
                        note=data["note"], remote_addr=remote_addr())
-        db.session.commit()
         return placement_json(scope.get_visible(db.session, Placement, placement_id, g.user))

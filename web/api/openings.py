@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from ..extensions import db
 from ..models import Opening
 from ..services import registry
-from .common import commit, document_errors, list_page, remote_addr
+from .common import document_errors, list_page, remote_addr
 from .schemas import OpeningPatchSchema, OpeningSchema, PostingListArgsSchema, page_schema
 from .security import SECURITY, require_user
 
@@ -36,7 +36,7 @@ class Openings(MethodView):
     @document_errors(blp, 401, 403)
     def post(self, data):
         """Post an opening; without lat/lon it is at the employer's site."""
-        return commit(registry.create_opening(db.session, data, g.user, remote_addr()))
+        return registry.create_opening(db.session, data, g.user, remote_addr())
 
 
 @blp.route("/<int:opening_id>")
@@ -56,6 +56,4 @@ class OpeningById(MethodView):
     @document_errors(blp)
     def patch(self, changes, opening_id):
         """Change some fields of an opening."""
-        return commit(
-            registry.update_opening(db.session, opening_id, changes, g.user, remote_addr())
-        )
+        return registry.update_opening(db.session, opening_id, changes, g.user, remote_addr())

@@ -97,7 +97,6 @@ class Plans(MethodView):
         plan = plans.create_plan(
             db.session, g.user, data.get("county_code") or data["region"], data["mode"], remote_addr=remote_addr()
         )
-        db.session.commit()
         plan = start_plan(current_app._get_current_object(), plan.id)
         return plan_json(plan)
 
@@ -124,5 +123,4 @@ class PlanConfirm(MethodView):
     def post(self, plan_id):
         """Create offered placements from the plan, once; refused if slots filled meanwhile."""
         placements = plans.confirm_plan(db.session, g.user, plan_id, remote_addr=remote_addr())
-        db.session.commit()
         return {"plan_id": plan_id, "placements": len(placements)}

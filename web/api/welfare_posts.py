@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from ..extensions import db
 from ..models import WelfarePost
 from ..services import registry
-from .common import commit, document_errors, list_page, remote_addr
+from .common import document_errors, list_page, remote_addr
 from .schemas import (
     PostingListArgsSchema,
     WelfarePostPatchSchema,
@@ -43,7 +43,7 @@ class WelfarePosts(MethodView):
     @document_errors(blp, 401, 403)
     def post(self, data):
         """Create a welfare post of a village or township (offices only)."""
-        return commit(registry.create_welfare_post(db.session, data, g.user, remote_addr()))
+        return registry.create_welfare_post(db.session, data, g.user, remote_addr())
 
 
 @blp.route("/<int:post_id>")
@@ -63,6 +63,4 @@ class WelfarePostById(MethodView):
     @document_errors(blp)
     def patch(self, changes, post_id):
         """Change some fields of a welfare post (offices only)."""
-        return commit(
-            registry.update_welfare_post(db.session, post_id, changes, g.user, remote_addr())
-        )
+        return registry.update_welfare_post(db.session, post_id, changes, g.user, remote_addr())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 
-from ..extensions import db
+from ..unit_of_work import unit_of_work
 
 
 @click.group("learn")
@@ -20,7 +20,8 @@ def evaluate(random_seed: int) -> None:
     from ..services.convert import matcher_config
     from ..services.retention import evaluate_learned_model
 
-    comparison = evaluate_learned_model(db.session, matcher_config(current_app.config), random_state=random_seed)
+    with unit_of_work(serial=False) as session:  # it only reads
+        comparison = evaluate_learned_model(session, matcher_config(current_app.config), random_state=random_seed)
     if comparison is None:
         click.echo("Not enough 90-day check-ins yet (at least 40, with both outcomes); the score stays hand-weighted.")
         return

@@ -8,9 +8,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from ..extensions import db
 from ..jobs.plans import QUEUE, execute_plan, rerun
 from ..models import CHANNELS, Plan, PlanMode, PlanStatus, Region
+from ..unit_of_work import unit_of_work
 
 plan = AppGroup("plan", help="Run matching plans.")
 
@@ -42,11 +42,11 @@ def print_report(plan_row: Plan) -> None:
 @click.option("--mode", type=click.Choice([m.value for m in PlanMode]), default="optimal", show_default=True)
 def run(region_code: str, mode: str) -> None:
     """Run a plan for a region and print its report beside the greedy baseline."""
-    if db.session.get(Region, region_code) is None:
-        raise click.BadParameter(f"unknown region {region_code}", param_hint="--region")
-    row = Plan(region_code=region_code, mode=PlanMode(mode), status=PlanStatus.QUEUED)
-    db.session.add(row)
-    db.session.commit()
+    with unit_of_work() as session:
+        if session.get(Region, region_code) is None:
+            raise click.BadParameter(f"unknown region {region_code}", param_hint="--region")
+        row = Plan(region_code=region_code, mode=PlanMode(mode), status=PlanStatus.QUEUED)
+        session.add(row)
     started = time.perf_counter()
     row = execute_plan(row.id)
     if row.status is PlanStatus.FAILED:

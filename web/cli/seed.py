@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from ..errors import AlreadySeededError
-from ..extensions import db
+from ..unit_of_work import unit_of_work
 
 seed = AppGroup("seed", help="Load demo, scenario or scale data.")
 
@@ -21,12 +21,11 @@ def demo(random_seed: int) -> None:
 
     started = time.perf_counter()
     try:
-        counts = seed_demo(db.session, random_seed=random_seed)
+        with unit_of_work() as session:
+            counts = seed_demo(session, random_seed=random_seed)
     except AlreadySeededError as error:
-        db.session.rollback()
         click.echo(f"Already seeded: {error.message}. Nothing was changed.")
         return
-    db.session.commit()
     summary = ", ".join(f"{n} {name}" for name, n in counts.items())
     click.echo(f"Seeded Daning County (大宁县) in {time.perf_counter() - started:.1f} s: {summary}.")
     for login in DEMO_LOGINS:
@@ -45,12 +44,11 @@ def shanxi_2020(scale: float, random_seed: int) -> None:
         raise click.BadParameter("must be in (0, 1]", param_hint="--scale")
     started = time.perf_counter()
     try:
-        counts = seed_shanxi_2020(db.session, scale=scale, random_seed=random_seed)
+        with unit_of_work() as session:
+            counts = seed_shanxi_2020(session, scale=scale, random_seed=random_seed)
     except AlreadySeededError as error:
-        db.session.rollback()
         click.echo(f"Already seeded: {error.message}. Nothing was changed.")
         return
-    db.session.commit()
     summary = ", ".join(f"{n} {name}" for name, n in counts.items())
     click.echo(f"Seeded Shanxi 2020 (scale {scale}) in {time.perf_counter() - started:.1f} s: {summary}.")
     targets = Targets.at_scale(scale)

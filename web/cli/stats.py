@@ -7,7 +7,7 @@ import time
 import click
 from flask.cli import AppGroup
 
-from ..extensions import db
+from ..unit_of_work import unit_of_work
 
 stats = AppGroup("stats", help="Statistics summaries behind the dashboard.")
 
@@ -18,6 +18,6 @@ def refresh() -> None:
     from ..services.summaries import refresh_summaries
 
     started = time.perf_counter()
-    units = refresh_summaries(db.session)
-    db.session.commit()
+    with unit_of_work() as session:
+        units = refresh_summaries(session)
     click.echo(f"Refreshed {units} summary rows in {time.perf_counter() - started:.1f} s.")

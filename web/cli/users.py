@@ -6,9 +6,9 @@ import click
 from flask.cli import AppGroup
 
 from ..errors import DomainError
-from ..extensions import db
 from ..models import Role
 from ..services.accounts import create_user
+from ..unit_of_work import unit_of_work
 
 user = AppGroup("user", help="Manage users.")
 
@@ -26,18 +26,17 @@ user = AppGroup("user", help="Manage users.")
 def create(username, role, password, display_name, employer_id, region_code, village_codes):
     """Create a user with a role and the scope that role needs."""
     try:
-        created = create_user(
-            db.session,
-            username,
-            password,
-            role,
-            display_name,
-            employer_id=employer_id,
-            region_code=region_code,
-            village_codes=village_codes,
-        )
+        with unit_of_work() as session:
+            created = create_user(
+                session,
+                username,
+                password,
+                role,
+                display_name,
+                employer_id=employer_id,
+                region_code=region_code,
+                village_codes=village_codes,
+            )
     except DomainError as error:
-        db.session.rollback()
         raise click.ClickException(error.message) from error
-    db.session.commit()
     click.echo(f"created {created.role.value} user {created.username} (id {created.id})")

@@ -4,9 +4,10 @@ Where a plan runs is `PLAN_EXECUTION`: `rq` (workers started by `jiuye plan work
 when REDIS_URL is set), `thread` (one background thread in the web process; the default
 otherwise), or `inline` (inside the request; used by the tests and the CLI).
 
-A run is its own transaction: if it fails, nothing of it is kept and the plan is marked failed
-(with the error), so it can be run again. Progress is written on a separate connection as the run
-goes, so pages polling the plan see it move.
+A run is its own unit of work (`web.unit_of_work`): marking the plan running, computing and storing
+its result, and recording a failure are three transactions; if the run fails, nothing of it is kept
+and the plan is marked failed (with the error), so it can be run again. Progress is written on a
+separate connection as the run goes, so pages polling the plan see it move.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..extensions import db
 from ..models import Plan, PlanStatus
 from ..services.convert import matcher_config
 from ..services.plans import run_plan
+from ..unit_of_work import after_commit, unit_of_work
 
 log = logging.getLogger(__name__)
 QUEUE = "jiuye-plans"
@@ -39,21 +41,23 @@ def _write_progress(plan_id: int, fraction: float) -> None:
 
 def execute_plan(plan_id: int) -> Plan:
     """Run a queued (or failed) plan to the end, committing its result or its failure."""
-    plan = db.session.get(Plan, plan_id)
-    plan.status, plan.progress, plan.error = PlanStatus.RUNNING, 0.05, None
-    db.session.commit()
+    with unit_of_work() as session:
+        plan = session.get(Plan, plan_id)
+        plan.status, plan.progress, plan.error = PlanStatus.RUNNING, 0.05, None
     try:
-        run_plan(db.session, plan, matcher_config(current_app.config),
-                 progress=lambda fraction: _write_progress(plan_id, fraction))
-        db.session.commit()
+        # Not serial: on SQLite the long computation reads without holding the write lock, so the
+        # progress written meanwhile on another connection does not wait for it; storing the result
+        # takes the lock (web.sqlite). Confirming the plan re-checks capacity under lock.
+        with unit_of_work(serial=False) as session:
+            run_plan(session, session.get(Plan, plan_id), matcher_config(current_app.config),
+                     progress=lambda fraction: _write_progress(plan_id, fraction))
     except Exception as error:  # any failure: keep nothing of the run, say why
         log.exception("plan %s failed", plan_id)
-        db.session.rollback()
-        plan = db.session.get(Plan, plan_id)
-        plan.status, plan.error, plan.progress = PlanStatus.FAILED, f"{type(error).__name__}: {error}"[:1000], 0.0
-        plan.assignments = []
-        db.session.commit()
-    return plan
+        with unit_of_work() as session:
+            plan = session.get(Plan, plan_id)
+            plan.status, plan.error, plan.progress = PlanStatus.FAILED, f"{type(error).__name__}: {error}"[:1000], 0.0
+            plan.assignments = []
+    return db.session.get(Plan, plan_id)
 
 
 def execution_mode(app: Flask) -> str:
@@ -62,18 +66,31 @@ def execution_mode(app: Flask) -> str:
 
 
 def start_plan(app: Flask, plan_id: int) -> Plan:
-    """Start a queued plan where the configuration says; return it as it stands now."""
+    """Start a queued plan where the configuration says; return it as it stands now.
+
+    Inline, the plan runs at once in units of work of its own, which commit what the caller wrote
+    before. On a thread or a worker it starts once the caller's unit of work has committed, so that
+    it finds the plan the caller has just created.
+    """
     mode = execution_mode(app)
     if mode == "inline":
         return execute_plan(plan_id)
     if mode == "rq":
-        from redis import Redis
-        from rq import Queue
-
-        Queue(QUEUE, connection=Redis.from_url(app.config["REDIS_URL"])).enqueue(run_job, plan_id, job_timeout=3600)
+        after_commit(lambda: _enqueue(app, plan_id))
     else:
-        running[plan_id] = _executor.submit(_run_in_thread, app, plan_id)
+        after_commit(lambda: _submit(app, plan_id))
     return db.session.get(Plan, plan_id)
+
+
+def _submit(app: Flask, plan_id: int) -> None:
+    running[plan_id] = _executor.submit(_run_in_thread, app, plan_id)
+
+
+def _enqueue(app: Flask, plan_id: int) -> None:
+    from redis import Redis
+    from rq import Queue
+
+    Queue(QUEUE, connection=Redis.from_url(app.config["REDIS_URL"])).enqueue(run_job, plan_id, job_timeout=3600)
 
 
 def _run_in_thread(app: Flask, plan_id: int) -> str:
@@ -101,9 +118,9 @@ def run_job(plan_id: int) -> str:
 
 def rerun(plan_id: int) -> Plan:
     """Run a failed plan again."""
-    plan = db.session.get(Plan, plan_id)
-    if plan.status is not PlanStatus.FAILED:
-        raise ConflictError(f"plan {plan_id} is {plan.status.value}; only a failed plan is run again")
-    plan.status, plan.error = PlanStatus.QUEUED, None
-    db.session.commit()
+    with unit_of_work() as session:
+        plan = session.get(Plan, plan_id)
+        if plan.status is not PlanStatus.FAILED:
+            raise ConflictError(f"plan {plan_id} is {plan.status.value}; only a failed plan is run again")
+        plan.status, plan.error = PlanStatus.QUEUED, None
     return execute_plan(plan_id)

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from .. import unit_of_work
 from ..extensions import db, limiter, login_manager
 from ..models import User
 from ..services.accounts import audit, authenticate, change_password, end_sessions, user_for_session
@@ -67,7 +68,7 @@ def login():
             )
         except LockedOutError:
             audit(db.session, "login_locked", username=form.username.data, remote_addr=request.remote_addr)
-            db.session.commit()
+            unit_of_work.keep()  # the refused try stays on record although the answer is 429
             flash(_("Too many failed logins for this username. Try again in a few minutes."), "error")
             return render_template("auth/login.html", form=form), 429
         if user is None:
@@ -77,12 +78,11 @@ def login():
                 username=form.username.data,
                 remote_addr=request.remote_addr,
             )
-            db.session.commit()
+            unit_of_work.keep()  # a failed try counts towards the lock-out, whatever the answer
             flash(_("Wrong username or password."), "error")
         else:
             login_user(user)
             audit(db.session, "login", user=user, remote_addr=request.remote_addr)
-            db.session.commit()
             flash(_("Welcome, %(name)s.", name=user.display_name), "success")
             return redirect(home_for(user))
     return render_template("auth/login.html", form=form)
@@ -94,7 +94,6 @@ def logout():
     """End the session, and every other session and API token of the user (a copied cookie too)."""
     audit(db.session, "logout", user=current_user, remote_addr=request.remote_addr)
     end_sessions(db.session, current_user._get_current_object())
-    db.session.commit()
     logout_user()
     flash(_("You have logged out."), "success")
     return redirect(url_for("main.index"))

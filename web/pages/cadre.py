@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from matcher.types import WORK_JOB_TYPES
 
-from .. import clock
+from .. import clock, unit_of_work
 from ..errors import DomainError
 from ..extensions import db
 from ..models import (
@@ -160,7 +160,6 @@ def household(household_id: int):
     without = db.session.scalar(
         select(exists().where(Household.id == row.id, household_without_work(clock.today())))
     )
-    db.session.commit()  # the audit of this read
     return render_template("cadre/household.html", household=row, without_work=without)
 
 
@@ -173,14 +172,12 @@ def household_edit(household_id: int):
     if request.method == "GET":
         form.poverty_status.data = row.poverty_status.value
         form.position_source.data = row.position_source.value
-        registry.read_household(db.session, row.id, current_user, remote_addr())
-        db.session.commit()  # the form shows the full record: audit the read
+        registry.read_household(db.session, row.id, current_user, remote_addr())  # the form shows it all
     if form.validate_on_submit():
         try:
             registry.update_household(
                 db.session, row.id, form.data_for_service(), current_user, remote_addr()
             )
-            db.session.commit()
         except DomainError as error:
             show_errors(form, error)
         else:
@@ -261,15 +258,13 @@ def laborer_edit(laborer_id: int):
         form.skills.data = ", ".join(row.skills or [])
         form.job_types.data = [t for t in row.job_types or [] if t in WORK_JOB_TYPES]
         form.other_job_types.data = ", ".join(t for t in row.job_types or [] if t not in WORK_JOB_TYPES)
-        registry.read_laborer(db.session, row.id, current_user, remote_addr())
-        db.session.commit()  # the form shows the full record: audit the read
+        registry.read_laborer(db.session, row.id, current_user, remote_addr())  # the form shows it all
     if form.validate_on_submit():
         changes = form.data_for_service()
         if changes["id_number"] == row.id_number:
             changes.pop("id_number")
         try:
             registry.update_laborer(db.session, row.id, changes, current_user, remote_addr())
-            db.session.commit()
         except DomainError as error:
             show_errors(form, error)
         else:
@@ -304,7 +299,6 @@ def laborer(laborer_id: int):
     placements = db.session.scalars(
         select(Placement).where(Placement.laborer_id == row.id).order_by(Placement.id.desc())
     ).all()
-    db.session.commit()  # the audit of this read
     return render_template(
         "cadre/laborer.html",
         laborer=row,
@@ -399,8 +393,8 @@ def _preview(path: Path, token: str, *, commit: bool):
             laborers=result.laborers_created,
             households=result.households_created,
         )
-        db.session.commit()
-        uploads.discard(path)
+        # The upload stays until its rows are saved: a commit refused now can be tried again.
+        unit_of_work.after_commit(lambda: uploads.discard(path))
         flash(
             _(
                 "Imported %(laborers)s laborers and %(households)s new households.",
@@ -410,7 +404,7 @@ def _preview(path: Path, token: str, *, commit: bool):
             "success",
         )
         return redirect(url_for("cadre.laborers"))
-    db.session.rollback()
+    unit_of_work.discard()  # a preview, or a sheet with errors: none of its rows is kept
     if not result.is_ok:
         uploads.discard(path)  # it can never be imported as it is: the cadre fixes and uploads again
     if commit:

@@ -20,6 +20,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 
+from .. import unit_of_work
 from ..errors import DomainError, PermissionDeniedError, ValidationError
 from ..extensions import db
 from ..models import Placement
@@ -109,8 +110,11 @@ def form_page(template: str, form: FlaskForm, **context: Any) -> tuple[str, int]
 
 
 def show_errors(form: FlaskForm | None, error: DomainError, aliases: dict[str, str] | None = None) -> None:
-    """Put a service's field errors next to the form's fields; the rest goes into a flash."""
-    db.session.rollback()
+    """Put a service's field errors next to the form's fields; the rest goes into a flash.
+
+    A refused request keeps nothing, even when it answers with a redirect.
+    """
+    unit_of_work.discard()
     placed = False
     for name, messages in error.fields.items():
         field_name = (aliases or {}).get(name, name)
@@ -141,10 +145,9 @@ def offer_message(error: DomainError) -> str:
 def save_from_form(
     form: FlaskForm, call: Callable[[], Any], *, aliases: dict[str, str] | None = None
 ) -> Any | None:
-    """Run a service call for a submitted form and commit; if refused, show why next to the fields."""
+    """Run a service call for a submitted form; if refused, show why next to the fields."""
     try:
         saved = call()
-        db.session.commit()
     except DomainError as error:
         show_errors(form, error, aliases)
         return None
@@ -158,12 +161,10 @@ def try_offer(laborer_id: int, kind: str, target_id: int) -> Placement | None:
             db.session, current_user, laborer_id, kind, target_id,
             convert.matcher_config(current_app.config), remote_addr=remote_addr(),
         )
-        db.session.commit()
     except DomainError as error:
-        db.session.rollback()
         if error.status == 404:
             raise
-        flash(offer_message(error), "error")
+        show_errors(None, error)
         return None
     return placement
 

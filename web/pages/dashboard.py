@@ -167,7 +167,6 @@ def report_xlsx(name: str):
         rows=len(built.rows),
         args=_report_args(),
     )
-    db.session.commit()
     filename = f"{name}-{today():%Y%m%d}.xlsx"
     return Response(
         built.to_xlsx(),

@@ -31,7 +31,7 @@ from ..services.accounts import audit
 from ..validation import mask_id_number
 from .common import form_page, paginate, remote_addr, role_blueprint, save_from_form, show_errors
 from .forms import BatchForm, EmployerForm, OpeningForm, options
-from .labels import label, lang, local_time, translated
+from .labels import label, lang, local_time
 from .placements import register_placement_views
 
 bp = role_blueprint("employer", "employer_pages")
@@ -80,7 +80,6 @@ def profile():
             registry.update_employer(
                 db.session, employer.id, form.data_for_service(), current_user, remote_addr()
             )
-            db.session.commit()
         except DomainError as error:
             show_errors(form, error)
         else:
@@ -138,7 +137,6 @@ def opening_edit(opening_id: int):
             registry.update_opening(
                 db.session, row.id, form.data_for_service(), current_user, remote_addr()
             )
-            db.session.commit()
         except DomainError as error:
             show_errors(form, error)
         else:
@@ -212,7 +210,6 @@ def opening_status(opening_id: int, status: str):
         registry.update_opening(
             db.session, row.id, {"status": POSTING_STEPS[status]}, current_user, remote_addr()
         )
-        db.session.commit()
         flash(_("The opening is now %(status)s.", status=label(status)), "success")
         return redirect(url_for("employer.opening", opening_id=row.id))
     if status != "closed":
@@ -298,12 +295,10 @@ def batch_status(batch_id: int):
         return redirect(url_for("employer.batch", batch_id=batch_id))
     try:
         registry.update_batch(db.session, batch_id, {"status": to}, current_user, remote_addr())
-        db.session.commit()
     except DomainError as error:
-        db.session.rollback()
         if error.status == 404:
             raise
-        flash(translated(error.message), "error")
+        show_errors(None, error)
     else:
         flash(_("The batch is now: %(status)s.", status=label(to)), "success")
     return redirect(url_for("employer.batch", batch_id=batch_id))
@@ -328,7 +323,6 @@ def manifest(batch_id: int):
     built = reports.batch_manifest(db.session, within, row.id)
     audit(db.session, "export", user=current_user, entity=row, remote_addr=remote_addr(),
           report="batch-manifest", rows=len(built.rows))
-    db.session.commit()
     return Response(
         built.to_xlsx(),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

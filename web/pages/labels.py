@@ -111,6 +111,7 @@ SERVICE_MESSAGES = (
     _l("slots were taken since the plan ran; run the plan again"),
     _l("a household in this plan received a welfare post meanwhile; run the plan again"),
     _l("the record breaks a rule of the database"),
+    _l("the change clashes with a record saved meanwhile; nothing was saved"),
     _l("use optimal, stable or greedy"),
 )
 

@@ -179,7 +179,6 @@ def plan_confirm(plan_id: int):
     if form.validate_on_submit():
         try:
             made = plan_service.confirm_plan(db.session, current_user, row.id, remote_addr=remote_addr())
-            db.session.commit()
         except DomainError as error:
             show_errors(form, error)
             return redirect(url_for("office.plan", plan_id=plan_id))
@@ -279,7 +278,6 @@ def assign(laborer_id: int):
         ("welfare_post", p.id): p
         for p in db.session.scalars(select(WelfarePost).where(WelfarePost.id.in_(ids)))
     } if ids else {}
-    db.session.commit()  # the audit of this read
     return render_template(
         "office/assign.html",
         laborer=row,
@@ -343,7 +341,6 @@ def workshop_resumed(employer_id: int):
     registry.update_employer(
         db.session, row.id, {"is_marked_resumed": not row.is_marked_resumed}, current_user, remote_addr()
     )
-    db.session.commit()
     flash(_("%(name)s saved.", name=row.name), "success")
     return redirect(url_for("office.workshops", page=page_number()))
 

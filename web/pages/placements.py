@@ -35,7 +35,7 @@ from ..models import (
 from ..services import offers, scope
 from ..services.retention import due_checkins, record_checkin
 from .common import paginate, remote_addr, show_errors
-from .labels import label, translated
+from .labels import label
 
 
 class ReasonForm(FlaskForm):
@@ -122,10 +122,8 @@ def register_placement_views(bp: Blueprint) -> None:
                 answer == "yes", note=(request.form.get("note") or "").strip()[:200] or None,
                 remote_addr=remote_addr(),
             )
-            db.session.commit()
         except DomainError as error:
-            db.session.rollback()
-            flash(translated(error.message), "error")
+            show_errors(None, error)
         else:
             flash(_("Check-in recorded."), "success")
         return redirect(url_for(f"{name}.placement", placement_id=placement_id))
@@ -155,7 +153,6 @@ def register_placement_views(bp: Blueprint) -> None:
                     note=form.note.data if needs_reason else None,
                     remote_addr=remote_addr(),
                 )
-                db.session.commit()
             except DomainError as error:
                 show_errors(form, error)
             else:

@@ -4,8 +4,11 @@ Reading refuses what must not be read at all: a workbook that unpacks beyond the
 holds an overlong cell (checked before it is parsed), formulas and text a spreadsheet would take
 for one (web.spreadsheets), more than MAX_ROWS rows, CSV that is not UTF-8, unknown columns.
 Importing runs the registry's own create use cases row by row, so that a sheet is checked by
-exactly the rules a form is; every row's complaints are collected. The caller
-owns the transaction: the preview rolls it back, the commit commits only when no row failed.
+exactly the rules a form is; every row's complaints are collected. Each use case runs in its own
+savepoint, so a row the database refuses (an ID number or household code that another import saved
+a moment ago) is a complaint of that row, and the rows before it stay as they were. The caller's
+unit of work owns the transaction: the preview discards it, the commit keeps it only when no row
+failed.
 """
 
 from __future__ import annotations
@@ -405,7 +408,7 @@ def run_import(
     """Register every row's household (if new) and laborer; collect each row's complaints.
 
     Never commits. Rows that pass are flushed (so later rows see them: a duplicate ID number in
-    the same sheet is caught); the caller rolls everything back unless no row failed.
+    the same sheet is caught); the caller keeps them only if no row failed.
     """
     result = ImportResult(rows=rows)
     for row in rows:

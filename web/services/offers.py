@@ -35,6 +35,7 @@ from . import scope
 from .accounts import audit
 from .convert import held_slots, to_matcher_laborers, to_target
 from .ranking import target_row
+from .savepoint import breaks_unique, savepoint
 
 
 def lock_targets(session: Session, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], object]:
@@ -64,6 +65,14 @@ def _new_placement(laborer_row: Laborer, kind: str, target_id: int, by: User, *,
     return placement
 
 
+def _second_post(error: IntegrityError) -> ConflictError | None:
+    """The refusal of the database's one-post-per-household index (any other IntegrityError is a bug)."""
+    if not breaks_unique(error, Placement.household_id):
+        return None
+    return ConflictError("this household already holds a welfare post",
+                         {"target": ["一户一岗：该户已有公益岗位 / one welfare post per household"]})
+
+
 def make_offer(session: Session, user: User, laborer_id: int, kind: str, target_id: int, config: Config,
                *, remote_addr: str | None = None) -> Placement:
     """Offer a laborer a target: eligibility and capacity re-checked now, with the target row locked."""
@@ -87,13 +96,9 @@ def make_offer(session: Session, user: User, laborer_id: int, kind: str, target_
     score = scoring.score(laborer, target, distance, config)
     placement = _new_placement(laborer_row, kind, target_id, user, score=score.total, distance_km=distance,
                                explanation={"factors": [asdict(f) for f in score.factors]})
-    try:
-        with session.begin_nested():  # the database's one-post-per-household index has the last word
-            session.add(placement)
-            session.flush()
-    except IntegrityError:
-        raise ConflictError("this household already holds a welfare post",
-                            {"target": ["一户一岗：该户已有公益岗位 / one welfare post per household"]}) from None
+    with savepoint(session, on_integrity=_second_post):  # the one-post-per-household index has the last word
+        session.add(placement)
+        session.flush()
     audit(session, "offer", user=user, entity=placement, remote_addr=remote_addr, laborer_id=laborer_row.id)
     return placement
 

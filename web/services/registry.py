@@ -16,7 +16,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..config import setting
 from ..errors import ValidationError
@@ -37,6 +37,7 @@ from ..models import (
 from ..validation import CHINA_LAT, check_phone, check_position, parse_resident_id
 from . import scope
 from .accounts import audit
+from .savepoint import breaks_unique, savepoint
 
 #: Sources a person may give with a position; the others are derived by jiuye.
 GIVEN_SOURCES = (PositionSource.GPS, PositionSource.TYPED)
@@ -46,16 +47,30 @@ GIVEN_SOURCES = (PositionSource.GPS, PositionSource.TYPED)
 # Shared rules
 
 
-def use_case(fn: Callable) -> Callable:
-    """Run a create/update with autoflush off: a half-changed row must not reach the database
-    while its checks still query it (the final flush is explicit)."""
+def use_case(unique: InstrumentedAttribute | None = None) -> Callable[[Callable], Callable]:
+    """Decorator for a create/update: all or nothing, in a savepoint, with autoflush off.
 
-    @wraps(fn)
-    def wrapper(session: Session, *args, **kwargs):
-        with session.no_autoflush:
-            return fn(session, *args, **kwargs)
+    Autoflush is off because a half-changed row must not reach the database while its checks still
+    query it (the final flush is explicit). The savepoint makes a refused use case leave nothing
+    behind while the caller goes on (the next row of an import); a duplicate that a concurrent insert
+    got in first, which only the database sees, becomes the same 422 on the `unique` field as one
+    found by the checks.
+    """
 
-    return wrapper
+    def refusal(error: IntegrityError) -> ValidationError:
+        if unique is not None and breaks_unique(error, unique):
+            return ValidationError.on(unique.key, "already registered")
+        return ValidationError("the record breaks a rule of the database")
+
+    def decorator(fn: Callable) -> Callable:
+        @wraps(fn)
+        def wrapper(session: Session, *args, **kwargs):
+            with savepoint(session, on_integrity=refusal), session.no_autoflush:
+                return fn(session, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def region_or_error(session: Session, code: str, field: str) -> Region:
@@ -158,25 +173,14 @@ def _set_plain(row: Any, data: Mapping[str, Any], names: tuple[str, ...]) -> lis
     return changed
 
 
-def _flush(session: Session, unique_field: str | None = None) -> None:
-    """Flush; a unique key lost to a concurrent insert becomes a 422 on `unique_field`."""
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        session.rollback()
-        if unique_field and unique_field in str(exc.orig):
-            raise ValidationError.on(unique_field, "already registered") from None
-        raise ValidationError("the record breaks a rule of the database") from None
-
-
 def _record(session: Session, action: str, by: User, row: Any, addr: str | None, **detail) -> None:
     audit(session, action, user=by, entity=row, remote_addr=addr, **detail)
 
 
 def _saved_new(session: Session, row: Any, by: User, remote_addr: str | None) -> Any:
-    """Add a new row, flush it (duplicates named by field) and audit its creation."""
+    """Add a new row, flush it and audit its creation."""
     session.add(row)
-    _flush(session)
+    session.flush()
     _record(session, "create", by, row, remote_addr)
     return row
 
@@ -185,7 +189,7 @@ def _saved_changes(
     session: Session, row: Any, changes: Mapping[str, Any], by: User, remote_addr: str | None
 ) -> Any:
     """Flush a changed row and audit which fields changed."""
-    _flush(session)
+    session.flush()
     _record(session, "update", by, row, remote_addr, fields=sorted(changes))
     return row
 
@@ -280,7 +284,7 @@ def _check_household_code(session: Session, code: str, exclude_id: int | None = 
         raise ValidationError.on("code", "already registered")
 
 
-@use_case
+@use_case(unique=Household.code)
 def create_household(
     session: Session, data: Mapping[str, Any], by: User, remote_addr: str | None = None
 ) -> Household:
@@ -292,12 +296,12 @@ def create_household(
     _set_plain(row, data, HOUSEHOLD_FIELDS)
     _apply_position(row, data, village)
     session.add(row)
-    _flush(session, "code")
+    session.flush()
     _record(session, "create", by, row, remote_addr)
     return row
 
 
-@use_case
+@use_case(unique=Household.code)
 def update_household(
     session: Session,
     household_id: int,
@@ -317,7 +321,7 @@ def update_household(
         row.village_code = village.code
         changed.append("village_code")
     _apply_position(row, changes, village)
-    _flush(session, "code")
+    session.flush()
     _record(session, "update", by, row, remote_addr, fields=sorted(changes))
     return row
 
@@ -375,7 +379,7 @@ def _set_phone(row: Any, data: Mapping[str, Any]) -> None:
         raise ValidationError.on("phone", str(exc)) from None
 
 
-@use_case
+@use_case(unique=Laborer.id_number)
 def create_laborer(
     session: Session, data: Mapping[str, Any], by: User, remote_addr: str | None = None
 ) -> Laborer:
@@ -388,12 +392,12 @@ def create_laborer(
     _set_phone(row, data)
     _apply_position(row, data, household)
     session.add(row)
-    _flush(session, "id_number")
+    session.flush()
     _record(session, "create", by, row, remote_addr)
     return row
 
 
-@use_case
+@use_case(unique=Laborer.id_number)
 def update_laborer(
     session: Session,
     laborer_id: int,
@@ -415,7 +419,7 @@ def update_laborer(
     _set_plain(row, changes, LABORER_FIELDS)
     _set_phone(row, changes)
     _apply_position(row, changes, household)
-    _flush(session, "id_number")
+    session.flush()
     _record(session, "update", by, row, remote_addr, fields=sorted(changes))
     return row
 
@@ -433,7 +437,7 @@ def _posting_region(session: Session, user: User, code: str, field: str = "regio
     return region
 
 
-@use_case
+@use_case()
 def create_employer(
     session: Session, data: Mapping[str, Any], by: User, remote_addr: str | None = None
 ) -> Employer:
@@ -447,7 +451,7 @@ def create_employer(
     return _saved_new(session, row, by, remote_addr)
 
 
-@use_case
+@use_case()
 def update_employer(
     session: Session,
     employer_id: int,
@@ -502,7 +506,7 @@ def _posting_employer(session: Session, user: User, employer_id: int | None) -> 
     return employer
 
 
-@use_case
+@use_case()
 def create_opening(
     session: Session, data: Mapping[str, Any], by: User, remote_addr: str | None = None
 ) -> Opening:
@@ -518,7 +522,7 @@ def create_opening(
     return _saved_new(session, row, by, remote_addr)
 
 
-@use_case
+@use_case()
 def update_opening(
     session: Session,
     opening_id: int,
@@ -587,7 +591,7 @@ def _pickup_points(session: Session, points: list[Mapping[str, Any]]) -> list[Pi
     return made
 
 
-@use_case
+@use_case()
 def create_batch(
     session: Session, data: Mapping[str, Any], by: User, remote_addr: str | None = None
 ) -> TransportBatch:
@@ -603,7 +607,7 @@ def create_batch(
     return _saved_new(session, row, by, remote_addr)
 
 
-@use_case
+@use_case()
 def update_batch(
     session: Session,
     batch_id: int,
@@ -658,7 +662,7 @@ def _check_term(row: WelfarePost) -> None:
         raise ValidationError.on("term_end_on", "must not be before term_start_on")
 
 
-@use_case
+@use_case()
 def create_welfare_post(
     session: Session, data: Mapping[str, Any], by: User, remote_addr: str | None = None
 ) -> WelfarePost:
@@ -673,7 +677,7 @@ def create_welfare_post(
     return _saved_new(session, row, by, remote_addr)
 
 
-@use_case
+@use_case()
 def update_welfare_post(
     session: Session,
     post_id: int,
