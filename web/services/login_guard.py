@@ -8,13 +8,19 @@ LOGIN_USER_WINDOW_MINUTES), against guesses spread over many addresses. An attem
 most five checks; a successful login clears both counters.
 
 The counters live where every process sees them: Redis when REDIS_URL is set, else the database's
-login_counter table (one upsert per attempt, committed on its own connection so that it holds
-whatever becomes of the request's transaction). Never in a process's memory.
+login_counter table (one upsert per attempt). Never in a process's memory. On PostgreSQL the upsert
+is committed on its own connection, so that it holds whatever becomes of the request's transaction
+and no row lock is kept while the password is hashed. On SQLite a login is a serial unit of work
+that already holds the database's one write lock (web.sqlite), which a second connection would
+wait for: there the upsert runs in the request's own transaction, which the unit of work keeps for
+refused logins too (`unit_of_work.keep`), and the lock it holds makes the count exact.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -22,7 +28,7 @@ from typing import Protocol
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from ..errors import DomainError
 from ..models import LoginCounter
@@ -90,9 +96,7 @@ class DatabaseCounters:
                 "window_ends_at": case((expired, ends), else_=LoginCounter.window_ends_at),
             },
         ).returning(LoginCounter.hits)
-        # Its own short transaction: the count holds even if the request rolls back, and no
-        # row lock is kept while the password is hashed.
-        with self.engine.begin() as connection:
+        with self._connection() as connection:
             hits = connection.execute(statement).scalar_one()
             # Old windows are swept now and then, so the table stays as small as the live keys.
             if hits == 1:
@@ -100,8 +104,19 @@ class DatabaseCounters:
         return hits
 
     def clear(self, *keys: str) -> None:
-        with self.engine.begin() as connection:
+        with self._connection() as connection:
             connection.execute(LoginCounter.__table__.delete().where(LoginCounter.key.in_(keys)))
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        """Where a count is written: its own short transaction, or on SQLite the request's (see above)."""
+        if self.engine.dialect.name == "sqlite":
+            from ..extensions import db
+
+            yield db.session.connection()
+            return
+        with self.engine.begin() as connection:
+            yield connection
 
 
 @dataclass(frozen=True)
