@@ -22,6 +22,7 @@ from .employment import (
 )
 from .people import WORKING_STATUSES, Household, Laborer, LaborerStatus
 from .placement import (
+    COMMITTED_STATUSES,
     HOLDING_STATUSES,
     TRANSITIONS,
     Channel,
@@ -47,6 +48,7 @@ __all__ = [
     "Employer",
     "EmployerDayStat",
     "EmployerKind",
+    "COMMITTED_STATUSES",
     "HOLDING_STATUSES",
     "Household",
     "Laborer",

@@ -41,6 +41,8 @@ class Channel(StrEnum):
 
 #: Statuses that hold a slot of the target.
 HOLDING_STATUSES = (PlacementStatus.OFFERED, PlacementStatus.ACCEPTED, PlacementStatus.WORKING)
+#: Statuses of a laborer who has said yes to work: no new offer unless re-matching is asked for.
+COMMITTED_STATUSES = (PlacementStatus.ACCEPTED, PlacementStatus.WORKING)
 
 #: Allowed moves of the lifecycle: proposed → offered → accepted | declined → working → ended.
 TRANSITIONS: dict[PlacementStatus, tuple[PlacementStatus, ...]] = {

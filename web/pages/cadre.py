@@ -28,6 +28,7 @@ from matcher.types import WORK_JOB_TYPES
 from ..errors import DomainError
 from ..extensions import db
 from ..models import (
+    COMMITTED_STATUSES,
     WORKING_STATUSES,
     Household,
     Laborer,
@@ -315,6 +316,7 @@ def laborer(laborer_id: int):
         placements=placements,
         offer_form=OfferForm(),
         rematch=rematch,
+        committed=any(p.status in COMMITTED_STATUSES for p in placements),
         today=date.today(),
     )
 
@@ -325,9 +327,11 @@ def offer(laborer_id: int):
     form = OfferForm()
     if not form.validate_on_submit() or not form.target_id.data.isdigit():
         abort(400)
-    placement = try_offer(laborer_id, form.kind.data, int(form.target_id.data))
+    # The re-match view posts with ?rematch=1: an offer to someone who has accepted one or is at work.
+    rematch = request.args.get("rematch") == "1"
+    placement = try_offer(laborer_id, form.kind.data, int(form.target_id.data), rematch=rematch)
     if placement is None:
-        return redirect(url_for("cadre.laborer", laborer_id=laborer_id))
+        return redirect(url_for("cadre.laborer", laborer_id=laborer_id, rematch="1" if rematch else None))
     flash(_("Offer made: %(channel)s.", channel=label(form.kind.data)), "success")
     return redirect(url_for("cadre.placement", placement_id=placement.id))
 

@@ -27,7 +27,7 @@ from ..models import (
     WelfarePost,
 )
 from . import scope
-from .convert import MODELS, held_slots, load_targets, to_matcher_laborers, to_target
+from .convert import MODELS, free_capacity, load_targets, to_matcher_laborers, to_target
 
 _rankers: dict[str, tuple[tuple, Ranker]] = {}
 _rankers_lock = threading.Lock()
@@ -106,9 +106,7 @@ def candidates_for_target(
 ) -> tuple[object, RankResult]:
     """Top laborers for a target the user may see; an employer sees only its own postings' candidates."""
     row = target_row(session, user, kind, target_id)
-    capacity = "seats" if kind == "batch" else "slots"
-    free = getattr(row, capacity) - held_slots(session, kind, [row.id]).get(row.id, 0)
-    target = to_target(kind, row, free)
+    target = to_target(kind, row, free_capacity(session, row))
     query = (
         select(Laborer).join(Household).options(selectinload(Laborer.household))
         .where(Laborer.status == "seeking")
