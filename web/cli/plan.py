@@ -8,8 +8,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from ..errors import DomainError, NotFoundError
 from ..extensions import db
-from ..jobs.plans import QUEUE, execute_plan, rerun
+from ..jobs.plans import QUEUE, execute_plan, recover, rerun
 from ..models import Plan, PlanMode, PlanStatus, Region
 
 plan = AppGroup("plan", help="Run matching plans.")
@@ -59,18 +60,30 @@ def run(region_code: str, mode: str) -> None:
 @plan.command("rerun")
 @click.argument("plan_id", type=int)
 def rerun_command(plan_id: int) -> None:
-    """Run a failed plan again."""
-    row = rerun(plan_id)
-    click.echo(f"plan {plan_id}: {row.status.value}")
+    """Run a failed (or interrupted) plan again, here, and print its report."""
+    try:
+        row = rerun(plan_id)
+    except NotFoundError as error:
+        raise click.ClickException(error.message) from None
+    except DomainError as error:  # not a failed plan: say what it is instead
+        raise click.ClickException(f"plan {plan_id}: {error.message}") from None
+    if row.status is not PlanStatus.DONE:
+        raise click.ClickException(f"plan {plan_id} is {row.status.value}: {row.error or 'run by another runner'}")
+    click.echo(f"plan {plan_id} ({row.mode.value}, region {row.region_code}) done; "
+               f"{len(row.assignments)} proposed assignments.")
+    print_report(row)
 
 
 @plan.command("worker")
 def worker() -> None:
-    """Serve plans queued in Redis (REDIS_URL) until stopped."""
+    """Serve plans queued in Redis (REDIS_URL) until stopped; first recover the plans left behind."""
     from redis import Redis
     from rq import Worker
 
     url = current_app.config.get("REDIS_URL")
     if not url:
         raise click.ClickException("REDIS_URL is not set; without it plans run inside the request")
+    interrupted, restarted = recover(current_app._get_current_object(), mode="rq")
+    if interrupted or restarted:
+        click.echo(f"interrupted plans marked failed: {interrupted or 'none'}; queued again: {restarted or 'none'}")
     Worker([QUEUE], connection=Redis.from_url(url)).work()

@@ -47,8 +47,8 @@ from .common import (
     show_errors,
     try_offer,
 )
-from .forms import ConfirmForm, OfferForm, PlanForm, WelfarePostForm, options
-from .labels import label, lang
+from .forms import ConfirmForm, OfferForm, PlanForm, RerunForm, WelfarePostForm, options
+from .labels import label, lang, translated
 from .placements import register_placement_views
 
 bp = role_blueprint("office", Role.OFFICE)
@@ -72,6 +72,7 @@ def in_my_region(column):
 @bp.get("/")
 def home():
     """The office's start: recent plans and what is waiting."""
+    plan_runs.recover_interrupted()
     recent = db.session.scalars(
         select(Plan).where(in_my_region(Plan.region_code)).order_by(Plan.id.desc()).limit(5)
     ).all()
@@ -118,6 +119,7 @@ def plans():
             plan = plan_runs.start_plan(current_app._get_current_object(), plan.id)
             flash(_("Plan %(n)s started (%(mode)s).", n=plan.id, mode=label(plan.mode)), "success")
             return redirect(url_for("office.plan", plan_id=plan.id))
+    plan_runs.recover_interrupted()
     page = paginate(
         select(Plan)
         .where(in_my_region(Plan.region_code))
@@ -140,6 +142,7 @@ def _target_titles(rows) -> dict[tuple[str, int], str]:
 @bp.get("/plans/<int:plan_id>")
 def plan(plan_id: int):
     """A plan's status, its report beside the greedy baseline, and its proposed assignments."""
+    plan_runs.recover_interrupted()
     row = plan_service.visible_plan(db.session, current_user, plan_id)
     channel = request.args.get("channel") or None
     query = (
@@ -159,12 +162,15 @@ def plan(plan_id: int):
         titles=_target_titles(page.items),
         report_rows=REPORT_ROWS,
         is_running=row.status in (PlanStatus.QUEUED, PlanStatus.RUNNING),
+        error=translated(row.error),
+        rerun_form=RerunForm(),
     )
 
 
 @bp.get("/plans/<int:plan_id>/status")
 def plan_status(plan_id: int):
     """The plan's status and progress, polled by the plan page while it runs."""
+    plan_runs.recover_interrupted()
     row = plan_service.visible_plan(db.session, current_user, plan_id)
     return jsonify(
         {
@@ -172,9 +178,24 @@ def plan_status(plan_id: int):
             "status": row.status.value,
             "status_label": label(row.status),
             "progress": row.progress,
-            "error": row.error,
+            "error": translated(row.error),
         }
     )
+
+
+@bp.post("/plans/<int:plan_id>/rerun")
+def plan_rerun(plan_id: int):
+    """Run a failed (or interrupted) plan again, where plans run."""
+    plan_runs.recover_interrupted()
+    row = plan_service.visible_plan(db.session, current_user, plan_id)
+    form = RerunForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired; please try again."), "error")
+        return redirect(url_for("office.plan", plan_id=plan_id))
+    if save_from_form(form, lambda: plan_service.queue_again(db.session, row)) is not None:
+        plan_runs.start_plan(current_app._get_current_object(), plan_id)
+        flash(_("Plan %(n)s is running again.", n=plan_id), "success")
+    return redirect(url_for("office.plan", plan_id=plan_id))
 
 
 @bp.route("/plans/<int:plan_id>/confirm", methods=["GET", "POST"])
@@ -184,7 +205,8 @@ def plan_confirm(plan_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            made = plan_service.confirm_plan(db.session, current_user, row.id, remote_addr=remote_addr())
+            made = plan_service.confirm_plan(db.session, current_user, row.id, remote_addr=remote_addr(),
+                                             max_live_offers=current_app.config["MAX_LIVE_OFFERS"])
             db.session.commit()
         except DomainError as error:
             show_errors(form, error)
