@@ -211,3 +211,39 @@ def test_the_heartbeat_renews_the_lease_while_the_matcher_works(app, factory, mo
         assert beats.acquire(timeout=30) and beats.acquire(timeout=30)  # two beats, with no progress step
     db.session.expire_all()
     assert db.session.get(Plan, plan.id).lease_expires_at > before
+
+
+@pytest.mark.app_config(REDIS_URL="redis://127.0.0.1:6379/15")
+def test_a_worker_at_start_gives_up_interrupted_plans_and_queues_orphans_again(
+    app, runner, factory, database_url, monkeypatch
+):
+    redis = pytest.importorskip("redis")
+    rq = pytest.importorskip("rq")
+    connection = redis.Redis.from_url(app.config["REDIS_URL"])
+    try:
+        connection.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    connection.delete(f"rq:queue:{plan_runs.QUEUE}")
+    _county(factory)
+    interrupted = _plan(PlanStatus.RUNNING, worker=f"{socket.gethostname()}:{_dead_pid()}",
+                        lease_expires_at=datetime.now(UTC) + timedelta(minutes=5))
+    orphan = _plan(PlanStatus.QUEUED, lease_expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    # `jiuye plan worker` recovers, then serves the queue; here it stops at once instead of serving.
+    monkeypatch.setattr(rq.Worker, "work", lambda self, *args, **kwargs: True)
+    result = runner.invoke(args=["plan", "worker"])
+    assert result.exit_code == 0, result.output
+    assert result.output == (f"interrupted plans marked failed: [{interrupted.id}]; "
+                             f"queued again: [{orphan.id}]\n")
+    assert _status(interrupted.id) == (PlanStatus.FAILED, "interrupted")
+    queue = rq.Queue(plan_runs.QUEUE, connection=connection)
+    jobs = queue.job_ids
+    try:
+        assert len(jobs) == 1
+        monkeypatch.undo()
+        monkeypatch.setenv("DATABASE_URL", database_url)
+        monkeypatch.setenv("SECRET_KEY", "worker-test")
+        assert rq.SimpleWorker([queue], connection=connection).work(burst=True)
+        assert _status(orphan.id) == (PlanStatus.DONE, None)
+    finally:
+        connection.delete(f"rq:queue:{plan_runs.QUEUE}", *(f"rq:job:{job}" for job in jobs))

@@ -21,6 +21,7 @@ from matcher import rules, scoring
 from matcher.geo import haversine_km
 from matcher.types import Config
 
+from ..config import DEFAULTS
 from ..errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from ..models import (
     COMMITTED_STATUSES,
@@ -98,8 +99,10 @@ def _new_placement(laborer_row: Laborer, kind: str, target_id: int, by: User, *,
     return placement
 
 
-def make_offer(session: Session, user: User, laborer_id: int, kind: str, target_id: int, config: Config,
-               *, max_live_offers: int = 1, rematch: bool = False, remote_addr: str | None = None) -> Placement:
+def make_offer(
+    session: Session, user: User, laborer_id: int, kind: str, target_id: int, config: Config, *,
+    max_live_offers: int = DEFAULTS["MAX_LIVE_OFFERS"], rematch: bool = False, remote_addr: str | None = None,
+) -> Placement:
     """Offer a laborer a target: eligibility, capacity and the laborer's offers re-checked now, rows locked.
 
     `rematch` asks explicitly to offer work to someone who has accepted an offer or is at work.

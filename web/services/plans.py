@@ -17,6 +17,7 @@ from matcher.plan import PlanResult
 from matcher.types import Config, Target
 from matcher.types import Laborer as MLaborer
 
+from ..config import DEFAULTS
 from ..errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from ..models import (
     HOLDING_STATUSES,
@@ -84,8 +85,9 @@ def solve_plan(
     """The plan's mode and the greedy baseline on the same inputs; touches no database."""
     result = matcher.plan.run(laborers, targets, mode.value, config)
     progress(0.6)
-    baseline = result if mode is PlanMode.GREEDY else matcher.plan.run(laborers, targets, "greedy", config, explain=False)
-    return result, baseline
+    if mode is PlanMode.GREEDY:
+        return result, result
+    return result, matcher.plan.run(laborers, targets, "greedy", config, explain=False)
 
 
 def store_result(session: Session, plan: Plan, result: PlanResult, baseline: PlanResult) -> Plan:
@@ -161,8 +163,10 @@ def visible_plan(session: Session, user: User, plan_id: int, *, for_update: bool
     return plan
 
 
-def confirm_plan(session: Session, user: User, plan_id: int, *, max_live_offers: int = 1,
-                 remote_addr: str | None = None) -> list[Placement]:
+def confirm_plan(
+    session: Session, user: User, plan_id: int, *, max_live_offers: int = DEFAULTS["MAX_LIVE_OFFERS"],
+    remote_addr: str | None = None,
+) -> list[Placement]:
     """Turn a reviewed plan into offered placements; capacity, households and laborers re-checked under row locks.
 
     The plan proposed only laborers free to take an offer; if one has since accepted work or been
