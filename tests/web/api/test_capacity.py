@@ -3,13 +3,19 @@ said yes to work, or holds as many unanswered offers as allowed, gets no new off
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from tests.conftest import POSTGRES_URL
+from tests.web.test_concurrency import _all_at_once
+from web.errors import ConflictError, ValidationError
 from web.extensions import db
-from web.models import Placement
+from web.models import Opening, Placement, User
+from web.services import convert, offers, registry
 
 from .conftest import assert_refused
 
@@ -127,3 +133,60 @@ def test_confirming_a_plan_is_refused_naming_laborers_who_took_an_offer_meanwhil
     assert refused.json["error"]["fields"]["laborers"] == [f"{second.name} ({second.id})"]
     assert db.session.scalar(select(func.count(Placement.id)).where(Placement.plan_id == plan["id"])) == 0
     assert client.get(f"/api/v1/plans/{plan['id']}", headers=headers).json["status"] == "done"
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not POSTGRES_URL, reason="row-lock behaviour is tested on PostgreSQL (JIUYE_TEST_DATABASE_URL)")
+def test_concurrent_offers_to_one_laborer_leave_one_live_offer(app, factory):
+    openings = [factory.opening(title=f"岗位{i}") for i in range(6)]
+    laborer = factory.laborer()
+    cadre = factory.user("cadre")
+    db.session.commit()
+    ids, laborer_id, cadre_id = [o.id for o in openings], laborer.id, cadre.id
+    config = convert.matcher_config(app.config)
+
+    def offer(i: int) -> None:
+        offers.make_offer(db.session, db.session.get(User, cadre_id), laborer_id, "opening", ids[i], config)
+
+    outcomes = _all_at_once(app, offer, len(ids))
+    assert sorted(outcomes) == ["conflict"] * 5 + ["ok"], outcomes
+    assert db.session.scalar(select(func.count(Placement.id)).where(Placement.laborer_id == laborer_id)) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not POSTGRES_URL, reason="row-lock behaviour is tested on PostgreSQL (JIUYE_TEST_DATABASE_URL)")
+def test_slots_lowered_while_an_offer_is_being_made_wait_for_it_and_are_refused(app, factory):
+    opening = factory.opening(slots=2)
+    hold(factory, "opening", opening, 1)
+    laborer = factory.laborer()
+    office, cadre = factory.user("office"), factory.user("cadre")
+    db.session.commit()
+    opening_id, laborer_id, office_id, cadre_id = opening.id, laborer.id, office.id, cadre.id
+    config = convert.matcher_config(app.config)
+    offered = threading.Event()
+
+    def blocked_on_a_lock() -> bool:
+        """Another connection of this database waits for a row lock (the change of slots)."""
+        with db.engine.connect() as connection:
+            return bool(connection.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )).scalar())
+
+    def offer_then_lower(i: int) -> None:
+        if i == 0:  # the offer takes the opening's lock, and commits only once the change waits for it
+            offers.make_offer(db.session, db.session.get(User, cadre_id), laborer_id, "opening", opening_id, config)
+            offered.set()
+            deadline = time.monotonic() + 30
+            while not blocked_on_a_lock():
+                assert time.monotonic() < deadline, "the change of slots never waited for the offer"
+            return
+        assert offered.wait(30)
+        try:
+            registry.update_opening(db.session, opening_id, {"slots": 1}, db.session.get(User, office_id))
+        except ValidationError as refused:  # counted as the refusal it is
+            raise ConflictError(refused.message) from None
+
+    assert _all_at_once(app, offer_then_lower, 2) == ["ok", "conflict"]
+    db.session.expire_all()
+    row = db.session.get(Opening, opening_id)
+    assert (row.slots, convert.held_of(db.session, row)) == (2, 2)
