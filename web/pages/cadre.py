@@ -45,6 +45,7 @@ from ..services.stats import household_without_work
 from ..validation import parse_resident_id
 from .common import (
     form_page,
+    offer_refusal,
     paginate,
     remote_addr,
     role_blueprint,
@@ -315,6 +316,7 @@ def laborer(laborer_id: int):
         targets=_targets([*result.matches, *result.ineligible]),
         placements=placements,
         offer_form=OfferForm(),
+        refusal=offer_refusal(row.id, rematch=rematch),
         rematch=rematch,
         committed=any(p.status in COMMITTED_STATUSES for p in placements),
         today=date.today(),

@@ -167,6 +167,17 @@ def try_offer(laborer_id: int, kind: str, target_id: int, *, rematch: bool = Fal
     return placement
 
 
+def offer_refusal(laborer_id: int, *, rematch: bool = False) -> str | None:
+    """Why the laborer may take no new offer now, in the page's language; None when they may.
+
+    Pages show it in place of the offer buttons, rather than offering what would be refused.
+    """
+    refusals = offers.laborer_refusals(
+        db.session, [laborer_id], max_live_offers=current_app.config["MAX_LIVE_OFFERS"], rematch=rematch
+    )
+    return translated(refusals[laborer_id]) if laborer_id in refusals else None
+
+
 def remote_addr() -> str | None:
     return request.remote_addr
 

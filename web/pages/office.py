@@ -40,6 +40,7 @@ from ..services.accounts import audit_events
 from ..services.stats import at_work_on, household_without_work
 from .common import (
     form_page,
+    offer_refusal,
     paginate,
     remote_addr,
     role_blueprint,
@@ -320,6 +321,7 @@ def assign(laborer_id: int):
         misses=[ranking.match_json(m, language) for m in result.ineligible],
         targets=posts,
         offer_form=OfferForm(),
+        refusal=offer_refusal(row.id),
         today=date.today(),
     )
 

@@ -36,6 +36,10 @@ def test_a_cadre_is_told_why_a_second_offer_is_refused(client, factory, login):
     login(factory.user("cadre"))
     made = client.post(f"/cadre/laborers/{laborer.id}/offer", data={"kind": "opening", "target_id": first.id})
     assert made.status_code == 302
+    # The laborer's page says why instead of offering what would be refused...
+    page = client.get(f"/cadre/laborers/{laborer.id}").get_data(as_text=True)
+    assert "该劳动力待答复的推荐已达上限" in page and f"/cadre/laborers/{laborer.id}/offer" not in page
+    # ...and an offer posted all the same is refused, saying so.
     refused = client.post(f"/cadre/laborers/{laborer.id}/offer", data={"kind": "opening", "target_id": second.id},
                           follow_redirects=True)
     assert "该劳动力待答复的推荐已达上限" in refused.get_data(as_text=True)
@@ -51,7 +55,8 @@ def test_the_cadres_rematch_view_offers_work_to_someone_who_accepted_an_offer(cl
     login(factory.user("cadre"))
     page = client.get(f"/cadre/laborers/{laborer.id}").get_data(as_text=True)
     rematch_link = f"/cadre/laborers/{laborer.id}?rematch=1"
-    assert rematch_link in page
+    assert rematch_link in page and "该劳动力已接受推荐或正在工作" in page
+    assert f"/cadre/laborers/{laborer.id}/offer" not in page  # no offer buttons outside the re-match view
     plain = client.post(f"/cadre/laborers/{laborer.id}/offer", data={"kind": "opening", "target_id": other.id},
                         follow_redirects=True)
     assert "该劳动力已接受推荐或正在工作" in plain.get_data(as_text=True)
