@@ -69,6 +69,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.jinja_env.globals["get_locale"] = get_locale
 
+    from .jobs import plans as plan_runs
+
+    plan_runs.install(app)  # in thread mode, pick up the plans an earlier process left
+
     from .cli import register_commands
 
     register_commands(app)

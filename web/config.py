@@ -55,8 +55,12 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_JSON_PATH": "openapi.json",
     # Matching thresholds (DESIGN §2); the matcher's Config reads these.
     "PLAN_EXECUTION": None,  # inline | thread | rq; None = rq with REDIS_URL, else thread
+    # A running plan's lease (web.jobs.plans): renewed every third of it; lapsed = the runner is gone.
+    "PLAN_LEASE_S": 60,
     "MATCH_DEFAULT_MAX_COMMUTE_KM": 10.0,
     "MATCH_MAX_PICKUP_KM": 60.0,
+    # Unanswered offers a laborer may hold at once (DESIGN §2: offers spread, not hoarded).
+    "MAX_LIVE_OFFERS": 1,
     # Workshop recognition (DESIGN §2): poor laborers working needed to be recognised.
     "WORKSHOP_RECOGNITION_MIN_POOR": 5,
     # Bounded input (issue 10, part 7): lists a record holds, and what an uploaded sheet may unpack to.

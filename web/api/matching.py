@@ -63,6 +63,10 @@ class OfferSchema(Schema):
     laborer_id = fields.Integer(required=True, validate=RECORD_ID)
     kind = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     target_id = fields.Integer(required=True, validate=RECORD_ID)
+    rematch = fields.Boolean(
+        load_default=False,
+        metadata={"description": "offer work to a laborer who has accepted an offer or is at work"},
+    )
 
 
 class TransitionSchema(Schema):
@@ -223,9 +227,14 @@ class Placements(MethodView):
     @blp.response(201, PlacementSchema)
     @document_errors(blp, 401, 403, 404, 409)
     def post(self, data):
-        """Offer a laborer a target; eligibility and free capacity are re-checked now."""
+        """Offer a laborer a target; eligibility, free capacity and the laborer's offers are re-checked now.
+
+        Refused (409) when the laborer holds MAX_LIVE_OFFERS unanswered offers, or has accepted an
+        offer or is at work and `rematch` is not set.
+        """
         placement = offers.make_offer(db.session, g.user, data["laborer_id"], data["kind"], data["target_id"],
-                                        _config(), remote_addr=remote_addr())
+                                        _config(), max_live_offers=current_app.config["MAX_LIVE_OFFERS"],
+                                        rematch=data["rematch"], remote_addr=remote_addr())
         return placement_json(placement)
 
 

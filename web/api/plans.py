@@ -45,7 +45,7 @@ class AssignmentSchema(Schema):
     factors = fields.List(fields.Nested(AssignmentFactorSchema))
 
 
-class PlanSchema(Schema):
+class PlanSummarySchema(Schema):
     id = fields.Integer(required=True)
     region_code = fields.String(required=True)
     mode = fields.String(required=True)
@@ -57,6 +57,13 @@ class PlanSchema(Schema):
     created_at = fields.DateTime(required=True)
     finished_at = fields.DateTime(allow_none=True)
     confirmed_at = fields.DateTime(allow_none=True)
+    worker = fields.String(allow_none=True, metadata={"description": "the process running the plan: host:pid"})
+    lease_expires_at = fields.DateTime(
+        allow_none=True, metadata={"description": "until when its runner vouches for a running plan"}
+    )
+
+
+class PlanSchema(PlanSummarySchema):
     assignments = fields.List(fields.Nested(AssignmentSchema))
 
 
@@ -71,7 +78,7 @@ def plan_json(plan, *, with_assignments: bool = True) -> dict:
         "id": plan.id, "region_code": plan.region_code, "mode": plan.mode.value, "status": plan.status.value,
         "progress": plan.progress, "report": plan.report, "baseline_report": plan.baseline_report,
         "error": plan.error, "created_at": plan.created_at, "finished_at": plan.finished_at,
-        "confirmed_at": plan.confirmed_at,
+        "confirmed_at": plan.confirmed_at, "worker": plan.worker, "lease_expires_at": plan.lease_expires_at,
     }
     if with_assignments:
         data["assignments"] = [
@@ -85,6 +92,18 @@ def plan_json(plan, *, with_assignments: bool = True) -> dict:
 @blp.route("")
 class Plans(MethodView):
     decorators = [require_user("plans")]
+
+    @blp.doc(security=SECURITY)
+    @blp.response(200, PlanSummarySchema(many=True))
+    @document_errors(blp, 401, 403)
+    def get(self):
+        """Plans of your region, newest first (at most 200), without their assignments; a plan whose
+        runner was killed is shown failed, "interrupted"."""
+        from ..jobs.plans import reap_interrupted
+
+        reap_interrupted(db.session)
+        rows = db.session.scalars(scope.scoped(Plan, g.user).order_by(Plan.id.desc()).limit(200))
+        return [plan_json(row, with_assignments=False) for row in rows]
 
     @blp.doc(security=SECURITY)
     @blp.arguments(PlanCreateSchema)
@@ -110,6 +129,9 @@ class PlanItem(MethodView):
     @document_errors(blp)
     def get(self, plan_id):
         """A plan: status and progress, its report beside greedy, and the proposed assignments."""
+        from ..jobs.plans import reap_interrupted
+
+        reap_interrupted(db.session)
         return plan_json(scope.get_visible(db.session, Plan, plan_id, g.user))
 
 
@@ -122,5 +144,7 @@ class PlanConfirm(MethodView):
     @document_errors(blp, 401, 403, 404, 409)
     def post(self, plan_id):
         """Create offered placements from the plan, once; refused if slots filled meanwhile."""
-        placements = plans.confirm_plan(db.session, g.user, plan_id, remote_addr=remote_addr())
+        placements = plans.confirm_plan(db.session, g.user, plan_id,
+                                        max_live_offers=current_app.config["MAX_LIVE_OFFERS"],
+                                        remote_addr=remote_addr())
         return {"plan_id": plan_id, "placements": len(placements)}

@@ -8,7 +8,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from ..jobs.plans import QUEUE, execute_plan, rerun
+from ..errors import DomainError, NotFoundError
+from ..jobs.plans import QUEUE, execute_plan, recover, rerun
 from ..models import CHANNELS, Plan, PlanMode, PlanStatus, Region
 from ..unit_of_work import unit_of_work
 
@@ -51,6 +52,8 @@ def run(region_code: str, mode: str) -> None:
     row = execute_plan(row.id)
     if row.status is PlanStatus.FAILED:
         raise click.ClickException(f"plan {row.id} failed: {row.error}")
+    if row.status is not PlanStatus.DONE:  # another runner took it first
+        raise click.ClickException(f"plan {row.id} is {row.status.value} on {row.worker}")
     click.echo(f"plan {row.id} ({mode}, region {region_code}) done in {time.perf_counter() - started:.2f} s; "
                f"{len(row.assignments)} proposed assignments. Review and confirm it on the office pages or the API.")
     print_report(row)
@@ -59,18 +62,32 @@ def run(region_code: str, mode: str) -> None:
 @plan.command("rerun")
 @click.argument("plan_id", type=int)
 def rerun_command(plan_id: int) -> None:
-    """Run a failed plan again."""
-    row = rerun(plan_id)
-    click.echo(f"plan {plan_id}: {row.status.value}")
+    """Run a failed (or interrupted) plan again, here, and print its report."""
+    try:
+        row = rerun(plan_id)
+    except NotFoundError as error:
+        raise click.ClickException(error.message) from None
+    except DomainError as error:  # not a failed plan: say what it is instead
+        raise click.ClickException(f"plan {plan_id}: {error.message}") from None
+    if row.status is PlanStatus.FAILED:
+        raise click.ClickException(f"plan {plan_id} failed again: {row.error}")
+    if row.status is not PlanStatus.DONE:  # another runner took it first
+        raise click.ClickException(f"plan {plan_id} is {row.status.value} on {row.worker}")
+    click.echo(f"plan {plan_id} ({row.mode.value}, region {row.region_code}) done; "
+               f"{len(row.assignments)} proposed assignments.")
+    print_report(row)
 
 
 @plan.command("worker")
 def worker() -> None:
-    """Serve plans queued in Redis (REDIS_URL) until stopped."""
+    """Serve plans queued in Redis (REDIS_URL) until stopped; first recover the plans left behind."""
     from redis import Redis
     from rq import Worker
 
     url = current_app.config.get("REDIS_URL")
     if not url:
         raise click.ClickException("REDIS_URL is not set; without it plans run inside the request")
+    interrupted, restarted = recover(current_app._get_current_object(), mode="rq")
+    if interrupted or restarted:
+        click.echo(f"interrupted plans marked failed: {interrupted or 'none'}; queued again: {restarted or 'none'}")
     Worker([QUEUE], connection=Redis.from_url(url)).work()

@@ -1,62 +1,240 @@
-"""Running plans in the background, so that the office page can show progress.
+"""Running plans in the background, so that the office page can show progress; plans never stick.
 
 Where a plan runs is `PLAN_EXECUTION`: `rq` (workers started by `jiuye plan worker`; the default
 when REDIS_URL is set), `thread` (one background thread in the web process; the default
 otherwise), or `inline` (inside the request; used by the tests and the CLI).
 
-A run is its own unit of work (`web.unit_of_work`): marking the plan running, computing and storing
-its result, and recording a failure are three transactions; if the run fails, nothing of it is kept
-and the plan is marked failed (with the error), so it can be run again. Progress is written on a
-separate connection as the run goes, so pages polling the plan see it move.
+A runner takes a queued plan in one atomic step (queued → running) and holds a lease on it: the plan
+names the runner (`worker`, host:pid) and `lease_expires_at`, which the runner renews on a separate
+connection at each progress step and from a heartbeat thread every PLAN_LEASE_S/3 while the matcher
+works. A running plan whose lease has lapsed, or whose runner is a process of this host that no
+longer exists, was interrupted (process killed, machine rebooted): `reap_interrupted` marks it
+failed with the reason "interrupted" whenever plans are listed or read and whenever a runner starts,
+and it can be run again (`jiuye plan rerun`, the office page). Queued plans nobody is running (the
+queue's lease lapsed, or the process that queued them is gone) are started again when a worker or a
+thread-mode web process starts (`recover`).
+
+Every step is a unit of work of its own (`web.unit_of_work`): claiming the plan, reading its inputs
+(unserialised, so that on SQLite the write lock is not held while the matcher works), storing the
+result after checking under the plan's row lock that it still holds the plan, and recording a
+failure. If the run fails, nothing of it is kept and the plan is marked failed (with the error), so
+it can be run again. Requests that list or read plans reap interrupted ones within their own unit of
+work (`reap_interrupted` flushes; the request commits).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import update
+from sqlalchemy import or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
-from ..errors import ConflictError
+from .. import unit_of_work as uow
+from ..errors import NotFoundError
 from ..extensions import db
 from ..models import Plan, PlanStatus
+from ..services import plans as plan_service
 from ..services.convert import matcher_config
-from ..services.plans import run_plan
 from ..unit_of_work import after_commit, unit_of_work
 
 log = logging.getLogger(__name__)
 QUEUE = "jiuye-plans"
+
+#: Why a plan whose runner stopped was given up (English; pages show it in their language).
+INTERRUPTED = "interrupted"
 
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuye-plan")
 #: Plans running on the background thread, by id (tests wait on these futures).
 running: dict[int, Future] = {}
 
 
-def _write_progress(plan_id: int, fraction: float) -> None:
-    """Record progress at once, outside the run's own transaction."""
-    with db.engine.begin() as connection:
-        connection.execute(update(Plan).where(Plan.id == plan_id).values(progress=fraction))
+def worker_name() -> str:
+    """This process as a plan's runner: host:pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _is_gone(worker: str | None) -> bool:
+    """True when `worker` is a process of this host that no longer exists (other hosts: unknown, False)."""
+    host, _, pid = (worker or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it exists, under another user
+        return False
+    return False
+
+
+def _lease_s(app: Flask | None = None) -> float:
+    return float((app or current_app).config["PLAN_LEASE_S"])
+
+
+def _until(seconds: float) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+def _lapsed(lease_expires_at: datetime | None, now: datetime) -> bool:
+    return lease_expires_at is None or lease_expires_at < now
+
+
+def reap_interrupted(session) -> list[int]:
+    """Mark running plans whose runner is gone (lease lapsed, or a dead process of this host) as
+    failed, "interrupted"; the ids. Flushes; the caller commits."""
+    now = datetime.now(UTC)
+    rows = session.execute(
+        select(Plan.id, Plan.worker, Plan.lease_expires_at).where(Plan.status == PlanStatus.RUNNING)
+    ).all()
+    reaped = []
+    for plan_id, worker, lease in rows:
+        if _lapsed(lease, now):
+            # Re-checked in the UPDATE: a runner that renewed its lease meanwhile keeps its plan.
+            still = or_(Plan.lease_expires_at.is_(None), Plan.lease_expires_at < now)
+        elif _is_gone(worker):
+            still = Plan.worker == worker
+        else:
+            continue
+        done = session.execute(
+            update(Plan)
+            .where(Plan.id == plan_id, Plan.status == PlanStatus.RUNNING, still)
+            .values(status=PlanStatus.FAILED, error=INTERRUPTED, progress=0.0, lease_expires_at=None)
+            .execution_options(synchronize_session="fetch")
+        )
+        if done.rowcount:
+            log.warning("plan %s was interrupted (runner %s is gone); it can be run again", plan_id, worker)
+            reaped.append(plan_id)
+    session.flush()
+    return reaped
+
+
+def recover_interrupted() -> list[int]:
+    """Give up the plans whose runner is gone, in a unit of work of its own (a runner's start)."""
+    with unit_of_work() as session:
+        return reap_interrupted(session)
+
+
+def orphaned_queued(session) -> list[int]:
+    """Queued plans nobody will run: the queue's lease lapsed, or the process that queued them is gone."""
+    now = datetime.now(UTC)
+    rows = session.execute(
+        select(Plan.id, Plan.worker, Plan.lease_expires_at)
+        .where(Plan.status == PlanStatus.QUEUED)
+        .order_by(Plan.id)
+    ).all()
+    return [plan_id for plan_id, worker, lease in rows if _lapsed(lease, now) or _is_gone(worker)]
+
+
+def recover(app: Flask, mode: str | None = None) -> tuple[list[int], list[int]]:
+    """At a runner's start: give up interrupted plans and start again the queued ones nobody is
+    running; (interrupted ids, restarted ids)."""
+    with unit_of_work() as session:
+        reaped = reap_interrupted(session)
+        orphans = orphaned_queued(session)
+    for plan_id in orphans:
+        log.info("plan %s was queued with no runner; starting it again", plan_id)
+        with unit_of_work():
+            start_plan(app, plan_id, mode=mode)
+    return reaped, orphans
+
+
+class Lease:
+    """A running plan's lease, renewed at each progress step and by a heartbeat thread meanwhile.
+
+    Renewals go through their own connection (not the run's session), so pages see them at once.
+    """
+
+    def __init__(self, engine: Engine, plan_id: int, worker: str, seconds: float) -> None:
+        self.engine, self.plan_id, self.worker, self.seconds = engine, plan_id, worker, seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"jiuye-plan-{plan_id}-lease", daemon=True)
+
+    def renew(self, progress: float | None = None) -> bool:
+        """Extend the lease (and record progress); False when the plan is no longer this runner's."""
+        values: dict = {"lease_expires_at": _until(self.seconds)}
+        if progress is not None:
+            values["progress"] = progress
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(Plan)
+                .where(Plan.id == self.plan_id, Plan.status == PlanStatus.RUNNING, Plan.worker == self.worker)
+                .values(**values)
+            )
+        return result.rowcount == 1
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.seconds / 3):
+            try:
+                self.renew()
+            except SQLAlchemyError:  # a missed beat is not fatal: the next one, or a progress step, renews
+                log.exception("could not renew the lease of plan %s", self.plan_id)
+
+    def __enter__(self) -> Lease:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _claim(plan_id: int, worker: str, seconds: float) -> bool:
+    """Take a queued plan for this runner (queued → running, with a fresh lease); False if another took it."""
+    with unit_of_work() as session:
+        result = session.execute(
+            update(Plan)
+            .where(Plan.id == plan_id, Plan.status == PlanStatus.QUEUED)
+            .values(status=PlanStatus.RUNNING, progress=0.05, error=None, worker=worker,
+                    lease_expires_at=_until(seconds))
+            .execution_options(synchronize_session="fetch")
+        )
+    return result.rowcount == 1
 
 
 def execute_plan(plan_id: int) -> Plan:
-    """Run a queued (or failed) plan to the end, committing its result or its failure."""
-    with unit_of_work() as session:
-        plan = session.get(Plan, plan_id)
-        plan.status, plan.progress, plan.error = PlanStatus.RUNNING, 0.05, None
+    """Run a queued plan to the end, committing its result or its failure; a plan another runner has
+    taken (or that is not queued) is left alone and returned as it stands."""
+    recover_interrupted()
+    me, seconds = worker_name(), _lease_s()
+    if not _claim(plan_id, me, seconds):
+        return db.session.get(Plan, plan_id)
+    config = matcher_config(current_app.config)
     try:
-        # Not serial: on SQLite the long computation reads without holding the write lock, so the
-        # progress written meanwhile on another connection does not wait for it; storing the result
-        # takes the lock (web.sqlite). Confirming the plan re-checks capacity under lock.
-        with unit_of_work(serial=False) as session:
-            run_plan(session, session.get(Plan, plan_id), matcher_config(current_app.config),
-                     progress=lambda fraction: _write_progress(plan_id, fraction))
+        lease = Lease(db.engine, plan_id, me, seconds)
+        with lease:
+            # Only reads: no write lock is held, and no transaction stays open while the matcher works.
+            with unit_of_work(serial=False) as session:
+                plan = session.get(Plan, plan_id)
+                laborers, targets = plan_service.plan_inputs(session, plan.region_code)
+                mode = plan.mode
+            lease.renew(0.2)
+            result, baseline = plan_service.solve_plan(laborers, targets, mode, config, progress=lease.renew)
+            lease.renew(0.9)
+        with unit_of_work() as session:
+            plan = session.get(Plan, plan_id, with_for_update=True, populate_existing=True)
+            if plan.status is not PlanStatus.RUNNING or plan.worker != me:
+                # Given up as interrupted while it ran (a lease that lapsed): the newer state stands.
+                uow.discard()
+                log.warning("plan %s is no longer this runner's; its result is dropped", plan_id)
+            else:
+                plan_service.store_result(session, plan, result, baseline)
     except Exception as error:  # any failure: keep nothing of the run, say why
         log.exception("plan %s failed", plan_id)
         with unit_of_work() as session:
-            plan = session.get(Plan, plan_id)
-            plan.status, plan.error, plan.progress = PlanStatus.FAILED, f"{type(error).__name__}: {error}"[:1000], 0.0
-            plan.assignments = []
+            session.execute(
+                update(Plan)
+                .where(Plan.id == plan_id, Plan.status == PlanStatus.RUNNING, Plan.worker == me)
+                .values(status=PlanStatus.FAILED, error=f"{type(error).__name__}: {error}"[:1000], progress=0.0,
+                        lease_expires_at=None)
+                .execution_options(synchronize_session="fetch")
+            )
     return db.session.get(Plan, plan_id)
 
 
@@ -65,16 +243,24 @@ def execution_mode(app: Flask) -> str:
     return app.config.get("PLAN_EXECUTION") or ("rq" if app.config.get("REDIS_URL") else "thread")
 
 
-def start_plan(app: Flask, plan_id: int) -> Plan:
-    """Start a queued plan where the configuration says; return it as it stands now.
+def start_plan(app: Flask, plan_id: int, *, mode: str | None = None) -> Plan:
+    """Start a queued plan where the configuration says (or `mode`); return it as it stands now.
 
     Inline, the plan runs at once in units of work of its own, which commit what the caller wrote
     before. On a thread or a worker it starts once the caller's unit of work has committed, so that
     it finds the plan the caller has just created.
     """
-    mode = execution_mode(app)
+    mode = mode or execution_mode(app)
     if mode == "inline":
         return execute_plan(plan_id)
+    # The queue vouches for the plan for one lease; a thread's queue names its process, so that a
+    # restart of this host's web process finds the plans it had queued at once.
+    db.session.execute(
+        update(Plan)
+        .where(Plan.id == plan_id, Plan.status == PlanStatus.QUEUED)
+        .values(lease_expires_at=_until(_lease_s(app)), worker=worker_name() if mode == "thread" else None)
+        .execution_options(synchronize_session="fetch")
+    )
     if mode == "rq":
         after_commit(lambda: _enqueue(app, plan_id))
     else:
@@ -102,6 +288,27 @@ def _run_in_thread(app: Flask, plan_id: int) -> str:
             running.pop(plan_id, None)
 
 
+def install(app: Flask) -> None:
+    """In thread mode, the web process picks up the plans an earlier process left, at its first request."""
+    if execution_mode(app) != "thread":
+        return
+    state = {"pending": True}
+    lock = threading.Lock()
+
+    @app.before_request
+    def recover_once() -> None:
+        if not state["pending"]:
+            return
+        with lock:
+            if not state["pending"]:
+                return
+            state["pending"] = False
+        try:
+            recover(app, mode="thread")
+        except SQLAlchemyError:  # e.g. a database not upgraded yet: the request will say so itself
+            log.exception("could not recover plans at start")
+
+
 def run_job(plan_id: int) -> str:
     """The rq worker's entry point: build the app from the environment and run one plan."""
     from .. import create_app
@@ -117,10 +324,11 @@ def run_job(plan_id: int) -> str:
 
 
 def rerun(plan_id: int) -> Plan:
-    """Run a failed plan again."""
+    """Run a failed (or interrupted) plan again, here and now; any other plan is refused (409) saying why."""
     with unit_of_work() as session:
+        reap_interrupted(session)
         plan = session.get(Plan, plan_id)
-        if plan.status is not PlanStatus.FAILED:
-            raise ConflictError(f"plan {plan_id} is {plan.status.value}; only a failed plan is run again")
-        plan.status, plan.error = PlanStatus.QUEUED, None
+        if plan is None:
+            raise NotFoundError(f"plan {plan_id} does not exist")
+        plan_service.queue_again(session, plan)
     return execute_plan(plan_id)

@@ -70,6 +70,8 @@ AT_WORK_STATUSES = (PlacementStatus.WORKING, PlacementStatus.ENDED)
 PASSENGER_STATUSES = (*HOLDING_STATUSES, PlacementStatus.ENDED)
 #: Steps that cannot be undone: they need a reason (and, on pages, a confirmation).
 NEEDS_REASON = (PlacementStatus.DECLINED, PlacementStatus.ENDED)
+#: Statuses of a laborer who has said yes to work: no new offer unless re-matching is asked for.
+COMMITTED_STATUSES = (PlacementStatus.ACCEPTED, PlacementStatus.WORKING)
 
 #: Allowed moves of the lifecycle: proposed → offered → accepted | declined → working → ended.
 TRANSITIONS: dict[PlacementStatus, tuple[PlacementStatus, ...]] = {

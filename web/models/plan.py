@@ -50,6 +50,11 @@ class Plan(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), default=None)
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    #: Until when the plan's runner vouches for it (renewed while it runs); a lapsed lease means the
+    #: runner is gone (web.jobs.plans). For a queued plan: by when a runner should have taken it.
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    #: The process running (or, queued, holding) the plan: "host:pid".
+    worker: Mapped[str | None] = mapped_column(String(120), default=None)
 
     region = relationship("Region")
     assignments: Mapped[list[PlanAssignment]] = relationship(

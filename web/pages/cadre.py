@@ -27,6 +27,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..models import (
     CHANNEL_MODELS,
+    COMMITTED_STATUSES,
     WORKING_STATUSES,
     Household,
     Laborer,
@@ -42,6 +43,7 @@ from ..services.stats import household_without_work
 from ..validation import parse_resident_id
 from .common import (
     form_page,
+    offer_refusal,
     paginate,
     remote_addr,
     role_blueprint,
@@ -307,7 +309,9 @@ def laborer(laborer_id: int):
         targets=_targets([*result.matches, *result.ineligible]),
         placements=placements,
         offer_form=OfferForm(),
+        refusal=offer_refusal(row.id, rematch=rematch),
         rematch=rematch,
+        committed=any(p.status in COMMITTED_STATUSES for p in placements),
         today=clock.today(),
     )
 
@@ -318,9 +322,11 @@ def offer(laborer_id: int):
     form = OfferForm()
     if not form.validate_on_submit() or not form.target_id.data.isdigit():
         abort(400)
-    placement = try_offer(laborer_id, form.kind.data, int(form.target_id.data))
+    # The re-match view posts with ?rematch=1: an offer to someone who has accepted one or is at work.
+    rematch = request.args.get("rematch") == "1"
+    placement = try_offer(laborer_id, form.kind.data, int(form.target_id.data), rematch=rematch)
     if placement is None:
-        return redirect(url_for("cadre.laborer", laborer_id=laborer_id))
+        return redirect(url_for("cadre.laborer", laborer_id=laborer_id, rematch="1" if rematch else None))
     flash(_("Offer made: %(channel)s.", channel=label(form.kind.data)), "success")
     return redirect(url_for("cadre.placement", placement_id=placement.id))
 

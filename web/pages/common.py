@@ -134,11 +134,17 @@ def show_errors(form: FlaskForm | None, error: DomainError, aliases: dict[str, s
 
 
 def offer_message(error: DomainError) -> str:
-    """A refusal in the page's language; the matcher's reasons come in both as 'zh / en'."""
+    """A refusal in the page's language; the matcher's reasons come in both as 'zh / en'.
+
+    A refusal that names laborers (a plan whose people took other work meanwhile) lists them after it.
+    """
     reasons = error.fields.get("target")
     if reasons:
         parts = [r.split(" / ", 1) for r in reasons]
         return "; ".join(p[0] if lang() == "zh" or len(p) == 1 else p[1] for p in parts)
+    names = error.fields.get("laborers")
+    if names:
+        return f"{translated(error.message)}: {', '.join(names)}"
     return translated(error.message)
 
 
@@ -154,12 +160,13 @@ def save_from_form(
     return saved
 
 
-def try_offer(laborer_id: int, kind: str, target_id: int) -> Placement | None:
+def try_offer(laborer_id: int, kind: str, target_id: int, *, rematch: bool = False) -> Placement | None:
     """Make an offer from a page: the placement, or None once the refusal is flashed (404s propagate)."""
     try:
         placement = offers.make_offer(
             db.session, current_user, laborer_id, kind, target_id,
-            convert.matcher_config(current_app.config), remote_addr=remote_addr(),
+            convert.matcher_config(current_app.config), max_live_offers=current_app.config["MAX_LIVE_OFFERS"],
+            rematch=rematch, remote_addr=remote_addr(),
         )
     except DomainError as error:
         if error.status == 404:
@@ -167,6 +174,17 @@ def try_offer(laborer_id: int, kind: str, target_id: int) -> Placement | None:
         show_errors(None, error)
         return None
     return placement
+
+
+def offer_refusal(laborer_id: int, *, rematch: bool = False) -> str | None:
+    """Why the laborer may take no new offer now, in the page's language; None when they may.
+
+    Pages show it in place of the offer buttons, rather than offering what would be refused.
+    """
+    refusals = offers.laborer_refusals(
+        db.session, [laborer_id], max_live_offers=current_app.config["MAX_LIVE_OFFERS"], rematch=rematch
+    )
+    return translated(refusals[laborer_id]) if laborer_id in refusals else None
 
 
 def remote_addr() -> str | None:

@@ -341,6 +341,10 @@ class PlanForm(FlaskForm):
     )
 
 
+class RerunForm(FlaskForm):
+    """The "run again" button of a failed plan: nothing but its CSRF token."""
+
+
 class ConfirmForm(FlaskForm):
     is_reviewed = BooleanField(
         _l("I have reviewed the proposal; send the offers"), validators=[DataRequired()]

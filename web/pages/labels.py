@@ -113,6 +113,15 @@ SERVICE_MESSAGES = (
     _l("the record breaks a rule of the database"),
     _l("the change clashes with a record saved meanwhile; nothing was saved"),
     _l("use optimal, stable or greedy"),
+    _l("this laborer has accepted an offer or is at work; ask for a re-match to offer more"),
+    _l("this laborer already holds as many unanswered offers as allowed; wait for an answer first"),
+    _l("these laborers have accepted work or been offered as much as allowed since the plan ran; run the plan again"),
+    _l("fewer than are already held by offers and placements"),
+    _l("interrupted"),
+    _l("this plan is waiting for a runner; only a failed plan is run again"),
+    _l("this plan is running; only a failed plan is run again"),
+    _l("this plan has finished; only a failed plan is run again"),
+    _l("this plan was confirmed; only a failed plan is run again"),
 )
 
 

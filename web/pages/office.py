@@ -40,6 +40,7 @@ from ..services.stats import employer_figures, household_without_work
 from ..validation import parse_day
 from .common import (
     form_page,
+    offer_refusal,
     page_number,
     paginate,
     remote_addr,
@@ -48,8 +49,8 @@ from .common import (
     show_errors,
     try_offer,
 )
-from .forms import ConfirmForm, OfferForm, PlanForm, WelfarePostForm, options
-from .labels import label, lang
+from .forms import ConfirmForm, OfferForm, PlanForm, RerunForm, WelfarePostForm, options
+from .labels import label, lang, translated
 from .placements import register_placement_views
 
 bp = role_blueprint("office", "office_pages")
@@ -77,6 +78,7 @@ def _poor_without_work() -> ColumnElement[bool]:
 @bp.get("/")
 def home():
     """The office's start: recent plans and what is waiting."""
+    plan_runs.reap_interrupted(db.session)
     recent = db.session.scalars(
         scope.scoped(Plan, current_user).order_by(Plan.id.desc()).limit(5)
     ).all()
@@ -113,6 +115,7 @@ def plans():
             plan = plan_runs.start_plan(current_app._get_current_object(), plan.id)
             flash(_("Plan %(n)s started (%(mode)s).", n=plan.id, mode=label(plan.mode)), "success")
             return redirect(url_for("office.plan", plan_id=plan.id))
+    plan_runs.reap_interrupted(db.session)
     page = paginate(
         scope.scoped(Plan, current_user)
         .options(selectinload(Plan.region))
@@ -134,6 +137,7 @@ def _target_titles(rows) -> dict[tuple[str, int], str]:
 @bp.get("/plans/<int:plan_id>")
 def plan(plan_id: int):
     """A plan's status, its report beside the greedy baseline, and its proposed assignments."""
+    plan_runs.reap_interrupted(db.session)
     row = scope.get_visible(db.session, Plan, plan_id, current_user)
     channel = request.args.get("channel") or None
     query = (
@@ -153,12 +157,15 @@ def plan(plan_id: int):
         titles=_target_titles(page.items),
         report_rows=REPORT_ROWS,
         is_running=row.status in UNFINISHED_PLAN_STATUSES,
+        error=translated(row.error),
+        rerun_form=RerunForm(),
     )
 
 
 @bp.get("/plans/<int:plan_id>/status")
 def plan_status(plan_id: int):
     """The plan's status and progress, polled by the plan page while it runs."""
+    plan_runs.reap_interrupted(db.session)
     row = scope.get_visible(db.session, Plan, plan_id, current_user)
     return jsonify(
         {
@@ -166,9 +173,24 @@ def plan_status(plan_id: int):
             "status": row.status.value,
             "status_label": label(row.status),
             "progress": row.progress,
-            "error": row.error,
+            "error": translated(row.error),
         }
     )
+
+
+@bp.post("/plans/<int:plan_id>/rerun")
+def plan_rerun(plan_id: int):
+    """Run a failed (or interrupted) plan again, where plans run."""
+    plan_runs.reap_interrupted(db.session)
+    row = scope.get_visible(db.session, Plan, plan_id, current_user)
+    form = RerunForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired; please try again."), "error")
+        return redirect(url_for("office.plan", plan_id=plan_id))
+    if save_from_form(form, lambda: plan_service.queue_again(db.session, row)) is not None:
+        plan_runs.start_plan(current_app._get_current_object(), plan_id)
+        flash(_("Plan %(n)s is running again.", n=plan_id), "success")
+    return redirect(url_for("office.plan", plan_id=plan_id))
 
 
 @bp.route("/plans/<int:plan_id>/confirm", methods=["GET", "POST"])
@@ -178,7 +200,8 @@ def plan_confirm(plan_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            made = plan_service.confirm_plan(db.session, current_user, row.id, remote_addr=remote_addr())
+            made = plan_service.confirm_plan(db.session, current_user, row.id, remote_addr=remote_addr(),
+                                             max_live_offers=current_app.config["MAX_LIVE_OFFERS"])
         except DomainError as error:
             show_errors(form, error)
             return redirect(url_for("office.plan", plan_id=plan_id))
@@ -285,6 +308,7 @@ def assign(laborer_id: int):
         misses=[ranking.match_json(m, language) for m in result.ineligible],
         targets=posts,
         offer_form=OfferForm(),
+        refusal=offer_refusal(row.id),
         today=clock.today(),
     )
 

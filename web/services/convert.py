@@ -18,16 +18,21 @@ from .. import clock
 from ..models import (
     CHANNEL_FK,
     CHANNEL_MODELS,
+    COMMITTED_STATUSES,
     HOLDING_STATUSES,
     OPEN_BATCH_STATUSES,
     WORKING_STATUSES,
     Laborer,
+    Opening,
     Placement,
     PlacementStatus,
     PostingStatus,
     TransportBatch,
+    WelfarePost,
 )
 
+#: The capacity column of each kind of target: a batch has seats, openings and welfare posts slots.
+CAPACITY = {"opening": "slots", "batch": "seats", "welfare_post": "slots"}
 
 def matcher_config(settings: dict) -> Config:
     """The matcher's thresholds from the app's configuration (DESIGN §2 defaults)."""
@@ -37,12 +42,14 @@ def matcher_config(settings: dict) -> Config:
     )
 
 
-
-
 def _household_facts(session: Session, household_ids: Iterable[int] | None) -> tuple[set[int], set[int], set[int]]:
-    """(households with work, households holding a welfare post, laborers working) for the given households."""
-    working_placement = select(Placement.laborer_id, Placement.household_id).where(
-        Placement.status == PlacementStatus.WORKING
+    """(households with work, households holding a welfare post, laborers committed to work) for the households.
+
+    A laborer who has accepted an offer counts as working for matching (no new offer unless re-matching
+    is asked for), but their household is without work until the placement starts.
+    """
+    committed = select(Placement.laborer_id, Placement.household_id, Placement.status).where(
+        Placement.status.in_(COMMITTED_STATUSES)
     )
     employed = select(Laborer.id, Laborer.household_id).where(Laborer.status.in_(WORKING_STATUSES))
     posts = select(Placement.household_id).where(
@@ -50,11 +57,15 @@ def _household_facts(session: Session, household_ids: Iterable[int] | None) -> t
     )
     if household_ids is not None:
         ids = list(household_ids)
-        working_placement = working_placement.where(Placement.household_id.in_(ids))
+        committed = committed.where(Placement.household_id.in_(ids))
         employed = employed.where(Laborer.household_id.in_(ids))
         posts = posts.where(Placement.household_id.in_(ids))
     working_laborers, with_work = set(), set()
-    for laborer_id, household_id in [*session.execute(working_placement), *session.execute(employed)]:
+    for laborer_id, household_id, status in session.execute(committed):
+        working_laborers.add(laborer_id)
+        if status == PlacementStatus.WORKING:
+            with_work.add(household_id)
+    for laborer_id, household_id in session.execute(employed):
         working_laborers.add(laborer_id)
         with_work.add(household_id)
     return with_work, set(session.scalars(posts)), working_laborers
@@ -78,6 +89,16 @@ def to_matcher_laborers(session: Session, rows: Sequence[Laborer], *, all_househ
     ]
 
 
+def kind_of(row: Opening | TransportBatch | WelfarePost) -> str:
+    """opening, batch or welfare_post: the kind of a target row."""
+    return next(kind for kind, model in CHANNEL_MODELS.items() if isinstance(row, model))
+
+
+def capacity_of(row: Opening | TransportBatch | WelfarePost) -> int:
+    """How many people a target takes in all: a batch's seats, an opening's or welfare post's slots."""
+    return getattr(row, CAPACITY[kind_of(row)])
+
+
 def held_slots(session: Session, kind: str, ids: Iterable[int] | None = None) -> dict[int, int]:
     """Slots held (offered, accepted, working) per target of one kind."""
     column = getattr(Placement, CHANNEL_FK[kind])
@@ -85,6 +106,16 @@ def held_slots(session: Session, kind: str, ids: Iterable[int] | None = None) ->
     if ids is not None:
         query = query.where(column.in_(list(ids)))
     return dict(session.execute(query.group_by(column)).all())
+
+
+def held_of(session: Session, row: Opening | TransportBatch | WelfarePost) -> int:
+    """Slots of one target held now (offered, accepted, working)."""
+    return held_slots(session, kind_of(row), [row.id]).get(row.id, 0)
+
+
+def free_capacity(session: Session, row: Opening | TransportBatch | WelfarePost) -> int:
+    """Free capacity of one target now: its capacity less what is held (lock the row first to rely on it)."""
+    return capacity_of(row) - held_of(session, row)
 
 
 def _open_targets(kind: str, region_prefix: str | None) -> Select:
@@ -130,8 +161,7 @@ def load_targets(session: Session, region_prefix: str | None = None, kinds: Iter
     for kind in kinds:
         rows = session.scalars(_open_targets(kind, region_prefix)).all()
         held = held_slots(session, kind)
-        capacity = "seats" if kind == "batch" else "slots"
-        targets.extend(to_target(kind, row, getattr(row, capacity) - held.get(row.id, 0)) for row in rows)
+        targets.extend(to_target(kind, row, capacity_of(row) - held.get(row.id, 0)) for row in rows)
     return targets
 
 

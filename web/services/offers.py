@@ -1,7 +1,10 @@
 """Taking a slot: offers (eligibility and capacity re-checked under a row lock) and the placement lifecycle.
 
 Capacity is counted from placements that hold a slot (offered, accepted, working) and re-checked
-under row locks whenever a slot is taken, so two offices confirming at once cannot overbook.
+under row locks whenever a slot is taken, so two offices confirming at once cannot overbook. The
+laborer's side is checked under a lock of the laborer's row: someone who has accepted an offer or is
+at work gets no new one unless re-matching is asked for, and nobody holds more than
+`max_live_offers` unanswered offers at once (`laborer_refusals`, shared with plan confirmation).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,10 +21,12 @@ from matcher.geo import haversine_km
 from matcher.types import Config
 
 from .. import clock
+from ..config import DEFAULTS
 from ..errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from ..models import (
     CHANNEL_FK,
     CHANNEL_MODELS,
+    COMMITTED_STATUSES,
     HOLDING_STATUSES,
     NEEDS_REASON,
     TRANSITIONS,
@@ -33,7 +38,7 @@ from ..models import (
 )
 from . import scope
 from .accounts import audit
-from .convert import held_slots, to_matcher_laborers, to_target
+from .convert import free_capacity, to_matcher_laborers, to_target
 from .ranking import target_row
 from .savepoint import breaks_unique, savepoint
 
@@ -49,9 +54,39 @@ def lock_targets(session: Session, keys: Iterable[tuple[str, int]]) -> dict[tupl
     return locked
 
 
-def _free_after_lock(session: Session, kind: str, row) -> int:
-    capacity = row.seats if kind == "batch" else row.slots
-    return capacity - held_slots(session, kind, [row.id]).get(row.id, 0)
+#: Why a laborer may take no new offer now (English; the pages translate them through the catalog).
+COMMITTED = "this laborer has accepted an offer or is at work; ask for a re-match to offer more"
+TOO_MANY_OFFERS = "this laborer already holds as many unanswered offers as allowed; wait for an answer first"
+
+
+def laborer_refusals(session: Session, laborer_ids: Iterable[int], *, max_live_offers: int,
+                     rematch: bool = False) -> dict[int, str]:
+    """Why each of these laborers may not take one more offer now; a laborer who may is absent.
+
+    Lock the laborers' rows first (`lock_laborers`) so that two offers for one laborer are counted in turn.
+    """
+    ids = list(laborer_ids)
+    if not ids:
+        return {}
+    held = session.execute(
+        select(Placement.laborer_id, Placement.status, func.count())
+        .where(Placement.laborer_id.in_(ids), Placement.status.in_(HOLDING_STATUSES))
+        .group_by(Placement.laborer_id, Placement.status)
+    ).all()
+    refusals: dict[int, str] = {}
+    for laborer_id, status, count in held:
+        if status in COMMITTED_STATUSES and not rematch:
+            refusals[laborer_id] = COMMITTED
+        elif status == PlacementStatus.OFFERED and count >= max_live_offers:
+            refusals.setdefault(laborer_id, TOO_MANY_OFFERS)
+    return refusals
+
+
+def lock_laborers(session: Session, laborer_ids: Iterable[int]) -> list[Laborer]:
+    """Lock laborer rows in id order (after the targets, as every taker of a slot does) and return them."""
+    return list(session.scalars(
+        select(Laborer).where(Laborer.id.in_(sorted(set(laborer_ids)))).order_by(Laborer.id).with_for_update()
+    ))
 
 
 def _new_placement(laborer_row: Laborer, kind: str, target_id: int, by: User, *, score: float | None,
@@ -73,26 +108,35 @@ def _second_post(error: IntegrityError) -> ConflictError | None:
                          {"target": ["一户一岗：该户已有公益岗位 / one welfare post per household"]})
 
 
-def make_offer(session: Session, user: User, laborer_id: int, kind: str, target_id: int, config: Config,
-               *, remote_addr: str | None = None) -> Placement:
-    """Offer a laborer a target: eligibility and capacity re-checked now, with the target row locked."""
+def make_offer(
+    session: Session, user: User, laborer_id: int, kind: str, target_id: int, config: Config, *,
+    max_live_offers: int = DEFAULTS["MAX_LIVE_OFFERS"], rematch: bool = False, remote_addr: str | None = None,
+) -> Placement:
+    """Offer a laborer a target: eligibility, capacity and the laborer's offers re-checked now, rows locked.
+
+    `rematch` asks explicitly to offer work to someone who has accepted an offer or is at work.
+    """
     scope.require(user, "offers")
     laborer_row = scope.get_visible(session, Laborer, laborer_id, user)
     target_row(session, user, kind, target_id)  # visible to this user?
     locked = lock_targets(session, [(kind, target_id)])[(kind, target_id)]
-    free = _free_after_lock(session, kind, locked)
-    (laborer,) = to_matcher_laborers(session, [laborer_row])
-    target = to_target(kind, locked, free)
-    # The same great-circle distance the ranking used, so that an offer shown as eligible stays so.
-    distance = min(float(haversine_km(laborer.lat, laborer.lon, lat, lon)) for lat, lon in target.points)
-    reasons = rules.check(laborer, target, distance, config)
-    if reasons:
-        raise ConflictError("; ".join(r.en for r in reasons), {"target": [r.zh + " / " + r.en for r in reasons]})
+    lock_laborers(session, [laborer_row.id])
     already = session.scalar(select(Placement.id).where(
         Placement.laborer_id == laborer_row.id, getattr(Placement, CHANNEL_FK[kind]) == target_id,
         Placement.status.in_(HOLDING_STATUSES)))
     if already:
         raise ConflictError("this laborer already holds an offer for this target")
+    refusal = laborer_refusals(session, [laborer_row.id], max_live_offers=max_live_offers, rematch=rematch)
+    if refusal:
+        message = refusal[laborer_row.id]
+        raise ConflictError(message, {"laborer_id": [message]})
+    (laborer,) = to_matcher_laborers(session, [laborer_row])
+    target = to_target(kind, locked, free_capacity(session, locked))
+    # The same great-circle distance the ranking used, so that an offer shown as eligible stays so.
+    distance = min(float(haversine_km(laborer.lat, laborer.lon, lat, lon)) for lat, lon in target.points)
+    reasons = rules.check(laborer, target, distance, config, rematch=rematch)
+    if reasons:
+        raise ConflictError("; ".join(r.en for r in reasons), {"target": [r.zh + " / " + r.en for r in reasons]})
     score = scoring.score(laborer, target, distance, config)
     placement = _new_placement(laborer_row, kind, target_id, user, score=score.total, distance_km=distance,
                                explanation={"factors": [asdict(f) for f in score.factors]})

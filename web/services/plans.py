@@ -13,9 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 import matcher.plan
+from matcher.plan import PlanResult
 from matcher.types import Config, Target
 from matcher.types import Laborer as MLaborer
 
+from ..config import DEFAULTS
 from ..errors import ConflictError, ValidationError
 from ..models import (
     CHANNEL_FK,
@@ -33,8 +35,13 @@ from ..models import (
 )
 from . import scope
 from .accounts import audit
-from .convert import load_targets, to_matcher_laborers
-from .offers import _free_after_lock, _new_placement, lock_targets
+from .convert import free_capacity, load_targets, to_matcher_laborers
+from .offers import _new_placement, laborer_refusals, lock_laborers, lock_targets
+
+#: Why a confirmation is refused when a proposed laborer took other work or offers since the plan ran.
+LABORERS_TAKEN = (
+    "these laborers have accepted work or been offered as much as allowed since the plan ran; run the plan again"
+)
 
 
 def create_plan(
@@ -57,27 +64,35 @@ def create_plan(
 
 
 def plan_inputs(session: Session, region_code: str) -> tuple[list[MLaborer], list[Target]]:
-    """Seeking laborers of the region and its open targets, as matcher inputs."""
+    """Seeking laborers of the region and its open targets, as matcher inputs.
+
+    A laborer who holds a placement (an unanswered offer, an accepted one, work) is not seeking for a
+    plan: a plan proposes only people it could offer work to when it is confirmed.
+    """
+    holding = select(Placement.id).where(Placement.laborer_id == Laborer.id, Placement.status.in_(HOLDING_STATUSES))
     rows = session.scalars(
         select(Laborer).join(Household).options(selectinload(Laborer.household))
-        .where(Household.village_code.startswith(region_code), Laborer.status == LaborerStatus.SEEKING).order_by(Laborer.id)
+        .where(Household.village_code.startswith(region_code), Laborer.status == LaborerStatus.SEEKING,
+               ~holding.exists())
+        .order_by(Laborer.id)
     ).all()
     return to_matcher_laborers(session, rows), load_targets(session, region_code)
 
 
-def run_plan(
-    session: Session, plan: Plan, config: Config, progress: Callable[[float], None] = lambda fraction: None
-) -> Plan:
-    """Run the plan's mode and the greedy baseline on the same data; store report and assignments.
-
-    Nothing is written until the end, so `progress` may report on another connection meanwhile.
-    """
-    laborers, targets = plan_inputs(session, plan.region_code)
-    progress(0.2)
-    result = matcher.plan.run(laborers, targets, plan.mode.value, config)
+def solve_plan(
+    laborers: list[MLaborer], targets: list[Target], mode: PlanMode, config: Config,
+    progress: Callable[[float], None] = lambda fraction: None,
+) -> tuple[PlanResult, PlanResult]:
+    """The plan's mode and the greedy baseline on the same inputs; touches no database."""
+    result = matcher.plan.run(laborers, targets, mode.value, config)
     progress(0.6)
-    baseline = result if plan.mode is PlanMode.GREEDY else matcher.plan.run(laborers, targets, "greedy", config, explain=False)
-    progress(0.9)
+    if mode is PlanMode.GREEDY:
+        return result, result
+    return result, matcher.plan.run(laborers, targets, "greedy", config, explain=False)
+
+
+def store_result(session: Session, plan: Plan, result: PlanResult, baseline: PlanResult) -> Plan:
+    """Write a solved plan's report, baseline and assignments; the plan is done."""
     plan.report = _report_json(result.report)
     plan.baseline_report = _report_json(baseline.report)
     plan.assignments = [
@@ -87,6 +102,42 @@ def run_plan(
         for a in result.assignments
     ]
     plan.status, plan.progress, plan.error, plan.finished_at = PlanStatus.DONE, 1.0, None, datetime.now(UTC)
+    plan.lease_expires_at = None
+    session.flush()
+    return plan
+
+
+def run_plan(
+    session: Session, plan: Plan, config: Config, progress: Callable[[float], None] = lambda fraction: None
+) -> Plan:
+    """Read, solve and store a plan in the session's one transaction.
+
+    The background runner (`web.jobs.plans`) calls the three steps itself, so that no transaction
+    stays open while the matcher works.
+    """
+    laborers, targets = plan_inputs(session, plan.region_code)
+    progress(0.2)
+    result, baseline = solve_plan(laborers, targets, plan.mode, config, progress)
+    progress(0.9)
+    return store_result(session, plan, result, baseline)
+
+
+#: Why a plan cannot be run again, by its status (only a failed plan can).
+NOT_RERUNNABLE = {
+    PlanStatus.QUEUED: "this plan is waiting for a runner; only a failed plan is run again",
+    PlanStatus.RUNNING: "this plan is running; only a failed plan is run again",
+    PlanStatus.DONE: "this plan has finished; only a failed plan is run again",
+    PlanStatus.CONFIRMED: "this plan was confirmed; only a failed plan is run again",
+}
+
+
+def queue_again(session: Session, plan: Plan) -> Plan:
+    """Queue a failed (or interrupted) plan to run again; any other plan is refused (409) saying why."""
+    if plan.status is not PlanStatus.FAILED:
+        raise ConflictError(NOT_RERUNNABLE[plan.status], {"status": [NOT_RERUNNABLE[plan.status]]})
+    plan.status, plan.error, plan.progress = PlanStatus.QUEUED, None, 0.0
+    plan.worker, plan.lease_expires_at, plan.finished_at = None, None, None
+    plan.assignments = []
     session.flush()
     return plan
 
@@ -96,8 +147,15 @@ def _report_json(report) -> dict:
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in data.items()}
 
 
-def confirm_plan(session: Session, user: User, plan_id: int, *, remote_addr: str | None = None) -> list[Placement]:
-    """Turn a reviewed plan into offered placements; capacity and households re-checked under row locks."""
+def confirm_plan(
+    session: Session, user: User, plan_id: int, *, max_live_offers: int = DEFAULTS["MAX_LIVE_OFFERS"],
+    remote_addr: str | None = None,
+) -> list[Placement]:
+    """Turn a reviewed plan into offered placements; capacity, households and laborers re-checked under row locks.
+
+    The plan proposed only laborers free to take an offer; if one has since accepted work or been
+    offered as much as allowed, the whole confirmation is refused, naming them.
+    """
     plan = scope.get_visible(session, Plan, plan_id, user, for_update=True)
     if plan.status is PlanStatus.CONFIRMED:
         raise ConflictError(f"plan {plan_id} was already confirmed")
@@ -109,12 +167,14 @@ def confirm_plan(session: Session, user: User, plan_id: int, *, remote_addr: str
     needed: dict[tuple[str, int], int] = {}
     for key in keys:
         needed[key] = needed.get(key, 0) + 1
-    full = [f"{kind} {tid}" for (kind, tid), n in needed.items() if _free_after_lock(session, kind, locked[(kind, tid)]) < n]
+    full = [f"{kind} {tid}" for (kind, tid), n in needed.items() if free_capacity(session, locked[(kind, tid)]) < n]
     if full:
         raise ConflictError("slots were taken since the plan ran; run the plan again",
                             {"assignments": [f"no longer enough free slots: {', '.join(full[:10])}"]})
-    laborers = {row.id: row for row in session.scalars(
-        select(Laborer).where(Laborer.id.in_([a.laborer_id for a in assignments])))}
+    laborers = {row.id: row for row in lock_laborers(session, [a.laborer_id for a in assignments])}
+    refused = laborer_refusals(session, laborers, max_live_offers=max_live_offers)
+    if refused:
+        raise ConflictError(LABORERS_TAKEN, {"laborers": [f"{laborers[i].name} ({i})" for i in sorted(refused)]})
     posts = [a for a in assignments if a.welfare_post_id is not None]
     if posts:
         with_post = set(session.scalars(select(Placement.household_id).where(

@@ -28,7 +28,7 @@ from ..models import (
     WelfarePost,
 )
 from . import scope
-from .convert import held_slots, load_targets, to_matcher_laborers, to_target
+from .convert import free_capacity, load_targets, to_matcher_laborers, to_target
 
 _rankers: dict[str, tuple[tuple, Ranker]] = {}
 _rankers_lock = threading.Lock()
@@ -107,9 +107,7 @@ def candidates_for_target(
 ) -> tuple[object, RankResult]:
     """Top laborers for a target the user may see; an employer sees only its own postings' candidates."""
     row = target_row(session, user, kind, target_id)
-    capacity = "seats" if kind == "batch" else "slots"
-    free = getattr(row, capacity) - held_slots(session, kind, [row.id]).get(row.id, 0)
-    target = to_target(kind, row, free)
+    target = to_target(kind, row, free_capacity(session, row))
     query = (
         select(Laborer).join(Household).options(selectinload(Laborer.household))
         .where(Laborer.status == LaborerStatus.SEEKING, scope.candidate_pool(user))

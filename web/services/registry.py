@@ -37,6 +37,8 @@ from ..models import (
 from ..validation import CHINA_LAT, check_phone, check_position, parse_resident_id
 from . import scope
 from .accounts import audit
+from .convert import CAPACITY, held_of, kind_of
+from .offers import lock_targets
 from .savepoint import breaks_unique, savepoint
 
 #: Sources a person may give with a position; the others are derived by jiuye.
@@ -160,6 +162,25 @@ def _check_lists(data: Mapping[str, Any]) -> None:
         raise ValidationError.on(
             "pickup_points", str(_l("at most %(n)s items", n=setting("MAX_PICKUP_POINTS")))
         )
+
+
+#: Why slots or seats may not go below what offers and placements hold (shown next to the field).
+BELOW_HELD = "fewer than are already held by offers and placements"
+
+
+def _keep_held(session: Session, row: Any, changes: Mapping[str, Any]) -> None:
+    """Refuse lowering a target's slots or seats below what is held (offered, accepted, working).
+
+    The row is locked first, so that an offer being made at the same moment is counted or waits.
+    """
+    kind = kind_of(row)
+    field = CAPACITY[kind]
+    if changes.get(field) is None:
+        return
+    lock_targets(session, [(kind, row.id)])
+    held = held_of(session, row)
+    if changes[field] < held:
+        raise ValidationError(f"{field}: {held} are held by offers and placements", {field: [BELOW_HELD]})
 
 
 def _set_plain(row: Any, data: Mapping[str, Any], names: tuple[str, ...]) -> list[str]:
@@ -533,6 +554,7 @@ def update_opening(
     """Change an opening the user may post for."""
     scope.check_role(Opening, by, scope.UPDATE_ROLES)
     row = scope.get_visible(session, Opening, opening_id, by)
+    _keep_held(session, row, changes)
     region = _moved(session, by, row, changes, _posting_region)
     _set_plain(row, changes, OPENING_FIELDS)
     _check_age_range(row)
@@ -618,6 +640,7 @@ def update_batch(
     """Change a batch; `pickup_points`, when given, replaces the whole list; status only moves forward."""
     scope.check_role(TransportBatch, by, scope.UPDATE_ROLES)
     row = scope.get_visible(session, TransportBatch, batch_id, by)
+    _keep_held(session, row, changes)
     if "status" in changes and changes["status"] != row.status:
         allowed = BATCH_STEPS[BatchStatus(row.status)]
         wanted = getattr(changes["status"], "value", changes["status"])
@@ -688,6 +711,7 @@ def update_welfare_post(
     """Change a welfare post of the office's region."""
     scope.check_role(WelfarePost, by, scope.UPDATE_ROLES)
     row = scope.get_visible(session, WelfarePost, post_id, by)
+    _keep_held(session, row, changes)
     region = _moved(session, by, row, changes, _welfare_region)
     _set_plain(row, changes, WELFARE_FIELDS)
     _check_age_range(row)
