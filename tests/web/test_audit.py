@@ -105,11 +105,16 @@ def test_office_searches_the_trail_of_its_region(page, factory):
     text = client.get("/office/audit").get_data(as_text=True)
     assert "anguzhang" in text and "chejian" in text and "10.0.0.7" in text and "taiyuan" not in text
     text = client.get("/office/audit?user=anguzhang&action=read&entity=laborer").get_data(as_text=True)
-    assert "10.0.0.7" in text and "login_failed" not in text.split("<tbody>")[1]
+    # Actions are shown by their names in the page's language (登录失败 = login_failed).
+    assert "10.0.0.7" in text and "登录失败" not in text.split("<tbody>")[1]
     since = (datetime.now(UTC) - timedelta(days=7)).date().isoformat()
     recent = client.get(f"/office/audit?user=anguzhang&action=export&from={since}").get_data(as_text=True)
-    assert "export</td>" not in recent
-    assert "export</td>" in client.get("/office/audit?action=export").get_data(as_text=True)
+    exported = "<td>导出（身份证号已隐去）</td>"
+    assert exported not in recent
+    assert exported in client.get("/office/audit?action=export").get_data(as_text=True)
+    # Every action jiuye records can be chosen, by name, even before it happened in this region.
+    assert '<option value="export_full_ids">导出（含完整身份证号）</option>' in text
+    assert '<option value="already_registered">' in text and '<option value="list">' in text
     assert client.get("/office/audit?from=2024-13-01").status_code == 422
     assert client.get("/office/audit?from=2024-02-01&to=2024-01-01").status_code == 422
     assert page(cadre).get("/office/audit").status_code == 403

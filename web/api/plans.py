@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from ..extensions import db
 from ..models import PlanMode, Role
 from ..services import plans
-from .common import document_errors, remote_addr
+from .common import audit_list, document_errors, remote_addr
 from .security import SECURITY, require_user
 
 blp = Blueprint("api_plans", __name__, url_prefix="/plans", description="Matching plans")
@@ -110,8 +110,10 @@ class PlanItem(MethodView):
     @blp.response(200, PlanSchema)
     @document_errors(blp)
     def get(self, plan_id):
-        """A plan: status and progress, its report beside greedy, and the proposed assignments."""
-        return plan_json(plans.visible_plan(db.session, g.user, plan_id))
+        """A plan: status and progress, its report beside greedy, and the proposed assignments (audited)."""
+        plan = plans.visible_plan(db.session, g.user, plan_id)
+        audit_list("list", "laborer", [a.laborer_id for a in plan.assignments], plan=plan.id)
+        return plan_json(plan)
 
 
 @blp.route("/<int:plan_id>/confirm")

@@ -43,6 +43,7 @@ from ..services.accounts import audit
 from ..services.stats import household_without_work
 from ..validation import parse_resident_id
 from .common import (
+    audit_list,
     form_page,
     paginate,
     remote_addr,
@@ -122,6 +123,8 @@ def households():
     if without:
         query = query.where(household_without_work(date.today()))
     page = paginate(query.order_by(Household.code))
+    audit_list("list", "household", [h.id for h in page.items],
+               filters={"village": village, "poverty": poverty, "without_work": without, "page": page.page})
     return render_template(
         "cadre/households.html",
         page=page,
@@ -218,6 +221,8 @@ def laborers():
     if text:
         query = query.where(Laborer.name.contains(text) | Household.code.contains(text))
     page = paginate(query.order_by(Household.code, Laborer.id))
+    audit_list("list", "laborer", [row.id for row in page.items],
+               filters={"show": show, "poverty": poverty, "village": village, "q": text, "page": page.page})
     return render_template(
         "cadre/laborers.html",
         page=page,
@@ -426,6 +431,10 @@ def _preview(path: Path, token: str, *, commit: bool):
         )
         return redirect(url_for("cadre.laborers"))
     db.session.rollback()
+    # Durable: a preview with errors answers 422, and its unit of work is rolled back.
+    audit(db.session, "import_preview", user=current_user, subject="laborer", remote_addr=remote_addr(),
+          durable=True, rows=len(result.rows), failed=len(result.failed))
+    db.session.commit()  # the audit of this read
     if commit:
         flash(_("Nothing was imported: some rows have errors."), "error")
     page = render_template(

@@ -23,8 +23,8 @@ from sqlalchemy import Select, func, select
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Placement, Role
-from ..services import convert, offers
-from ..validation import mask_id_number
+from ..services import convert, disclosure, offers
+from ..services.accounts import audit_read
 from .labels import label, lang, local_time, sentences, translated, yuan
 
 PER_PAGE = 20
@@ -48,7 +48,8 @@ def role_blueprint(name: str, role: Role) -> Blueprint:
     bp.add_app_template_filter(sentences, "sentences")
     bp.add_app_template_global(lang, "lang")
     bp.add_app_template_global(local_time, "local_time")
-    bp.add_app_template_global(mask_id_number, "mask_id")
+    bp.add_app_template_global(disclosure.mask_id_number, "mask_id")
+    bp.add_app_template_global(disclosure.mask_phone, "mask_phone")
     return bp
 
 
@@ -162,5 +163,11 @@ def try_offer(laborer_id: int, kind: str, target_id: int) -> Placement | None:
 
 def remote_addr() -> str | None:
     return request.remote_addr
+
+
+def audit_list(action: str, subject: str, ids: list[Any], **detail: Any) -> None:
+    """One audit row for a page that lists people's records (who, which filter, how many, which ids)."""
+    audit_read(db.session, action, user=current_user, subject=subject, ids=ids, remote_addr=remote_addr(), **detail)
+    db.session.commit()  # the audit of this read
 
 

@@ -19,7 +19,7 @@ from ..errors import PermissionDeniedError, ValidationError
 from ..extensions import db
 from ..models import Region, Role
 from ..services import reports as reports_service
-from ..services.accounts import audit
+from ..services.accounts import audit_read
 from ..services.stats import check_stats_scope, month_ends, overview
 from .charts import bar_chart, line_chart
 
@@ -97,8 +97,8 @@ def index():
     )
 
 
-def _build(name: str, scope: reports_service.Scope) -> reports_service.Report:
-    """Build a report from the request's arguments."""
+def _build(name: str, scope: reports_service.Scope, *, full_ids: bool = False) -> reports_service.Report:
+    """Build a report from the request's arguments (with full ID numbers only when asked for)."""
     on = _day("on", date.today())
     if name == "households-without-work":
         return reports_service.households_without_work(db.session, scope, on)
@@ -107,9 +107,9 @@ def _build(name: str, scope: reports_service.Scope) -> reports_service.Report:
         return reports_service.workshop_recognition(db.session, scope, on, min_poor)
     if name == "batch-manifest":
         batch = request.args.get("batch", type=int)
-        return reports_service.batch_manifest(db.session, scope, batch)
+        return reports_service.batch_manifest(db.session, scope, batch, full_ids=full_ids)
     if name == "welfare-roster":
-        return reports_service.welfare_roster(db.session, scope, on)
+        return reports_service.welfare_roster(db.session, scope, on, full_ids=full_ids)
     if name == "placements-by-channel":
         end = _day("end", on)
         start = _day("start", date(end.year, 1, 1))
@@ -133,32 +133,40 @@ def report(name: str):
     if name not in REPORT_TITLES:
         abort(404)
     built = _build(name, reports_service.scope_for(current_user, request.args.get("region")))
+    rows = built.rows[:PAGE_ROWS]
+    _audit_report("report", name, built, shown=len(rows))
+    db.session.commit()  # the audit of this read
+    args = {k: v for k, v in request.args.items() if k != "full_ids"}
     return render_template(
         "dashboard/report.html",
         report=built,
         title=REPORT_TITLES[name],
-        rows=built.rows[:PAGE_ROWS],
-        xlsx_url=url_for("dashboard.report_xlsx", name=name, **request.args),
+        rows=rows,
+        xlsx_url=url_for("dashboard.report_xlsx", name=name, **args),
+        full_ids_url=url_for("dashboard.report_xlsx", name=name, **args, full_ids="1")
+        if name in reports_service.WITH_ID_NUMBERS else None,
+    )
+
+
+def _audit_report(action: str, name: str, built: reports_service.Report, **detail) -> None:
+    """One audit row for a report read or exported: which report, which arguments, whose records."""
+    audit_read(
+        db.session, action, user=current_user, subject=built.subject, ids=built.subject_ids,
+        remote_addr=request.remote_addr, filters=dict(request.args), report=name, **detail,
     )
 
 
 @bp.get("/reports/<name>.xlsx")
 @login_required
 def report_xlsx(name: str):
-    """One report as an XLSX download; every export is audited."""
+    """One report as an XLSX download (masked ID numbers; full ones with ?full_ids=1); every export is audited."""
     _require(Role.OFFICE, Role.CADRE)
     if name not in REPORT_TITLES:
         abort(404)
-    built = _build(name, reports_service.scope_for(current_user, request.args.get("region")))
-    audit(
-        db.session,
-        "export",
-        user=current_user,
-        remote_addr=request.remote_addr,
-        report=name,
-        rows=len(built.rows),
-        args=dict(request.args),
-    )
+    # Full ID numbers only in an export asked for as such, of a report that has them; audited apart.
+    full_ids = request.args.get("full_ids") == "1" and name in reports_service.WITH_ID_NUMBERS
+    built = _build(name, reports_service.scope_for(current_user, request.args.get("region")), full_ids=full_ids)
+    _audit_report("export_full_ids" if full_ids else "export", name, built)
     db.session.commit()
     filename = f"{name}-{date.today():%Y%m%d}.xlsx"
     return Response(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -31,10 +33,17 @@ from ..models import (
     Role,
     TransportBatch,
 )
-from ..services import convert, offers, ranking, registry, scope
-from ..services.accounts import audit
-from ..validation import mask_id_number, mask_phone
-from .common import form_page, paginate, remote_addr, role_blueprint, save_from_form, show_errors
+from ..services import convert, disclosure, offers, ranking, registry, scope
+from ..services.accounts import AUDIT_MAX_IDS, audit
+from .common import (
+    audit_list,
+    form_page,
+    paginate,
+    remote_addr,
+    role_blueprint,
+    save_from_form,
+    show_errors,
+)
 from .forms import BatchForm, EmployerForm, OpeningForm, options
 from .labels import label, lang, local_time, translated
 from .placements import register_placement_views
@@ -152,8 +161,9 @@ def opening_edit(opening_id: int):
     return form_page("employer/opening_form.html", form, opening=row)
 
 
-def _candidates(kind: str, target_id: int):
-    """The target's ranked candidates, each with the laborer's facts an employer may see."""
+def _candidates(kind: str, target_id: int, placements: Callable[[Any], list[Placement]]):
+    """The target's ranked candidates, each with the laborer's facts an employer may see, and its
+    placements; the read of both is audited."""
     row, result = ranking.candidates_for_target(
         db.session,
         current_user,
@@ -171,28 +181,22 @@ def _candidates(kind: str, target_id: int):
     } if ids else {}
     language = lang()
     today = date.today()
-    people = [
-        {
-            "match": ranking.match_json(m, language),
-            "name": laborers[m.laborer_id].name,
-            "id_masked": mask_id_number(laborers[m.laborer_id].id_number),
-            "age": laborers[m.laborer_id].age_on(today),
-            "sex": laborers[m.laborer_id].sex,
-            "ability": laborers[m.laborer_id].physical_ability,
-            # No poverty status: employers never see it (DESIGN §7).
-        }
-        for m in result.matches
-    ]
-    return row, people
+    people = []
+    for m in result.matches:
+        laborer = laborers[m.laborer_id]
+        shown = disclosure.identity(current_user, laborer, disclosure.View.LIST, today=today)
+        # No ID digits and no poverty status: employers never see them (services.disclosure).
+        people.append({"match": ranking.match_json(m, language), "name": laborer.name, "age": shown.age,
+                       "sex": shown.sex, "ability": laborer.physical_ability})
+    held_by = placements(row)
+    audit_list("candidates", "laborer", ids, target=f"{kind} {target_id}", placements=[p.id for p in held_by])
+    return row, people, held_by
 
 
 @bp.get("/openings/<int:opening_id>")
 def opening(opening_id: int):
     """An opening, its ranked candidates (ID numbers masked) and its placements."""
-    row, people = _candidates("opening", opening_id)
-    placements = db.session.scalars(
-        select(Placement).where(Placement.opening_id == row.id).order_by(Placement.id.desc())
-    ).all()
+    row, people, placements = _candidates("opening", opening_id, _opening_placements)
     return render_template(
         "employer/opening.html",
         opening=row,
@@ -201,6 +205,12 @@ def opening(opening_id: int):
         held=held("opening", [row.id]).get(row.id, 0),
         status_form=FlaskForm(),
     )
+
+
+def _opening_placements(row: Opening) -> list[Placement]:
+    return list(db.session.scalars(
+        select(Placement).where(Placement.opening_id == row.id).order_by(Placement.id.desc())
+    ))
 
 
 POSTING_STEPS = {"open": PostingStatus.OPEN, "paused": PostingStatus.PAUSED, "closed": PostingStatus.CLOSED}
@@ -275,8 +285,7 @@ def batch_new():
 @bp.get("/batches/<int:batch_id>")
 def batch(batch_id: int):
     """A batch, its ranked candidates (ID numbers masked), passengers and manifest."""
-    row, people = _candidates("batch", batch_id)
-    passengers = _passengers(row)
+    row, people, passengers = _candidates("batch", batch_id, _passengers)
     return render_template(
         "employer/batch.html",
         batch=row,
@@ -324,36 +333,38 @@ def _passengers(row: TransportBatch) -> list[Placement]:
 
 @bp.get("/batches/<int:batch_id>/manifest.xlsx")
 def manifest(batch_id: int):
-    """The passenger manifest as XLSX: who boards, where they live, their status; IDs masked."""
+    """The passenger manifest as XLSX: who boards, where they live, their status; no ID numbers, and
+    phones only of those who accepted."""
     row = registry.get_record(db.session, TransportBatch, batch_id, current_user)
     passengers = _passengers(row)
     audit(db.session, "export", user=current_user, entity=row, remote_addr=remote_addr(),
-          report="batch-manifest", rows=len(passengers))
+          report="batch-manifest", rows=len(passengers), placements=[p.id for p in passengers][:AUDIT_MAX_IDS])
     db.session.commit()
     book = Workbook()
     sheet = book.active
     sheet.title = "乘车名单"
     sheet.append([row.title, row.destination, local_time(row.departs_at)])
-    headers = ["序号", "姓名", "身份证号（隐去中间）", "性别", "年龄", "手机号", "村代码", "状态", "离上车点公里"]
+    headers = ["序号", "姓名", "性别", "年龄", "手机号（已接受者）", "村代码", "状态", "离上车点公里"]
     sheet.append(headers)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     today = date.today()
     for number, placement in enumerate(passengers, start=1):
         laborer = placement.laborer
+        shown = disclosure.identity(current_user, laborer, disclosure.View.LIST, placement=placement, today=today)
+        distance = disclosure.employer_km(placement.distance_km)
         sheet.append(
             [
                 number,
                 laborer.name,
-                mask_id_number(laborer.id_number),
-                "女" if laborer.sex.value == "F" else "男",
-                laborer.age_on(today),
-                mask_phone(laborer.phone) or "",
+                "女" if shown.sex.value == "F" else "男",
+                shown.age,
+                shown.phone or "",
                 laborer.household.village_code,
                 {"offered": "已推荐", "accepted": "已接受", "working": "在岗"}.get(
                     placement.status.value, placement.status.value
                 ),
-                round(placement.distance_km, 1) if placement.distance_km is not None else "",
+                distance if distance is not None else "",
             ]
         )
     out = io.BytesIO()

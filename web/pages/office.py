@@ -36,9 +36,10 @@ from ..models import (
 )
 from ..services import convert, ranking, registry, scope
 from ..services import plans as plan_service
-from ..services.accounts import audit_events
+from ..services.accounts import AUDIT_MAX_IDS, audit_events
 from ..services.stats import at_work_on, household_without_work
 from .common import (
+    audit_list,
     form_page,
     paginate,
     remote_addr,
@@ -48,7 +49,7 @@ from .common import (
     try_offer,
 )
 from .forms import ConfirmForm, OfferForm, PlanForm, WelfarePostForm, options
-from .labels import label, lang
+from .labels import AUDIT_ACTIONS, action_label, label, lang
 from .placements import register_placement_views
 
 bp = role_blueprint("office", Role.OFFICE)
@@ -150,6 +151,8 @@ def plan(plan_id: int):
     if channel in convert.FK:
         query = query.where(getattr(PlanAssignment, convert.FK[channel]).is_not(None))
     page = paginate(query.order_by(PlanAssignment.id))
+    audit_list("list", "laborer", [a.laborer_id for a in page.items], plan=row.id,
+               filters={"channel": channel, "page": page.page})
     return render_template(
         "office/plan.html",
         plan=row,
@@ -266,6 +269,8 @@ def without_work():
     if village:
         query = query.where(Household.village_code == village)
     page = paginate(query.order_by(Household.village_code, Household.code))
+    audit_list("list", "household", [h.id for h in page.items], filters={"village": village, "page": page.page},
+               laborers=[laborer.id for h in page.items for laborer in h.laborers][:AUDIT_MAX_IDS])
     return render_template(
         "office/without_work.html", page=page, by_village=by_village, village=village
     )
@@ -424,7 +429,9 @@ def audit_trail():
     return render_template(
         "office/audit.html",
         page=paginate(query, per_page=50),
-        actions=actions,
+        # Every action jiuye records, and any other found in the trail, by its translated name.
+        actions=sorted(set(AUDIT_ACTIONS) | set(actions), key=action_label),
+        action_label=action_label,
         entities=AUDITED_ENTITIES,
         args=request.args,
     )

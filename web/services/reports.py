@@ -1,8 +1,10 @@
 """The offices' lists, each as rows a page shows and an XLSX file carries (DESIGN §7).
 
 A report is built for a user: rows outside their scope are never read (office: its region; cadre:
-their villages), and ID numbers and phones are masked except for the cadre of the laborer's own
-village. Definitions of *at work*, *poor* and *without work* are those of `web.services.stats`.
+their villages). ID numbers and phones are shown as `services.disclosure` says for a list: masked,
+unless the export was asked for with full ID numbers (`full_ids`, audited by the caller). Each report
+names the people it carries (`subject_ids`), for the audit of who read them. Definitions of *at
+work*, *poor* and *without work* are those of `web.services.stats`.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from ..models import (
     WelfarePost,
     WorkArea,
 )
-from ..validation import mask_id_number, mask_phone
+from . import disclosure
 from . import scope as record_scope
 from .stats import (
     AT_WORK_STATUSES,
@@ -76,6 +78,9 @@ class Report:
     title_zh: str
     columns: list[Column]
     rows: list[dict[str, Any]] = field(default_factory=list)
+    #: The table of the people the rows are about ("laborer", "household"), and their ids.
+    subject: str | None = None
+    subject_ids: list[int] = field(default_factory=list)
 
     def to_xlsx(self) -> bytes:
         """The report as an XLSX workbook: one sheet, a Chinese header row, then the rows."""
@@ -123,10 +128,6 @@ class Scope:
             *(in_region(column, county) for county in sorted({v[:6] for v in self.villages}))
         )
 
-    def reveals(self, village_code: str) -> bool:
-        """Full ID number and phone only for the cadre of the laborer's own village."""
-        return self.user.role is Role.CADRE and village_code in self.user.village_codes
-
 
 def scope_for(user: User, region: str | None = None) -> Scope:
     """The user's report scope, narrowed to `region` when given (404 if outside the scope)."""
@@ -144,10 +145,11 @@ def scope_for(user: User, region: str | None = None) -> Scope:
     raise PermissionDeniedError("your role may not read reports")
 
 
-def _identity(scope: Scope, village_code: str, id_number: str, phone: str | None) -> dict:
-    if scope.reveals(village_code):
-        return {"id_number": id_number, "phone": phone}
-    return {"id_number": mask_id_number(id_number), "phone": mask_phone(phone)}
+def _identity(scope: Scope, laborer: Laborer, full_ids: bool) -> dict:
+    """The ID number and phone columns of a laborer's row, as the disclosure policy shows them."""
+    view = disclosure.View.RECORD if full_ids else disclosure.View.LIST
+    shown = disclosure.identity(scope.user, laborer, view)
+    return {"id_number": shown.id_number, "phone": shown.phone}
 
 
 def households_without_work(session: Session, scope: Scope, on: date) -> Report:
@@ -164,6 +166,7 @@ def households_without_work(session: Session, scope: Scope, on: date) -> Report:
     )
     query = (
         select(
+            Household.id,
             Household.village_code,
             Region.name,
             Household.code,
@@ -181,6 +184,7 @@ def households_without_work(session: Session, scope: Scope, on: date) -> Report:
         )
         .order_by(Household.village_code, Household.code)
     )
+    found = session.execute(query).all()
     rows = [
         {
             "village_code": village,
@@ -191,7 +195,7 @@ def households_without_work(session: Session, scope: Scope, on: date) -> Report:
             "laborers": laborers,
             "able_local": able,
         }
-        for village, name, code, head, status, laborers, able in session.execute(query)
+        for _id, village, name, code, head, status, laborers, able in found
     ]
     return Report(
         "households-without-work",
@@ -207,6 +211,8 @@ def households_without_work(session: Session, scope: Scope, on: date) -> Report:
             Column("able_local", _l("Can take a local post"), "可就地上岗人数", True),
         ],
         rows,
+        "household",
+        [row[0] for row in found],
     )
 
 
@@ -262,7 +268,9 @@ def workshop_recognition(session: Session, scope: Scope, on: date, min_poor: int
     )
 
 
-def batch_manifest(session: Session, scope: Scope, batch_id: int | None = None) -> Report:
+def batch_manifest(
+    session: Session, scope: Scope, batch_id: int | None = None, *, full_ids: bool = False
+) -> Report:
     """Passengers of point-to-point batches (one batch, or all) from the villages in scope."""
     conditions = [
         Placement.batch_id.is_not(None),
@@ -295,8 +303,9 @@ def batch_manifest(session: Session, scope: Scope, batch_id: int | None = None) 
         .where(*conditions)
         .order_by(TransportBatch.departs_at, TransportBatch.id, Household.village_code, Laborer.id)
     )
-    rows = []
+    rows, subjects = [], []
     for batch, laborer, village, status in session.execute(query):
+        subjects.append(laborer.id)
         rows.append(
             {
                 "batch_id": batch.id,
@@ -304,7 +313,7 @@ def batch_manifest(session: Session, scope: Scope, batch_id: int | None = None) 
                 "destination": batch.destination,
                 "departs_on": batch.departs_at.date(),
                 "name": laborer.name,
-                **_identity(scope, village, laborer.id_number, laborer.phone),
+                **_identity(scope, laborer, full_ids),
                 "sex": str(laborer.sex),
                 "village_code": village,
                 "status": str(status),
@@ -327,10 +336,12 @@ def batch_manifest(session: Session, scope: Scope, batch_id: int | None = None) 
             Column("status", _l("Status"), "状态"),
         ],
         rows,
+        "laborer",
+        subjects,
     )
 
 
-def welfare_roster(session: Session, scope: Scope, on: date) -> Report:
+def welfare_roster(session: Session, scope: Scope, on: date, *, full_ids: bool = False) -> Report:
     """Every welfare post in scope and who holds it on `on` (blank when vacant)."""
     holders = (
         select(
@@ -349,7 +360,7 @@ def welfare_roster(session: Session, scope: Scope, on: date) -> Report:
         .where(scope.places(WelfarePost.region_code))
         .order_by(WelfarePost.region_code, WelfarePost.id)
     )
-    rows = []
+    rows, subjects = [], []
     for post, started_on, laborer, household in session.execute(query):
         row = {
             "post_id": post.id,
@@ -364,11 +375,12 @@ def welfare_roster(session: Session, scope: Scope, on: date) -> Report:
             "started_on": None,
         }
         if laborer is not None:
+            subjects.append(laborer.id)
             row.update(
                 name=laborer.name,
                 household=household.code,
                 started_on=started_on,
-                **_identity(scope, household.village_code, laborer.id_number, laborer.phone),
+                **_identity(scope, laborer, full_ids),
             )
         rows.append(row)
     return Report(
@@ -388,6 +400,8 @@ def welfare_roster(session: Session, scope: Scope, on: date) -> Report:
             Column("started_on", _l("Since"), "上岗日期"),
         ],
         rows,
+        "laborer",
+        subjects,
     )
 
 
@@ -448,6 +462,9 @@ def placements_by_channel(session: Session, scope: Scope, start: date, end: date
         rows,
     )
 
+
+#: Reports whose rows carry ID numbers: they can be exported with full ID numbers when asked for.
+WITH_ID_NUMBERS = ("batch-manifest", "welfare-roster")
 
 #: Report names, in the order the reports page lists them.
 REPORTS = (

@@ -138,11 +138,6 @@ def covers_region(user: User, region_code: str) -> bool:
     return user.role is EMPLOYER
 
 
-def reveals_identity(user: User, laborer: Laborer) -> bool:
-    """Full ID number and phone only for the cadre of the laborer's own village."""
-    return user.role is CADRE and laborer.household.village_code in user.village_codes
-
-
 def region_filter(model: type, prefix: str) -> ColumnElement[bool]:
     """The `region=` filter of lists: the record lies in the region with this code prefix."""
     if model is Household:
