@@ -53,6 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .api import register as register_api
     from .pages import register as register_pages
 
+    hardening.install_converters(app)
     register_pages(app)
     register_api(app)
     errors_handlers.register(app)

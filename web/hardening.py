@@ -1,12 +1,15 @@
-"""Security headers on every answer (DESIGN §7): no inline scripts, no framing, no sniffing."""
+"""At the door: security headers on every answer (DESIGN §7: no inline scripts, no framing, no
+sniffing), NUL characters refused, and route ids the database can hold."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Flask, Response, request
+from werkzeug.routing import IntegerConverter
 
 from .errors import ValidationError
+from .validation import DB_INT_MAX
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -47,6 +50,19 @@ def _nul_field(value: Any, path: str = "body") -> str | None:
         if found:
             return found
     return None
+
+
+class RecordIdConverter(IntegerConverter):
+    """`<int:…>` in a route: an id no larger than the database holds; a larger one matches no route (404)."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", DB_INT_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+def install_converters(app: Flask) -> None:
+    """Route converters; installed before any blueprint adds its routes."""
+    app.url_map.converters["int"] = RecordIdConverter
 
 
 def register(app: Flask) -> None:

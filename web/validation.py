@@ -15,6 +15,11 @@ from .models import Sex
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 
+#: The largest integer every database column holds (PostgreSQL's INTEGER); ids and counts stay below.
+DB_INT_MAX = 2**31 - 1
+#: Days a record may carry: anything outside is a typing mistake (and some date arithmetic overflows).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)
+
 #: China's extent, generously: a position outside it is a typing mistake.
 CHINA_LAT = (3.0, 54.0)
 CHINA_LON = (73.0, 136.0)

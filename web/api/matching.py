@@ -13,6 +13,7 @@ from ..models import PlacementStatus, Role
 from ..services import convert, disclosure, offers, ranking
 from ..services.accounts import audit
 from .common import audit_list, document_errors, remote_addr
+from .schemas import RECORD_ID
 from .security import SECURITY, require_user
 
 blp = Blueprint("api_matching", __name__, url_prefix="", description="Matches, candidates and placements")
@@ -73,9 +74,9 @@ class MatchArgsSchema(Schema):
 
 
 class OfferSchema(Schema):
-    laborer_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    laborer_id = fields.Integer(required=True, validate=RECORD_ID)
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    target_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    target_id = fields.Integer(required=True, validate=RECORD_ID)
 
 
 class TransitionSchema(Schema):

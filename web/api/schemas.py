@@ -26,15 +26,32 @@ from ..models import (
     WorkArea,
 )
 from ..services.registry import GIVEN_SOURCES
-from ..validation import CHINA_LAT, check_phone, check_position, parse_resident_id
+from ..validation import (
+    CHINA_LAT,
+    DB_INT_MAX,
+    FIRST_DAY,
+    LAST_DAY,
+    check_phone,
+    check_position,
+    parse_resident_id,
+)
 
 REGION_CODE = validate.Regexp(
     r"^\d{2}$|^\d{4}$|^\d{6}$|^\d{9}$|^\d{12}$", error="not a region code"
 )
 VILLAGE_CODE = validate.Regexp(r"^\d{12}$", error="not a 12-digit village code")
 AGE = validate.Range(min=16, max=100)
-POSITIVE = validate.Range(min=1, error="must be greater than 0")
-NON_NEGATIVE = validate.Range(min=0)
+POSITIVE = validate.Range(min=1, max=DB_INT_MAX)
+NON_NEGATIVE = validate.Range(min=0, max=DB_INT_MAX)
+#: A record's id in a body or a query.
+RECORD_ID = validate.Range(min=1, max=DB_INT_MAX)
+
+
+class DayField(fields.Date):
+    """A day between 1900 and 2100."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Range(min=FIRST_DAY, max=LAST_DAY), **kwargs)
 
 
 def _enum(enum_cls, **kwargs) -> fields.Enum:
@@ -78,7 +95,10 @@ class UtcDateTimeField(fields.AwareDateTime):
         super().__init__(default_timezone=UTC, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if not FIRST_DAY.year <= moment.year <= LAST_DAY.year:
+            raise ValidationError(f"must be between {FIRST_DAY.year} and {LAST_DAY.year}")
+        return moment.astimezone(UTC)
 
     def _serialize(self, value, attr, obj, **kwargs):
         # SQLite hands back naive datetimes; jiuye only ever writes UTC.
@@ -153,7 +173,7 @@ class HouseholdPatchSchema(PatchMixin, HouseholdSchema):
 
 class LaborerSchema(PositionSchema):
     id = fields.Integer(dump_only=True)
-    household_id = fields.Integer(required=True, strict=True)
+    household_id = fields.Integer(required=True, strict=True, validate=RECORD_ID)
     name = _text(40, required=True)
     id_number = ResidentIdField(
         required=True,
@@ -162,7 +182,7 @@ class LaborerSchema(PositionSchema):
             "masked to its first 6 and last 1 characters (141030***********X) in lists"
         },
     )
-    birth_on = fields.Date(
+    birth_on = DayField(
         metadata={"description": "derived from id_number; if given, must agree; absent from lists"}
     )
     sex = _enum(Sex, metadata={"description": "derived from id_number; if given, must agree"})
@@ -229,7 +249,7 @@ class PostingSchema(AgeRangeSchema):
 
     id = fields.Integer(dump_only=True)
     employer_id = fields.Integer(
-        strict=True, metadata={"description": "an employer user's own employer when omitted"}
+        strict=True, validate=RECORD_ID, metadata={"description": "an employer user's own employer when omitted"}
     )
     title = _text(120, required=True)
     job_type = _text(40, required=True)
@@ -245,7 +265,7 @@ class PostingSchema(AgeRangeSchema):
 class OpeningSchema(PositionSchema, PostingSchema):
     slots = fields.Integer(required=True, strict=True, validate=POSITIVE)
     is_flexible_hours = fields.Boolean()
-    start_on = fields.Date(required=True)
+    start_on = DayField(required=True)
     status = _enum(PostingStatus)
 
 
@@ -292,8 +312,8 @@ class WelfarePostSchema(PositionSchema, AgeRangeSchema):
     slots = fields.Integer(strict=True, validate=POSITIVE, metadata={"default": 1})
     physical_demand = _enum(Demand, required=True)
     stipend_cents = fields.Integer(required=True, strict=True, validate=NON_NEGATIVE)
-    term_start_on = fields.Date(required=True)
-    term_end_on = fields.Date(allow_none=True)
+    term_start_on = DayField(required=True)
+    term_end_on = DayField(allow_none=True)
     status = _enum(PostingStatus)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
@@ -319,10 +339,10 @@ class ListArgsSchema(Schema):
         validate=REGION_CODE,
         metadata={"description": "any region code (province … village): records inside it"},
     )
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(
         load_default=50,
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=DB_INT_MAX),
         metadata={"description": "capped at the server's API_PAGE_SIZE_MAX (default 200)"},
     )
 

@@ -12,6 +12,7 @@ from marshmallow import Schema, fields, validate
 from ..extensions import db
 from ..models import Role
 from ..services.stats import check_stats_scope, default_region, region_stats
+from .schemas import DayField
 from .security import SECURITY, require_user
 
 blp = Blueprint("api_stats", __name__, url_prefix="/stats", description="Figures that add up")
@@ -23,7 +24,7 @@ class StatsQuerySchema(Schema):
         validate=validate.Regexp(r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3}([0-9]{3})?)?)?)?$"),
         metadata={"description": "Region code (2, 4, 6, 9 or 12 digits); default: your scope"},
     )
-    on = fields.Date(load_default=None, metadata={"description": "Day (YYYY-MM-DD); default today"})
+    on = DayField(load_default=None, metadata={"description": "Day (YYYY-MM-DD, 1900–2100); default today"})
 
 
 class StatsSchema(Schema):
