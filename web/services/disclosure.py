@@ -5,10 +5,12 @@ men) + check digit. Masking the middle eight digits hides exactly the birth date
 shows a birth date beside a masked number hands out the number in full; a masked number beside the
 age leaves about 33 candidates. So every place that shows people asks `identity()` here:
 
-| role          | list, report page, export (default)            | one record read on its own, or an export asked for with full IDs |
-|---------------|------------------------------------------------|------------------------------------------------------------------|
-| office, cadre | ID masked to its first 6 and last 1 characters, no birth date, age, phone masked | full ID, birth date, full phone (the read is audited) |
-| employer      | no ID digits, no birth date, age in whole years; the phone only of a laborer whose placement with this employer is accepted or working | the same |
+- office, cadre, in a list, a report page or an export: the ID number masked to its first 6 and
+  last 1 characters, no birth date, the age, the phone masked;
+- office, cadre, one record read on its own, or an export asked for with full ID numbers (both
+  audited): the full ID number, birth date and phone;
+- employer, everywhere: no ID characters, no birth date, the age in whole years; the phone only of
+  a laborer whose placement with this employer is accepted or working.
 
 With the first six and the last character known, the birth date within a year (the age) and the sex,
 some 16,000 numbers remain for every person, and nothing else shown beside them narrows that.
