@@ -189,7 +189,8 @@ class Ranker:
 
 
 class CandidateRanker:
-    """Top-k laborers for one opening, batch or welfare post (targets rank by priority, then score)."""
+    """Top-k laborers for one opening, batch or welfare post (targets rank by priority, then score,
+    or by score alone when the order is shown to someone who must not learn the priority)."""
 
     def __init__(self, laborers: Sequence[Laborer], config: Config = DEFAULT_CONFIG):
         self.config = config
@@ -200,9 +201,14 @@ class CandidateRanker:
         self._max_commute_km = float(self.laborers.max_commute_km.max(initial=0.0))
 
     def for_target(
-        self, target: Target, k: int = 10, ineligible: int = 0, *, rematch: bool = False
+        self, target: Target, k: int = 10, ineligible: int = 0, *, rematch: bool = False,
+        by_priority: bool = True,
     ) -> RankResult:
-        """Top-k eligible laborers for a target (best first) and the nearest ``ineligible`` ones with reasons."""
+        """Top-k eligible laborers for a target (best first) and the nearest ``ineligible`` ones with reasons.
+
+        ``by_priority=False`` orders by score alone, with no priority groups (poverty, households
+        without work), so that the order reveals nothing of them.
+        """
         config, L = self.config, self.laborers
         T = TargetColumns.from_targets([target], self.skills, self.job_types)
         radius_km = (
@@ -225,7 +231,7 @@ class CandidateRanker:
             L.household_has_work[rows[good]],
             T.kind[zeros[good]],
             config,
-        )
+        ) if by_priority else np.zeros(len(good))
         order = np.lexsort((L.id[rows[good]], L.order[rows[good]], dist[good], -totals, -prio))[:k]
         bad = np.flatnonzero(~ok)
         near = bad[np.lexsort((L.id[rows[bad]], dist[bad]))[:ineligible]]

@@ -45,6 +45,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .services import summaries
 
     summaries.install(db.session)  # the dashboard's summaries follow every committed change
+    from .services import accounts
+
+    accounts.install(db.session)  # durable audit rows outlive their transaction
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -47,6 +47,10 @@ DEFAULTS: dict[str, Any] = {
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "API_TOKEN_LIFETIME_S": 12 * 3600,
     "API_PAGE_SIZE_MAX": 200,
+    # Privacy (services.disclosure): "already registered" answers a user gets per hour, and how
+    # often an employer may move one posting in any 24 hours.
+    "EXISTENCE_REFUSALS_PER_HOUR": 20,
+    "POSTING_MOVES_PER_DAY": 3,
     # flask-smorest / OpenAPI
     "API_TITLE": "jiuye",
     "API_VERSION": "v1",

@@ -48,6 +48,12 @@ class ConflictError(DomainError):
     status = 409
 
 
+class RateLimitedError(DomainError):
+    """The user asked for this too often lately; `fields` names what was limited."""
+
+    status = 429
+
+
 class AlreadySeededError(DomainError):
     """The database already holds the data a seed command would add."""
 

@@ -67,18 +67,6 @@ def parse_resident_id(value: str, today: date | None = None) -> ResidentId:
     return ResidentId(number=number, birth_on=birth_on, sex=sex, region_code=number[:6])
 
 
-def mask_id_number(number: str) -> str:
-    """Show only the region and the last four characters: 141030**********123X."""
-    return number[:6] + "*" * 8 + number[14:] if len(number) == 18 else "*" * len(number)
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """Keep the first three and last four digits of a phone number."""
-    if not phone:
-        return phone
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
-
-
 def check_phone(value: str) -> str:
     """A mainland mobile (11 digits) or landline number; ValueError says why not."""
     phone = re.sub(r"[\s()]", "", value or "")

@@ -143,7 +143,9 @@ def test_employer_answers_an_offer(page_for):
     shoot(page, "employer-placement-1280")
     page.goto(page.url.split("/employer/")[0] + "/employer/openings")
     page.locator("tbody a").first.click()
-    expect(page.locator(".card").first).to_contain_text("*")  # masked ID numbers
+    # Candidates show the age and whole km, and no ID characters at all.
+    expect(page.locator(".card").first).to_contain_text("公里")
+    expect(page.locator(".card").first).not_to_contain_text("*")
     shoot(page, "employer-opening-candidates-1280")
 
 

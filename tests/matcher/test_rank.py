@@ -102,20 +102,20 @@ def test_batch_distance_is_to_the_nearest_pickup_point(make_laborer, make_target
 
 
 @settings(max_examples=10, deadline=None)
-@given(seed=st.integers(0, 10_000), k=st.integers(1, 30))
-def test_for_target_equals_brute_force(seed, k):
+@given(seed=st.integers(0, 10_000), k=st.integers(1, 30), by_priority=st.booleans())
+def test_for_target_equals_brute_force(seed, k, by_priority):
+    """Priority first then score; or, by_priority=False, score alone (no priority groups)."""
     inst, config = small_instance(seed), Config()
     candidates = CandidateRanker(inst.laborers, config)
     for target in inst.targets[::3]:
-        result = candidates.for_target(target, k=k)
+        result = candidates.for_target(target, k=k, by_priority=by_priority)
         brute = []
         for laborer in inst.laborers:
             d = nearest(laborer, target)
             if not check(laborer, target, d, config):
                 s = score(laborer, target, d, config).total
-                brute.append(
-                    (-priority(laborer, config, target.kind), -s, d, laborer.order, laborer.id)
-                )
+                first = -priority(laborer, config, target.kind) if by_priority else 0.0
+                brute.append((first, -s, d, laborer.order, laborer.id))
         brute.sort()
         assert [m.laborer_id for m in result.matches] == [b[4] for b in brute[:k]]
 

@@ -7,13 +7,13 @@ from datetime import date
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD
 from web.extensions import db
 from web.models import AuditEvent, Household, Laborer, Placement, WelfarePost
 from web.services import reports, scope
-from web.validation import mask_id_number
+from web.services.disclosure import mask_id_number
 
 DAY = date(2020, 6, 30)
 ANGU, BAICUN, QUE = "141030100201", "141030100202", "141030101201"
@@ -98,8 +98,11 @@ def test_batch_manifest_lists_passengers_in_scope_with_masked_ids(factory, data)
     ).all()
     assert sorted(r["id_number"] for r in rows) == sorted(mask_id_number(n) for n in direct)
     cadre = factory.user("cadre", village_codes=[ANGU])
-    mine = reports.batch_manifest(db.session, scope.report_scope(cadre), data["batch"].id).rows
-    assert sorted(r["id_number"] for r in mine) == sorted(r.id_number for r in data["riders"][:2])
+    mine = reports.batch_manifest(db.session, scope.report_scope(cadre), data["batch"].id)
+    assert sorted(r["id_number"] for r in mine.rows) == sorted(mask_id_number(r.id_number) for r in data["riders"][:2])
+    assert sorted(mine.subject_ids) == sorted(r.id for r in data["riders"][:2])
+    asked = reports.batch_manifest(db.session, scope.report_scope(cadre), data["batch"].id, full_ids=True).rows
+    assert sorted(r["id_number"] for r in asked) == sorted(r.id_number for r in data["riders"][:2])
 
 
 def test_welfare_roster(factory, data):
@@ -164,14 +167,22 @@ def test_xlsx_export_carries_the_rows_and_is_audited(client, factory, data, name
     assert event.user_id == office.id and event.detail["report"] == name
 
 
-def test_xlsx_masks_ids_for_offices_and_shows_them_to_the_village_cadre(client, factory, data):
+def test_xlsx_masks_ids_unless_full_ones_are_asked_for_and_that_is_audited(client, factory, data):
     cadre = factory.user("cadre", village_codes=[ANGU])
     db.session.commit()
     login(client, cadre)
+    riders = data["riders"][:2]
     response = client.get("/reports/batch-manifest.xlsx")
     rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
-    numbers = sorted(row[5] for row in rows[1:])
-    assert numbers == sorted(r.id_number for r in data["riders"][:2])
+    assert sorted(row[5] for row in rows[1:]) == sorted(mask_id_number(r.id_number) for r in riders)
+    response = client.get("/reports/batch-manifest.xlsx?full_ids=1")
+    rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+    assert sorted(row[5] for row in rows[1:]) == sorted(r.id_number for r in riders)
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "export_full_ids"))
+    assert event.user_id == cadre.id and sorted(event.detail["ids"]) == sorted(r.id for r in riders)
+    # Reports without ID numbers ignore the option: an ordinary (masked) export.
+    client.get("/reports/workshop-recognition.xlsx?full_ids=1")
+    assert db.session.scalar(select(func.count()).where(AuditEvent.action == "export_full_ids")) == 1
 
 
 def test_report_pages_respect_roles_and_scope(client, factory, data):

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from stdnum.cn import ric
 
-from web.validation import check_phone, check_position, mask_id_number, parse_resident_id
+from web.validation import check_phone, check_position, parse_resident_id
 
 
 def _valid(body17: str) -> str:
@@ -58,7 +58,3 @@ def test_positions_outside_china_are_refused():
         check_position(91, 110)
     with pytest.raises(ValueError, match="outside China"):
         check_position(48.85, 2.35)
-
-
-def test_masking_keeps_region_and_last_four():
-    assert mask_id_number("14263319620308002X") == "142633********002X"

@@ -56,7 +56,7 @@ class BatchById(MethodView):
     @blp.doc(security=SECURITY)
     @blp.arguments(BatchPatchSchema)
     @blp.response(200, BatchSchema)
-    @document_errors(blp)
+    @document_errors(blp, 401, 403, 404, 429)
     def patch(self, changes, batch_id):
-        """Change some fields of a batch; `pickup_points` replaces the whole list."""
+        """Change some fields of a batch; `pickup_points` replaces the whole list (moves are limited)."""
         return registry.update_batch(db.session, batch_id, changes, g.user, remote_addr())

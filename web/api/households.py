@@ -27,13 +27,13 @@ class Households(MethodView):
     @blp.response(200, HouseholdPageSchema)
     @document_errors(blp, 401, 403)
     def get(self, args):
-        """List the households you look after (filter by region prefix and poverty status)."""
-        return list_page(Household, args)
+        """List the households you look after (filter by region prefix and poverty status; audited)."""
+        return list_page(Household, args, audited=True)
 
     @blp.doc(security=SECURITY)
     @blp.arguments(HouseholdSchema)
     @blp.response(201, HouseholdSchema)
-    @document_errors(blp, 401, 403)
+    @document_errors(blp, 401, 403, 429)
     def post(self, data):
         """Register a household; without lat/lon it stands at its village's point."""
         return registry.create_household(db.session, data, g.user, remote_addr())
@@ -53,7 +53,7 @@ class HouseholdById(MethodView):
     @blp.doc(security=SECURITY)
     @blp.arguments(HouseholdPatchSchema)
     @blp.response(200, HouseholdSchema)
-    @document_errors(blp)
+    @document_errors(blp, 401, 403, 404, 429)
     def patch(self, changes, household_id):
         """Change some fields of a household."""
         return registry.update_household(db.session, household_id, changes, g.user, remote_addr())

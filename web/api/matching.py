@@ -10,9 +10,9 @@ from marshmallow import Schema, fields, validate
 
 from ..extensions import db
 from ..models import CHANNEL_MODELS, CHANNELS, Placement, PlacementStatus
-from ..services import convert, offers, ranking, scope
-from ..validation import mask_id_number
-from .common import document_errors, remote_addr
+from ..services import convert, disclosure, offers, ranking, scope
+from ..services.accounts import audit
+from .common import audit_list, document_errors, remote_addr
 from .schemas import RECORD_ID
 from .security import SECURITY, require_user
 
@@ -38,19 +38,30 @@ class MatchSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     target_id = fields.Integer(required=True)
     laborer_id = fields.Integer(required=True)
-    distance_km = fields.Float(required=True)
-    score = fields.Float(required=True)
+    distance_km = fields.Float(
+        required=True,
+        metadata={"description": "km; for employers whole km from the laborer's village point"},
+    )
+    score = fields.Float(required=True, metadata={"description": "for employers, from that distance"})
     eligible = fields.Boolean(required=True)
     factors = fields.List(fields.Nested(FactorSchema), required=True)
     reasons = fields.List(fields.Nested(ReasonSchema), required=True)
-    title = fields.String(allow_none=True)
-    laborer_name = fields.String(allow_none=True)
-    id_number = fields.String(allow_none=True, metadata={"description": "masked"})
+    title = fields.String(allow_none=True, metadata={"description": "the target's title (matches only)"})
+    laborer_name = fields.String(allow_none=True, metadata={"description": "candidates only"})
+    id_number = fields.String(
+        allow_none=True,
+        metadata={"description": "candidates only: masked to its first 6 and last 1 characters "
+                  "for offices and cadres; null for employers"},
+    )
+    age = fields.Integer(allow_none=True, metadata={"description": "candidates only: whole years today"})
 
 
 class MatchListSchema(Schema):
     matches = fields.List(fields.Nested(MatchSchema), required=True)
-    ineligible = fields.List(fields.Nested(MatchSchema), required=True)
+    ineligible = fields.List(
+        fields.Nested(MatchSchema), required=True,
+        metadata={"description": "the nearest ineligible ones with reasons; always empty for employers"},
+    )
 
 
 class MatchArgsSchema(Schema):
@@ -95,8 +106,8 @@ class PlacementSchema(Schema):
     kind = fields.String(required=True)
     target_id = fields.Integer(required=True)
     status = fields.String(required=True)
-    score = fields.Float(allow_none=True)
-    distance_km = fields.Float(allow_none=True)
+    score = fields.Float(allow_none=True, metadata={"description": "null for employers"})
+    distance_km = fields.Float(allow_none=True, metadata={"description": "whole km for employers"})
     plan_id = fields.Integer(allow_none=True)
     started_on = fields.Date(allow_none=True)
     ended_on = fields.Date(allow_none=True)
@@ -105,11 +116,14 @@ class PlacementSchema(Schema):
 
 
 def placement_json(placement) -> dict:
-    """A placement as the API shows it."""
+    """A placement as the API shows it to the caller (an employer: coarse distance, no score)."""
+    exact = disclosure.sees_exact_distances(g.user)
     return {
         "id": placement.id, "laborer_id": placement.laborer_id, "kind": placement.channel.value,
-        "target_id": placement.target_id, "status": placement.status.value, "score": placement.score,
-        "distance_km": placement.distance_km, "plan_id": placement.plan_id, "started_on": placement.started_on,
+        "target_id": placement.target_id, "status": placement.status.value,
+        "score": placement.score if exact else None,
+        "distance_km": placement.distance_km if exact else disclosure.employer_km(placement.distance_km),
+        "plan_id": placement.plan_id, "started_on": placement.started_on,
         "ended_on": placement.ended_on,
         "events": [{"from_status": e.from_status.value if e.from_status else None, "to_status": e.to_status.value,
                     "by_user_id": e.by_user_id, "at": e.at, "note": e.note} for e in placement.events],
@@ -136,10 +150,11 @@ class LaborerMatches(MethodView):
     @document_errors(blp)
     def get(self, args, laborer_id):
         """Top targets across openings, batches and welfare posts, with reasons; and the nearest misses."""
-        _row, result = ranking.matches_for_laborer(
+        row, result = ranking.matches_for_laborer(
             db.session, g.user, laborer_id, _config(), limit=args["limit"],
             kinds=[args["kind"]] if args["kind"] else None, ineligible=args["ineligible"],
         )
+        audit(db.session, "read", user=g.user, entity=row, remote_addr=remote_addr(), what="matches")
         titles = _titles(result)
         locale = _locale()
         present = lambda m: {**ranking.match_json(m, locale), "title": titles.get((m.kind, m.target_id))}  # noqa: E731
@@ -157,12 +172,15 @@ def _candidates(kind: str, target_id: int, args) -> dict:
     )
     from ..models import Laborer
 
+    audit_list("candidates", "laborer", [m.laborer_id for m in [*result.matches, *result.ineligible]],
+               filters=args, target=f"{kind} {target_id}")
     locale = _locale()
 
     def present(m):
         laborer = db.session.get(Laborer, m.laborer_id)
+        shown = disclosure.identity(g.user, laborer, disclosure.View.LIST)
         return {**ranking.match_json(m, locale), "laborer_name": laborer.name,
-                "id_number": mask_id_number(laborer.id_number)}
+                "id_number": shown.id_number, "age": shown.age}
 
     return {"matches": [present(m) for m in result.matches], "ineligible": [present(m) for m in result.ineligible]}
 
@@ -180,7 +198,7 @@ class OpeningCandidates(MethodView):
     @blp.response(200, MatchListSchema)
     @document_errors(blp)
     def get(self, args, target_id):
-        """Top seeking laborers for an opening (ID numbers masked)."""
+        """Top seeking laborers for an opening (ID numbers masked; for employers see the fields)."""
         return _candidates("opening", target_id, args)
 
 
@@ -218,9 +236,11 @@ class Placements(MethodView):
     @blp.response(200, PlacementSchema(many=True))
     @document_errors(blp, 401)
     def get(self):
-        """Placements in your scope, newest first (at most 200)."""
+        """Placements in your scope, newest first (at most 200); the read is audited."""
         query = scope.scoped(Placement, g.user).order_by(Placement.id.desc()).limit(200)
-        return [placement_json(p) for p in db.session.scalars(query)]
+        rows = db.session.scalars(query).all()
+        audit_list("list", "placement", [p.id for p in rows])
+        return [placement_json(p) for p in rows]
 
     @blp.doc(security=SECURITY)
     @blp.arguments(OfferSchema)

@@ -53,7 +53,7 @@ class OpeningById(MethodView):
     @blp.doc(security=SECURITY)
     @blp.arguments(OpeningPatchSchema)
     @blp.response(200, OpeningSchema)
-    @document_errors(blp)
+    @document_errors(blp, 401, 403, 404, 429)
     def patch(self, changes, opening_id):
-        """Change some fields of an opening."""
+        """Change some fields of an opening; an employer moves it at most POSTING_MOVES_PER_DAY times a day."""
         return registry.update_opening(db.session, opening_id, changes, g.user, remote_addr())

@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from ..extensions import db
 from ..models import Plan, PlanMode
 from ..services import plans, scope
-from .common import document_errors, remote_addr
+from .common import audit_list, document_errors, remote_addr
 from .security import SECURITY, require_user
 
 blp = Blueprint("api_plans", __name__, url_prefix="/plans", description="Matching plans")
@@ -128,11 +128,13 @@ class PlanItem(MethodView):
     @blp.response(200, PlanSchema)
     @document_errors(blp)
     def get(self, plan_id):
-        """A plan: status and progress, its report beside greedy, and the proposed assignments."""
+        """A plan: status and progress, its report beside greedy, and the proposed assignments (audited)."""
         from ..jobs.plans import reap_interrupted
 
         reap_interrupted(db.session)
-        return plan_json(scope.get_visible(db.session, Plan, plan_id, g.user))
+        plan = scope.get_visible(db.session, Plan, plan_id, g.user)
+        audit_list("list", "laborer", [a.laborer_id for a in plan.assignments], plan=plan.id)
+        return plan_json(plan)
 
 
 @blp.route("/<int:plan_id>/confirm")

@@ -184,13 +184,16 @@ class LaborerSchema(PositionSchema):
     id_number = ResidentIdField(
         required=True,
         metadata={
-            "description": "18-digit resident ID; masked (141030********123X) in lists "
-            "and for everyone but the cadre of the laborer's village"
+            "description": "18-digit resident ID; in full when one record is read (audited), "
+            "masked to its first 6 and last 1 characters (141030***********X) in lists"
         },
     )
     birth_on = _day(metadata={"description": "derived from id_number; if given, must agree"})
     sex = _enum(Sex, metadata={"description": "derived from id_number; if given, must agree"})
-    phone = PhoneField(allow_none=True, metadata={"description": "masked like id_number"})
+    phone = PhoneField(
+        allow_none=True, metadata={"description": "in full when one record is read; masked in lists"}
+    )
+    age = fields.Integer(dump_only=True, metadata={"description": "whole years today"})
     physical_ability = _enum(Ability, required=True)
     skills = _tags()
     work_area = _enum(WorkArea, required=True)
@@ -218,6 +221,13 @@ class LaborerSchema(PositionSchema):
 
 class LaborerPatchSchema(PatchMixin, LaborerSchema):
     pass
+
+
+class LaborerListItemSchema(LaborerSchema):
+    """A laborer in a list: the ID number masked and no birth date, so that the two never meet."""
+
+    class Meta:
+        exclude = ("birth_on",)
 
 
 # --- employers, openings, batches ------------------------------------------------------------

@@ -42,6 +42,7 @@ from ..services.accounts import audit
 from ..services.stats import household_without_work
 from ..validation import parse_resident_id
 from .common import (
+    audit_list,
     form_page,
     offer_refusal,
     paginate,
@@ -123,6 +124,8 @@ def households():
     if without:
         query = query.where(household_without_work(clock.today()))
     page = paginate(query.order_by(Household.code))
+    audit_list("list", "household", [h.id for h in page.items],
+               filters={"village": village, "poverty": poverty, "without_work": without, "page": page.page})
     return render_template(
         "cadre/households.html",
         page=page,
@@ -216,6 +219,8 @@ def laborers():
     if text:
         query = query.where(Laborer.name.contains(text) | Household.code.contains(text))
     page = paginate(query.order_by(Household.code, Laborer.id))
+    audit_list("list", "laborer", [row.id for row in page.items],
+               filters={"show": show, "poverty": poverty, "village": village, "q": text, "page": page.page})
     return render_template(
         "cadre/laborers.html",
         page=page,
@@ -413,6 +418,9 @@ def _preview(path: Path, token: str, *, commit: bool):
     unit_of_work.discard()  # a preview, or a sheet with errors: none of its rows is kept
     if not result.is_ok:
         uploads.discard(path)  # it can never be imported as it is: the cadre fixes and uploads again
+    # Durable: the preview's unit of work is discarded, but the read of people's data stays on record.
+    audit(db.session, "import_preview", user=current_user, subject="laborer", remote_addr=remote_addr(),
+          durable=True, rows=len(result.rows), failed=len(result.failed))
     if commit:
         flash(_("Nothing was imported: some rows have errors."), "error")
     page = render_template(

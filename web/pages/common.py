@@ -24,8 +24,9 @@ from .. import unit_of_work
 from ..errors import DomainError, PermissionDeniedError, ValidationError
 from ..extensions import db
 from ..models import Placement
-from ..services import convert, offers, scope
-from ..validation import mask_id_number, parse_page
+from ..services import convert, disclosure, offers, scope
+from ..services.accounts import audit_read
+from ..validation import parse_page
 from .labels import label, lang, local_time, sentences, translated, yuan
 
 PER_PAGE = 20
@@ -54,7 +55,8 @@ def role_blueprint(name: str, action: str) -> Blueprint:
     bp.add_app_template_filter(sentences, "sentences")
     bp.add_app_template_global(lang, "lang")
     bp.add_app_template_global(local_time, "local_time")
-    bp.add_app_template_global(mask_id_number, "mask_id")
+    bp.add_app_template_global(disclosure.mask_id_number, "mask_id")
+    bp.add_app_template_global(disclosure.mask_phone, "mask_phone")
     return bp
 
 
@@ -189,5 +191,10 @@ def offer_refusal(laborer_id: int, *, rematch: bool = False) -> str | None:
 
 def remote_addr() -> str | None:
     return request.remote_addr
+
+
+def audit_list(action: str, subject: str, ids: list[Any], **detail: Any) -> None:
+    """One audit row for a page that lists people's records (who, which filter, how many, which ids)."""
+    audit_read(db.session, action, user=current_user, subject=subject, ids=ids, remote_addr=remote_addr(), **detail)
 
 

@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import Region
 from ..services import reports as reports_service
 from ..services import scope
-from ..services.accounts import audit
+from ..services.accounts import audit_read
 from ..services.stats import month_ends, overview
 from ..validation import INT32_MAX, parse_day
 from .charts import bar_chart, line_chart
@@ -101,8 +101,8 @@ def index():
     )
 
 
-def _build(name: str, within: scope.RegionScope) -> reports_service.Report:
-    """Build a report from the request's arguments."""
+def _build(name: str, within: scope.RegionScope, *, full_ids: bool = False) -> reports_service.Report:
+    """Build a report from the request's arguments (with full ID numbers only when asked for)."""
     on = _day("on", today())
     if name == "households-without-work":
         return reports_service.households_without_work(db.session, within, on)
@@ -113,9 +113,9 @@ def _build(name: str, within: scope.RegionScope) -> reports_service.Report:
         batch = request.args.get("batch", type=int)
         if batch is not None and not 0 < batch <= INT32_MAX:
             raise ValidationError.on("batch", _("not a batch number"))
-        return reports_service.batch_manifest(db.session, within, batch)
+        return reports_service.batch_manifest(db.session, within, batch, full_ids=full_ids)
     if name == "welfare-roster":
-        return reports_service.welfare_roster(db.session, within, on)
+        return reports_service.welfare_roster(db.session, within, on, full_ids=full_ids)
     if name == "placements-by-channel":
         end = _day("end", on)
         start = _day("start", date(end.year, 1, 1))
@@ -140,33 +140,39 @@ def report(name: str):
         abort(404)
     within = scope.report_scope(current_user, request.args.get("region"), report=name)
     built = _build(name, within)
+    rows = built.rows[:PAGE_ROWS]
+    _audit_report("report", name, built, shown=len(rows))
     return render_template(
         "dashboard/report.html",
         report=built,
         title=REPORT_TITLES[name],
-        rows=built.rows[:PAGE_ROWS],
+        rows=rows,
         xlsx_url=url_for("dashboard.report_xlsx", name=name, **_report_args()),
+        full_ids_url=url_for("dashboard.report_xlsx", name=name, **_report_args(), full_ids="1")
+        if name in reports_service.WITH_ID_NUMBERS else None,
+    )
+
+
+def _audit_report(action: str, name: str, built: reports_service.Report, **detail) -> None:
+    """One audit row for a report read or exported: which report, which arguments, whose records."""
+    audit_read(
+        db.session, action, user=current_user, subject=built.subject, ids=built.subject_ids,
+        remote_addr=request.remote_addr, filters=_report_args(), report=name, **detail,
     )
 
 
 @bp.get("/reports/<name>.xlsx")
 @login_required
 def report_xlsx(name: str):
-    """One report as an XLSX download; every export is audited."""
+    """One report as an XLSX download (masked ID numbers; full ones with ?full_ids=1); every export is audited."""
     require_page("reports")
     if name not in REPORT_TITLES:
         abort(404)
     within = scope.report_scope(current_user, request.args.get("region"), report=name)
-    built = _build(name, within)
-    audit(
-        db.session,
-        "export",
-        user=current_user,
-        remote_addr=request.remote_addr,
-        report=name,
-        rows=len(built.rows),
-        args=_report_args(),
-    )
+    # Full ID numbers only in an export asked for as such, of a report that has them; audited apart.
+    full_ids = request.args.get("full_ids") == "1" and name in reports_service.WITH_ID_NUMBERS
+    built = _build(name, within, full_ids=full_ids)
+    _audit_report("export_full_ids" if full_ids else "export", name, built)
     filename = f"{name}-{today():%Y%m%d}.xlsx"
     return Response(
         built.to_xlsx(),

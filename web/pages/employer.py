@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -26,10 +29,17 @@ from ..models import (
     RegionLevel,
     TransportBatch,
 )
-from ..services import convert, ranking, registry, reports, scope
+from ..services import convert, disclosure, ranking, registry, reports, scope
 from ..services.accounts import audit
-from ..validation import mask_id_number
-from .common import form_page, paginate, remote_addr, role_blueprint, save_from_form, show_errors
+from .common import (
+    audit_list,
+    form_page,
+    paginate,
+    remote_addr,
+    role_blueprint,
+    save_from_form,
+    show_errors,
+)
 from .forms import BatchForm, EmployerForm, OpeningForm, options
 from .labels import label, lang, local_time
 from .placements import register_placement_views
@@ -145,8 +155,9 @@ def opening_edit(opening_id: int):
     return form_page("employer/opening_form.html", form, opening=row)
 
 
-def _candidates(kind: str, target_id: int):
-    """The target's ranked candidates, each with the laborer's facts an employer may see."""
+def _candidates(kind: str, target_id: int, placements: Callable[[Any], list[Placement]]):
+    """The target's ranked candidates, each with the laborer's facts an employer may see, and its
+    placements; the read of both is audited."""
     row, result = ranking.candidates_for_target(
         db.session,
         current_user,
@@ -164,28 +175,22 @@ def _candidates(kind: str, target_id: int):
     } if ids else {}
     language = lang()
     today = clock.today()
-    people = [
-        {
-            "match": ranking.match_json(m, language),
-            "name": laborers[m.laborer_id].name,
-            "id_masked": mask_id_number(laborers[m.laborer_id].id_number),
-            "age": laborers[m.laborer_id].age_on(today),
-            "sex": laborers[m.laborer_id].sex,
-            "ability": laborers[m.laborer_id].physical_ability,
-            # No poverty status: employers never see it (DESIGN §7).
-        }
-        for m in result.matches
-    ]
-    return row, people
+    people = []
+    for m in result.matches:
+        laborer = laborers[m.laborer_id]
+        shown = disclosure.identity(current_user, laborer, disclosure.View.LIST, today=today)
+        # No ID digits and no poverty status: employers never see them (services.disclosure).
+        people.append({"match": ranking.match_json(m, language), "name": laborer.name, "age": shown.age,
+                       "sex": shown.sex, "ability": laborer.physical_ability})
+    held_by = placements(row)
+    audit_list("candidates", "laborer", ids, target=f"{kind} {target_id}", placements=[p.id for p in held_by])
+    return row, people, held_by
 
 
 @bp.get("/openings/<int:opening_id>")
 def opening(opening_id: int):
     """An opening, its ranked candidates (ID numbers masked) and its placements."""
-    row, people = _candidates("opening", opening_id)
-    placements = db.session.scalars(
-        select(Placement).where(Placement.opening_id == row.id).order_by(Placement.id.desc())
-    ).all()
+    row, people, placements = _candidates("opening", opening_id, _opening_placements)
     return render_template(
         "employer/opening.html",
         opening=row,
@@ -194,6 +199,12 @@ def opening(opening_id: int):
         held=held("opening", [row.id]).get(row.id, 0),
         status_form=FlaskForm(),
     )
+
+
+def _opening_placements(row: Opening) -> list[Placement]:
+    return list(db.session.scalars(
+        select(Placement).where(Placement.opening_id == row.id).order_by(Placement.id.desc())
+    ))
 
 
 POSTING_STEPS = {"open": PostingStatus.OPEN, "paused": PostingStatus.PAUSED, "closed": PostingStatus.CLOSED}
@@ -270,8 +281,7 @@ def batch_new():
 @bp.get("/batches/<int:batch_id>")
 def batch(batch_id: int):
     """A batch, its ranked candidates (ID numbers masked), passengers and manifest."""
-    row, people = _candidates("batch", batch_id)
-    passengers = _passengers(row)
+    row, people, passengers = _candidates("batch", batch_id, _passengers)
     return render_template(
         "employer/batch.html",
         batch=row,
@@ -317,7 +327,8 @@ def _passengers(row: TransportBatch) -> list[Placement]:
 
 @bp.get("/batches/<int:batch_id>/manifest.xlsx")
 def manifest(batch_id: int):
-    """The passenger manifest as XLSX, the offices' report of the same name (IDs masked); audited."""
+    """The passenger manifest as XLSX, the offices' report of the same name: no ID numbers, and phones
+    only of those who accepted (services.disclosure); audited."""
     row = registry.get_record(db.session, TransportBatch, batch_id, current_user)
     within = scope.report_scope(current_user, report="batch-manifest")
     built = reports.batch_manifest(db.session, within, row.id)

@@ -89,9 +89,46 @@ LABELS = {
     "synthetic": _l("village's point (approximate)"),
 }
 
+#: What each audit action is called on the audit page (an action not listed shows its code).
+AUDIT_ACTIONS = {
+    "login": _l("logged in"),
+    "login_failed": _l("failed login"),
+    "login_locked": _l("login while locked out"),
+    "logout": _l("logged out"),
+    "create": _l("registered a record"),
+    "update": _l("changed a record"),
+    "read": _l("read a record"),
+    "list": _l("read a list"),
+    "candidates": _l("read candidates"),
+    "report": _l("read a report"),
+    "export": _l("exported (masked)"),
+    "export_full_ids": _l("exported with full ID numbers"),
+    "import": _l("imported a sheet"),
+    "import_preview": _l("previewed an import"),
+    "already_registered": _l("was told “already registered”"),
+    "position_change": _l("moved a posting"),
+    "offer": _l("made an offer"),
+    "placement_offered": _l("offer made"),
+    "placement_accepted": _l("offer accepted"),
+    "placement_declined": _l("offer declined"),
+    "placement_working": _l("started work"),
+    "placement_ended": _l("work ended"),
+    "checkin": _l("retention check-in"),
+    "plan_created": _l("started a plan"),
+    "plan_confirmed": _l("confirmed a plan"),
+}
+
+
+def action_label(action: str) -> str:
+    """The display name of an audit action (its code when there is none)."""
+    return str(AUDIT_ACTIONS[action]) if action in AUDIT_ACTIONS else action
+
+
 #: Messages the services raise in English, listed here so that they are extracted and translated.
 SERVICE_MESSAGES = (
     _l("already registered"),
+    _l("too many “already registered” answers this hour; try again later"),
+    _l("moved too often in the last 24 hours; try again tomorrow"),
     _l("unknown household"),
     _l("unknown region"),
     _l("not a village"),
@@ -151,10 +188,11 @@ def yuan(cents: int | None) -> str:
     return "" if cents is None else f"{cents / 100:,.2f}"
 
 
-def sentences(explanation: dict | None) -> list[str]:
-    """The factor sentences of a stored explanation, in the page's language."""
+def sentences(explanation: dict | None, skip: tuple[str, ...] = ()) -> list[str]:
+    """The factor sentences of a stored explanation, in the page's language (factors in `skip` left out)."""
     language = lang()
-    return [f.get(language) or f.get("en", "") for f in (explanation or {}).get("factors", [])]
+    return [f.get(language) or f.get("en", "") for f in (explanation or {}).get("factors", [])
+            if f.get("name") not in skip]
 
 
 def local_time(moment: datetime | None) -> str:

@@ -35,10 +35,11 @@ from ..models import (
 )
 from ..services import convert, ranking, registry, scope
 from ..services import plans as plan_service
-from ..services.accounts import audit_events
+from ..services.accounts import AUDIT_MAX_IDS, audit_events
 from ..services.stats import employer_figures, household_without_work
 from ..validation import parse_day
 from .common import (
+    audit_list,
     form_page,
     offer_refusal,
     page_number,
@@ -50,7 +51,7 @@ from .common import (
     try_offer,
 )
 from .forms import ConfirmForm, OfferForm, PlanForm, RerunForm, WelfarePostForm, options
-from .labels import label, lang, translated
+from .labels import AUDIT_ACTIONS, action_label, label, lang, translated
 from .placements import register_placement_views
 
 bp = role_blueprint("office", "office_pages")
@@ -148,6 +149,8 @@ def plan(plan_id: int):
     if channel in CHANNEL_FK:
         query = query.where(getattr(PlanAssignment, CHANNEL_FK[channel]).is_not(None))
     page = paginate(query.order_by(PlanAssignment.id))
+    audit_list("list", "laborer", [a.laborer_id for a in page.items], plan=row.id,
+               filters={"channel": channel, "page": page.page})
     return render_template(
         "office/plan.html",
         plan=row,
@@ -277,6 +280,8 @@ def without_work():
     if village:
         query = query.where(scope.region_filter(Household, village))
     page = paginate(query.order_by(Household.village_code, Household.code))
+    audit_list("list", "household", [h.id for h in page.items], filters={"village": village, "page": page.page},
+               laborers=[laborer.id for h in page.items for laborer in h.laborers][:AUDIT_MAX_IDS])
     return render_template(
         "office/without_work.html", page=page, by_village=by_village, village=village
     )
@@ -417,7 +422,9 @@ def audit_trail():
     return render_template(
         "office/audit.html",
         page=paginate(query, per_page=50),
-        actions=actions,
+        # Every action jiuye records, and any other found in the trail, by its translated name.
+        actions=sorted(set(AUDIT_ACTIONS) | set(actions), key=action_label),
+        action_label=action_label,
         entities=AUDITED_ENTITIES,
         args=request.args,
     )

@@ -30,12 +30,12 @@ from ..models import (
     Placement,
     PlacementEvent,
     PlacementStatus,
-    Role,
 )
-from ..services import offers, scope
+from ..services import disclosure, offers, scope
+from ..services.accounts import audit
 from ..services.retention import due_checkins, record_checkin
-from .common import paginate, remote_addr, show_errors
-from .labels import label
+from .common import audit_list, paginate, remote_addr, show_errors
+from .labels import label, sentences
 
 
 class ReasonForm(FlaskForm):
@@ -74,6 +74,8 @@ def register_placement_views(bp: Blueprint) -> None:
         if channel in CHANNEL_FK:
             query = query.where(getattr(Placement, CHANNEL_FK[channel]).is_not(None))
         page = paginate(query.order_by(Placement.id.desc()))
+        audit_list("list", "placement", [p.id for p in page.items],
+                   filters={"status": status, "channel": channel, "page": page.page})
         return render_template(
             "placements/list.html",
             page=page,
@@ -95,6 +97,8 @@ def register_placement_views(bp: Blueprint) -> None:
             .options(selectinload(PlacementEvent.by_user))
             .order_by(PlacementEvent.id)
         ).all()
+        audit(db.session, "read", user=current_user, entity=row, remote_addr=remote_addr())
+        exact = disclosure.sees_exact_distances(current_user)
         return render_template(
             "placements/detail.html",
             placement=row,
@@ -103,7 +107,11 @@ def register_placement_views(bp: Blueprint) -> None:
             steps=next_steps(row),
             irreversible=NEEDS_REASON,
             blueprint=name,
-            show_id=current_user.role is not Role.EMPLOYER,
+            # An employer: the age, the phone once agreed, whole km, and no score or distance sentence.
+            shown=disclosure.identity(current_user, row.laborer, disclosure.View.LIST, placement=row),
+            distance_km=row.distance_km if exact else disclosure.employer_km(row.distance_km),
+            score=row.score if exact else None,
+            reasons=sentences(row.explanation, skip=() if exact else ("distance",)),
             due=due_checkins(row) if scope.may(current_user, "checkins") else [],
         )
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, event, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, event, insert, select, update
+from sqlalchemy.orm import Session, SessionTransaction
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
@@ -222,30 +222,90 @@ def _audit_is_append_only(mapper, connection, target) -> None:
     raise AuditTrailError("the audit trail cannot be changed")
 
 
+#: Ids one audit row of a list names at most (its `rows` says how many there were).
+AUDIT_MAX_IDS = 200
+#: session.info keys with this prefix hold what one transaction knows; its end forgets them.
+TRANSACTION_INFO = "jiuye_tx:"
+#: session.info key of the durable events written in the current transaction.
+_DURABLE = TRANSACTION_INFO + "durable_audit"
+
+
 def audit(
     session: Session,
     action: str,
     *,
     user: User | None = None,
     entity: Any = None,
+    subject: str | None = None,
     remote_addr: str | None = None,
+    durable: bool = False,
     **detail: Any,
 ) -> AuditEvent:
-    """Record who did what to which record, from where."""
+    """Record who did what to which record (or, for a list, to which kind of record: `subject`), from where.
+
+    A `durable` event is kept however the unit of work ends: a refused request that must still
+    count (an "already registered" answer) is rolled back. It is not added to the session but
+    written on a connection of its own once the transaction has ended, committed or not.
+    """
     event = AuditEvent(
         action=action,
+        at=datetime.now(UTC),
         user_id=user.id if user is not None else None,
         username=user.username if user is not None else detail.pop("username", None),
-        entity_type=type(entity).__tablename__ if entity is not None else None,
+        entity_type=type(entity).__tablename__ if entity is not None else subject,
         entity_id=str(entity.id) if entity is not None and hasattr(entity, "id") else None,
         remote_addr=remote_addr,
         detail=detail or None,
     )
+    if durable:
+        session.connection()  # a transaction whose end writes the event
+        columns = ("action", "at", "user_id", "username", "entity_type", "entity_id", "remote_addr", "detail")
+        session.info.setdefault(_DURABLE, []).append({name: getattr(event, name) for name in columns})
+        return event
     session.add(event)
     session.flush()
     return event
 
 
+def audit_read(
+    session: Session,
+    action: str,
+    *,
+    user: User,
+    subject: str | None,
+    ids: Sequence[Any],
+    remote_addr: str | None = None,
+    filters: Mapping[str, Any] | None = None,
+    **detail: Any,
+) -> AuditEvent:
+    """One audit row for a read of many records: who, which filter, how many rows, which ids (capped)."""
+    shown = {name: str(getattr(value, "value", value)) for name, value in (filters or {}).items()
+             if value not in (None, "", False)}
+    return audit(
+        session, action, user=user, subject=subject, remote_addr=remote_addr, filter=shown,
+        rows=len(ids), ids=list(ids)[:AUDIT_MAX_IDS], **detail,
+    )
+
+
+def _forget_transaction(session: Session) -> dict[str, Any]:
+    """Drop what the ended transaction knew from session.info; return it."""
+    return {key: session.info.pop(key) for key in list(session.info) if key.startswith(TRANSACTION_INFO)}
+
+
+def _write_durable(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction ended (committed, rolled back or closed): write its durable events on their own."""
+    if transaction.parent is not None:
+        return  # a savepoint: the transaction goes on
+    rows = _forget_transaction(session).get(_DURABLE)
+    if rows:
+        with session.get_bind(mapper=AuditEvent.__mapper__).begin() as connection:
+            connection.execute(insert(AuditEvent), rows)
+
+
+def install(sessions: Any) -> None:
+    """Write durable audit events for the sessions of `sessions` (the app's scoped session; idempotent)."""
+    if not event.contains(sessions, "after_transaction_end", _write_durable):
+        event.listen(sessions, "after_transaction_end", _write_durable)
 def audit_events(
     office: User,
     *,

@@ -1,7 +1,9 @@
 """Interactive ranking through the service layer: a laborer's matches and a posting's candidates.
 
 One `Ranker` over every open target is cached per data version and reused across requests; the
-user is shown only what their scope lets them see.
+user is shown only what their scope lets them see. An employer is shown a posting's candidates as
+`services.disclosure` describes: eligible ones only, by score alone, distances in whole km from the
+laborer's village point, and the score recomputed from that distance.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from matcher import scoring
 from matcher.rank import CandidateRanker, Match, Ranker, RankResult
-from matcher.types import Config
+from matcher.types import Config, Target
+from matcher.types import Laborer as MLaborer
 
 from ..errors import NotFoundError, ValidationError
 from ..models import (
@@ -27,7 +31,7 @@ from ..models import (
     User,
     WelfarePost,
 )
-from . import scope
+from . import disclosure, scope
 from .convert import free_capacity, load_targets, to_matcher_laborers, to_target
 
 _rankers: dict[str, tuple[tuple, Ranker]] = {}
@@ -105,19 +109,34 @@ def target_row(session: Session, user: User, kind: str, target_id: int):
 def candidates_for_target(
     session: Session, user: User, kind: str, target_id: int, config: Config, *, limit: int = 10, ineligible: int = 0,
 ) -> tuple[object, RankResult]:
-    """Top laborers for a target the user may see; an employer sees only its own postings' candidates."""
+    """Top laborers for a target the user may see; an employer sees only its own postings' candidates,
+    eligible ones only, by score alone and with coarse distances (`services.disclosure`)."""
     row = target_row(session, user, kind, target_id)
     target = to_target(kind, row, free_capacity(session, row))
     query = (
-        select(Laborer).join(Household).options(selectinload(Laborer.household))
+        select(Laborer).join(Household)
+        .options(selectinload(Laborer.household).selectinload(Household.village))
         .where(Laborer.status == LaborerStatus.SEEKING, scope.candidate_pool(user))
     )
     rows = session.scalars(query.order_by(Laborer.id)).all()
     if not rows:
         return row, RankResult([], [])
     laborers = to_matcher_laborers(session, rows)
-    result = CandidateRanker(laborers, config).for_target(target, k=limit, ineligible=ineligible)
-    return row, result
+    if disclosure.sees_exact_distances(user):
+        return row, CandidateRanker(laborers, config).for_target(target, k=limit, ineligible=ineligible)
+    result = CandidateRanker(laborers, config).for_target(target, k=limit, by_priority=False)
+    by_id = {laborer.id: laborer for laborer in laborers}
+    rows_by_id = {r.id: r for r in rows}
+    coarse = [_coarse(m, by_id[m.laborer_id], rows_by_id[m.laborer_id], target, config) for m in result.matches]
+    coarse.sort(key=lambda m: (-m.score, m.laborer_id))
+    return row, RankResult(coarse, [])
+
+
+def _coarse(match: Match, laborer: MLaborer, row: Laborer, target: Target, config: Config) -> Match:
+    """An employer's view of a match: whole km from the village point, and the score from that."""
+    km = float(disclosure.employer_km(disclosure.village_distance_km(row, list(target.points))))
+    score = scoring.score(laborer, target, km, config)
+    return Match(match.kind, match.target_id, match.laborer_id, km, score.total, score.factors, (), True)
 
 
 def match_json(match: Match, locale: str = "zh") -> dict:

@@ -9,7 +9,7 @@ flushes, audits, and never commits: the request or CLI command owns the transact
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any
 
@@ -19,8 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..config import setting
-from ..errors import ValidationError
+from ..errors import RateLimitedError, ValidationError
 from ..models import (
+    AuditEvent,
     BatchStatus,
     Employer,
     Household,
@@ -36,13 +37,73 @@ from ..models import (
 )
 from ..validation import CHINA_LAT, check_phone, check_position, parse_resident_id
 from . import scope
-from .accounts import audit
+from .accounts import TRANSACTION_INFO, audit
 from .convert import CAPACITY, held_of, kind_of
 from .offers import lock_targets
 from .savepoint import breaks_unique, savepoint
 
 #: Sources a person may give with a position; the others are derived by jiuye.
 GIVEN_SOURCES = (PositionSource.GPS, PositionSource.TYPED)
+
+#: Defaults of the limits read from the app's configuration (see web.config).
+DEFAULT_LIMITS = {"EXISTENCE_REFUSALS_PER_HOUR": 20, "POSTING_MOVES_PER_DAY": 3}
+
+
+def _limit(name: str) -> int:
+    """A limit from the app's configuration (its default outside an app)."""
+    from flask import current_app, has_app_context
+
+    return int(current_app.config.get(name, DEFAULT_LIMITS[name]) if has_app_context() else DEFAULT_LIMITS[name])
+
+
+def _recent_events(session: Session, action: str, since: timedelta, *, user: User | None = None,
+                   entity: Any = None) -> int:
+    """How many audit events of this action the user made (or the record had) within `since`."""
+    query = select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == action, AuditEvent.at > datetime.now(UTC) - since
+    )
+    if user is not None:
+        query = query.where(AuditEvent.user_id == user.id)
+    if entity is not None:
+        query = query.where(
+            AuditEvent.entity_type == entity.__tablename__, AuditEvent.entity_id == str(entity.id)
+        )
+    return session.scalar(query) or 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Existence answers: "already registered" tells that a person or household exists somewhere, so it
+# names no village, every such answer is audited (and kept, though the request fails), and a user
+# gets at most EXISTENCE_REFUSALS_PER_HOUR of them; past that, every registration that would check
+# an ID number or a household code is refused until the hour has passed, whether or not it exists.
+
+_REFUSALS = TRANSACTION_INFO + "existence_refusals"
+
+
+def _refusals_so_far(session: Session, user: User) -> int:
+    """The user's "already registered" answers in the last hour (counted once per transaction)."""
+    cache = session.info.setdefault(_REFUSALS, {})
+    if user.id not in cache:
+        cache[user.id] = _recent_events(session, "already_registered", timedelta(hours=1), user=user)
+    return cache[user.id]
+
+
+def check_existence_allowance(session: Session, user: User, field: str) -> None:
+    """429 on `field` once the user has had their hour's share of "already registered" answers."""
+    if _refusals_so_far(session, user) >= _limit("EXISTENCE_REFUSALS_PER_HOUR"):
+        message = "too many “already registered” answers this hour; try again later"
+        raise RateLimitedError(f"{field}: {message}", {field: [message]})
+
+
+def already_registered(
+    session: Session, user: User | None, field: str, remote_addr: str | None = None
+) -> ValidationError:
+    """The "already registered" refusal of `field`, audited so that it counts even though it fails."""
+    if user is not None:
+        audit(session, "already_registered", user=user, remote_addr=remote_addr, durable=True, field=field)
+        cache = session.info.setdefault(_REFUSALS, {})
+        cache[user.id] = cache.get(user.id, 0) + 1
+    return ValidationError.on(field, "already registered")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,12 +358,15 @@ def _household_village(session: Session, user: User, code: str) -> Region:
     return village
 
 
-def _check_household_code(session: Session, code: str, exclude_id: int | None = None) -> None:
+def _check_household_code(
+    session: Session, code: str, by: User, remote_addr: str | None, exclude_id: int | None = None
+) -> None:
+    check_existence_allowance(session, by, "code")
     query = select(Household.id).where(Household.code == code)
     if exclude_id is not None:
         query = query.where(Household.id != exclude_id)
     if session.scalar(query) is not None:
-        raise ValidationError.on("code", "already registered")
+        raise already_registered(session, by, "code", remote_addr)
 
 
 @use_case(unique=Household.code)
@@ -312,7 +376,7 @@ def create_household(
     """Register a household in one of the user's villages."""
     scope.check_role(Household, by, scope.CREATE_ROLES)
     village = _household_village(session, by, data["village_code"])
-    _check_household_code(session, data["code"])
+    _check_household_code(session, data["code"], by, remote_addr)
     row = Household(village_code=village.code)
     _set_plain(row, data, HOUSEHOLD_FIELDS)
     _apply_position(row, data, village)
@@ -334,8 +398,8 @@ def update_household(
     scope.check_role(Household, by, scope.UPDATE_ROLES)
     row = scope.get_visible(session, Household, household_id, by)
     village = None
-    if "code" in changes:
-        _check_household_code(session, changes["code"], exclude_id=row.id)
+    if "code" in changes and changes["code"] != row.code:
+        _check_household_code(session, changes["code"], by, remote_addr, exclude_id=row.id)
     changed = _set_plain(row, changes, HOUSEHOLD_FIELDS)
     if changes.get("village_code") and changes["village_code"] != row.village_code:
         village = _household_village(session, by, changes["village_code"])
@@ -360,7 +424,9 @@ LABORER_FIELDS = (
 )
 
 
-def _set_identity(session: Session, row: Laborer, data: Mapping[str, Any]) -> None:
+def _set_identity(
+    session: Session, row: Laborer, data: Mapping[str, Any], by: User, remote_addr: str | None
+) -> None:
     """ID number, with birth date and sex derived from it; a given birth date or sex must agree."""
     try:
         resident = parse_resident_id(data["id_number"])
@@ -370,11 +436,14 @@ def _set_identity(session: Session, row: Laborer, data: Mapping[str, Any]) -> No
         raise ValidationError.on("id_number", "does not match the birth date given")
     if data.get("sex") is not None and data["sex"] != resident.sex:
         raise ValidationError.on("id_number", "does not match the sex given")
+    if resident.number == row.id_number:
+        return  # unchanged: no question of existence is asked
+    check_existence_allowance(session, by, "id_number")
     query = select(Laborer.id).where(Laborer.id_number == resident.number)
     if row.id is not None:
         query = query.where(Laborer.id != row.id)
     if session.scalar(query) is not None:
-        raise ValidationError.on("id_number", "already registered")
+        raise already_registered(session, by, "id_number", remote_addr)
     row.id_number, row.birth_on, row.sex = resident.number, resident.birth_on, resident.sex
 
 
@@ -408,7 +477,7 @@ def create_laborer(
     scope.check_role(Laborer, by, scope.CREATE_ROLES)
     household = _household_for_laborer(session, by, data["household_id"])
     row = Laborer(household=household)
-    _set_identity(session, row, data)
+    _set_identity(session, row, data, by, remote_addr)
     _set_plain(row, data, LABORER_FIELDS)
     _set_phone(row, data)
     _apply_position(row, data, household)
@@ -434,9 +503,9 @@ def update_laborer(
         household = _household_for_laborer(session, by, changes["household_id"])
         row.household = household
     if "id_number" in changes:
-        _set_identity(session, row, changes)
+        _set_identity(session, row, changes, by, remote_addr)
     elif changes.get("birth_on") is not None or changes.get("sex") is not None:
-        _set_identity(session, row, {**changes, "id_number": row.id_number})
+        _set_identity(session, row, {**changes, "id_number": row.id_number}, by, remote_addr)
     _set_plain(row, changes, LABORER_FIELDS)
     _set_phone(row, changes)
     _apply_position(row, changes, household)
@@ -543,6 +612,23 @@ def create_opening(
     return _saved_new(session, row, by, remote_addr)
 
 
+def check_position_move(
+    session: Session, by: User, row: Any, moved_to: Any, field: str, remote_addr: str | None
+) -> None:
+    """Audit a posting's move; an employer moves one posting at most POSTING_MOVES_PER_DAY times in
+    24 hours (429 on `field`), so that candidates' distances cannot be probed from many positions."""
+    limit = _limit("POSTING_MOVES_PER_DAY")
+    if by.role is scope.EMPLOYER and _recent_events(session, "position_change", timedelta(days=1), entity=row) >= limit:
+        message = "moved too often in the last 24 hours; try again tomorrow"
+        raise RateLimitedError(f"{field}: {message}", {field: [message]})
+    _record(session, "position_change", by, row, remote_addr, to=moved_to)
+
+
+def _moves_opening(row: Opening, changes: Mapping[str, Any]) -> bool:
+    lat, lon = changes.get("lat"), changes.get("lon")
+    return lat is not None and lon is not None and (lat, lon) != (row.lat, row.lon)
+
+
 @use_case()
 def update_opening(
     session: Session,
@@ -555,6 +641,8 @@ def update_opening(
     scope.check_role(Opening, by, scope.UPDATE_ROLES)
     row = scope.get_visible(session, Opening, opening_id, by)
     _keep_held(session, row, changes)
+    if _moves_opening(row, changes):
+        check_position_move(session, by, row, [changes["lat"], changes["lon"]], "lat", remote_addr)
     region = _moved(session, by, row, changes, _posting_region)
     _set_plain(row, changes, OPENING_FIELDS)
     _check_age_range(row)
@@ -652,7 +740,12 @@ def update_batch(
     _set_departure(row, changes)
     _check_age_range(row)
     if "pickup_points" in changes:
-        row.pickup_points = _pickup_points(session, changes["pickup_points"] or [])
+        before = sorted((p.lat, p.lon) for p in row.pickup_points)
+        points = _pickup_points(session, changes["pickup_points"] or [])
+        after = sorted((p.lat, p.lon) for p in points)
+        if after != before:
+            check_position_move(session, by, row, [list(p) for p in after], "pickup_points", remote_addr)
+        row.pickup_points = points
     return _saved_changes(session, row, changes, by, remote_addr)
 
 

@@ -1,10 +1,12 @@
 """The offices' lists, each as rows a page shows and an XLSX file carries (DESIGN §7).
 
 A report is built for a user's `RegionScope` (`web.services.scope.report_scope`): rows outside it
-are never read (office: its region; cadre: their villages; employer: its own batches' passengers),
-and ID numbers and phones are masked except for the cadre of the laborer's own village. Definitions
-of *at work*, *poor*, *without work* and workshop recognition are those of `web.services.stats`.
-The passenger manifest is built here only, for offices, cadres and employers alike.
+are never read (office: its region; cadre: their villages; employer: its own batches' passengers).
+ID numbers and phones are shown as `services.disclosure` says for a list: masked, unless the export
+was asked for with full ID numbers (`full_ids`, audited by the caller). Each report names the people
+it carries (`subject_ids`), for the audit of who read them. Definitions of *at work*, *poor*,
+*without work* and workshop recognition are those of `web.services.stats`. The passenger manifest is
+built here only, for offices, cadres and employers alike.
 """
 
 from __future__ import annotations
@@ -35,13 +37,14 @@ from ..models import (
     Laborer,
     Placement,
     Region,
+    Role,
     TransportBatch,
     WelfarePost,
     WorkArea,
     channel_of,
 )
 from ..spreadsheets import append_row
-from ..validation import mask_id_number, mask_phone
+from . import disclosure
 from .scope import RegionScope, visible
 from .stats import (
     at_work_on,
@@ -72,6 +75,9 @@ class Report:
     title_zh: str
     columns: list[Column]
     rows: list[dict[str, Any]] = field(default_factory=list)
+    #: The table of the people the rows are about ("laborer", "household"), and their ids.
+    subject: str | None = None
+    subject_ids: list[int] = field(default_factory=list)
 
     def to_xlsx(self) -> bytes:
         """The report as an XLSX workbook: one sheet, a Chinese header row, then the rows."""
@@ -91,10 +97,11 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _identity(scope: RegionScope, village_code: str, id_number: str, phone: str | None) -> dict:
-    if scope.reveals(village_code):
-        return {"id_number": id_number, "phone": phone}
-    return {"id_number": mask_id_number(id_number), "phone": mask_phone(phone)}
+def _identity(scope: RegionScope, laborer: Laborer, full_ids: bool) -> dict:
+    """The ID number and phone columns of a laborer's row, as the disclosure policy shows them."""
+    view = disclosure.View.RECORD if full_ids else disclosure.View.LIST
+    shown = disclosure.identity(scope.user, laborer, view)
+    return {"id_number": shown.id_number, "phone": shown.phone}
 
 
 def households_without_work(session: Session, scope: RegionScope, on: date) -> Report:
@@ -111,6 +118,7 @@ def households_without_work(session: Session, scope: RegionScope, on: date) -> R
     )
     query = (
         select(
+            Household.id,
             Household.village_code,
             Region.name,
             Household.code,
@@ -128,6 +136,7 @@ def households_without_work(session: Session, scope: RegionScope, on: date) -> R
         )
         .order_by(Household.village_code, Household.code)
     )
+    found = session.execute(query).all()
     rows = [
         {
             "village_code": village,
@@ -138,7 +147,7 @@ def households_without_work(session: Session, scope: RegionScope, on: date) -> R
             "laborers": laborers,
             "able_local": able,
         }
-        for village, name, code, head, status, laborers, able in session.execute(query)
+        for _id, village, name, code, head, status, laborers, able in found
     ]
     return Report(
         "households-without-work",
@@ -154,6 +163,8 @@ def households_without_work(session: Session, scope: RegionScope, on: date) -> R
             Column("able_local", _l("Can take a local post"), "可就地上岗人数", True),
         ],
         rows,
+        "household",
+        [row[0] for row in found],
     )
 
 
@@ -201,7 +212,9 @@ def workshop_recognition(session: Session, scope: RegionScope, on: date, min_poo
     )
 
 
-def batch_manifest(session: Session, scope: RegionScope, batch_id: int | None = None) -> Report:
+def batch_manifest(
+    session: Session, scope: RegionScope, batch_id: int | None = None, *, full_ids: bool = False
+) -> Report:
     """Passengers of point-to-point batches (one batch, or all) in scope: from the villages of an
     office or a cadre, or every passenger of an employer's own batch. Pages, the offices' export and
     the employer's manifest all serve these rows."""
@@ -238,8 +251,9 @@ def batch_manifest(session: Session, scope: RegionScope, batch_id: int | None = 
         .where(*conditions)
         .order_by(TransportBatch.departs_at, TransportBatch.id, Household.village_code, Laborer.id)
     )
-    rows = []
+    rows, subjects = [], []
     for batch, laborer, village, status, distance_km in session.execute(query):
+        subjects.append(laborer.id)
         departs_on = clock.local_date(batch.departs_at)
         rows.append(
             {
@@ -248,7 +262,7 @@ def batch_manifest(session: Session, scope: RegionScope, batch_id: int | None = 
                 "destination": batch.destination,
                 "departs_on": departs_on,
                 "name": laborer.name,
-                **_identity(scope, village, laborer.id_number, laborer.phone),
+                **_identity(scope, laborer, full_ids),
                 "sex": str(laborer.sex),
                 "age": laborer.age_on(departs_on),
                 "village_code": village,
@@ -256,7 +270,7 @@ def batch_manifest(session: Session, scope: RegionScope, batch_id: int | None = 
                 "pickup_km": round(distance_km, 1) if distance_km is not None else None,
             }
         )
-    return Report(
+    report = Report(
         "batch-manifest",
         "Transport batch manifest",
         "点对点输送人员名单",
@@ -275,10 +289,15 @@ def batch_manifest(session: Session, scope: RegionScope, batch_id: int | None = 
             Column("pickup_km", _l("Km to the pickup point"), "离上车点公里", True),
         ],
         rows,
+        "laborer",
+        subjects,
     )
+    if scope.user.role is Role.EMPLOYER:  # no ID digits at all for employers (services.disclosure)
+        report.columns = [c for c in report.columns if c.key != "id_number"]
+    return report
 
 
-def welfare_roster(session: Session, scope: RegionScope, on: date) -> Report:
+def welfare_roster(session: Session, scope: RegionScope, on: date, *, full_ids: bool = False) -> Report:
     """Every welfare post in scope and who holds it on `on` (blank when vacant)."""
     holders = (
         select(
@@ -297,7 +316,7 @@ def welfare_roster(session: Session, scope: RegionScope, on: date) -> Report:
         .where(scope.places(WelfarePost.region_code))
         .order_by(WelfarePost.region_code, WelfarePost.id)
     )
-    rows = []
+    rows, subjects = [], []
     for post, started_on, laborer, household in session.execute(query):
         row = {
             "post_id": post.id,
@@ -312,11 +331,12 @@ def welfare_roster(session: Session, scope: RegionScope, on: date) -> Report:
             "started_on": None,
         }
         if laborer is not None:
+            subjects.append(laborer.id)
             row.update(
                 name=laborer.name,
                 household=household.code,
                 started_on=started_on,
-                **_identity(scope, household.village_code, laborer.id_number, laborer.phone),
+                **_identity(scope, laborer, full_ids),
             )
         rows.append(row)
     return Report(
@@ -336,6 +356,8 @@ def welfare_roster(session: Session, scope: RegionScope, on: date) -> Report:
             Column("started_on", _l("Since"), "上岗日期"),
         ],
         rows,
+        "laborer",
+        subjects,
     )
 
 
@@ -387,6 +409,9 @@ def placements_by_channel(session: Session, scope: RegionScope, start: date, end
         rows,
     )
 
+
+#: Reports whose rows carry ID numbers: they can be exported with full ID numbers when asked for.
+WITH_ID_NUMBERS = ("batch-manifest", "welfare-roster")
 
 #: Report names, in the order the reports page lists them.
 REPORTS = (

@@ -315,11 +315,6 @@ def covers_region(user: User, region_code: str) -> bool:
     return user.role is EMPLOYER
 
 
-def reveals_identity(user: User, laborer: Laborer) -> bool:
-    """Full ID number and phone only for the cadre of the laborer's own village."""
-    return user.role is CADRE and laborer.household.village_code in user.village_codes
-
-
 def region_filter(model: type, prefix: str) -> ColumnElement[bool]:
     """The `region=` filter of lists: the record lies in the region with this code prefix."""
     if model is Region:
@@ -420,10 +415,6 @@ class RegionScope:
         return or_(
             *(in_region(column, county) for county in sorted({v[:6] for v in self.villages}))
         )
-
-    def reveals(self, village_code: str) -> bool:
-        """Full ID number and phone only for the cadre of the laborer's own village."""
-        return self.user.role is Role.CADRE and village_code in self.user.village_codes
 
 
 #: Reports an employer reads (for its own batches only); offices and cadres read every report.

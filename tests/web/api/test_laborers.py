@@ -59,14 +59,15 @@ def test_cadre_registers_a_laborer_with_derived_identity(client, factory, cadre)
     assert created.entity_type == "laborer" and created.user_id == user.id
 
 
-def test_read_is_audited_and_office_sees_masked_identity(client, factory, office):
+def test_a_single_read_shows_the_office_the_full_identity_and_is_audited(client, factory, office):
     user, headers = office
     laborer = factory.laborer()
     db.session.commit()
     response = client.get(f"/api/v1/laborers/{laborer.id}", headers=headers)
     assert response.status_code == 200
-    assert response.json["id_number"] == laborer.id_number[:6] + "********" + laborer.id_number[14:]
-    assert response.json["phone"] == "139****5678"
+    assert response.json["id_number"] == laborer.id_number
+    assert response.json["phone"] == "13912345678"
+    assert response.json["birth_on"] == "1962-03-08"
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "read"))
     assert (event.user_id, event.entity_type, event.entity_id) == (
         user.id,
@@ -75,13 +76,20 @@ def test_read_is_audited_and_office_sees_masked_identity(client, factory, office
     )
 
 
-def test_list_is_masked_even_for_the_cadre(client, factory, cadre):
-    _, headers = cadre
+def test_list_is_masked_even_for_the_cadre_and_carries_no_birth_date(client, factory, cadre):
+    user, headers = cadre
     laborer = factory.laborer()
     db.session.commit()
-    items = client.get("/api/v1/laborers", headers=headers).json["items"]
+    items = client.get("/api/v1/laborers?status=seeking", headers=headers).json["items"]
     assert [item["id"] for item in items] == [laborer.id]
-    assert "*" in items[0]["id_number"] and "*" in items[0]["phone"]
+    assert items[0]["id_number"] == laborer.id_number[:6] + "*" * 11 + laborer.id_number[-1]
+    assert items[0]["phone"] == "139****5678"
+    assert "birth_on" not in items[0] and items[0]["age"] == laborer.age_on(date.today())
+    # One audit row for the list: who, which filter, how many rows, which ids.
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "list"))
+    assert (event.user_id, event.entity_type) == (user.id, "laborer")
+    assert event.detail["filter"]["status"] == "seeking"
+    assert (event.detail["rows"], event.detail["ids"]) == (1, [laborer.id])
 
 
 def test_list_pages_and_filters(client, factory, office):
