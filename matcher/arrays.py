@@ -8,8 +8,9 @@ since only words some target uses can ever matter.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -47,17 +48,22 @@ class Vocabulary:
         self.index = {w: i for i, w in enumerate(sorted(set(words)), start=1)}
         self.n_words = -(-(len(self.index) + 1) // 64)
 
-    def masks(self, sets: Sequence[Iterable[str]], *, mark_unknown: bool = False) -> np.ndarray:
-        """One (n_words,) uint64 row per set; unknown words set bit 0 if ``mark_unknown``, else are dropped."""
-        out = np.zeros((len(sets), self.n_words), np.uint64)
+    def masks(self, sets: Sequence[Hashable], *, mark_unknown: bool = False) -> np.ndarray:
+        """One (n_words,) uint64 row per set (of words); unknown words set bit 0 if ``mark_unknown``, else are dropped."""
+        # Few distinct sets recur across many rows (skills, wished job types): encode each once.
+        distinct: dict[Hashable, int] = {}
+        code = np.fromiter(
+            (distinct.setdefault(words, len(distinct)) for words in sets), np.int64, count=len(sets)
+        )
+        out = np.zeros((len(distinct), self.n_words), np.uint64)
         index = self.index
         unknown = self.UNKNOWN_BIT if mark_unknown else None
-        for row, words in enumerate(sets):
+        for row, words in enumerate(distinct):
             for w in words:
                 bit = index.get(w, unknown)
                 if bit is not None:
                     out[row, bit >> 6] |= np.uint64(1 << (bit & 63))
-        return out
+        return out[code]
 
 
 def mask_missing(required: np.ndarray, held: np.ndarray) -> np.ndarray:
@@ -73,6 +79,11 @@ def mask_overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def age_years(birth_y, birth_md, on_y, on_md):
     """Completed years between a birth (year, month*100+day) and a date; vectorised."""
     return on_y - birth_y - (on_md < birth_md)
+
+
+def date_code(y, md):
+    """A date as the integer year*10000 + month*100 + day, which orders like the date itself."""
+    return np.asarray(y, np.int64) * 10_000 + md
 
 
 @dataclass(frozen=True)
@@ -133,6 +144,28 @@ class TargetColumns:
     def __len__(self) -> int:
         return len(self.targets)
 
+    @cached_property
+    def born_by(self) -> np.ndarray:
+        """Latest birth date (``date_code``) old enough: age >= min_age on the start date."""
+        return date_code(self.start_y - self.min_age, self.start_md)
+
+    @cached_property
+    def born_after(self) -> np.ndarray:
+        """Birth dates (``date_code``) after this one are young enough: age <= max_age on the start date."""
+        return date_code(self.start_y - self.max_age - 1, self.start_md)
+
+    @cached_property
+    def needs_skill(self) -> np.ndarray:
+        """Whether a target requires any skill at all."""
+        return (self.skill_mask != 0).any(axis=1)
+
+    @cached_property
+    def points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every target point as flat columns ``(target row, lat, lon)``, in target order."""
+        counts = np.fromiter((len(t.points) for t in self.targets), np.int64, len(self.targets))
+        flat = np.array([p for t in self.targets for p in t.points], float).reshape(-1, 2)
+        return np.repeat(np.arange(len(self.targets)), counts), flat[:, 0], flat[:, 1]
+
 
 @dataclass(frozen=True)
 class LaborerColumns:
@@ -166,33 +199,52 @@ class LaborerColumns:
     ) -> LaborerColumns:
         """Encode laborers against skill and job-type vocabularies (usually the targets')."""
         laborers = tuple(laborers)
+        n = len(laborers)
+
+        def column(values: Iterable[object], dtype: type | np.dtype) -> np.ndarray:
+            return np.fromiter(values, dtype, count=n)  # no intermediate list: half the time
+
         return cls(
             laborers=laborers,
-            id=np.array([p.id for p in laborers], np.int64),
-            household_id=np.array([p.household_id for p in laborers], np.int64),
-            lat=np.array([p.lat for p in laborers], float),
-            lon=np.array([p.lon for p in laborers], float),
-            birth_y=np.array([p.birth_on.year for p in laborers], np.int64),
-            birth_md=np.array(
-                [p.birth_on.month * 100 + p.birth_on.day for p in laborers], np.int64
-            ),
-            is_female=np.array([p.sex == "F" for p in laborers], bool),
-            ability=np.array([ABILITY_RANK[p.ability] for p in laborers], np.int8),
+            id=column((p.id for p in laborers), np.int64),
+            household_id=column((p.household_id for p in laborers), np.int64),
+            lat=column((p.lat for p in laborers), float),
+            lon=column((p.lon for p in laborers), float),
+            birth_y=column((p.birth_on.year for p in laborers), np.int64),
+            birth_md=column((p.birth_on.month * 100 + p.birth_on.day for p in laborers), np.int64),
+            is_female=column((p.sex == "F" for p in laborers), bool),
+            ability=column((ABILITY_RANK[p.ability] for p in laborers), np.int8),
             skill_mask=skills.masks([p.skills for p in laborers]),
             job_mask=job_types.masks([p.job_types for p in laborers]),
-            has_job_pref=np.array([bool(p.job_types) for p in laborers], bool),
-            area=np.array([AREA_CODE[p.work_area] for p in laborers], np.int8),
-            max_commute_km=np.array([p.max_commute_km for p in laborers], float),
-            pay=np.array(
-                [NO_PAY if p.pay_type is None else PAY_CODE[p.pay_type] for p in laborers], np.int8
+            has_job_pref=column((bool(p.job_types) for p in laborers), bool),
+            area=column((AREA_CODE[p.work_area] for p in laborers), np.int8),
+            max_commute_km=column((p.max_commute_km for p in laborers), float),
+            pay=column(
+                (NO_PAY if p.pay_type is None else PAY_CODE[p.pay_type] for p in laborers), np.int8
             ),
-            needs_flexible=np.array([p.needs_flexible_hours for p in laborers], bool),
-            poverty=np.array([POVERTY_CODE[p.poverty_status] for p in laborers], np.int8),
-            household_has_work=np.array([p.household_has_work for p in laborers], bool),
-            household_has_post=np.array([p.household_has_post for p in laborers], bool),
-            is_working=np.array([p.is_working for p in laborers], bool),
-            order=np.array([p.order for p in laborers], np.int64),
+            needs_flexible=column((p.needs_flexible_hours for p in laborers), bool),
+            poverty=column((POVERTY_CODE[p.poverty_status] for p in laborers), np.int8),
+            household_has_work=column((p.household_has_work for p in laborers), bool),
+            household_has_post=column((p.household_has_post for p in laborers), bool),
+            is_working=column((p.is_working for p in laborers), bool),
+            order=column((p.order for p in laborers), np.int64),
         )
 
     def __len__(self) -> int:
         return len(self.laborers)
+
+    @cached_property
+    def birth_code(self) -> np.ndarray:
+        """Birth date as a ``date_code``."""
+        return date_code(self.birth_y, self.birth_md)
+
+    @cached_property
+    def positions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct home positions ``(position per row, lat, lon)``; a household's members share one."""
+        if len(self.lat) == 0:
+            return np.empty(0, np.int64), np.empty(0, float), np.empty(0, float)
+        pairs = np.ascontiguousarray(np.column_stack([self.lat, self.lon]))
+        # One 16-byte key per row: a 1-d unique is a plain sort, unlike unique(axis=0).
+        keys = pairs.view(np.dtype((np.void, pairs.dtype.itemsize * 2))).ravel()
+        _, first, position = np.unique(keys, return_index=True, return_inverse=True)
+        return position.ravel().astype(np.int64), self.lat[first], self.lon[first]

@@ -17,6 +17,9 @@ from sklearn.neighbors import BallTree
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG) used by every haversine distance in the engine."""
 
+RADIUS_SLACK = 1.0 + 1e-9
+"""BallTree radius queries are widened by this factor; callers then cut at the exact limit."""
+
 _GEODESIC = geodesic()
 
 
@@ -27,11 +30,13 @@ def geodesic_km(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     """Great-circle distance in km between (arrays of) points given in degrees; broadcasts."""
-    phi1 = np.radians(lat1)
-    phi2 = np.radians(lat2)
-    dphi = phi2 - phi1
-    dlmb = np.radians(lon2) - np.radians(lon1)
-    h = np.sin(dphi / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlmb / 2) ** 2
+    phi1, phi2 = np.radians(lat1), np.radians(lat2)
+    return haversine_rad_km(phi1, np.radians(lon1), np.cos(phi1), phi2, np.radians(lon2), np.cos(phi2))
+
+
+def haversine_rad_km(phi1, lmb1, cos1, phi2, lmb2, cos2) -> np.ndarray:
+    """``haversine_km`` of points in radians with their latitudes' cosines, computed once per point, not per pair."""
+    h = np.sin((phi2 - phi1) / 2) ** 2 + cos1 * cos2 * np.sin((lmb2 - lmb1) / 2) ** 2
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
@@ -75,3 +80,27 @@ class PointIndex:
         if counts.sum() == 0:
             return query, np.empty(0, np.int64), np.empty(0, float)
         return query, np.concatenate(ind).astype(np.int64), np.concatenate(dist) * EARTH_RADIUS_KM
+
+
+def pairs_within_km(lat_a, lon_a, lat_b, lon_b, radius_km: float) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs ``(i, j)`` with ``b[j]`` within ``radius_km`` of ``a[i]``, by one batched BallTree query.
+
+    The tree holds the larger side and the smaller side is queried all at once, so the cost is
+    one tree build plus the pairs found. The radius is widened by ``RADIUS_SLACK``: callers cut
+    at the exact limit with ``haversine_km``, the one formula every distance in the engine uses.
+    """
+    lat_a, lon_a = np.asarray(lat_a, float), np.asarray(lon_a, float)
+    lat_b, lon_b = np.asarray(lat_b, float), np.asarray(lon_b, float)
+    empty = np.empty(0, np.int64)
+    if lat_a.size == 0 or lat_b.size == 0:
+        return empty, empty.copy()
+    flip = lat_a.size < lat_b.size  # the tree over the larger side
+    tree_side, query_side = ((lat_b, lon_b), (lat_a, lon_a)) if flip else ((lat_a, lon_a), (lat_b, lon_b))
+    tree = BallTree(to_radians(*tree_side), metric="haversine")
+    found = tree.query_radius(to_radians(*query_side), r=radius_km * RADIUS_SLACK / EARTH_RADIUS_KM)
+    counts = np.fromiter((len(f) for f in found), np.int64, count=len(found))
+    if counts.sum() == 0:
+        return empty, empty.copy()
+    query = np.repeat(np.arange(len(found), dtype=np.int64), counts)
+    hit = np.concatenate(found).astype(np.int64, copy=False)
+    return (query, hit) if flip else (hit, query)

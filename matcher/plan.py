@@ -25,6 +25,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import repeat
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -32,15 +33,21 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from matcher import rules, scoring
-from matcher.arrays import AREA_CODE, KIND_CODE, POVERTY_CODE, LaborerColumns, TargetColumns
-from matcher.geo import PointIndex, haversine_km
-from matcher.rank import nearest_per_target
+from matcher.arrays import KIND_CODE, POVERTY_CODE, LaborerColumns, TargetColumns
+from matcher.geo import EARTH_RADIUS_KM, haversine_rad_km, pairs_within_km
 from matcher.scoring import Factor
-from matcher.types import DEFAULT_CONFIG, JOB_KINDS, KINDS, Config, Laborer, Target
+from matcher.types import (
+    ABILITY_RANK,
+    DEFAULT_CONFIG,
+    JOB_KINDS,
+    KINDS,
+    Config,
+    Laborer,
+    Target,
+)
 
 MODES: tuple[str, ...] = ("optimal", "stable", "greedy")
 STAGES: dict[str, tuple[str, ...]] = {"jobs": JOB_KINDS, "welfare": ("welfare_post",)}
-_RADIUS_SLACK = 1.0 + 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +117,17 @@ class Graph:
     n_targets: int
     n_households: int
     extra: dict = field(default_factory=dict)
+    laborer_rank: np.ndarray | None = None  # per laborer row: the solver numbers laborers in this order
 
     def __len__(self) -> int:
         return len(self.lab)
+
+
+def present(rows: np.ndarray, size: int) -> np.ndarray:
+    """The distinct values of ``rows`` (integers in ``range(size)``), ascending; linear, no sort."""
+    seen = np.zeros(size, bool)
+    seen[rows] = True
+    return np.flatnonzero(seen)
 
 
 def household_numbers(laborers: LaborerColumns) -> tuple[np.ndarray, np.ndarray]:
@@ -133,56 +148,38 @@ def candidate_graph(
     active: np.ndarray | None = None,
     rematch: bool = False,
 ) -> Graph:
-    """Every eligible pair of a stage, found with radius queries and the vectorised rules.
+    """Every eligible pair of a stage, found with batched radius queries and the vectorised rules.
 
     ``active`` limits the laborers considered (rows); ``capacity`` overrides targets' free slots.
+    Per kind, only laborers who pass the rules that look at them alone are searched
+    (``rules.laborer_may_take``); ``near_pairs`` finds who lives within their limit of each
+    target's nearest point, and ``rules.eligible`` judges every pair so found.
     """
     L, T = laborers, targets
-    capacity = T.capacity if capacity is None else capacity
+    capacity = T.capacity if capacity is None else np.asarray(capacity, np.int64)
     active = np.ones(len(L), bool) if active is None else active
     household, has_work = household_numbers(L)
-    able = active & (L.ability > 0) & (rematch | ~L.is_working)
     labs, tgts, dists = [], [], []
     for kind in STAGES[stage]:
         rows = np.flatnonzero((T.kind == KIND_CODE[kind]) & (capacity > 0))
-        if kind == "batch":
-            who = np.flatnonzero(able & (L.area != AREA_CODE["local"]))
-            radius = np.full(len(who), config.max_pickup_km)
-        elif kind == "welfare_post":
-            who = np.flatnonzero(
-                able
-                & (L.area == AREA_CODE["local"])
-                & (L.poverty != POVERTY_CODE["non_poor"])
-                & ~L.household_has_work
-                & ~L.household_has_post
-            )
-            radius = L.max_commute_km[who]
-        else:
-            who = np.flatnonzero(able)
-            radius = L.max_commute_km[who]
+        who = np.flatnonzero(active & rules.laborer_may_take(L, kind, rematch=rematch))
         if len(rows) == 0 or len(who) == 0:
             continue
-        point_row = np.repeat(rows, [len(T.targets[r].points) for r in rows])
-        pts = np.array([p for r in rows for p in T.targets[r].points], float)
-        lab, point = _pairs_within(L, who, radius, PointIndex(pts[:, 0], pts[:, 1]))
-        tgt = point_row[point]
-        # Cheap rules first (all but distance), so the expensive steps below see fewer pairs.
-        keep = rules.eligible(
-            L, lab, T, tgt, np.zeros(len(lab)), config, rematch=rematch, capacity=capacity
+        limit_km = (
+            np.full(len(who), config.max_pickup_km) if kind == "batch" else L.max_commute_km[who]
         )
-        lab, tgt, point = lab[keep], tgt[keep], point[keep]
-        dist = haversine_km(L.lat[lab], L.lon[lab], pts[point, 0], pts[point, 1])
-        if len(pts) > len(rows):  # several pickup points per batch: keep the nearest per pair
-            pair, _, dist = nearest_per_target(lab * len(T) + tgt, point, dist)
-            lab, tgt = pair // len(T), pair % len(T)
-        labs.append(lab)
-        tgts.append(tgt)
-        dists.append(dist)
+        lab, tgt = near_pairs(L, who, limit_km, T, rows)
+        # Distances are measured only for the pairs that pass every other rule.
+        ok = rules.eligible(L, lab, T, tgt, None, config, rematch=rematch, capacity=capacity)
+        lab, tgt = lab[ok], tgt[ok]
+        dist = nearest_point_km(L, lab, T, tgt)
+        ok = rules.within_reach(L, lab, T, tgt, dist, config)
+        labs.append(lab[ok])
+        tgts.append(tgt[ok])
+        dists.append(dist[ok])
     lab = np.concatenate(labs) if labs else np.empty(0, np.int64)
     tgt = np.concatenate(tgts) if tgts else np.empty(0, np.int64)
     dist = np.concatenate(dists) if dists else np.empty(0, float)
-    ok = rules.eligible(L, lab, T, tgt, dist, config, rematch=rematch, capacity=capacity)
-    lab, tgt, dist = lab[ok], tgt[ok], dist[ok]
     score = scoring.score_columns(L, lab, T, tgt, dist, config)
     bonus = scoring.bonus_columns(L.poverty[lab], L.ability[lab], T.kind[tgt], config)
     weight_units = np.rint((score + bonus) * config.score_scale).astype(np.int64)
@@ -199,27 +196,161 @@ def candidate_graph(
         len(L),
         len(T),
         len(has_work),
+        laborer_rank=grid_rank(L.lat, L.lon),
     )
 
 
-def _pairs_within(L: LaborerColumns, who: np.ndarray, radius_km: np.ndarray, index: PointIndex):
-    """(laborer row, point) pairs within each laborer's radius; one query per distinct home position."""
-    if len(who) == 0:
+MAX_RADIUS_BANDS = 6
+"""Laborers are searched in at most this many bands of equal (or, beyond that, neighbouring) limits."""
+
+
+def near_pairs(
+    laborers: LaborerColumns,
+    who: np.ndarray,
+    limit_km: np.ndarray,
+    targets: TargetColumns,
+    rows: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(laborer row, target row)`` for laborers ``who`` and targets ``rows`` that may be within reach.
+
+    A superset of the pairs with some target point within the laborer's limit (``limit_km``):
+    laborers are searched in bands of limits (``radius_bands``), each with one batched BallTree
+    query between the band's distinct home positions and every target point, so the work is a
+    tree per band and the pairs found, never a query per laborer. Where one query finds many
+    homes (a wide radius, as for transport batches), a band is searched once per profile of
+    ability and need for flexible hours, against the targets that suit it (``rules.suits``).
+    Each pair appears once; ``rules.eligible`` and ``rules.within_reach`` have the last word.
+    """
+    point_row, point_lat, point_lon = targets.points
+    wanted = np.zeros(len(targets), bool)
+    wanted[rows] = True
+    points = np.flatnonzero(wanted[point_row])
+    profile = laborers.ability.astype(np.int64) * 2 + laborers.needs_flexible
+    labs, tgts = [], []
+    for band, radius_km in radius_bands(who, limit_km):
+        groups = [(band, points)]
+        if _homes_per_query(laborers, band, radius_km) >= SPLIT_HOMES_PER_QUERY:
+            groups = []
+            for code in present(profile[band], 2 * (ABILITY_RANK["full"] + 1)).tolist():
+                row = point_row[points]
+                fits = rules.suits(code // 2, bool(code % 2), targets.demand[row], targets.is_flexible[row])
+                groups.append((band[profile[band] == code], points[fits]))
+        for members, near in groups:
+            if len(members) and len(near):
+                lab, tgt = _pairs_near_points(laborers, members, targets, near, radius_km)
+                labs.append(lab)
+                tgts.append(tgt)
+    if not labs:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    positions, home = np.unique(
-        np.column_stack([L.lat[who], L.lon[who]]), axis=0, return_inverse=True
+    return np.concatenate(labs), np.concatenate(tgts)
+
+
+SPLIT_HOMES_PER_QUERY = 500
+"""A band is searched per profile when one query is expected to find about this many homes."""
+
+
+def _homes_per_query(laborers: LaborerColumns, rows: np.ndarray, radius_km: float) -> float:
+    """Homes one query of this radius finds, were the laborers' homes spread evenly over their extent."""
+    lat, lon = laborers.lat[rows], laborers.lon[rows]
+    if len(lat) == 0:
+        return 0.0
+    km_per_deg = np.pi * EARTH_RADIUS_KM / 180
+    height = np.ptp(lat) * km_per_deg + 2 * radius_km
+    width = np.ptp(lon) * km_per_deg * np.cos(np.radians(np.median(lat))) + 2 * radius_km
+    share = min(1.0, np.pi * radius_km**2 / (height * width))
+    position = laborers.positions[0]
+    return len(present(position[rows], len(position))) * share
+
+
+def _pairs_near_points(
+    laborers: LaborerColumns,
+    members: np.ndarray,
+    targets: TargetColumns,
+    points: np.ndarray,
+    radius_km: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(laborer row, target row)``, each once, for laborers living within about ``radius_km`` of a point."""
+    position, pos_lat, pos_lon = laborers.positions
+    point_row, point_lat, point_lon = targets.points
+    at = position[members]
+    order = np.argsort(at, kind="stable")
+    members, at = members[order], at[order]
+    homes, start, count = np.unique(at, return_index=True, return_counts=True)
+    home, near = pairs_within_km(
+        pos_lat[homes], pos_lon[homes], point_lat[points], point_lon[points], radius_km
     )
-    home = home.ravel()
-    radius = np.zeros(len(positions))
-    np.maximum.at(radius, home, radius_km)
-    q, point, _ = index.within_km(positions[:, 0], positions[:, 1], radius * _RADIUS_SLACK)
-    members = np.argsort(home, kind="stable")
-    count = np.bincount(home, minlength=len(positions))
-    start = np.cumsum(count) - count
-    per_pair = count[q]
-    pair = np.repeat(np.arange(len(q)), per_pair)
-    offset = np.arange(len(pair)) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
-    return who[members[start[q][pair] + offset]], point[pair]
+    tgt = point_row[points[near]]
+    several = np.bincount(point_row[points], minlength=len(targets))[tgt] > 1
+    if several.any():  # a home near several stops of one batch is paired with it once
+        key = np.sort(tgt[several] * len(homes) + home[several])
+        key = key[np.concatenate([[True], key[1:] != key[:-1]])]
+        home = np.concatenate([home[~several], key % len(homes)])
+        tgt = np.concatenate([tgt[~several], key // len(homes)])
+    # Every laborer living at a home takes its pairs.
+    n = count[home]
+    return members[np.repeat(start[home], n) + _ranks_within(n)], np.repeat(tgt, n)
+
+
+def nearest_point_km(
+    laborers: LaborerColumns, li: np.ndarray, targets: TargetColumns, ti: np.ndarray
+) -> np.ndarray:
+    """Haversine km from each laborer's home to the nearest point of the paired target."""
+    point_row, point_lat, point_lon = targets.points
+    count = np.bincount(point_row, minlength=len(targets))
+    first = np.cumsum(count) - count
+    n = count[ti]
+    if not (n == 1).all():  # one row per (pair, point), reduced to the nearest below
+        li = np.repeat(li, n)
+        p = np.repeat(first[ti], n) + _ranks_within(n)
+    else:
+        p = first[ti]
+    lab_phi, pt_phi = np.radians(laborers.lat), np.radians(point_lat)
+    dist = haversine_rad_km(
+        lab_phi[li],
+        np.radians(laborers.lon)[li],
+        np.cos(lab_phi)[li],
+        pt_phi[p],
+        np.radians(point_lon)[p],
+        np.cos(pt_phi)[p],
+    )
+    if (n == 1).all() or len(dist) == 0:
+        return dist
+    return np.minimum.reduceat(dist, np.cumsum(n) - n)
+
+
+def radius_bands(
+    who: np.ndarray, limit_km: np.ndarray
+) -> Iterator[tuple[np.ndarray, float]]:
+    """Laborers grouped by search radius: ``(rows, radius)``, exact when there are few distinct limits."""
+    values, band = np.unique(limit_km, return_inverse=True)
+    band = band.ravel()
+    if len(values) > MAX_RADIUS_BANDS:
+        # Neighbouring limits share a band of about equal size, searched to its largest limit.
+        count = np.bincount(band, minlength=len(values))
+        group = np.minimum((np.cumsum(count) - count) * MAX_RADIUS_BANDS // len(who), MAX_RADIUS_BANDS - 1)
+        band = group[band]
+        radius = np.zeros(MAX_RADIUS_BANDS)
+        np.maximum.at(radius, group, values)
+        values = radius
+    for b in present(band, len(values)).tolist():
+        yield who[band == b], float(values[b])
+
+
+def _ranks_within(counts: np.ndarray) -> np.ndarray:
+    """0, 1, …, c-1 for each count c, concatenated."""
+    return np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+def grid_rank(lat: np.ndarray, lon: np.ndarray, cell_deg: float = 0.1) -> np.ndarray:
+    """Each point's place in a walk over a grid of ``cell_deg`` cells (row by row, then by latitude).
+
+    The solver numbers laborers in this order: neighbours in the graph become neighbours in
+    memory, which makes the min-cost flow markedly faster than numbering them at random.
+    """
+    order = np.lexsort((lat, np.floor(lon / cell_deg), np.floor(lat / cell_deg)))
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
+    return rank
 
 
 def household_bonus_units(config: Config) -> int:
@@ -247,9 +378,12 @@ def component_labels(graph: Graph) -> tuple[int, np.ndarray]:
 
 def parts(graph: Graph, max_arcs: int) -> Iterator[np.ndarray]:
     """Edge indices of independent parts: whole components packed up to ``max_arcs`` edges each."""
-    n, label = component_labels(graph)
-    if n == 0:
+    if len(graph) == 0:
         return
+    if len(graph) <= max_arcs:  # one part holds everything: no need to find the components
+        yield np.arange(len(graph))
+        return
+    n, label = component_labels(graph)
     order = np.argsort(label, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(label, minlength=n))])
     start = 0
@@ -262,73 +396,94 @@ def parts(graph: Graph, max_arcs: int) -> Iterator[np.ndarray]:
 # -- optimal -----------------------------------------------------------------------------------
 
 
+def _dense(
+    rows: np.ndarray, size: int, rank: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of ``rows`` (in ``rank`` order if given) and each row's place among them."""
+    distinct = present(rows, size)
+    if rank is not None:
+        distinct = distinct[np.argsort(rank[distinct], kind="stable")]
+    place = np.empty(size, np.int64)
+    place[distinct] = np.arange(len(distinct))
+    return distinct, place[rows]
+
+
 def solve_part(graph: Graph, edges: np.ndarray, config: Config) -> tuple[np.ndarray, int]:
     """Exact optimum over some whole components: (chosen edge indices, objective units).
 
-    Network: source → household (first member worth ``household_bonus`` if the household has no
-    work — a concave reward; at most one member in stage ``welfare``) → laborer (1) → target
-    (weight) → sink (capacity), plus a free source → sink bypass so nobody has to be placed.
+    Network: source → household → laborer (1) → target (weight) → sink (capacity), plus a free
+    source → sink bypass so nobody has to be placed. A household without work is worth
+    ``household_bonus`` for its first member placed (a concave reward: a first arc of capacity
+    1 carries it, a second one the other members for free); in stage ``welfare`` the household
+    arc has capacity 1 (one post per household). Households that need no node of their own
+    (a single member, or, for jobs, a household already with work) are folded into their
+    members' arcs from the source, and laborers are numbered in ``graph.laborer_rank`` order:
+    neither changes the optimum, and both make the solver faster than on the textbook network.
     """
     if len(edges) == 0:
         return edges, 0
-    lab_g, tgt_g = graph.lab[edges], graph.tgt[edges]
-    labs, lab = np.unique(lab_g, return_inverse=True)
-    tgts, tgt = np.unique(tgt_g, return_inverse=True)
-    households, hh_of_lab = np.unique(graph.household[labs], return_inverse=True)
-    n_h, n_l, n_t = len(households), len(labs), len(tgts)
-    source, sink = 0, 1
-    h0, l0 = 2, 2 + n_h
+    lab_rows, lab = _dense(graph.lab[edges], graph.n_labs, graph.laborer_rank)
+    tgt_rows, tgt = _dense(graph.tgt[edges], graph.n_targets)
+    n_l, n_t = len(lab_rows), len(tgt_rows)
+    household = graph.household[lab_rows]  # per laborer node
+    members = np.bincount(household, minlength=graph.n_households)
+    without_work = ~graph.household_has_work
+    welfare = graph.stage == "welfare"
+    grouped = (members > 1) if welfare else (members > 1) & without_work
+    in_group = np.flatnonzero(grouped[household])
+    alone = np.flatnonzero(~grouped[household])
+    # Group nodes follow their first member's laborer node.
+    first = np.full(graph.n_households, n_l, np.int64)
+    np.minimum.at(first, household[in_group], in_group)
+    groups, group_of = _dense(household[in_group], graph.n_households, first)
+    n_g = len(groups)
+    source, sink, g0 = 0, 1, 2
+    l0 = g0 + n_g
     t0 = l0 + n_l
-    members = np.bincount(hh_of_lab, minlength=n_h)
-    without_work = ~graph.household_has_work[households]
     bonus = household_bonus_units(config)
-    h_nodes = h0 + np.arange(n_h)
-    if graph.stage == "welfare":
-        first_cap, rest_cap = np.ones(n_h, np.int64), np.zeros(n_h, np.int64)
-    else:
-        first_cap = np.where(without_work, 1, members)
-        rest_cap = np.where(without_work, members - 1, 0)
-    first_cost = np.where(without_work, -bonus, 0)
-    has_rest = rest_cap > 0
+    rest = np.arange(0 if welfare else n_g)  # jobs: a group's other members, without the bonus
     tails = np.concatenate(
         [
-            np.full(n_h, source),
-            np.full(int(has_rest.sum()), source),
-            h0 + hh_of_lab,
+            np.full(n_g + len(rest) + len(alone), source),
+            g0 + group_of,
             l0 + lab,
             t0 + np.arange(n_t),
             [source],
         ]
     )
     heads = np.concatenate(
-        [h_nodes, h_nodes[has_rest], l0 + np.arange(n_l), t0 + tgt, np.full(n_t, sink), [sink]]
+        [
+            g0 + np.arange(n_g),
+            g0 + rest,
+            l0 + alone,
+            l0 + in_group,
+            t0 + tgt,
+            np.full(n_t, sink),
+            [sink],
+        ]
     )
     caps = np.concatenate(
         [
-            first_cap,
-            rest_cap[has_rest],
-            np.ones(n_l, np.int64),
-            np.ones(len(edges), np.int64),
-            graph.capacity[tgts],
+            np.ones(n_g, np.int64),
+            members[groups[rest]] - 1,
+            np.ones(len(alone) + len(in_group) + len(edges), np.int64),
+            graph.capacity[tgt_rows],
             [n_l],
         ]
     )
     costs = np.concatenate(
         [
-            first_cost,
-            np.zeros(int(has_rest.sum()), np.int64),
-            np.zeros(n_l, np.int64),
+            np.where(without_work[groups], -bonus, 0),
+            np.zeros(len(rest), np.int64),
+            np.where(without_work[household[alone]], -bonus, 0),
+            np.zeros(len(in_group), np.int64),
             -graph.weight_units[edges],
-            np.zeros(n_t, np.int64),
-            [0],
+            np.zeros(n_t + 1, np.int64),
         ]
     )
     flow = min_cost_flow.SimpleMinCostFlow()
     arcs = flow.add_arcs_with_capacity_and_unit_cost(
-        tails.astype(np.int32),
-        heads.astype(np.int32),
-        caps.astype(np.int64),
-        costs.astype(np.int64),
+        tails.astype(np.int32), heads.astype(np.int32), caps.astype(np.int64), costs.astype(np.int64)
     )
     supplies = np.zeros(t0 + n_t, np.int64)
     supplies[source], supplies[sink] = n_l, -n_l
@@ -336,7 +491,7 @@ def solve_part(graph: Graph, edges: np.ndarray, config: Config) -> tuple[np.ndar
     status = flow.solve()
     if status != flow.OPTIMAL:
         raise RuntimeError(f"min-cost flow failed with status {status}")
-    first_edge_arc = n_h + int(has_rest.sum()) + n_l
+    first_edge_arc = n_g + len(rest) + len(alone) + len(in_group)
     chosen = flow.flows(arcs[first_edge_arc : first_edge_arc + len(edges)]) > 0
     return edges[chosen], -int(flow.optimal_cost())
 
@@ -355,10 +510,36 @@ def solve_optimal(graph: Graph, config: Config) -> tuple[np.ndarray, int, int]:
 # -- stable and greedy -------------------------------------------------------------------------
 
 
+def lexsort_ties(keys: Sequence[np.ndarray], leading: int) -> np.ndarray:
+    """``np.lexsort(keys)`` (the last key first), sorting by the ``leading`` last keys and only ties by the rest.
+
+    Ties on the leading keys are rare (two targets scoring the same for one laborer), so the
+    full comparison runs on a few rows instead of all of them; the order is the same.
+    """
+    head = keys[-leading:]
+    order = np.lexsort(head)
+    if len(order) < 2:
+        return order
+    same = np.ones(len(order) - 1, bool)
+    for key in head:
+        sorted_key = key[order]
+        same &= sorted_key[1:] == sorted_key[:-1]
+    if not same.any():
+        return order
+    tied = np.zeros(len(order), bool)
+    tied[1:] |= same
+    tied[:-1] |= same
+    at = np.flatnonzero(tied)
+    rows = order[at]
+    order[at] = rows[np.lexsort([key[rows] for key in keys])]
+    return order
+
+
 def laborer_preference_order(graph: Graph, targets: TargetColumns) -> np.ndarray:
     """Edges grouped by laborer, each laborer's best first (score, then distance, kind, id)."""
-    return np.lexsort(
-        (targets.id[graph.tgt], targets.kind[graph.tgt], graph.distance_km, -graph.score, graph.lab)
+    return lexsort_ties(
+        (targets.id[graph.tgt], targets.kind[graph.tgt], graph.distance_km, -graph.score, graph.lab),
+        leading=2,
     )
 
 
@@ -374,8 +555,9 @@ def target_rank(
         config,
     )
     prio_units = np.rint(prio * config.score_scale)
-    order = np.lexsort(
-        (laborers.id[graph.lab], laborers.order[graph.lab], -graph.score, -prio_units, graph.tgt)
+    order = lexsort_ties(
+        (laborers.id[graph.lab], laborers.order[graph.lab], -graph.score, -prio_units, graph.tgt),
+        leading=3,
     )
     rank = np.empty(len(graph), np.int64)
     rank[order] = np.arange(len(graph))
@@ -401,7 +583,7 @@ def deferred_acceptance(
     pointer = start.tolist()
     end_l = end.tolist()
     held: dict[int, list[tuple[int, int]]] = {}
-    free = [int(x) for x in np.unique(graph.lab[edges])[::-1]]
+    free = present(graph.lab[edges], graph.n_labs)[::-1].tolist()
     lab_of = graph.lab.tolist()
     while free:
         lab = free.pop()
@@ -431,10 +613,12 @@ def greedy_pick(
     allowed[edges] = True
     pref = pref_order[allowed[pref_order]]
     start, end = _grouped(graph.lab, pref, graph.n_labs)
-    who = np.unique(graph.lab[edges])
+    who = present(graph.lab[edges], graph.n_labs)
     who = who[np.lexsort((laborers.id[who], laborers.order[who]))]
     free = graph.capacity.copy().tolist()
-    tgt_l, pref_l = graph.tgt.tolist(), pref.tolist()
+    # Plain lists: the loop below is inherently sequential, and list indexing is cheap.
+    tgt_of_pref = graph.tgt[pref].tolist()
+    pref_l, start_l, end_l = pref.tolist(), start.tolist(), end.tolist()
     household = graph.household.tolist()
     covered: set[int] = set()
     one_per_household = graph.stage == "welfare"
@@ -442,11 +626,11 @@ def greedy_pick(
     for lab in who.tolist():
         if one_per_household and household[lab] in covered:
             continue
-        for i in range(start[lab], end[lab]):
-            e = pref_l[i]
-            if free[tgt_l[e]] > 0:
-                free[tgt_l[e]] -= 1
-                chosen.append(e)
+        for i in range(start_l[lab], end_l[lab]):
+            t = tgt_of_pref[i]
+            if free[t] > 0:
+                free[t] -= 1
+                chosen.append(pref_l[i])
                 covered.add(household[lab])
                 break
     return np.array(sorted(chosen), np.int64)
@@ -460,7 +644,7 @@ def welfare_representatives(
         return np.empty(0, np.int64)
     best = np.full(graph.n_labs, -np.inf)
     np.maximum.at(best, graph.lab, graph.score)
-    labs = np.unique(graph.lab)
+    labs = present(graph.lab, graph.n_labs)
     prio = scoring.priority_columns(
         laborers.poverty[labs],
         laborers.ability[labs],
@@ -491,7 +675,7 @@ def welfare_representatives(
 
 def stage_objective_units(graph: Graph, chosen: np.ndarray, config: Config) -> int:
     """Objective of chosen edges in units: weights plus the household term once per household moved."""
-    households = np.unique(graph.household[graph.lab[chosen]])
+    households = present(graph.household[graph.lab[chosen]], graph.n_households)
     moved = int((~graph.household_has_work[households]).sum())
     return int(graph.weight_units[chosen].sum()) + household_bonus_units(config) * moved
 
@@ -577,19 +761,30 @@ def _assignments(
     T: TargetColumns,
     config: Config,
     explain: bool,
-):
+) -> list[Assignment]:
     lab, tgt, dist = graph.lab[chosen], graph.tgt[chosen], graph.distance_km[chosen]
-    values = (
-        np.column_stack(scoring.factor_columns(L, lab, T, tgt, dist, config)) if explain else None
+    score = graph.score[chosen]
+    if explain:
+        values = np.column_stack(scoring.factor_columns(L, lab, T, tgt, dist, config)).tolist()
+        factors = [
+            scoring.explain(L.laborers[li], T.targets[ti], tuple(v), d, config)
+            for li, ti, v, d in zip(lab.tolist(), tgt.tolist(), values, dist.tolist(), strict=True)
+        ]
+    else:
+        factors = [()] * len(chosen)
+    kinds = [KINDS[k] for k in T.kind[tgt].tolist()]
+    return list(
+        map(
+            Assignment,
+            L.id[lab].tolist(),
+            kinds,
+            T.id[tgt].tolist(),
+            score.tolist(),
+            dist.tolist(),
+            repeat(graph.stage, len(chosen)),
+            factors,
+        )
     )
-    out = []
-    for i, (li, ti, d, s) in enumerate(
-        zip(lab.tolist(), tgt.tolist(), dist.tolist(), graph.score[chosen].tolist(), strict=True)
-    ):
-        laborer, target = L.laborers[li], T.targets[ti]
-        factors = scoring.explain(laborer, target, tuple(values[i]), d, config) if explain else ()
-        out.append(Assignment(laborer.id, target.kind, target.id, s, d, graph.stage, factors))
-    return out
 
 
 def _report(
@@ -600,7 +795,7 @@ def _report(
     dist = np.concatenate([jobs.distance_km[chosen_jobs], welfare.distance_km[chosen_welfare]])
     score = np.concatenate([jobs.score[chosen_jobs], welfare.score[chosen_welfare]])
     household, has_work = household_numbers(L)
-    moved = np.unique(household[labs])
+    moved = present(household[labs], len(has_work))
     objective_units = units["jobs"] + units["welfare"]
     return Report(
         mode=mode,

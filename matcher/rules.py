@@ -2,7 +2,8 @@
 
 ``check`` explains one laborer–target pair with reasons a village cadre can read aloud, in
 Chinese and English; ``eligible`` applies the same rules to whole columns of candidate pairs for
-ranking and planning. Tests keep the two equal.
+ranking and planning, and ``laborer_may_take`` is its half that looks at the laborer alone.
+Tests keep ``check`` and ``eligible`` equal.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from matcher.arrays import (
     AREA_CODE,
@@ -18,10 +20,9 @@ from matcher.arrays import (
     POVERTY_CODE,
     LaborerColumns,
     TargetColumns,
-    age_years,
     mask_missing,
 )
-from matcher.types import ABILITY_RANK, DEMAND_RANK, Config, Laborer, Target
+from matcher.types import ABILITY_RANK, DEMAND_RANK, KINDS, Config, Laborer, Target
 
 POOR_STATUSES = frozenset({"registered_poor", "monitored"})
 """Household statuses that may hold a public welfare post."""
@@ -172,43 +173,83 @@ def check(
     return reasons
 
 
-def eligible(
+def suits(ability: ArrayLike, needs_flexible: ArrayLike, demand: ArrayLike, is_flexible: ArrayLike) -> np.ndarray:
+    """Ability at least the demand, and flexible hours where they are needed (arrays or scalars, broadcast)."""
+    return np.greater_equal(ability, demand) & (np.logical_not(needs_flexible) | is_flexible)
+
+
+def laborer_may_take(laborers: LaborerColumns, kind: str, *, rematch: bool = False) -> np.ndarray:
+    """The rules that look at the laborer alone, for targets of one kind: one bool per laborer row.
+
+    ``eligible`` applies them to every pair; candidate generation uses them first, to search
+    only for laborers who can take some target of the kind at all.
+    """
+    L = laborers
+    ok = L.ability > ABILITY_RANK["none"]  # no target asks for less than light work
+    if not rematch:
+        ok &= ~L.is_working
+    if kind == "batch":
+        ok &= L.area != AREA_CODE["local"]
+    elif kind == "welfare_post":
+        ok &= (
+            (L.area == AREA_CODE["local"])
+            & (L.poverty != POVERTY_CODE["non_poor"])
+            & ~L.household_has_work
+            & ~L.household_has_post
+        )
+    return ok
+
+
+def within_reach(
     laborers: LaborerColumns,
     li: np.ndarray,
     targets: TargetColumns,
     ti: np.ndarray,
     distance_km: np.ndarray,
     config: Config,
+) -> np.ndarray:
+    """The distance rule alone: a pickup point within ``max_pickup_km``, anything else within the commute."""
+    is_batch = targets.kind[ti] == KIND_CODE["batch"]
+    return distance_km <= np.where(is_batch, config.max_pickup_km, laborers.max_commute_km[li])
+
+
+def eligible(
+    laborers: LaborerColumns,
+    li: np.ndarray,
+    targets: TargetColumns,
+    ti: np.ndarray,
+    distance_km: np.ndarray | None,
+    config: Config,
     *,
     rematch: bool = False,
     capacity: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``check(...) == []`` for each candidate pair (laborer row ``li[k]``, target row ``ti[k]``)."""
+    """``check(...) == []`` for each candidate pair (laborer row ``li[k]``, target row ``ti[k]``).
+
+    ``distance_km=None`` applies every rule but the distance (``within_reach``), so that a
+    caller can measure distances for the pairs that pass the others only.
+    """
     L, T = laborers, targets
+    li, ti = np.asarray(li, np.int64), np.asarray(ti, np.int64)
     kind = T.kind[ti]
-    cap = (T.capacity if capacity is None else capacity)[ti]
-    age = age_years(L.birth_y[li], L.birth_md[li], T.start_y[ti], T.start_md[ti])
-    area = L.area[li]
-    ok = (
-        (cap > 0)
-        & (age >= T.min_age[ti])
-        & (age <= T.max_age[ti])
-        & (L.ability[li] >= T.demand[ti])
-    )
-    if not rematch:
-        ok &= ~L.is_working[li]
-    ok &= ~L.needs_flexible[li] | T.is_flexible[ti]
-    ok &= ~mask_missing(T.skill_mask[ti], L.skill_mask[li])
-    is_batch = kind == KIND_CODE["batch"]
-    limit_km = np.where(is_batch, config.max_pickup_km, L.max_commute_km[li])
-    ok &= distance_km <= limit_km
-    ok &= ~is_batch | (area != AREA_CODE["local"])
-    is_post = kind == KIND_CODE["welfare_post"]
-    post_ok = (
-        (area == AREA_CODE["local"])
-        & (L.poverty[li] != POVERTY_CODE["non_poor"])
-        & ~L.household_has_work[li]
-        & ~L.household_has_post[li]
-    )
-    ok &= ~is_post | post_ok
+    cap = T.capacity if capacity is None else capacity
+    birth = L.birth_code[li]
+    # Ages compared as birth dates: born on or before ``born_by`` means old enough, and so on.
+    ok = (cap[ti] > 0) & (birth <= T.born_by[ti]) & (birth > T.born_after[ti])
+    ok &= suits(L.ability[li], L.needs_flexible[li], T.demand[ti], T.is_flexible[ti])
+    asks = np.flatnonzero(T.needs_skill[ti])  # most targets ask for no skill: check only those that do
+    if len(asks):
+        ok[asks] &= ~mask_missing(T.skill_mask[ti[asks]], L.skill_mask[li[asks]])
+    if distance_km is not None:
+        ok &= within_reach(L, li, T, ti, distance_km, config)
+    per_kind = np.bincount(kind, minlength=len(KINDS))
+    for code, name in enumerate(KINDS):
+        if per_kind[code] == 0:
+            continue
+        may = laborer_may_take(L, name, rematch=rematch)
+        if per_kind[code] == len(kind):
+            ok &= may[li]
+        else:
+            of_kind = np.flatnonzero(kind == code)
+            ok[of_kind] &= may[li[of_kind]]
     return ok
