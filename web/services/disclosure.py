@@ -36,10 +36,10 @@ from enum import Enum
 from matcher.geo import geodesic_km
 
 from .. import clock
-from ..models import Laborer, Placement, PlacementStatus, Role, Sex, User
+from ..models import COMMITTED_STATUSES, Laborer, Placement, Role, Sex, User
 
-#: A placement lets its employer see the laborer's phone once it is agreed.
-PHONE_STATUSES = (PlacementStatus.ACCEPTED, PlacementStatus.WORKING)
+#: A placement lets its employer see the laborer's phone once it is agreed (accepted or working).
+PHONE_STATUSES = COMMITTED_STATUSES
 
 #: How a masked ID number looks: the first six characters and the last one stay.
 MASK_KEEP_START, MASK_KEEP_END = 6, 1

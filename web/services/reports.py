@@ -97,10 +97,13 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _identity(scope: RegionScope, laborer: Laborer, full_ids: bool) -> dict:
-    """The ID number and phone columns of a laborer's row, as the disclosure policy shows them."""
+def _identity(
+    scope: RegionScope, laborer: Laborer, full_ids: bool, placement: Placement | None = None
+) -> dict:
+    """The ID number and phone columns of a laborer's row, as the disclosure policy shows them (an
+    employer sees the phone of its own accepted `placement`)."""
     view = disclosure.View.RECORD if full_ids else disclosure.View.LIST
-    shown = disclosure.identity(scope.user, laborer, view)
+    shown = disclosure.identity(scope.user, laborer, view, placement=placement)
     return {"id_number": shown.id_number, "phone": shown.phone}
 
 
@@ -242,9 +245,7 @@ def batch_manifest(
             raise NotFoundError(f"transport_batch {batch_id} does not exist")
         conditions.append(Placement.batch_id == batch_id)
     query = (
-        select(
-            TransportBatch, Laborer, Household.village_code, Placement.status, Placement.distance_km
-        )
+        select(TransportBatch, Laborer, Household.village_code, Placement)
         .join(Placement, Placement.batch_id == TransportBatch.id)
         .join(Laborer, Laborer.id == Placement.laborer_id)
         .join(Household, Household.id == Placement.household_id)
@@ -252,7 +253,8 @@ def batch_manifest(
         .order_by(TransportBatch.departs_at, TransportBatch.id, Household.village_code, Laborer.id)
     )
     rows, subjects = [], []
-    for batch, laborer, village, status, distance_km in session.execute(query):
+    for batch, laborer, village, placement in session.execute(query):
+        status, distance_km = placement.status, placement.distance_km
         subjects.append(laborer.id)
         departs_on = clock.local_date(batch.departs_at)
         rows.append(
@@ -262,7 +264,7 @@ def batch_manifest(
                 "destination": batch.destination,
                 "departs_on": departs_on,
                 "name": laborer.name,
-                **_identity(scope, laborer, full_ids),
+                **_identity(scope, laborer, full_ids, placement),
                 "sex": str(laborer.sex),
                 "age": laborer.age_on(departs_on),
                 "village_code": village,
