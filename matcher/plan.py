@@ -23,7 +23,7 @@ household, no hard rule broken.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -53,7 +53,12 @@ class Assignment:
     score: float
     distance_km: float
     stage: str  # 'jobs' | 'welfare'
-    factors: tuple[Factor, ...]
+    codes: tuple[tuple, ...]  # compact factor codes (``scoring.render_factor``); empty unexplained
+
+    @property
+    def factors(self) -> tuple[Factor, ...]:
+        """The factors with their sentences, rendered from the codes."""
+        return tuple(scoring.render_factor(code) for code in self.codes)
 
 
 @dataclass(frozen=True)
@@ -520,7 +525,7 @@ def solve_stage(
 
 
 def run(
-    laborers: Sequence[Laborer],
+    laborers: Sequence[Laborer] | Mapping[str, Sequence],
     targets: Sequence[Target],
     mode: str,
     config: Config = DEFAULT_CONFIG,
@@ -530,12 +535,16 @@ def run(
 ) -> PlanResult:
     """Plan the two-stage ladder (jobs, then welfare posts for households still without work) in one mode.
 
-    ``explain=False`` skips the per-assignment factor sentences (faster for benchmarks).
+    ``laborers`` may also be columns (``LaborerColumns.from_columns``), as a database query gives
+    them. ``explain=False`` skips the per-assignment factor codes (faster for benchmarks).
     """
     if mode not in MODES:
         raise ValueError(f"unknown plan mode {mode!r}; expected one of {', '.join(MODES)}")
     T = TargetColumns.from_targets(targets)
-    L = LaborerColumns.from_laborers(laborers, T.skills, T.job_types)
+    if isinstance(laborers, Mapping):
+        L = LaborerColumns.from_columns(laborers, T.skills, T.job_types)
+    else:
+        L = LaborerColumns.from_laborers(laborers, T.skills, T.job_types)
     jobs = candidate_graph(L, T, "jobs", config, rematch=rematch)
     chosen_jobs, parts_jobs = solve_stage(jobs, mode, L, T, config)
 
@@ -579,17 +588,17 @@ def _assignments(
     explain: bool,
 ):
     lab, tgt, dist = graph.lab[chosen], graph.tgt[chosen], graph.distance_km[chosen]
-    values = (
-        np.column_stack(scoring.factor_columns(L, lab, T, tgt, dist, config)) if explain else None
+    codes = (
+        scoring.factor_code_columns(L, lab, T, tgt, dist, config) if explain else [()] * len(lab)
     )
-    out = []
-    for i, (li, ti, d, s) in enumerate(
-        zip(lab.tolist(), tgt.tolist(), dist.tolist(), graph.score[chosen].tolist(), strict=True)
-    ):
-        laborer, target = L.laborers[li], T.targets[ti]
-        factors = scoring.explain(laborer, target, tuple(values[i]), d, config) if explain else ()
-        out.append(Assignment(laborer.id, target.kind, target.id, s, d, graph.stage, factors))
-    return out
+    kinds = [KINDS[k] for k in T.kind[tgt].tolist()]
+    return [
+        Assignment(laborer_id, kind, target_id, s, d, graph.stage, code)
+        for laborer_id, kind, target_id, s, d, code in zip(
+            L.id[lab].tolist(), kinds, T.id[tgt].tolist(), graph.score[chosen].tolist(),
+            dist.tolist(), codes, strict=True,
+        )
+    ]
 
 
 def _report(

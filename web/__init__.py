@@ -36,9 +36,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(build_config(Path(app.instance_path), config))
 
     db.init_app(app)
-    from .services import summaries
+    from .services import summaries, versions
 
     summaries.install()  # the dashboard's summaries follow every committed change
+    versions.install()  # cached rankers learn of every committed change to their inputs
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_babel import get_locale
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import PlacementStatus, Role
@@ -145,8 +146,16 @@ class LaborerMatches(MethodView):
 
 
 def _titles(result) -> dict:
-    keys = {(m.kind, m.target_id) for m in [*result.matches, *result.ineligible]}
-    return {(kind, tid): db.session.get(convert.MODELS[kind], tid).title for kind, tid in keys}
+    """The shown targets' titles: one query per kind, not one per match."""
+    wanted: dict[str, set[int]] = {}
+    for m in [*result.matches, *result.ineligible]:
+        wanted.setdefault(m.kind, set()).add(m.target_id)
+    titles = {}
+    for kind, ids in wanted.items():
+        model = convert.MODELS[kind]
+        titles.update(((kind, tid), title) for tid, title in
+                      db.session.execute(select(model.id, model.title).where(model.id.in_(ids))))
+    return titles
 
 
 def _candidates(kind: str, target_id: int, args) -> dict:
@@ -156,9 +165,12 @@ def _candidates(kind: str, target_id: int, args) -> dict:
     from ..models import Laborer
 
     locale = _locale()
+    ids = {m.laborer_id for m in [*result.matches, *result.ineligible]}
+    people = {row.id: row for row in db.session.execute(
+        select(Laborer.id, Laborer.name, Laborer.id_number).where(Laborer.id.in_(ids)))} if ids else {}
 
     def present(m):
-        laborer = db.session.get(Laborer, m.laborer_id)
+        laborer = people[m.laborer_id]
         return {**ranking.match_json(m, locale), "laborer_name": laborer.name,
                 "id_number": mask_id_number(laborer.id_number)}
 

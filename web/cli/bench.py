@@ -37,9 +37,24 @@ def print_table(rows: list[dict]) -> None:
               help="Repeat for several; default: county then province.")
 @click.option("--random-seed", default=0, show_default=True, type=int)
 @click.option("--mode", "modes", multiple=True, type=click.Choice(["greedy", "stable", "optimal"]),
-              help="Plan modes to time (default: all three).")
-def bench(scales: tuple[str, ...], random_seed: int, modes: tuple[str, ...]) -> None:
+              help="Plan modes to time (default: all three; with --db: optimal).")
+@click.option("--db", "on_db", is_flag=True,
+              help="Measure the real path on the configured, already seeded database instead (web.bench_db).")
+@click.option("--region", "region_code", default="14", show_default=True, help="With --db: the plan's region.")
+@click.option("--samples", default=500, show_default=True, type=int,
+              help="With --db: laborers ranked (and 2/5 as many postings).")
+@click.option("--no-plan", is_flag=True, help="With --db: skip the plan, time requests only.")
+def bench(scales: tuple[str, ...], random_seed: int, modes: tuple[str, ...], on_db: bool, region_code: str,
+          samples: int, no_plan: bool) -> None:
     """Rank latency, plan time and memory per mode, quality figures, and an independent solver's time."""
+    if on_db:
+        from ..bench_db import db_table, run_db_bench
+
+        rows = run_db_bench(region_code, (modes or ("optimal",))[0], samples, max(1, samples * 2 // 5),
+                            random_seed, with_plan=not no_plan)
+        for line in db_table(rows):
+            click.echo(line)
+        return
     from matcher.bench import run_bench
     from seed.gazetteer import load_shanxi
 

@@ -33,6 +33,7 @@ from .placement import (
 from .plan import Plan, PlanAssignment, PlanMode, PlanStatus
 from .region import CODE_LENGTH, Region, RegionLevel
 from .summary import SUMMARY_FIGURES, EmployerDayStat, RegionDayStat
+from .version import DataVersion
 from .welfare import WelfarePost, WelfarePostType
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "BatchStatus",
     "CODE_LENGTH",
     "Channel",
+    "DataVersion",
     "Demand",
     "Employer",
     "EmployerDayStat",

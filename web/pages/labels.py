@@ -14,6 +14,8 @@ from flask_babel import lazy_gettext as _l
 
 from matcher.types import job_label
 
+from ..services.convert import stored_factors
+
 LABELS = {
     # poverty status
     "registered_poor": _l("registered poor"),
@@ -146,7 +148,7 @@ def yuan(cents: int | None) -> str:
 def sentences(explanation: dict | None) -> list[str]:
     """The factor sentences of a stored explanation, in the page's language."""
     language = lang()
-    return [f.get(language) or f.get("en", "") for f in (explanation or {}).get("factors", [])]
+    return [factor.zh if language == "zh" else factor.en for factor in stored_factors(explanation)]
 
 
 def local_time(moment: datetime | None) -> str:

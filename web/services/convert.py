@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
+from matcher.scoring import Factor, render_factor
 from matcher.types import Config, Target
 from matcher.types import Laborer as MLaborer
 
@@ -18,14 +19,17 @@ from ..models import (
     HOLDING_STATUSES,
     WORKING_STATUSES,
     BatchStatus,
+    Household,
     Laborer,
     Opening,
+    PickupPoint,
     Placement,
     PlacementStatus,
     PostingStatus,
     TransportBatch,
     WelfarePost,
 )
+from .stats import in_region
 
 MODELS = {"opening": Opening, "batch": TransportBatch, "welfare_post": WelfarePost}
 FK = {"opening": "opening_id", "batch": "batch_id", "welfare_post": "welfare_post_id"}
@@ -41,43 +45,83 @@ def matcher_config(settings: dict) -> Config:
 
 
 
-def _household_facts(session: Session, household_ids: Iterable[int] | None) -> tuple[set[int], set[int], set[int]]:
-    """(households with work, households holding a welfare post, laborers working) for the given households."""
-    working_placement = select(Placement.laborer_id, Placement.household_id).where(
-        Placement.status == PlacementStatus.WORKING
-    )
-    employed = select(Laborer.id, Laborer.household_id).where(Laborer.status.in_(WORKING_STATUSES))
-    posts = select(Placement.household_id).where(
-        Placement.welfare_post_id.is_not(None), Placement.status.in_(HOLDING_STATUSES)
-    )
-    if household_ids is not None:
-        ids = list(household_ids)
-        working_placement = working_placement.where(Placement.household_id.in_(ids))
-        employed = employed.where(Laborer.household_id.in_(ids))
-        posts = posts.where(Placement.household_id.in_(ids))
-    working_laborers, with_work = set(), set()
-    for laborer_id, household_id in [*session.execute(working_placement), *session.execute(employed)]:
-        working_laborers.add(laborer_id)
-        with_work.add(household_id)
-    return with_work, set(session.scalars(posts)), working_laborers
+#: Laborer fields read straight from their columns (the rest come from the household and placements).
+_LABORER_COLUMNS = {
+    "id": Laborer.id, "household_id": Laborer.household_id, "lat": Laborer.lat, "lon": Laborer.lon,
+    "birth_on": Laborer.birth_on, "sex": Laborer.sex, "ability": Laborer.physical_ability,
+    "skills": Laborer.skills, "work_area": Laborer.work_area, "max_commute_km": Laborer.max_commute_km,
+    "job_types": Laborer.job_types, "pay_type": Laborer.pay_type,
+    "needs_flexible_hours": Laborer.needs_flexible_hours, "poverty_status": Household.poverty_status,
+}
+#: Codes stored as enums: the matcher takes their values.
+_ENUMS = ("sex", "ability", "work_area", "pay_type", "poverty_status")
+#: Ids bound in one IN list at most (PostgreSQL takes 65,535 parameters per statement).
+ID_CHUNK = 10_000
 
 
-def to_matcher_laborers(session: Session, rows: Sequence[Laborer], *, all_households: bool = False) -> list[MLaborer]:
-    """Convert laborer rows (households loaded) into the matcher's Laborer."""
-    ids = None if all_households else {row.household_id for row in rows}
-    with_work, with_post, working = _household_facts(session, ids)
-    return [
-        MLaborer(
-            id=row.id, household_id=row.household_id, lat=row.lat, lon=row.lon, birth_on=row.birth_on,
-            sex=row.sex.value, ability=row.physical_ability.value, skills=frozenset(row.skills or ()),
-            work_area=row.work_area.value, max_commute_km=row.max_commute_km,
-            job_types=frozenset(row.job_types or ()), pay_type=row.pay_type.value if row.pay_type else None,
-            needs_flexible_hours=row.needs_flexible_hours, poverty_status=row.household.poverty_status.value,
-            household_has_work=row.household_id in with_work, household_has_post=row.household_id in with_post,
-            is_working=row.id in working, order=row.id,
-        )
-        for row in rows
-    ]
+def _facts() -> dict:
+    """Household facts as correlated EXISTS on indexed columns: one statement for any number of rows."""
+    working = exists().where(Placement.household_id == Laborer.household_id,
+                             Placement.status == PlacementStatus.WORKING)
+    member = aliased(Laborer)
+    employed = exists().where(member.household_id == Laborer.household_id, member.status.in_(WORKING_STATUSES))
+    post = exists().where(Placement.household_id == Laborer.household_id, Placement.welfare_post_id.is_not(None),
+                          Placement.status.in_(HOLDING_STATUSES))
+    self_working = exists().where(Placement.laborer_id == Laborer.id, Placement.status == PlacementStatus.WORKING)
+    return {
+        "household_has_work": or_(working, employed), "household_has_post": post,
+        "is_working": or_(Laborer.status.in_(WORKING_STATUSES), self_working),
+    }
+
+
+def laborer_query(*where: ColumnElement[bool], extra: dict | None = None) -> Select:
+    """The matcher's laborer fields (and `extra` columns) of the laborers meeting `where`, by id."""
+    columns = {**_LABORER_COLUMNS, **_facts(), **(extra or {})}
+    return (select(*(column.label(name) for name, column in columns.items()))
+            .join(Household, Household.id == Laborer.household_id).where(*where).order_by(Laborer.id))
+
+
+def laborer_columns(session: Session, *where: ColumnElement[bool], extra: dict | None = None) -> dict[str, list]:
+    """The laborers meeting `where` (on Laborer or Household) as columns, ready for
+    `LaborerColumns.from_columns`; `extra` names more columns to read alongside."""
+    result = session.execute(laborer_query(*where, extra=extra))
+    names = list(result.keys())
+    rows = result.all()
+    columns = {name: [row[i] for row in rows] for i, name in enumerate(names)}
+    for name in _ENUMS:
+        columns[name] = [None if v is None else v.value for v in columns[name]]
+    for name in ("skills", "job_types"):
+        columns[name] = [v or [] for v in columns[name]]
+    columns["household_has_work"] = [bool(v) for v in columns["household_has_work"]]
+    columns["household_has_post"] = [bool(v) for v in columns["household_has_post"]]
+    columns["is_working"] = [bool(v) for v in columns["is_working"]]
+    columns["order"] = columns["id"]
+    return columns
+
+
+def laborers_from_columns(columns: dict[str, list]) -> list[MLaborer]:
+    """One matcher Laborer per row of `laborer_columns`."""
+    names = list(columns)
+    laborers = []
+    for values in zip(*columns.values(), strict=True):
+        fields = dict(zip(names, values, strict=True))
+        fields["skills"], fields["job_types"] = frozenset(fields["skills"]), frozenset(fields["job_types"])
+        laborers.append(MLaborer(**fields))
+    return laborers
+
+
+def load_laborers(session: Session, *where: ColumnElement[bool]) -> list[MLaborer]:
+    """The laborers meeting `where` as matcher Laborers, by id."""
+    return laborers_from_columns(laborer_columns(session, *where))
+
+
+def to_matcher_laborers(session: Session, rows: Sequence[Laborer]) -> list[MLaborer]:
+    """Convert laborer rows into the matcher's Laborer (facts read fresh), in the rows' order."""
+    ids = [row.id for row in rows]
+    found: dict[int, MLaborer] = {}
+    for start in range(0, len(ids), ID_CHUNK):
+        found.update((p.id, p) for p in load_laborers(session, Laborer.id.in_(ids[start : start + ID_CHUNK])))
+    return [found[i] for i in ids]
 
 
 def held_slots(session: Session, kind: str, ids: Iterable[int] | None = None) -> dict[int, int]:
@@ -89,24 +133,36 @@ def held_slots(session: Session, kind: str, ids: Iterable[int] | None = None) ->
     return dict(session.execute(query.group_by(column)).all())
 
 
-def _open_targets(kind: str, region_prefix: str | None) -> Select:
+def is_open(kind: str) -> ColumnElement[bool]:
+    """The target may take people now: an open posting, or a batch still to depart."""
     model = MODELS[kind]
-    query = select(model)
     if kind == "batch":
-        query = query.where(
-            model.status.in_([BatchStatus.PLANNING, BatchStatus.BOARDING]), model.departs_at > datetime.now(UTC)
-        ).options(selectinload(TransportBatch.pickup_points))
-    else:
-        query = query.where(model.status == PostingStatus.OPEN)
-    if region_prefix:
-        query = query.where(model.region_code.startswith(region_prefix))
-    return query.order_by(model.id)
+        return and_(model.status.in_([BatchStatus.PLANNING, BatchStatus.BOARDING]),
+                    model.departs_at > datetime.now(UTC))
+    return model.status == PostingStatus.OPEN
 
 
-def to_target(kind: str, row, free: int) -> Target:
-    """Convert an opening, batch or welfare post row into the matcher's Target."""
+def free_slots(session: Session, kind: str, ids: Sequence[int]) -> dict[int, int]:
+    """Free slots (or seats) now of the given targets of one kind."""
+    model = MODELS[kind]
+    capacity = model.seats if kind == "batch" else model.slots
+    free = {}
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = list(ids[start : start + ID_CHUNK])
+        held = held_slots(session, kind, chunk)
+        free.update((i, n - held.get(i, 0)) for i, n in session.execute(
+            select(model.id, capacity).where(model.id.in_(chunk))))
+    return free
+
+
+def to_target(kind: str, row, free: int, points: tuple[tuple[float, float], ...] | None = None) -> Target:
+    """Convert an opening, batch or welfare post row (or a Core row with its columns) into the matcher's Target.
+
+    A batch's pickup points are `points`, or else read from the row's relationship.
+    """
     if kind == "batch":
-        points = tuple((p.lat, p.lon) for p in row.pickup_points)
+        if points is None:
+            points = tuple((p.lat, p.lon) for p in row.pickup_points)
         return Target(kind=kind, id=row.id, title=row.title, job_type=row.job_type, points=points, capacity=free,
                       min_age=row.min_age, max_age=row.max_age, demand=row.physical_demand.value,
                       skills=frozenset(row.skills or ()), pay_type=row.pay_type.value, pay_cents=row.pay_cents,
@@ -127,13 +183,39 @@ def to_target(kind: str, row, free: int) -> Target:
 
 
 def load_targets(session: Session, region_prefix: str | None = None, kinds: Iterable[str] = MODELS) -> list[Target]:
-    """Every open target (optionally within a region) with its free capacity now."""
+    """Every open target (optionally within a region) with its free capacity now, read with Core selects."""
     targets = []
     for kind in kinds:
-        rows = session.scalars(_open_targets(kind, region_prefix)).all()
+        model = MODELS[kind]
+        query = select(*model.__table__.c).where(is_open(kind)).order_by(model.id)
+        if region_prefix:
+            query = query.where(in_region(model.region_code, region_prefix))
+        rows = session.execute(query).all()
         held = held_slots(session, kind)
         capacity = "seats" if kind == "batch" else "slots"
-        targets.extend(to_target(kind, row, getattr(row, capacity) - held.get(row.id, 0)) for row in rows)
+        points: dict[int, list] = {}
+        if kind == "batch" and rows:
+            pickup = (select(PickupPoint.batch_id, PickupPoint.lat, PickupPoint.lon)
+                      .join(TransportBatch, TransportBatch.id == PickupPoint.batch_id)
+                      .where(is_open("batch")).order_by(PickupPoint.id))
+            for batch_id, lat, lon in session.execute(pickup):
+                points.setdefault(batch_id, []).append((lat, lon))
+        targets.extend(
+            to_target(kind, row, getattr(row, capacity) - held.get(row.id, 0),
+                      tuple(points.get(row.id, ())) if kind == "batch" else None)
+            for row in rows
+        )
     return targets
 
 
+def explanation_json(codes: Sequence[Sequence]) -> dict:
+    """How a score's explanation is stored: its factors' compact codes (``matcher.scoring.render_factor``)."""
+    return {"codes": [list(code) for code in codes]}
+
+
+def stored_factors(explanation: dict | None) -> list[Factor]:
+    """The factors, sentences rendered now, of a stored explanation (codes, or the older full factors)."""
+    explanation = explanation or {}
+    if "codes" in explanation:
+        return [render_factor(code) for code in explanation["codes"]]
+    return [Factor(**factor) for factor in explanation.get("factors", [])]

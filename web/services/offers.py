@@ -7,7 +7,6 @@ under row locks whenever a slot is taken, so two offices confirming at once cann
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict
 from datetime import UTC, datetime
 
 from sqlalchemy import Select, or_, select
@@ -33,7 +32,7 @@ from ..models import (
 )
 from . import scope
 from .accounts import audit
-from .convert import FK, MODELS, held_slots, to_matcher_laborers, to_target
+from .convert import FK, MODELS, explanation_json, held_slots, to_matcher_laborers, to_target
 from .ranking import target_row
 
 
@@ -87,7 +86,7 @@ def make_offer(session: Session, user: User, laborer_id: int, kind: str, target_
         raise ConflictError("this laborer already holds an offer for this target")
     score = scoring.score(laborer, target, distance, config)
     placement = _new_placement(laborer_row, kind, target_id, user, score=score.total, distance_km=distance,
-                               explanation={"factors": [asdict(f) for f in score.factors]})
+                               explanation=explanation_json(score.codes))
     try:
         with session.begin_nested():  # the database's one-post-per-household index has the last word
             session.add(placement)

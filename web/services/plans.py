@@ -5,22 +5,23 @@ Where a plan runs (thread, RQ worker, inline) and who owns its transaction is `w
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 import matcher.plan
+from matcher.plan import Assignment
 from matcher.types import Config, Target
-from matcher.types import Laborer as MLaborer
 
 from ..errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from ..models import (
     HOLDING_STATUSES,
     Household,
     Laborer,
+    LaborerStatus,
     Placement,
     Plan,
     PlanAssignment,
@@ -32,8 +33,10 @@ from ..models import (
 )
 from . import scope
 from .accounts import audit
-from .convert import FK, load_targets, to_matcher_laborers
+from .bulk import bulk_insert
+from .convert import FK, explanation_json, laborer_columns, load_targets
 from .offers import _free_after_lock, _new_placement, lock_targets
+from .stats import in_region
 
 
 def create_plan(
@@ -56,13 +59,15 @@ def create_plan(
     return plan
 
 
-def plan_inputs(session: Session, region_code: str) -> tuple[list[MLaborer], list[Target]]:
-    """Seeking laborers of the region and its open targets, as matcher inputs."""
-    rows = session.scalars(
-        select(Laborer).join(Household).options(selectinload(Laborer.household))
-        .where(Household.village_code.startswith(region_code), Laborer.status == "seeking").order_by(Laborer.id)
-    ).all()
-    return to_matcher_laborers(session, rows), load_targets(session, region_code)
+def plan_inputs(session: Session, region_code: str) -> tuple[dict[str, list], list[Target]]:
+    """Seeking laborers of the region (as columns, for the matcher) and its open targets.
+
+    Core selects with the household facts as EXISTS on indexed columns: one statement whatever
+    the region's size, and no ORM object per row.
+    """
+    laborers = laborer_columns(session, in_region(Household.village_code, region_code),
+                               Laborer.status == LaborerStatus.SEEKING)
+    return laborers, load_targets(session, region_code)
 
 
 def run_plan(
@@ -80,15 +85,30 @@ def run_plan(
     progress(0.9)
     plan.report = _report_json(result.report)
     plan.baseline_report = _report_json(baseline.report)
-    plan.assignments = [
-        PlanAssignment(laborer_id=a.laborer_id, stage=a.stage, score=min(1.0, max(0.0, a.score)),
-                       distance_km=a.distance_km, explanation={"factors": [asdict(f) for f in a.factors]},
-                       **{FK[a.kind]: a.target_id})
-        for a in result.assignments
-    ]
     plan.status, plan.progress, plan.error, plan.finished_at = PlanStatus.DONE, 1.0, None, datetime.now(UTC)
     session.flush()
+    write_assignments(session, plan, result.assignments)
     return plan
+
+
+def assignment_rows(plan_id: int, assignments: Sequence[Assignment]) -> list[dict]:
+    """PlanAssignment rows of a plan's assignments, explanations as factor codes."""
+    rows = []
+    for a in assignments:
+        row = dict.fromkeys(FK.values())
+        row.update(plan_id=plan_id, laborer_id=a.laborer_id, stage=a.stage, score=min(1.0, max(0.0, a.score)),
+                   distance_km=a.distance_km, explanation=explanation_json(a.codes))
+        row[FK[a.kind]] = a.target_id
+        rows.append(row)
+    return rows
+
+
+def write_assignments(session: Session, plan: Plan, assignments: Sequence[Assignment]) -> int:
+    """Write a plan's assignments in bulk (COPY on PostgreSQL, executemany on SQLite); how many."""
+    written = bulk_insert(session, PlanAssignment.__table__, assignment_rows(plan.id, assignments),
+                          rebuild_indexes=False)
+    session.expire(plan, ["assignments"])  # written around the ORM: read them afresh
+    return written
 
 
 def _report_json(report) -> dict:

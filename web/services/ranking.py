@@ -1,58 +1,115 @@
 """Interactive ranking through the service layer: a laborer's matches and a posting's candidates.
 
-One `Ranker` over every open target is cached per data version and reused across requests; the
-user is shown only what their scope lets them see.
+Two rankers are cached per database and reused across requests: a `Ranker` over every open target
+and a `CandidateRanker` over every seeking laborer. Each is current while the data versions it was
+built at (`web.services.versions`: two indexed rows, read once per request) have not moved: a new
+``targets`` or ``laborers`` version rebuilds it, a new ``holdings`` version only recounts the free
+slots of the targets whose held slots changed, in place. The user is shown only what their scope
+lets them see.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from matcher.rank import CandidateRanker, Match, Ranker, RankResult
 from matcher.types import Config
 
 from ..errors import NotFoundError, ValidationError
-from ..models import (
-    Household,
-    Laborer,
-    Opening,
-    Placement,
-    Role,
-    TransportBatch,
-    User,
-    WelfarePost,
+from ..models import Household, Laborer, LaborerStatus, Role, User
+from . import scope, versions
+from .convert import (
+    MODELS,
+    free_slots,
+    laborer_columns,
+    laborers_from_columns,
+    load_laborers,
+    load_targets,
+    to_target,
 )
-from . import scope
-from .convert import MODELS, held_slots, load_targets, to_matcher_laborers, to_target
 
-_rankers: dict[str, tuple[tuple, Ranker]] = {}
-_rankers_lock = threading.Lock()
+#: Above this many changed targets one recount of everything is cheaper than recounting each.
+RECOUNT_ALL = 5000
 
 
-def data_version(session: Session) -> tuple:
-    """A cheap fingerprint of everything a Ranker depends on (targets and the slots they hold)."""
-    parts = []
-    for model in (Opening, TransportBatch, WelfarePost, Placement):
-        parts.append(tuple(session.execute(select(func.count(), func.max(model.updated_at))).one()))
-    return tuple(parts)
+@dataclass
+class _Targets:
+    key: tuple
+    holdings: int
+    ranker: Ranker
+
+
+@dataclass
+class _Laborers:
+    key: tuple
+    ranker: CandidateRanker | None  # None: nobody is seeking
+    village: np.ndarray  # each laborer row's village code, as an integer
+
+
+_rankers: dict[str, _Targets] = {}
+_candidates: dict[str, _Laborers] = {}
+_lock = threading.Lock()
+
+
+def _today() -> date:
+    # Ages and welfare posts' start dates are counted from today: a new day, a new ranker.
+    return datetime.now(UTC).date()
 
 
 def ranker(session: Session, config: Config) -> Ranker:
-    """The Ranker over all open targets, built once per data version and reused across requests."""
-    key = str(session.get_bind().url)
-    version = (data_version(session), config)
-    with _rankers_lock:
-        cached = _rankers.get(key)
-        if cached and cached[0] == version:
-            return cached[1]
-    built = Ranker(load_targets(session), config)
-    with _rankers_lock:
-        _rankers[key] = (version, built)
-    return built
+    """The Ranker over all open targets, built once per targets version and kept current in place."""
+    url = str(session.get_bind().url)
+    now = versions.current(session)
+    key = (now[versions.TARGETS], config, _today())
+    with _lock:  # one build at a time: the others would wait for it anyway
+        cached = _rankers.get(url)
+        if cached is None or cached.key != key:
+            cached = _rankers[url] = _Targets(key, now[versions.HOLDINGS], Ranker(load_targets(session), config))
+        elif cached.holdings < now[versions.HOLDINGS]:
+            _recount(session, cached.ranker, cached.holdings)
+            cached.holdings = now[versions.HOLDINGS]
+        return cached.ranker
+
+
+def _recount(session: Session, built: Ranker, since: int) -> None:
+    """Give the targets whose held slots changed after `since` their free slots now."""
+    changed = versions.held_changed_since(session, since)
+    by_kind: dict[str, list[int]] = {}
+    if len(changed) > RECOUNT_ALL:
+        changed = [t.key for t in built.targets.targets]
+    for kind, target_id in changed:
+        by_kind.setdefault(kind, []).append(target_id)
+    built.set_capacity({(kind, target_id): n for kind, ids in by_kind.items()
+                        for target_id, n in free_slots(session, kind, ids).items()})
+
+
+def candidate_ranker(session: Session, config: Config) -> _Laborers:
+    """The CandidateRanker over all seeking laborers (with their villages), built once per laborers version."""
+    url = str(session.get_bind().url)
+    key = (versions.current(session)[versions.LABORERS], config, _today())
+    with _lock:
+        cached = _candidates.get(url)
+        if cached is None or cached.key != key:
+            columns = laborer_columns(session, Laborer.status == LaborerStatus.SEEKING,
+                                      extra={"village_code": Household.village_code})
+            village = np.array([int(code) for code in columns.pop("village_code")], np.int64)
+            laborers = laborers_from_columns(columns)
+            cached = _candidates[url] = _Laborers(key, CandidateRanker(laborers, config) if laborers else None,
+                                                  village)
+        return cached
+
+
+def warm(session: Session, config: Config) -> None:
+    """Build both cached rankers now (a server calls this at start, so no request waits for it)."""
+    ranker(session, config)
+    candidate_ranker(session, config)
 
 
 def matches_for_laborer(
@@ -64,7 +121,7 @@ def matches_for_laborer(
     unknown = set(kinds or ()) - set(MODELS)
     if unknown:
         raise ValidationError.on("kind", f"unknown kind {sorted(unknown)[0]}; use opening, batch or welfare_post")
-    (laborer,) = to_matcher_laborers(session, [row])
+    (laborer,) = load_laborers(session, Laborer.id == row.id)
     built = ranker(session, config)
     # The ranker holds every open target; the user is shown only those in their scope (a cadre the
     # postings of their counties, an office those of its region), asking for more until enough remain.
@@ -106,21 +163,13 @@ def candidates_for_target(
 ) -> tuple[object, RankResult]:
     """Top laborers for a target the user may see; an employer sees only its own postings' candidates."""
     row = target_row(session, user, kind, target_id)
-    capacity = "seats" if kind == "batch" else "slots"
-    free = getattr(row, capacity) - held_slots(session, kind, [row.id]).get(row.id, 0)
-    target = to_target(kind, row, free)
-    query = (
-        select(Laborer).join(Household).options(selectinload(Laborer.household))
-        .where(Laborer.status == "seeking")
-    )
-    if user.role is not Role.EMPLOYER:  # employers see candidates, not registers: the matcher picks them
-        query = query.where(scope.visible(Laborer, user))
-    rows = session.scalars(query.order_by(Laborer.id)).all()
-    if not rows:
+    target = to_target(kind, row, free_slots(session, kind, [row.id])[row.id])
+    cached = candidate_ranker(session, config)
+    if cached.ranker is None:
         return row, RankResult([], [])
-    laborers = to_matcher_laborers(session, rows)
-    result = CandidateRanker(laborers, config).for_target(target, k=limit, ineligible=ineligible)
-    return row, result
+    # Employers see candidates, not registers: the matcher picks them from everyone seeking.
+    allowed = None if user.role is Role.EMPLOYER else scope.sees_villages(user, cached.village)
+    return row, cached.ranker.for_target(target, k=limit, ineligible=ineligible, allowed=allowed)
 
 
 def match_json(match: Match, locale: str = "zh") -> dict:

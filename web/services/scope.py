@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, false, or_, select
-from sqlalchemy.orm import Session
+import numpy as np
+from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
+from sqlalchemy.orm import Session, aliased
 
 from ..errors import NotFoundError, PermissionDeniedError
 from ..models import (
@@ -28,6 +29,7 @@ from ..models import (
     User,
     WelfarePost,
 )
+from .stats import in_region
 
 CADRE, EMPLOYER, OFFICE = Role.CADRE, Role.EMPLOYER, Role.OFFICE
 
@@ -64,10 +66,12 @@ def county_codes(user: User) -> list[str]:
 
 
 def _prefixed(column: Any, prefixes: list[str]) -> ColumnElement[bool]:
-    """column starts with one of prefixes (all digits, so LIKE needs no escaping)."""
+    """column starts with one of prefixes: a range on the code each, so that an index on column serves it."""
     if not prefixes:
         return false()
-    return or_(*(column.startswith(prefix) for prefix in prefixes))
+    if "" in prefixes:
+        return true()
+    return or_(*(in_region(column, prefix) for prefix in prefixes))
 
 
 def _people_place(model: type, user: User) -> ColumnElement[bool]:
@@ -79,9 +83,27 @@ def _people_place(model: type, user: User) -> ColumnElement[bool]:
         else _prefixed(village, [user.region_code or ""])
     )
     if model is Laborer:
-        # correlate(None): the subquery stands alone even when the outer query joins Household.
-        return Laborer.household_id.in_(select(Household.id).where(clause).correlate(None))
+        # A correlated EXISTS on the household's key: one index probe per laborer row, whether the
+        # query fetches one laborer or lists many (an IN over the region's households would build
+        # the whole set first). aliased: the outer query may join Household itself.
+        household = aliased(Household)
+        village = household.village_code
+        inner = village.in_(user.village_codes) if user.role is CADRE else _prefixed(village, [user.region_code or ""])
+        return exists().where(household.id == Laborer.household_id, inner)
     return clause
+
+
+def sees_villages(user: User, village_codes: np.ndarray) -> np.ndarray:
+    """Whether the user may see people of each village (12-digit codes as integers): `visible` over columns."""
+    if user.role is CADRE:
+        return np.isin(village_codes, np.array([int(code) for code in user.village_codes], np.int64))
+    if user.role is not OFFICE:
+        return np.zeros(len(village_codes), bool)
+    prefix = user.region_code or ""
+    if not prefix:
+        return np.ones(len(village_codes), bool)
+    scale = 10 ** (12 - len(prefix))
+    return village_codes // scale == int(prefix)
 
 
 def _region_prefixes(user: User) -> list[str]:
