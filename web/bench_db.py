@@ -105,7 +105,8 @@ def bench_plan(region_code: str, mode: str) -> dict:
     child = subprocess.run(
         [sys.executable, "-c", "from web.cli import main; main()", "plan", "run", "--region", region_code,
          "--mode", mode],
-        capture_output=True, text=True, env=os.environ.copy(), check=False,
+        capture_output=True, text=True, check=False,
+        env={**os.environ, "DATABASE_URL": db.engine.url.render_as_string(hide_password=False)},
     )
     wall_s = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

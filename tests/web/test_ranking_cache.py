@@ -10,7 +10,7 @@ import pytest
 from matcher.rank import Ranker
 from web.extensions import db
 from web.services import offers, ranking, versions
-from web.services.convert import load_targets, matcher_config
+from web.services.convert import load_laborer, load_targets, matcher_config
 
 
 def _config(app):
@@ -69,7 +69,7 @@ def test_an_offer_updates_the_cached_ranker_in_place_as_a_rebuild_would(app, fac
     assert updated.target("opening", opening.id).capacity == 1
     assert updated.targets.targets == rebuilt.targets.targets
     assert updated.targets.capacity.tolist() == rebuilt.targets.capacity.tolist()
-    (laborer,) = ranking.load_laborers(db.session, ranking.Laborer.id == second.id)
+    laborer = load_laborer(db.session, second.id)
     assert updated.for_laborer(laborer) == rebuilt.for_laborer(laborer)
 
 

@@ -44,9 +44,23 @@ def print_table(rows: list[dict]) -> None:
 @click.option("--samples", default=500, show_default=True, type=int,
               help="With --db: laborers ranked (and 2/5 as many postings).")
 @click.option("--no-plan", is_flag=True, help="With --db: skip the plan, time requests only.")
+@click.option("--http", "over_http", is_flag=True,
+              help="Matches over HTTP (gunicorn, wrk on 127.0.0.1) beside a Flask hello-world (web.bench_http).")
+@click.option("--workers", default=2, show_default=True, type=int, help="With --http: server processes.")
+@click.option("--threads", default=2, show_default=True, type=int, help="With --http: threads per process.")
+@click.option("--connections", multiple=True, type=int, help="With --http: wrk connections (default 16 and 32).")
+@click.option("--seconds", default=20, show_default=True, type=int, help="With --http: per wrk run.")
 def bench(scales: tuple[str, ...], random_seed: int, modes: tuple[str, ...], on_db: bool, region_code: str,
-          samples: int, no_plan: bool) -> None:
+          samples: int, no_plan: bool, over_http: bool, workers: int, threads: int, connections: tuple[int, ...],
+          seconds: int) -> None:
     """Rank latency, plan time and memory per mode, quality figures, and an independent solver's time."""
+    if over_http:
+        from ..bench_http import http_table, run_http_bench
+
+        rows = run_http_bench(workers, threads, connections or (16, 32), seconds, samples, random_seed)
+        for line in http_table(rows):
+            click.echo(line)
+        return
     if on_db:
         from ..bench_db import db_table, run_db_bench
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy.orm import Session
 
 from matcher.scoring import Factor, render_factor
 from matcher.types import Config, Target
@@ -63,8 +63,9 @@ def _facts() -> dict:
     """Household facts as correlated EXISTS on indexed columns: one statement for any number of rows."""
     working = exists().where(Placement.household_id == Laborer.household_id,
                              Placement.status == PlacementStatus.WORKING)
-    member = aliased(Laborer)
-    employed = exists().where(member.household_id == Laborer.household_id, member.status.in_(WORKING_STATUSES))
+    member = Laborer.__table__.alias("member")  # a Core alias: cheap to build, on every request
+    employed = exists().where(member.c.household_id == Laborer.household_id,
+                              member.c.status.in_([s.value for s in WORKING_STATUSES]))
     post = exists().where(Placement.household_id == Laborer.household_id, Placement.welfare_post_id.is_not(None),
                           Placement.status.in_(HOLDING_STATUSES))
     self_working = exists().where(Placement.laborer_id == Laborer.id, Placement.status == PlacementStatus.WORKING)
@@ -84,7 +85,11 @@ def laborer_query(*where: ColumnElement[bool], extra: dict | None = None) -> Sel
 def laborer_columns(session: Session, *where: ColumnElement[bool], extra: dict | None = None) -> dict[str, list]:
     """The laborers meeting `where` (on Laborer or Household) as columns, ready for
     `LaborerColumns.from_columns`; `extra` names more columns to read alongside."""
-    result = session.execute(laborer_query(*where, extra=extra))
+    return _as_columns(session.execute(laborer_query(*where, extra=extra)))
+
+
+def _as_columns(result) -> dict[str, list]:
+    """A laborer query's rows as columns of plain values (enum values, lists, booleans)."""
     names = list(result.keys())
     rows = result.all()
     columns = {name: [row[i] for row in rows] for i, name in enumerate(names)}
@@ -92,9 +97,8 @@ def laborer_columns(session: Session, *where: ColumnElement[bool], extra: dict |
         columns[name] = [None if v is None else v.value for v in columns[name]]
     for name in ("skills", "job_types"):
         columns[name] = [v or [] for v in columns[name]]
-    columns["household_has_work"] = [bool(v) for v in columns["household_has_work"]]
-    columns["household_has_post"] = [bool(v) for v in columns["household_has_post"]]
-    columns["is_working"] = [bool(v) for v in columns["is_working"]]
+    for name in ("household_has_work", "household_has_post", "is_working"):
+        columns[name] = [bool(v) for v in columns[name]]
     columns["order"] = columns["id"]
     return columns
 
@@ -113,6 +117,18 @@ def laborers_from_columns(columns: dict[str, list]) -> list[MLaborer]:
 def load_laborers(session: Session, *where: ColumnElement[bool]) -> list[MLaborer]:
     """The laborers meeting `where` as matcher Laborers, by id."""
     return laborers_from_columns(laborer_columns(session, *where))
+
+
+_ONE_LABORER = None
+
+
+def load_laborer(session: Session, laborer_id: int) -> MLaborer:
+    """One laborer as the matcher's Laborer, by a statement built once (a request's hot path)."""
+    global _ONE_LABORER
+    if _ONE_LABORER is None:
+        _ONE_LABORER = laborer_query(Laborer.id == bindparam("laborer_id"))
+    (laborer,) = laborers_from_columns(_as_columns(session.execute(_ONE_LABORER, {"laborer_id": laborer_id})))
+    return laborer
 
 
 def to_matcher_laborers(session: Session, rows: Sequence[Laborer]) -> list[MLaborer]:

@@ -30,7 +30,7 @@ from .convert import (
     free_slots,
     laborer_columns,
     laborers_from_columns,
-    load_laborers,
+    load_laborer,
     load_targets,
     to_target,
 )
@@ -121,7 +121,7 @@ def matches_for_laborer(
     unknown = set(kinds or ()) - set(MODELS)
     if unknown:
         raise ValidationError.on("kind", f"unknown kind {sorted(unknown)[0]}; use opening, batch or welfare_post")
-    (laborer,) = load_laborers(session, Laborer.id == row.id)
+    laborer = load_laborer(session, row.id)
     built = ranker(session, config)
     # The ranker holds every open target; the user is shown only those in their scope (a cadre the
     # postings of their counties, an office those of its region), asking for more until enough remain.

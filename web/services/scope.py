@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from ..errors import NotFoundError, PermissionDeniedError
 from ..models import (
@@ -85,11 +85,8 @@ def _people_place(model: type, user: User) -> ColumnElement[bool]:
     if model is Laborer:
         # A correlated EXISTS on the household's key: one index probe per laborer row, whether the
         # query fetches one laborer or lists many (an IN over the region's households would build
-        # the whole set first). aliased: the outer query may join Household itself.
-        household = aliased(Household)
-        village = household.village_code
-        inner = village.in_(user.village_codes) if user.role is CADRE else _prefixed(village, [user.region_code or ""])
-        return exists().where(household.id == Laborer.household_id, inner)
+        # the whole set first). Correlated on Laborer alone: the outer query may join Household.
+        return exists().where(Household.id == Laborer.household_id, clause).correlate(Laborer)
     return clause
 
 
