@@ -5,10 +5,22 @@ The matcher is pure; this module is the one place that reads rows into its datac
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from matcher.scoring import Factor, render_factor
@@ -48,13 +60,16 @@ def matcher_config(settings: dict) -> Config:
 #: Laborer fields read straight from their columns (the rest come from the household and placements).
 _LABORER_COLUMNS = {
     "id": Laborer.id, "household_id": Laborer.household_id, "lat": Laborer.lat, "lon": Laborer.lon,
-    "birth_on": Laborer.birth_on, "sex": Laborer.sex, "ability": Laborer.physical_ability,
-    "skills": Laborer.skills, "work_area": Laborer.work_area, "max_commute_km": Laborer.max_commute_km,
-    "job_types": Laborer.job_types, "pay_type": Laborer.pay_type,
-    "needs_flexible_hours": Laborer.needs_flexible_hours, "poverty_status": Household.poverty_status,
+    "birth_on": Laborer.birth_on, "max_commute_km": Laborer.max_commute_km,
+    "needs_flexible_hours": Laborer.needs_flexible_hours,
+    # JSON lists read as text where the driver gives text (SQLite), parsed all at once (`_json_lists`).
+    "skills": type_coerce(Laborer.skills, String()), "job_types": type_coerce(Laborer.job_types, String()),
+    # Codes stored as enums, read as the strings they are: the matcher takes the values, and
+    # turning a million of them into enum members and back costs seconds.
+    **{name: type_coerce(column, String()) for name, column in {
+        "sex": Laborer.sex, "ability": Laborer.physical_ability, "work_area": Laborer.work_area,
+        "pay_type": Laborer.pay_type, "poverty_status": Household.poverty_status}.items()},
 }
-#: Codes stored as enums: the matcher takes their values.
-_ENUMS = ("sex", "ability", "work_area", "pay_type", "poverty_status")
 #: Ids bound in one IN list at most (PostgreSQL takes 65,535 parameters per statement).
 ID_CHUNK = 10_000
 
@@ -93,14 +108,19 @@ def _as_columns(result) -> dict[str, list]:
     names = list(result.keys())
     rows = result.all()
     columns = {name: [row[i] for row in rows] for i, name in enumerate(names)}
-    for name in _ENUMS:
-        columns[name] = [None if v is None else v.value for v in columns[name]]
     for name in ("skills", "job_types"):
-        columns[name] = [v or [] for v in columns[name]]
+        columns[name] = _json_lists(columns[name])
     for name in ("household_has_work", "household_has_post", "is_working"):
         columns[name] = [bool(v) for v in columns[name]]
     columns["order"] = columns["id"]
     return columns
+
+
+def _json_lists(values: list) -> list[list]:
+    """JSON list columns as lists: text (SQLite) parsed in one call, not one per row; parsed values kept."""
+    texts = [v for v in values if isinstance(v, str)]
+    parsed = iter(json.loads(f"[{','.join(texts)}]") if texts else ())
+    return [(next(parsed) if isinstance(v, str) else v) or [] for v in values]
 
 
 def laborers_from_columns(columns: dict[str, list]) -> list[MLaborer]:
@@ -171,7 +191,19 @@ def free_slots(session: Session, kind: str, ids: Sequence[int]) -> dict[int, int
     return free
 
 
-def to_target(kind: str, row, free: int, points: tuple[tuple[float, float], ...] | None = None) -> Target:
+#: The columns `to_target` reads, per kind (a Core select of these needs no ORM object).
+_TARGET_COLUMNS = {
+    "opening": ("id", "title", "job_type", "lat", "lon", "slots", "min_age", "max_age", "physical_demand", "skills",
+                "pay_type", "pay_cents", "is_flexible_hours", "start_on", "employer_id", "region_code"),
+    "batch": ("id", "title", "job_type", "seats", "min_age", "max_age", "physical_demand", "skills", "pay_type",
+              "pay_cents", "departs_at", "employer_id", "region_code"),
+    "welfare_post": ("id", "title", "post_type", "lat", "lon", "slots", "min_age", "max_age", "physical_demand",
+                     "stipend_cents", "term_start_on", "region_code"),
+}
+
+
+def to_target(kind: str, row, free: int, points: tuple[tuple[float, float], ...] | None = None,
+              today: date | None = None) -> Target:
     """Convert an opening, batch or welfare post row (or a Core row with its columns) into the matcher's Target.
 
     A batch's pickup points are `points`, or else read from the row's relationship.
@@ -194,16 +226,17 @@ def to_target(kind: str, row, free: int, points: tuple[tuple[float, float], ...]
     return Target(kind=kind, id=row.id, title=row.title, job_type=row.post_type.value, points=((row.lat, row.lon),),
                   capacity=free, min_age=row.min_age, max_age=row.max_age, demand=row.physical_demand.value,
                   skills=frozenset(), pay_type="monthly", pay_cents=row.stipend_cents, is_flexible=True,
-                  start_on=max(row.term_start_on, datetime.now(UTC).date()), employer_id=None,
+                  start_on=max(row.term_start_on, today or datetime.now(UTC).date()), employer_id=None,
                   region_code=row.region_code)
 
 
 def load_targets(session: Session, region_prefix: str | None = None, kinds: Iterable[str] = MODELS) -> list[Target]:
     """Every open target (optionally within a region) with its free capacity now, read with Core selects."""
-    targets = []
+    targets, today = [], datetime.now(UTC).date()
     for kind in kinds:
         model = MODELS[kind]
-        query = select(*model.__table__.c).where(is_open(kind)).order_by(model.id)
+        query = select(*(model.__table__.c[name] for name in _TARGET_COLUMNS[kind])).where(is_open(kind))
+        query = query.order_by(model.id)
         if region_prefix:
             query = query.where(in_region(model.region_code, region_prefix))
         rows = session.execute(query).all()
@@ -218,7 +251,7 @@ def load_targets(session: Session, region_prefix: str | None = None, kinds: Iter
                 points.setdefault(batch_id, []).append((lat, lon))
         targets.extend(
             to_target(kind, row, getattr(row, capacity) - held.get(row.id, 0),
-                      tuple(points.get(row.id, ())) if kind == "batch" else None)
+                      tuple(points.get(row.id, ())) if kind == "batch" else None, today)
             for row in rows
         )
     return targets
