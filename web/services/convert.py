@@ -142,13 +142,15 @@ def load_laborers(session: Session, *where: ColumnElement[bool]) -> list[MLabore
 _ONE_LABORER = None
 
 
-def load_laborer(session: Session, laborer_id: int) -> MLaborer:
-    """One laborer as the matcher's Laborer, by a statement built once (a request's hot path)."""
+def load_laborer(session: Session, laborer_id: int, *where: ColumnElement[bool]) -> MLaborer | None:
+    """One laborer (meeting `where`, e.g. a scope) as the matcher's Laborer, or None; the statement is
+    built once, since this is a request's hot path."""
     global _ONE_LABORER
     if _ONE_LABORER is None:
         _ONE_LABORER = laborer_query(Laborer.id == bindparam("laborer_id"))
-    (laborer,) = laborers_from_columns(_as_columns(session.execute(_ONE_LABORER, {"laborer_id": laborer_id})))
-    return laborer
+    query = _ONE_LABORER.where(*where) if where else _ONE_LABORER
+    found = laborers_from_columns(_as_columns(session.execute(query, {"laborer_id": laborer_id})))
+    return found[0] if found else None
 
 
 def to_matcher_laborers(session: Session, rows: Sequence[Laborer]) -> list[MLaborer]:

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
 from matcher.rank import CandidateRanker, Match, Ranker, RankResult
 from matcher.types import Config
+from matcher.types import Laborer as MLaborer
 
 from ..errors import NotFoundError, ValidationError
 from ..models import Household, Laborer, LaborerStatus, Role, User
@@ -115,40 +116,44 @@ def warm(session: Session, config: Config) -> None:
 def matches_for_laborer(
     session: Session, user: User, laborer_id: int, config: Config, *, limit: int = 10,
     kinds: Sequence[str] | None = None, ineligible: int = 5, rematch: bool = False,
-) -> tuple[Laborer, RankResult]:
+) -> tuple[MLaborer, RankResult]:
     """Top targets across the three channels for a laborer the user may see, and the nearest misses."""
-    row = scope.get_visible(session, Laborer, laborer_id, user)
+    scope.check_role(Laborer, user)
     unknown = set(kinds or ()) - set(MODELS)
     if unknown:
         raise ValidationError.on("kind", f"unknown kind {sorted(unknown)[0]}; use opening, batch or welfare_post")
-    laborer = load_laborer(session, row.id)
+    laborer = load_laborer(session, laborer_id, scope.visible(Laborer, user))
+    if laborer is None:
+        raise NotFoundError(f"laborer {laborer_id} does not exist")
     built = ranker(session, config)
     # The ranker holds every open target; the user is shown only those in their scope (a cadre the
     # postings of their counties, an office those of its region), asking for more until enough remain.
     k, misses = limit, ineligible
     while True:
         result = built.for_laborer(laborer, k=k, kinds=kinds, ineligible=misses, rematch=rematch)
-        shown = _keep_visible(session, user, result.matches)
-        shown_misses = _keep_visible(session, user, result.ineligible)
+        seen = _visible_keys(session, user, [*result.matches, *result.ineligible])
+        shown = [m for m in result.matches if (m.kind, m.target_id) in seen]
+        shown_misses = [m for m in result.ineligible if (m.kind, m.target_id) in seen]
         enough = len(shown) >= limit or len(result.matches) < k
         enough_misses = len(shown_misses) >= ineligible or len(result.ineligible) < misses
         if enough and enough_misses:
-            return row, RankResult(shown[:limit], shown_misses[:ineligible])
+            return laborer, RankResult(shown[:limit], shown_misses[:ineligible])
         k, misses = k * 4, misses * 4
 
 
-def _keep_visible(session: Session, user: User, matches: list[Match]) -> list[Match]:
-    """The matches whose target the user may see, in their order."""
+def _visible_keys(session: Session, user: User, matches: list[Match]) -> set[tuple[str, int]]:
+    """The (kind, id) of the matches' targets the user may see: one statement for every kind."""
     wanted: dict[str, set[int]] = {}
     for match in matches:
         wanted.setdefault(match.kind, set()).add(match.target_id)
-    seen: set[tuple[str, int]] = set()
-    for kind, ids in wanted.items():
-        model = MODELS[kind]
-        if user.role in scope.READ_ROLES[model]:
-            found = session.scalars(select(model.id).where(model.id.in_(ids), scope.visible(model, user)))
-            seen.update((kind, target_id) for target_id in found)
-    return [m for m in matches if (m.kind, m.target_id) in seen]
+    parts = [
+        select(literal(kind).label("kind"), MODELS[kind].id.label("id"))
+        .where(MODELS[kind].id.in_(ids), scope.visible(MODELS[kind], user))
+        for kind, ids in wanted.items() if user.role in scope.READ_ROLES[MODELS[kind]]
+    ]
+    if not parts:
+        return set()
+    return {(kind, target_id) for kind, target_id in session.execute(union_all(*parts) if len(parts) > 1 else parts[0])}
 
 
 def target_row(session: Session, user: User, kind: str, target_id: int):
