@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from matcher.rank import Ranker
 from web.extensions import db
-from web.services import offers, ranking, versions
+from web.services import offers, ranking, scope, versions
 from web.services.convert import load_laborer, load_targets, matcher_config
 
 
@@ -114,3 +115,25 @@ def test_a_laborer_outside_the_scope_is_not_found(app, factory, client, api_toke
     db.session.commit()
     response = client.get(f"/api/v1/laborers/{outside.id}/matches", headers=api_token(user))
     assert response.status_code == 404
+
+
+def test_sees_posting_agrees_with_the_visible_clause(app, factory):
+    other = factory.employer(region_code="141030101201", name="曲峨车间")
+    rows = [
+        factory.opening(), factory.opening(other, region_code="141030101201"), factory.opening(other, region_code="14"),
+        factory.batch(), factory.batch(region_code="1410"), factory.welfare_post(),
+        factory.welfare_post(region_code="141030101201"),
+    ]
+    users = [
+        factory.user("cadre"), factory.user("cadre", village_codes=["141030101201"]), factory.user("office"),
+        factory.user("office", region_code="141030100"), factory.user("office", region_code="14"),
+        factory.user("employer", employer_id=other.id), factory.user("employer"),
+    ]
+    db.session.commit()
+    for user in users:
+        for row in rows:
+            model = type(row)
+            found = db.session.scalar(select(model.id).where(model.id == row.id, scope.visible(model, user)))
+            assert scope.sees_posting(user, model, row.region_code, getattr(row, "employer_id", None)) is (
+                found is not None
+            ), (user.username, model.__name__, row.region_code)

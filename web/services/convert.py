@@ -55,8 +55,6 @@ def matcher_config(settings: dict) -> Config:
     )
 
 
-
-
 #: Laborer fields read straight from their columns (the rest come from the household and placements).
 _LABORER_COLUMNS = {
     "id": Laborer.id, "household_id": Laborer.household_id, "lat": Laborer.lat, "lon": Laborer.lon,

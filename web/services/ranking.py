@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import numpy as np
-from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
 from matcher.rank import CandidateRanker, Match, Ranker, RankResult
@@ -131,9 +130,8 @@ def matches_for_laborer(
     k, misses = limit, ineligible
     while True:
         result = built.for_laborer(laborer, k=k, kinds=kinds, ineligible=misses, rematch=rematch)
-        seen = _visible_keys(session, user, [*result.matches, *result.ineligible])
-        shown = [m for m in result.matches if (m.kind, m.target_id) in seen]
-        shown_misses = [m for m in result.ineligible if (m.kind, m.target_id) in seen]
+        shown = [m for m in result.matches if _sees(user, built, m)]
+        shown_misses = [m for m in result.ineligible if _sees(user, built, m)]
         enough = len(shown) >= limit or len(result.matches) < k
         enough_misses = len(shown_misses) >= ineligible or len(result.ineligible) < misses
         if enough and enough_misses:
@@ -141,19 +139,10 @@ def matches_for_laborer(
         k, misses = k * 4, misses * 4
 
 
-def _visible_keys(session: Session, user: User, matches: list[Match]) -> set[tuple[str, int]]:
-    """The (kind, id) of the matches' targets the user may see: one statement for every kind."""
-    wanted: dict[str, set[int]] = {}
-    for match in matches:
-        wanted.setdefault(match.kind, set()).add(match.target_id)
-    parts = [
-        select(literal(kind).label("kind"), MODELS[kind].id.label("id"))
-        .where(MODELS[kind].id.in_(ids), scope.visible(MODELS[kind], user))
-        for kind, ids in wanted.items() if user.role in scope.READ_ROLES[MODELS[kind]]
-    ]
-    if not parts:
-        return set()
-    return {(kind, target_id) for kind, target_id in session.execute(union_all(*parts) if len(parts) > 1 else parts[0])}
+def _sees(user: User, built: Ranker, match: Match) -> bool:
+    """May the user see the match's target? Decided on the ranker's copy of its region and employer."""
+    target = built.target(match.kind, match.target_id)
+    return scope.sees_posting(user, MODELS[match.kind], target.region_code, target.employer_id)
 
 
 def target_row(session: Session, user: User, kind: str, target_id: int):

@@ -121,6 +121,16 @@ def visible(model: type, user: User) -> ColumnElement[bool]:
     return _prefixed(model.region_code, _region_prefixes(user))
 
 
+def sees_posting(user: User, model: type, region_code: str, employer_id: int | None) -> bool:
+    """`visible` for one opening, batch or welfare post known by its region and employer, without a query
+    (for the postings a cached ranker holds; kept equal to `visible` by tests)."""
+    if user.role not in READ_ROLES[model]:
+        return False
+    if user.role is EMPLOYER:
+        return employer_id == user.employer_id
+    return any(region_code.startswith(prefix) for prefix in _region_prefixes(user))
+
+
 def check_role(model: type, user: User, roles: dict[type, frozenset[Role]] = READ_ROLES) -> None:
     """403 unless the user's role may do this to `model` at all."""
     if user.role not in roles[model]:
