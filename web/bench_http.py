@@ -132,11 +132,11 @@ def run_http_bench(workers: int, threads: int, connections: tuple[int, ...], sec
 
 def http_table(rows: list[dict]) -> list[str]:
     """The --http rows as Markdown lines."""
-    lines = ["| database | workers×threads | connections | matches req/s | p99 ms | hello-world req/s | p99 ms "
-             "| ratio |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| database | workers×threads | connections | matches req/s | p99 ms | non-2xx | hello-world req/s "
+             "| p99 ms | ratio |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['database']} | {r['workers']}×{r['threads']} | {r['connections']} | {r['matches_rps']:,.0f} "
-                     f"| {r['matches_p99_ms']:.1f} | {r['hello_rps']:,.0f} | {r['hello_p99_ms']:.1f} "
+                     f"| {r['matches_p99_ms']:.1f} | {r['matches_non_2xx']} | {r['hello_rps']:,.0f} | {r['hello_p99_ms']:.1f} "
                      f"| {r['ratio']:.0%} |")
     return lines
 
