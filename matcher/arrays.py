@@ -8,7 +8,7 @@ since only words some target uses can ever matter.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -230,8 +230,40 @@ class LaborerColumns:
             order=column((p.order for p in laborers), np.int64),
         )
 
+    @classmethod
+    def from_columns(
+        cls, columns: Mapping[str, Sequence], skills: Vocabulary, job_types: Vocabulary
+    ) -> LaborerColumns:
+        """Encode laborers given as columns (one sequence per ``Laborer`` field, e.g. a query's
+        result) without building a ``Laborer`` per row; ``laborers`` stays empty."""
+        c = columns
+        birth = c["birth_on"]
+        return cls(
+            laborers=(),
+            id=np.asarray(c["id"], np.int64),
+            household_id=np.asarray(c["household_id"], np.int64),
+            lat=np.asarray(c["lat"], float),
+            lon=np.asarray(c["lon"], float),
+            birth_y=np.array([b.year for b in birth], np.int64),
+            birth_md=np.array([b.month * 100 + b.day for b in birth], np.int64),
+            is_female=np.array([sex == "F" for sex in c["sex"]], bool),
+            ability=np.array([ABILITY_RANK[a] for a in c["ability"]], np.int8),
+            skill_mask=skills.masks([s or () for s in c["skills"]]),
+            job_mask=job_types.masks([j or () for j in c["job_types"]]),
+            has_job_pref=np.array([bool(j) for j in c["job_types"]], bool),
+            area=np.array([AREA_CODE[a] for a in c["work_area"]], np.int8),
+            max_commute_km=np.asarray(c["max_commute_km"], float),
+            pay=np.array([NO_PAY if p is None else PAY_CODE[p] for p in c["pay_type"]], np.int8),
+            needs_flexible=np.asarray(c["needs_flexible_hours"], bool),
+            poverty=np.array([POVERTY_CODE[p] for p in c["poverty_status"]], np.int8),
+            household_has_work=np.asarray(c["household_has_work"], bool),
+            household_has_post=np.asarray(c["household_has_post"], bool),
+            is_working=np.asarray(c["is_working"], bool),
+            order=np.asarray(c["order"], np.int64),
+        )
+
     def __len__(self) -> int:
-        return len(self.laborers)
+        return len(self.id)
 
     @cached_property
     def birth_code(self) -> np.ndarray:

@@ -23,7 +23,7 @@ household, no hard rule broken.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import repeat
 
@@ -60,7 +60,12 @@ class Assignment:
     score: float
     distance_km: float
     stage: str  # 'jobs' | 'welfare'
-    factors: tuple[Factor, ...]
+    codes: tuple[tuple, ...]  # compact factor codes (``scoring.render_factor``); empty unexplained
+
+    @property
+    def factors(self) -> tuple[Factor, ...]:
+        """The factors with their sentences, rendered from the codes."""
+        return tuple(scoring.render_factor(code) for code in self.codes)
 
 
 @dataclass(frozen=True)
@@ -704,7 +709,7 @@ def solve_stage(
 
 
 def run(
-    laborers: Sequence[Laborer],
+    laborers: Sequence[Laborer] | Mapping[str, Sequence],
     targets: Sequence[Target],
     mode: str,
     config: Config = DEFAULT_CONFIG,
@@ -714,12 +719,16 @@ def run(
 ) -> PlanResult:
     """Plan the two-stage ladder (jobs, then welfare posts for households still without work) in one mode.
 
-    ``explain=False`` skips the per-assignment factor sentences (faster for benchmarks).
+    ``laborers`` may also be columns (``LaborerColumns.from_columns``), as a database query gives
+    them. ``explain=False`` skips the per-assignment factor codes (faster for benchmarks).
     """
     if mode not in MODES:
         raise ValueError(f"unknown plan mode {mode!r}; expected one of {', '.join(MODES)}")
     T = TargetColumns.from_targets(targets)
-    L = LaborerColumns.from_laborers(laborers, T.skills, T.job_types)
+    if isinstance(laborers, Mapping):
+        L = LaborerColumns.from_columns(laborers, T.skills, T.job_types)
+    else:
+        L = LaborerColumns.from_laborers(laborers, T.skills, T.job_types)
     jobs = candidate_graph(L, T, "jobs", config, rematch=rematch)
     chosen_jobs, parts_jobs = solve_stage(jobs, mode, L, T, config)
 
@@ -763,15 +772,9 @@ def _assignments(
     explain: bool,
 ) -> list[Assignment]:
     lab, tgt, dist = graph.lab[chosen], graph.tgt[chosen], graph.distance_km[chosen]
-    score = graph.score[chosen]
-    if explain:
-        values = np.column_stack(scoring.factor_columns(L, lab, T, tgt, dist, config)).tolist()
-        factors = [
-            scoring.explain(L.laborers[li], T.targets[ti], tuple(v), d, config)
-            for li, ti, v, d in zip(lab.tolist(), tgt.tolist(), values, dist.tolist(), strict=True)
-        ]
-    else:
-        factors = [()] * len(chosen)
+    codes = (
+        scoring.factor_code_columns(L, lab, T, tgt, dist, config) if explain else [()] * len(lab)
+    )
     kinds = [KINDS[k] for k in T.kind[tgt].tolist()]
     return list(
         map(
@@ -779,10 +782,10 @@ def _assignments(
             L.id[lab].tolist(),
             kinds,
             T.id[tgt].tolist(),
-            score.tolist(),
+            graph.score[chosen].tolist(),
             dist.tolist(),
             repeat(graph.stage, len(chosen)),
-            factors,
+            codes,
         )
     )
 

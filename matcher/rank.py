@@ -8,8 +8,8 @@ that are shown: geodesic distance, factors and reasons are computed for those al
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -96,6 +96,22 @@ class Ranker:
     def target(self, kind: str, target_id: int) -> Target:
         """The target with this kind and id."""
         return self.targets.targets[self._row[(kind, target_id)]]
+
+    def set_capacity(self, free: Mapping[tuple[str, int], int]) -> None:
+        """Give targets (by kind and id) new free capacities, keeping the spatial index; unknown keys are skipped.
+
+        The columns are replaced whole, not written into, so a call running meanwhile on another
+        thread sees the old capacities or the new ones, never a mix.
+        """
+        T = self.targets
+        rows = {self._row[key]: int(n) for key, n in free.items() if key in self._row}
+        if not rows:
+            return
+        targets, capacity = list(T.targets), T.capacity.copy()
+        for row, n in rows.items():
+            targets[row] = replace(targets[row], capacity=n)
+            capacity[row] = n
+        self.targets = replace(T, targets=tuple(targets), capacity=capacity)
 
     def radius_km(self, laborer: Laborer, kind: str) -> float:
         """How far a laborer's candidates of one kind are searched (beyond the limit, to explain 'too far')."""
@@ -201,13 +217,20 @@ class CandidateRanker:
         self._max_commute_km = float(self.laborers.max_commute_km.max(initial=0.0))
 
     def for_target(
-        self, target: Target, k: int = 10, ineligible: int = 0, *, rematch: bool = False,
+        self,
+        target: Target,
+        k: int = 10,
+        ineligible: int = 0,
+        *,
+        rematch: bool = False,
+        allowed: np.ndarray | None = None,
         by_priority: bool = True,
     ) -> RankResult:
         """Top-k eligible laborers for a target (best first) and the nearest ``ineligible`` ones with reasons.
 
-        ``by_priority=False`` orders by score alone, with no priority groups (poverty, households
-        without work), so that the order reveals nothing of them.
+        ``allowed`` (a boolean per laborer row) keeps the others out of both lists, e.g. those
+        outside the asking user's scope. ``by_priority=False`` orders by score alone, with no
+        priority groups (poverty, households without work), so that the order reveals nothing of them.
         """
         config, L = self.config, self.laborers
         T = TargetColumns.from_targets([target], self.skills, self.job_types)
@@ -220,6 +243,9 @@ class CandidateRanker:
         lon = np.array([p[1] for p in target.points])
         q, rows, _ = self._index.within_km(lat, lon, radius_km * _RADIUS_SLACK)
         dist = haversine_km(lat[q], lon[q], L.lat[rows], L.lon[rows])
+        if allowed is not None:
+            keep = allowed[rows]
+            q, rows, dist = q[keep], rows[keep], dist[keep]
         rows, q, dist = nearest_per_target(rows, q, dist)  # here: nearest point per laborer
         zeros = np.zeros(len(rows), np.int64)
         ok = rules.eligible(L, rows, T, zeros, dist, config, rematch=rematch)

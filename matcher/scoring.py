@@ -30,6 +30,8 @@ from matcher.types import (
     ABILITY_RANK,
     DEFAULT_CONFIG,
     DEMAND_RANK,
+    PAY_TYPES,
+    WORK_AREAS,
     Config,
     Laborer,
     Target,
@@ -58,6 +60,7 @@ class Score:
 
     total: float
     factors: tuple[Factor, ...]
+    codes: tuple[tuple, ...] = ()  # the factors' compact codes (`render_factor`), to store
 
 
 # -- factor values (columns or scalars) -------------------------------------------------------
@@ -213,45 +216,45 @@ def priority(laborer: Laborer, config: Config = DEFAULT_CONFIG, kind: str | None
 # -- one explained pair -----------------------------------------------------------------------
 
 
-def _pronouns(laborer: Laborer) -> tuple[str, str, str]:
-    return ("她", "her", "she") if laborer.sex == "F" else ("他", "him", "he")
+_PRONOUNS = {"F": ("她", "her", "she"), "M": ("他", "him", "he")}
+_DEMAND_NAME = {rank: name for name, rank in DEMAND_RANK.items()}
+JOB_PREFERENCE = {"none": 0, "wanted": 1, "other": 2}
+"""How a target's job type stands to the laborer's wishes, as stored in a factor code."""
 
 
-def _preference_text(laborer: Laborer, target: Target) -> tuple[str, str]:
-    zh_pron, _, en_subj = _pronouns(laborer)
+def _preference_text(sex, job, job_type, laborer_pay, target_pay, work_area, is_batch) -> tuple[str, str]:
+    zh_pron, _, en_subj = _PRONOUNS[sex]
     zh, en = [], []
-    if not laborer.job_types:
+    if job == JOB_PREFERENCE["none"]:
         zh.append("对工种没有要求")
         en.append("no job-type preference")
-    elif target.job_type in laborer.job_types:
-        zh.append(f"想做{job_label(target.job_type, 'zh')}")
-        en.append(f"wants {job_label(target.job_type, 'en')} work")
+    elif job == JOB_PREFERENCE["wanted"]:
+        zh.append(f"想做{job_label(job_type, 'zh')}")
+        en.append(f"wants {job_label(job_type, 'en')} work")
     else:
         zh.append(f"不是{zh_pron}想做的工种")
         en.append(f"not the work {en_subj} asked for")
-    if laborer.pay_type and target.pay_type:
-        if laborer.pay_type == target.pay_type:
-            zh.append(f"{_PAY_ZH[target.pay_type]}，合心意")
-            en.append(f"{_PAY_EN[target.pay_type]} pay as wished")
+    if laborer_pay and target_pay:
+        if laborer_pay == target_pay:
+            zh.append(f"{_PAY_ZH[target_pay]}，合心意")
+            en.append(f"{_PAY_EN[target_pay]} pay as wished")
         else:
-            zh.append(f"{_PAY_ZH[target.pay_type]}，{zh_pron}想要{_PAY_ZH[laborer.pay_type]}")
-            en.append(
-                f"{_PAY_EN[target.pay_type]} pay, {en_subj} prefers {_PAY_EN[laborer.pay_type]}"
-            )
-    if target.kind == "batch":
-        if laborer.work_area == "migrant":
+            zh.append(f"{_PAY_ZH[target_pay]}，{zh_pron}想要{_PAY_ZH[laborer_pay]}")
+            en.append(f"{_PAY_EN[target_pay]} pay, {en_subj} prefers {_PAY_EN[laborer_pay]}")
+    if is_batch:
+        if work_area == "migrant":
             zh.append("愿意外出务工")
             en.append("wants to work away from home")
-        elif laborer.work_area == "any":
+        elif work_area == "any":
             zh.append("可以外出务工")
             en.append("willing to work away from home")
         else:
             zh.append(f"{zh_pron}只想在本地就业")
             en.append(f"{en_subj} wants to stay local")
-    elif laborer.work_area == "local":
+    elif work_area == "local":
         zh.append("在本地就业，合心意")
         en.append("local work as wished")
-    elif laborer.work_area == "any":
+    elif work_area == "any":
         zh.append("本地就业")
         en.append("local work")
     else:
@@ -260,15 +263,14 @@ def _preference_text(laborer: Laborer, target: Target) -> tuple[str, str]:
     return "，".join(zh), "; ".join(en)
 
 
-def _physical_text(laborer: Laborer, target: Target) -> tuple[str, str]:
-    zh_pron, en_obj, _ = _pronouns(laborer)
-    spare = ABILITY_RANK[laborer.ability] - DEMAND_RANK[target.demand]
-    demand_zh = _DEMAND_ZH[target.demand]
+def _physical_text(sex, spare, demand) -> tuple[str, str]:
+    zh_pron, en_obj, _ = _PRONOUNS[sex]
+    demand_zh = _DEMAND_ZH[demand]
     if spare == 0:
-        return f"{demand_zh}，适合{zh_pron}", f"{target.demand} work, suits {en_obj}"
+        return f"{demand_zh}，适合{zh_pron}", f"{demand} work, suits {en_obj}"
     if spare > 0:
-        return f"{demand_zh}，对{zh_pron}来说轻松", f"{target.demand} work, easy for {en_obj}"
-    return f"{demand_zh}，{zh_pron}干不了", f"{target.demand} work, too hard for {en_obj}"
+        return f"{demand_zh}，对{zh_pron}来说轻松", f"{demand} work, easy for {en_obj}"
+    return f"{demand_zh}，{zh_pron}干不了", f"{demand} work, too hard for {en_obj}"
 
 
 def _age_text(age: int, low: int, high: int, value: float) -> tuple[str, str]:
@@ -281,6 +283,105 @@ def _age_text(age: int, low: int, high: int, value: float) -> tuple[str, str]:
     return f"{age} 岁，接近上限 {high} 岁", f"age {age}, close to the limit of {high}"
 
 
+def render_factor(code) -> Factor:
+    """A factor with its sentences from its compact code ``(name, value, weight, *facts)``.
+
+    The facts each factor's sentence needs, in order: distance (shown km, is batch); preference
+    (sex, `JOB_PREFERENCE`, target job type, laborer pay type, target pay type, work area, is batch);
+    physical (sex, ability rank minus demand rank, demand); age (age, low, high); learned (none).
+    Codes are plain lists of numbers, strings and booleans, so they are stored as JSON as they are.
+    """
+    name, value, weight, *facts = code
+    value, weight = float(value), float(weight)
+    if name == "distance":
+        km, is_batch = facts
+        km = km_text(km)
+        texts = (f"上车点离家 {km} 公里", f"pickup point {km} km away") if is_batch else (
+            f"离家 {km} 公里", f"{km} km from home")
+    elif name == "preference":
+        texts = _preference_text(*facts)
+    elif name == "physical":
+        texts = _physical_text(*facts)
+    elif name == "age":
+        texts = _age_text(*facts, value)
+    elif name == "learned":
+        texts = (f"90 天后仍在岗的可能性 {value:.0%}", f"{value:.0%} likely to still be working after 90 days")
+    else:
+        raise ValueError(f"unknown factor {name!r}")
+    return Factor(name, value, weight, *texts)
+
+
+def factor_codes(
+    laborer: Laborer,
+    target: Target,
+    values: tuple[float, float, float, float],
+    shown_km: float,
+    config: Config,
+    learned: float | None = None,
+) -> tuple[tuple, ...]:
+    """Compact codes (see `render_factor`) of a pair whose factor values (``FACTOR_NAMES`` order) are known."""
+    d_value, p_value, ph_value, a_value = (float(v) for v in values)
+    is_batch = target.kind == "batch"
+    if not laborer.job_types:
+        job = JOB_PREFERENCE["none"]
+    else:
+        job = JOB_PREFERENCE["wanted" if target.job_type in laborer.job_types else "other"]
+    low = config.default_min_age if target.min_age is None else target.min_age
+    high = config.default_max_age if target.max_age is None else target.max_age
+    codes = [
+        ("distance", d_value, config.weight_distance, float(shown_km), is_batch),
+        ("preference", p_value, config.weight_preference, laborer.sex, job, target.job_type,
+         laborer.pay_type, target.pay_type, laborer.work_area, is_batch),
+        ("physical", ph_value, config.weight_physical, laborer.sex,
+         ABILITY_RANK[laborer.ability] - DEMAND_RANK[target.demand], target.demand),
+        ("age", a_value, config.weight_age, age_on(laborer.birth_on, target.start_on), low, high),
+    ]
+    if learned is not None and config.weight_learned > 0:
+        codes.append(("learned", float(learned), config.weight_learned))
+    return tuple(codes)
+
+
+def factor_code_columns(
+    laborers: LaborerColumns,
+    li: np.ndarray,
+    targets: TargetColumns,
+    ti: np.ndarray,
+    distance_km: np.ndarray,
+    config: Config,
+) -> list[tuple]:
+    """`factor_codes` of many pairs at once, from the columns alone (the distance shown is ``distance_km``)."""
+    L, T = laborers, targets
+    values = factor_columns(L, li, T, ti, distance_km, config)
+    is_batch = (T.kind[ti] == KIND_CODE["batch"]).tolist()
+    sex = np.where(L.is_female[li], "F", "M").tolist()
+    job = np.where(
+        L.has_job_pref[li],
+        np.where(mask_overlap(L.job_mask[li], T.job_mask[ti]), JOB_PREFERENCE["wanted"], JOB_PREFERENCE["other"]),
+        JOB_PREFERENCE["none"],
+    ).tolist()
+    job_type = [T.targets[t].job_type for t in ti.tolist()]
+    pay_names = [*PAY_TYPES, None]  # NO_PAY (-1) indexes the last
+    laborer_pay = [pay_names[p] for p in L.pay[li].tolist()]
+    target_pay = [pay_names[p] for p in T.pay[ti].tolist()]
+    area = [WORK_AREAS[a] for a in L.area[li].tolist()]
+    spare = (L.ability[li].astype(np.int64) - T.demand[ti]).tolist()
+    demand = [_DEMAND_NAME[d] for d in T.demand[ti].tolist()]
+    low, high = age_bounds(T.min_age[ti], T.max_age[ti], config)
+    age = age_years(L.birth_y[li], L.birth_md[li], T.start_y[ti], T.start_md[ti]).tolist()
+    d_v, p_v, ph_v, a_v = (v.tolist() for v in values)
+    w = config
+    return [
+        (
+            ("distance", d_v[i], w.weight_distance, km, is_batch[i]),
+            ("preference", p_v[i], w.weight_preference, sex[i], job[i], job_type[i], laborer_pay[i],
+             target_pay[i], area[i], is_batch[i]),
+            ("physical", ph_v[i], w.weight_physical, sex[i], spare[i], demand[i]),
+            ("age", a_v[i], w.weight_age, age[i], lo, hi),
+        )
+        for i, (km, lo, hi) in enumerate(zip(distance_km.tolist(), low.tolist(), high.tolist(), strict=True))
+    ]
+
+
 def explain(
     laborer: Laborer,
     target: Target,
@@ -290,32 +391,9 @@ def explain(
     learned: float | None = None,
 ) -> tuple[Factor, ...]:
     """Factors with sentences for a pair whose factor values (``FACTOR_NAMES`` order) are known."""
-    d_value, p_value, ph_value, a_value = (float(v) for v in values)
-    km = km_text(shown_km)
-    if target.kind == "batch":
-        distance_zh, distance_en = f"上车点离家 {km} 公里", f"pickup point {km} km away"
-    else:
-        distance_zh, distance_en = f"离家 {km} 公里", f"{km} km from home"
-    age = age_on(laborer.birth_on, target.start_on)
-    low = config.default_min_age if target.min_age is None else target.min_age
-    high = config.default_max_age if target.max_age is None else target.max_age
-    factors = [
-        Factor("distance", d_value, config.weight_distance, distance_zh, distance_en),
-        Factor("preference", p_value, config.weight_preference, *_preference_text(laborer, target)),
-        Factor("physical", ph_value, config.weight_physical, *_physical_text(laborer, target)),
-        Factor("age", a_value, config.weight_age, *_age_text(age, low, high, a_value)),
-    ]
-    if learned is not None and config.weight_learned > 0:
-        factors.append(
-            Factor(
-                "learned",
-                float(learned),
-                config.weight_learned,
-                f"90 天后仍在岗的可能性 {learned:.0%}",
-                f"{learned:.0%} likely to still be working after 90 days",
-            )
-        )
-    return tuple(factors)
+    return tuple(
+        render_factor(code) for code in factor_codes(laborer, target, values, shown_km, config, learned)
+    )
 
 
 def score(
@@ -352,7 +430,5 @@ def score(
     learned_value = None if learned is None else np.float64(learned)
     total = combine(d_value, p_value, ph_value, a_value, learned_value, config)
     shown_km = distance_km if display_km is None else display_km
-    return Score(
-        float(total),
-        explain(laborer, target, (d_value, p_value, ph_value, a_value), shown_km, config, learned),
-    )
+    codes = factor_codes(laborer, target, (d_value, p_value, ph_value, a_value), shown_km, config, learned)
+    return Score(float(total), tuple(render_factor(code) for code in codes), codes)

@@ -42,12 +42,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     with app.app_context():
         for engine in db.engines.values():
             sqlite.install(engine, app.config["SQLITE_BUSY_TIMEOUT_S"])
-    from .services import summaries
+    from .services import accounts, summaries, versions
 
     summaries.install(db.session)  # the dashboard's summaries follow every committed change
-    from .services import accounts
-
     accounts.install(db.session)  # durable audit rows outlive their transaction
+    versions.install(db.session)  # cached rankers learn of every committed change to their inputs
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     login_manager.init_app(app)
     csrf.init_app(app)

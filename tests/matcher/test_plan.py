@@ -341,3 +341,37 @@ def test_compare_lines_up_a_plan_with_greedy():
         == optimal.households_moved - greedy.households_moved
     )
     assert {"mean_commute_km", "objective", "placed_welfare_post"} <= set(table)
+
+
+def _columns(laborers) -> dict:
+    """The laborers as columns, the way the web layer loads them from the database."""
+    names = [
+        "id", "household_id", "lat", "lon", "birth_on", "sex", "ability", "skills", "work_area",
+        "max_commute_km", "job_types", "pay_type", "needs_flexible_hours", "poverty_status",
+        "household_has_work", "household_has_post", "is_working", "order",
+    ]
+    return {name: [getattr(p, name) for p in laborers] for name in names}
+
+
+@settings(max_examples=15, deadline=None)
+@given(inst=instances, mode=st.sampled_from(plan.MODES))
+def test_compact_codes_render_the_sentences_of_the_scored_pair(inst, mode):
+    config = Config()
+    result = plan.run(inst.laborers, inst.targets, mode, config)
+    laborers = {p.id: p for p in inst.laborers}
+    targets = {t.key: t for t in inst.targets}
+    for a in result.assignments:
+        expected = score(laborers[a.laborer_id], targets[(a.kind, a.target_id)], a.distance_km, config)
+        assert a.factors == expected.factors
+        assert sum(f.value * f.weight for f in a.factors) / sum(f.weight for f in a.factors) == pytest.approx(
+            expected.total
+        )
+
+
+@settings(max_examples=15, deadline=None)
+@given(inst=instances, mode=st.sampled_from(plan.MODES))
+def test_laborers_given_as_columns_plan_the_same(inst, mode):
+    config = Config()
+    assert plan.run(_columns(inst.laborers), inst.targets, mode, config) == plan.run(
+        inst.laborers, inst.targets, mode, config
+    )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -123,3 +126,33 @@ def test_for_target_equals_brute_force(seed, k, by_priority):
 def test_unknown_kind_is_refused(make_laborer, make_target):
     with pytest.raises(ValueError, match="unknown target kinds"):
         Ranker([make_target()], Config()).for_laborer(make_laborer(), kinds=["factory"])
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), data=st.data())
+def test_capacity_set_in_place_equals_a_rebuild(seed, data):
+    inst, config = small_instance(seed), Config()
+    picked = data.draw(st.lists(st.sampled_from(inst.targets), min_size=1, max_size=6, unique_by=lambda t: t.key))
+    free = {t.key: data.draw(st.integers(0, 4)) for t in picked}
+    ranker = Ranker(inst.targets, config)
+    before = ranker.targets
+    ranker.set_capacity({**free, ("opening", 10_000_000): 3})  # a target it does not hold is skipped
+    rebuilt = Ranker([replace(t, capacity=free.get(t.key, t.capacity)) for t in inst.targets], config)
+    assert before.capacity.tolist() == [t.capacity for t in inst.targets]  # the old columns stay whole
+    assert ranker.targets.capacity.tolist() == rebuilt.targets.capacity.tolist()
+    assert ranker.targets.targets == rebuilt.targets.targets
+    for laborer in inst.laborers[:8]:
+        assert ranker.for_laborer(laborer, k=10, ineligible=5) == rebuilt.for_laborer(laborer, k=10, ineligible=5)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_for_target_allowed_equals_ranking_the_allowed_laborers_alone(seed):
+    inst, config = small_instance(seed), Config()
+    allowed = np.array([laborer.id % 3 != 0 for laborer in inst.laborers])
+    everyone = CandidateRanker(inst.laborers, config)
+    subset = CandidateRanker([p for p, ok in zip(inst.laborers, allowed, strict=True) if ok], config)
+    for target in inst.targets[::2]:
+        assert everyone.for_target(target, k=8, ineligible=4, allowed=allowed) == subset.for_target(
+            target, k=8, ineligible=4
+        )

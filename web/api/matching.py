@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_babel import get_locale
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import CHANNEL_MODELS, CHANNELS, Placement, PlacementStatus
@@ -162,8 +163,16 @@ class LaborerMatches(MethodView):
 
 
 def _titles(result) -> dict:
-    keys = {(m.kind, m.target_id) for m in [*result.matches, *result.ineligible]}
-    return {(kind, tid): db.session.get(CHANNEL_MODELS[kind], tid).title for kind, tid in keys}
+    """The shown targets' titles: one query per kind, not one per match."""
+    wanted: dict[str, set[int]] = {}
+    for m in [*result.matches, *result.ineligible]:
+        wanted.setdefault(m.kind, set()).add(m.target_id)
+    titles = {}
+    for kind, ids in wanted.items():
+        model = CHANNEL_MODELS[kind]
+        titles.update(((kind, tid), title) for tid, title in
+                      db.session.execute(select(model.id, model.title).where(model.id.in_(ids))))
+    return titles
 
 
 def _candidates(kind: str, target_id: int, args) -> dict:
@@ -175,9 +184,12 @@ def _candidates(kind: str, target_id: int, args) -> dict:
     audit_list("candidates", "laborer", [m.laborer_id for m in [*result.matches, *result.ineligible]],
                filters=args, target=f"{kind} {target_id}")
     locale = _locale()
+    ids = {m.laborer_id for m in [*result.matches, *result.ineligible]}
+    people = {row.id: row for row in db.session.execute(
+        select(Laborer.id, Laborer.name, Laborer.id_number).where(Laborer.id.in_(ids)))} if ids else {}
 
     def present(m):
-        laborer = db.session.get(Laborer, m.laborer_id)
+        laborer = people[m.laborer_id]
         shown = disclosure.identity(g.user, laborer, disclosure.View.LIST)
         return {**ranking.match_json(m, locale), "laborer_name": laborer.name,
                 "id_number": shown.id_number, "age": shown.age}

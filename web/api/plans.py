@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -10,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from ..extensions import db
 from ..models import Plan, PlanMode
 from ..services import plans, scope
+from ..services.convert import stored_factors
 from .common import audit_list, document_errors, remote_addr
 from .security import SECURITY, require_user
 
@@ -83,7 +86,8 @@ def plan_json(plan, *, with_assignments: bool = True) -> dict:
     if with_assignments:
         data["assignments"] = [
             {"laborer_id": a.laborer_id, "kind": a.channel.value, "target_id": a.target_id, "stage": a.stage,
-             "score": a.score, "distance_km": a.distance_km, "factors": (a.explanation or {}).get("factors", [])}
+             "score": a.score, "distance_km": a.distance_km,
+             "factors": [asdict(f) for f in stored_factors(a.explanation)]}
             for a in plan.assignments
         ]
     return data

@@ -3,7 +3,8 @@
 Every figure comes from ``matcher.bench.run_bench`` on synthetic instances built in memory
 (positions around Shanxi's county seats from the gazetteer). The table has one row per figure,
 the target it is held to, and one column per scale, ready to paste into the README.
-``database_figures`` is where the database path (``--db``) plugs in.
+With ``--db`` it measures the real path on the configured database instead (``web.bench_db``), and
+with ``--http`` the request over HTTP beside a Flask hello-world (``web.bench_http``).
 """
 
 from __future__ import annotations
@@ -98,15 +99,6 @@ def memory_figures(result: dict) -> dict[str, str]:
     return cells
 
 
-def database_figures(scale: str) -> dict[str, str]:
-    """Hook for `jiuye bench --db`: figures of the real path on a seeded database, as table cells.
-
-    To be filled by the database benchmark (seeding, plan end to end, matches and candidates
-    through the service layer); its cells join the same table under their own figure names.
-    """
-    raise NotImplementedError("the database benchmark (jiuye bench --db) is not written yet")
-
-
 def print_table(columns: dict[str, dict[str, str]]) -> None:
     """Print figures as one Markdown table: figure, target, then one column per scale."""
     scales = list(columns)
@@ -125,11 +117,41 @@ def print_table(columns: dict[str, dict[str, str]]) -> None:
               help="Repeat for several; default: county then province.")
 @click.option("--random-seed", default=0, show_default=True, type=int)
 @click.option("--mode", "modes", multiple=True, type=click.Choice(["greedy", "stable", "optimal"]),
-              help="Plan modes to time end to end (default: all three).")
+              help="Plan modes to time end to end (default: all three; with --db: optimal).")
 @click.option("--repeats", default=2, show_default=True, type=click.IntRange(1, 10),
               help="Alternating runs of optimal and OR-tools direct; the best of each is kept.")
-def bench(scales: tuple[str, ...], random_seed: int, modes: tuple[str, ...], repeats: int) -> None:
-    """Plans end to end, OR-tools called directly on the same instance, ranking latency and quality."""
+@click.option("--db", "on_db", is_flag=True,
+              help="Measure the real path on the configured, already seeded database instead (web.bench_db).")
+@click.option("--region", "region_code", default="14", show_default=True, help="With --db: the plan's region.")
+@click.option("--samples", default=500, show_default=True, type=int,
+              help="With --db: laborers ranked (and 2/5 as many postings).")
+@click.option("--no-plan", is_flag=True, help="With --db: skip the plan, time requests only.")
+@click.option("--http", "over_http", is_flag=True,
+              help="Matches over HTTP (gunicorn, wrk on 127.0.0.1) beside a Flask hello-world (web.bench_http).")
+@click.option("--workers", default=2, show_default=True, type=int, help="With --http: server processes.")
+@click.option("--threads", default=2, show_default=True, type=int, help="With --http: threads per process.")
+@click.option("--connections", multiple=True, type=int, help="With --http: wrk connections (default 16 and 32).")
+@click.option("--seconds", default=20, show_default=True, type=int, help="With --http: per wrk run.")
+def bench(scales: tuple[str, ...], random_seed: int, modes: tuple[str, ...], repeats: int, on_db: bool,
+          region_code: str, samples: int, no_plan: bool, over_http: bool, workers: int, threads: int,
+          connections: tuple[int, ...], seconds: int) -> None:
+    """Plans end to end, OR-tools called directly on the same instance, ranking latency and quality;
+    with --db the real path on the seeded database, with --http the request over HTTP."""
+    if over_http:
+        from ..bench_http import http_table, run_http_bench
+
+        rows = run_http_bench(workers, threads, connections or (16, 32), seconds, samples, random_seed)
+        for line in http_table(rows):
+            click.echo(line)
+        return
+    if on_db:
+        from ..bench_db import db_table, run_db_bench
+
+        rows = run_db_bench(region_code, (modes or ("optimal",))[0], samples, max(1, samples * 2 // 5),
+                            random_seed, with_plan=not no_plan)
+        for line in db_table(rows):
+            click.echo(line)
+        return
     from matcher.bench import run_bench
     from seed.gazetteer import load_shanxi
 

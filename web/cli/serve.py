@@ -1,10 +1,16 @@
 """`jiuye serve`: check the database, delete expired uploads, run the app and say where it is and
-how to log in."""
+how to log in.
+
+One process with threads (waitress) by default; ``--workers N`` forks N processes under gunicorn
+(the ``serve`` extra) where it is installed. Either way the cached rankers are built before the
+first request (``--no-warm`` skips it): under gunicorn once, in the master, and the forked workers
+share those pages until they write to them.
+"""
 
 from __future__ import annotations
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -21,11 +27,41 @@ def database_problem(error: OperationalError | ProgrammingError, url: str) -> st
     return f"cannot reach the database {url}: {reason} (check DATABASE_URL)"
 
 
+def warm_rankers(app: Flask) -> None:
+    """Build the cached rankers (web.services.ranking) so that no request waits for them."""
+    from ..services import ranking
+    from ..services.convert import matcher_config
+
+    with app.app_context():
+        ranking.warm(db.session, matcher_config(app.config))
+        db.session.remove()
+
+
+def serve_with_gunicorn(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve app from `workers` forked gunicorn processes (the app and its rankers built before the fork)."""
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            options = {"bind": f"{host}:{port}", "workers": workers, "threads": threads, "preload_app": True,
+                       "accesslog": None}
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return app
+
+    Server().run()
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=4, show_default=True, type=int)
-def serve(host: str, port: int, threads: int) -> None:
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per process.")
+@click.option("--workers", default=1, show_default=True, type=int,
+              help="Processes; more than 1 runs gunicorn (pip install 'jiuye[serve]').")
+@click.option("--warm/--no-warm", default=True, show_default=True, help="Build the cached rankers before serving.")
+def serve(host: str, port: int, threads: int, workers: int, warm: bool) -> None:
     """Serve jiuye with a production WSGI server, printing the URL and demo logins."""
     from seed.demo import DEMO_LOGINS
 
@@ -51,6 +87,16 @@ def serve(host: str, port: int, threads: int) -> None:
     else:
         click.echo("No demo users: run `jiuye seed demo` to load the Daning County demo.")
     db.session.remove()
+    if warm:
+        warm_rankers(app)
+    if workers > 1:
+        try:
+            import gunicorn  # noqa: F401
+        except ImportError:
+            raise click.ClickException("--workers needs gunicorn: pip install 'jiuye[serve]'") from None
+        db.engine.dispose()  # connections opened while warming must not be shared by the forked workers
+        serve_with_gunicorn(app, host, port, workers, threads)
+        return
     try:
         from waitress import serve as waitress_serve
     except ImportError:  # waitress is a dependency; this only guards broken installs

@@ -51,6 +51,7 @@ from .placement import (
 from .plan import UNFINISHED_PLAN_STATUSES, Plan, PlanAssignment, PlanMode, PlanStatus
 from .region import CODE_LENGTH, Region, RegionLevel
 from .summary import SUMMARY_FIGURES, EmployerDayStat, RegionDayStat
+from .version import DataVersion
 from .welfare import WelfarePost, WelfarePostType
 
 #: The model of each channel's target (DESIGN §1), by channel name.
@@ -82,6 +83,7 @@ __all__ = [
     "BatchStatus",
     "CODE_LENGTH",
     "Channel",
+    "DataVersion",
     "Demand",
     "Employer",
     "EmployerDayStat",

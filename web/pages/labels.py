@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from matcher.types import job_label
 
 from .. import clock
+from ..services.convert import stored_factors
 
 LABELS = {
     # poverty status
@@ -191,8 +192,8 @@ def yuan(cents: int | None) -> str:
 def sentences(explanation: dict | None, skip: tuple[str, ...] = ()) -> list[str]:
     """The factor sentences of a stored explanation, in the page's language (factors in `skip` left out)."""
     language = lang()
-    return [f.get(language) or f.get("en", "") for f in (explanation or {}).get("factors", [])
-            if f.get("name") not in skip]
+    return [factor.zh if language == "zh" else factor.en for factor in stored_factors(explanation)
+            if factor.name not in skip]
 
 
 def local_time(moment: datetime | None) -> str:

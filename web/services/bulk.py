@@ -18,13 +18,15 @@ CHUNK = 20_000
 BULK_MIN_ROWS = 5000
 
 
-def bulk_insert(session: Session, table: Table, rows: Iterable[dict]) -> int:
-    """Write rows (dicts with the same keys, ids included) into table; returns how many.
+def bulk_insert(session: Session, table: Table, rows: Iterable[dict], *, rebuild_indexes: bool = True) -> int:
+    """Write rows (dicts with the same keys) into table; returns how many.
 
     A big load drops the table's secondary indexes (and on PostgreSQL its foreign keys), writes the
     rows and restores them: one index build and one join per key beat a million single-row updates
     and trigger checks. The drop and the restore are part of the transaction (DDL is transactional
-    on both databases), so all-or-nothing holds.
+    on both databases), so all-or-nothing holds. ``rebuild_indexes=False`` keeps them instead: for
+    a table that already holds far more rows than are added, and that others read meanwhile.
+    Rows that carry their ids move the id sequence past them; rows without take the next ids.
     """
     rows = list(rows)
     if not rows:
@@ -46,14 +48,14 @@ def bulk_insert(session: Session, table: Table, rows: Iterable[dict]) -> int:
             )
             for row in rows
         )
-        indexes = list(table.indexes)
+        indexes = list(table.indexes) if rebuild_indexes else []
         for index in indexes:
             index.drop(connection)
         if dialect.name == "sqlite":
             marks = ", ".join("?" for _ in names)
             cursor.executemany(f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})', tuples)
         else:
-            foreign_keys = list(table.foreign_key_constraints)
+            foreign_keys = list(table.foreign_key_constraints) if rebuild_indexes else []
             for constraint in foreign_keys:
                 connection.execute(DropConstraint(constraint))
             with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
@@ -63,7 +65,7 @@ def bulk_insert(session: Session, table: Table, rows: Iterable[dict]) -> int:
                 connection.execute(AddConstraint(constraint))
         for index in indexes:
             index.create(connection)
-    if "id" in table.c and dialect.name == "postgresql":
+    if "id" in rows[0] and dialect.name == "postgresql":
         connection.execute(
             text(
                 f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "

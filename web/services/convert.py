@@ -5,12 +5,25 @@ The matcher is pure; this module is the one place that reads rows into its datac
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import date
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.orm import Session
 
+from matcher.scoring import Factor, render_factor
 from matcher.types import Config, Target
 from matcher.types import Laborer as MLaborer
 
@@ -22,14 +35,17 @@ from ..models import (
     HOLDING_STATUSES,
     OPEN_BATCH_STATUSES,
     WORKING_STATUSES,
+    Household,
     Laborer,
     Opening,
+    PickupPoint,
     Placement,
     PlacementStatus,
     PostingStatus,
     TransportBatch,
     WelfarePost,
 )
+from .stats import in_region
 
 #: The capacity column of each kind of target: a batch has seats, openings and welfare posts slots.
 CAPACITY = {"opening": "slots", "batch": "seats", "welfare_post": "slots"}
@@ -42,51 +58,113 @@ def matcher_config(settings: dict) -> Config:
     )
 
 
-def _household_facts(session: Session, household_ids: Iterable[int] | None) -> tuple[set[int], set[int], set[int]]:
-    """(households with work, households holding a welfare post, laborers committed to work) for the households.
+#: Laborer fields read straight from their columns (the rest come from the household and placements).
+_LABORER_COLUMNS = {
+    "id": Laborer.id, "household_id": Laborer.household_id, "lat": Laborer.lat, "lon": Laborer.lon,
+    "birth_on": Laborer.birth_on, "max_commute_km": Laborer.max_commute_km,
+    "needs_flexible_hours": Laborer.needs_flexible_hours,
+    # JSON lists read as text where the driver gives text (SQLite), parsed all at once (`_json_lists`).
+    "skills": type_coerce(Laborer.skills, String()), "job_types": type_coerce(Laborer.job_types, String()),
+    # Codes stored as enums, read as the strings they are: the matcher takes the values, and
+    # turning a million of them into enum members and back costs seconds.
+    **{name: type_coerce(column, String()) for name, column in {
+        "sex": Laborer.sex, "ability": Laborer.physical_ability, "work_area": Laborer.work_area,
+        "pay_type": Laborer.pay_type, "poverty_status": Household.poverty_status}.items()},
+}
+#: Ids bound in one IN list at most (PostgreSQL takes 65,535 parameters per statement).
+ID_CHUNK = 10_000
 
-    A laborer who has accepted an offer counts as working for matching (no new offer unless re-matching
-    is asked for), but their household is without work until the placement starts.
+
+def _facts() -> dict:
+    """Household facts as correlated EXISTS on indexed columns: one statement for any number of rows.
+
+    A laborer who has accepted an offer counts as working for matching (no new offer unless
+    re-matching is asked for), but their household is without work until the placement starts.
     """
-    committed = select(Placement.laborer_id, Placement.household_id, Placement.status).where(
-        Placement.status.in_(COMMITTED_STATUSES)
-    )
-    employed = select(Laborer.id, Laborer.household_id).where(Laborer.status.in_(WORKING_STATUSES))
-    posts = select(Placement.household_id).where(
-        Placement.welfare_post_id.is_not(None), Placement.status.in_(HOLDING_STATUSES)
-    )
-    if household_ids is not None:
-        ids = list(household_ids)
-        committed = committed.where(Placement.household_id.in_(ids))
-        employed = employed.where(Laborer.household_id.in_(ids))
-        posts = posts.where(Placement.household_id.in_(ids))
-    working_laborers, with_work = set(), set()
-    for laborer_id, household_id, status in session.execute(committed):
-        working_laborers.add(laborer_id)
-        if status == PlacementStatus.WORKING:
-            with_work.add(household_id)
-    for laborer_id, household_id in session.execute(employed):
-        working_laborers.add(laborer_id)
-        with_work.add(household_id)
-    return with_work, set(session.scalars(posts)), working_laborers
+    working = exists().where(Placement.household_id == Laborer.household_id,
+                             Placement.status == PlacementStatus.WORKING)
+    member = Laborer.__table__.alias("member")  # a Core alias: cheap to build, on every request
+    employed = exists().where(member.c.household_id == Laborer.household_id,
+                              member.c.status.in_([s.value for s in WORKING_STATUSES]))
+    post = exists().where(Placement.household_id == Laborer.household_id, Placement.welfare_post_id.is_not(None),
+                          Placement.status.in_(HOLDING_STATUSES))
+    committed = exists().where(Placement.laborer_id == Laborer.id, Placement.status.in_(COMMITTED_STATUSES))
+    return {
+        "household_has_work": or_(working, employed), "household_has_post": post,
+        "is_working": or_(Laborer.status.in_(WORKING_STATUSES), committed),
+    }
 
 
-def to_matcher_laborers(session: Session, rows: Sequence[Laborer], *, all_households: bool = False) -> list[MLaborer]:
-    """Convert laborer rows (households loaded) into the matcher's Laborer."""
-    ids = None if all_households else {row.household_id for row in rows}
-    with_work, with_post, working = _household_facts(session, ids)
-    return [
-        MLaborer(
-            id=row.id, household_id=row.household_id, lat=row.lat, lon=row.lon, birth_on=row.birth_on,
-            sex=row.sex.value, ability=row.physical_ability.value, skills=frozenset(row.skills or ()),
-            work_area=row.work_area.value, max_commute_km=row.max_commute_km,
-            job_types=frozenset(row.job_types or ()), pay_type=row.pay_type.value if row.pay_type else None,
-            needs_flexible_hours=row.needs_flexible_hours, poverty_status=row.household.poverty_status.value,
-            household_has_work=row.household_id in with_work, household_has_post=row.household_id in with_post,
-            is_working=row.id in working, order=row.id,
-        )
-        for row in rows
-    ]
+def laborer_query(*where: ColumnElement[bool], extra: dict | None = None) -> Select:
+    """The matcher's laborer fields (and `extra` columns) of the laborers meeting `where`, by id."""
+    columns = {**_LABORER_COLUMNS, **_facts(), **(extra or {})}
+    return (select(*(column.label(name) for name, column in columns.items()))
+            .join(Household, Household.id == Laborer.household_id).where(*where).order_by(Laborer.id))
+
+
+def laborer_columns(session: Session, *where: ColumnElement[bool], extra: dict | None = None) -> dict[str, list]:
+    """The laborers meeting `where` (on Laborer or Household) as columns, ready for
+    `LaborerColumns.from_columns`; `extra` names more columns to read alongside."""
+    return _as_columns(session.execute(laborer_query(*where, extra=extra)))
+
+
+def _as_columns(result) -> dict[str, list]:
+    """A laborer query's rows as columns of plain values (enum values, lists, booleans)."""
+    names = list(result.keys())
+    rows = result.all()
+    columns = {name: [row[i] for row in rows] for i, name in enumerate(names)}
+    for name in ("skills", "job_types"):
+        columns[name] = _json_lists(columns[name])
+    for name in ("household_has_work", "household_has_post", "is_working"):
+        columns[name] = [bool(v) for v in columns[name]]
+    columns["order"] = columns["id"]
+    return columns
+
+
+def _json_lists(values: list) -> list[list]:
+    """JSON list columns as lists: text (SQLite) parsed in one call, not one per row; parsed values kept."""
+    texts = [v for v in values if isinstance(v, str)]
+    parsed = iter(json.loads(f"[{','.join(texts)}]") if texts else ())
+    return [(next(parsed) if isinstance(v, str) else v) or [] for v in values]
+
+
+def laborers_from_columns(columns: dict[str, list]) -> list[MLaborer]:
+    """One matcher Laborer per row of `laborer_columns`."""
+    names = list(columns)
+    laborers = []
+    for values in zip(*columns.values(), strict=True):
+        fields = dict(zip(names, values, strict=True))
+        fields["skills"], fields["job_types"] = frozenset(fields["skills"]), frozenset(fields["job_types"])
+        laborers.append(MLaborer(**fields))
+    return laborers
+
+
+def load_laborers(session: Session, *where: ColumnElement[bool]) -> list[MLaborer]:
+    """The laborers meeting `where` as matcher Laborers, by id."""
+    return laborers_from_columns(laborer_columns(session, *where))
+
+
+_ONE_LABORER = None
+
+
+def load_laborer(session: Session, laborer_id: int, *where: ColumnElement[bool]) -> MLaborer | None:
+    """One laborer (meeting `where`, e.g. a scope) as the matcher's Laborer, or None; the statement is
+    built once, since this is a request's hot path."""
+    global _ONE_LABORER
+    if _ONE_LABORER is None:
+        _ONE_LABORER = laborer_query(Laborer.id == bindparam("laborer_id"))
+    query = _ONE_LABORER.where(*where) if where else _ONE_LABORER
+    found = laborers_from_columns(_as_columns(session.execute(query, {"laborer_id": laborer_id})))
+    return found[0] if found else None
+
+
+def to_matcher_laborers(session: Session, rows: Sequence[Laborer]) -> list[MLaborer]:
+    """Convert laborer rows into the matcher's Laborer (facts read fresh), in the rows' order."""
+    ids = [row.id for row in rows]
+    found: dict[int, MLaborer] = {}
+    for start in range(0, len(ids), ID_CHUNK):
+        found.update((p.id, p) for p in load_laborers(session, Laborer.id.in_(ids[start : start + ID_CHUNK])))
+    return [found[i] for i in ids]
 
 
 def kind_of(row: Opening | TransportBatch | WelfarePost) -> str:
@@ -118,24 +196,47 @@ def free_capacity(session: Session, row: Opening | TransportBatch | WelfarePost)
     return capacity_of(row) - held_of(session, row)
 
 
-def _open_targets(kind: str, region_prefix: str | None) -> Select:
+def is_open(kind: str) -> ColumnElement[bool]:
+    """The target may take people now: an open posting, or a batch still to depart."""
     model = CHANNEL_MODELS[kind]
-    query = select(model)
     if kind == "batch":
-        query = query.where(
-            model.status.in_(OPEN_BATCH_STATUSES), model.departs_at > datetime.now(UTC)
-        ).options(selectinload(TransportBatch.pickup_points))
-    else:
-        query = query.where(model.status == PostingStatus.OPEN)
-    if region_prefix:
-        query = query.where(model.region_code.startswith(region_prefix))
-    return query.order_by(model.id)
+        return and_(model.status.in_(OPEN_BATCH_STATUSES), model.departs_at > clock.now())
+    return model.status == PostingStatus.OPEN
 
 
-def to_target(kind: str, row, free: int) -> Target:
-    """Convert an opening, batch or welfare post row into the matcher's Target."""
+def free_slots(session: Session, kind: str, ids: Sequence[int]) -> dict[int, int]:
+    """Free slots (or seats) now of the given targets of one kind."""
+    model = CHANNEL_MODELS[kind]
+    capacity = getattr(model, CAPACITY[kind])
+    free = {}
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = list(ids[start : start + ID_CHUNK])
+        held = held_slots(session, kind, chunk)
+        free.update((i, n - held.get(i, 0)) for i, n in session.execute(
+            select(model.id, capacity).where(model.id.in_(chunk))))
+    return free
+
+
+#: The columns `to_target` reads, per kind (a Core select of these needs no ORM object).
+_TARGET_COLUMNS = {
+    "opening": ("id", "title", "job_type", "lat", "lon", "slots", "min_age", "max_age", "physical_demand", "skills",
+                "pay_type", "pay_cents", "is_flexible_hours", "start_on", "employer_id", "region_code"),
+    "batch": ("id", "title", "job_type", "seats", "min_age", "max_age", "physical_demand", "skills", "pay_type",
+              "pay_cents", "departs_at", "employer_id", "region_code"),
+    "welfare_post": ("id", "title", "post_type", "lat", "lon", "slots", "min_age", "max_age", "physical_demand",
+                     "stipend_cents", "term_start_on", "region_code"),
+}
+
+
+def to_target(kind: str, row, free: int, points: tuple[tuple[float, float], ...] | None = None,
+              today: date | None = None) -> Target:
+    """Convert an opening, batch or welfare post row (or a Core row with its columns) into the matcher's Target.
+
+    A batch's pickup points are `points`, or else read from the row's relationship.
+    """
     if kind == "batch":
-        points = tuple((p.lat, p.lon) for p in row.pickup_points)
+        if points is None:
+            points = tuple((p.lat, p.lon) for p in row.pickup_points)
         return Target(kind=kind, id=row.id, title=row.title, job_type=row.job_type, points=points, capacity=free,
                       min_age=row.min_age, max_age=row.max_age, demand=row.physical_demand.value,
                       skills=frozenset(row.skills or ()), pay_type=row.pay_type.value, pay_cents=row.pay_cents,
@@ -151,17 +252,46 @@ def to_target(kind: str, row, free: int) -> Target:
     return Target(kind=kind, id=row.id, title=row.title, job_type=row.post_type.value, points=((row.lat, row.lon),),
                   capacity=free, min_age=row.min_age, max_age=row.max_age, demand=row.physical_demand.value,
                   skills=frozenset(), pay_type="monthly", pay_cents=row.stipend_cents, is_flexible=True,
-                  start_on=max(row.term_start_on, clock.today()), employer_id=None,
+                  start_on=max(row.term_start_on, today or clock.today()), employer_id=None,
                   region_code=row.region_code)
 
 
-def load_targets(session: Session, region_prefix: str | None = None, kinds: Iterable[str] = CHANNEL_MODELS) -> list[Target]:
-    """Every open target (optionally within a region) with its free capacity now."""
-    targets = []
+def load_targets(
+    session: Session, region_prefix: str | None = None, kinds: Iterable[str] = CHANNEL_MODELS
+) -> list[Target]:
+    """Every open target (optionally within a region) with its free capacity now, read with Core selects."""
+    targets, today = [], clock.today()
     for kind in kinds:
-        rows = session.scalars(_open_targets(kind, region_prefix)).all()
+        model = CHANNEL_MODELS[kind]
+        query = select(*(model.__table__.c[name] for name in _TARGET_COLUMNS[kind])).where(is_open(kind))
+        query = query.order_by(model.id)
+        if region_prefix:
+            query = query.where(in_region(model.region_code, region_prefix))
+        rows = session.execute(query).all()
         held = held_slots(session, kind)
-        targets.extend(to_target(kind, row, capacity_of(row) - held.get(row.id, 0)) for row in rows)
+        points: dict[int, list] = {}
+        if kind == "batch" and rows:
+            pickup = (select(PickupPoint.batch_id, PickupPoint.lat, PickupPoint.lon)
+                      .join(TransportBatch, TransportBatch.id == PickupPoint.batch_id)
+                      .where(is_open("batch")).order_by(PickupPoint.id))
+            for batch_id, lat, lon in session.execute(pickup):
+                points.setdefault(batch_id, []).append((lat, lon))
+        targets.extend(
+            to_target(kind, row, getattr(row, CAPACITY[kind]) - held.get(row.id, 0),
+                      tuple(points.get(row.id, ())) if kind == "batch" else None, today)
+            for row in rows
+        )
     return targets
 
 
+def explanation_json(codes: Sequence[Sequence]) -> dict:
+    """How a score's explanation is stored: its factors' compact codes (``matcher.scoring.render_factor``)."""
+    return {"codes": [list(code) for code in codes]}
+
+
+def stored_factors(explanation: dict | None) -> list[Factor]:
+    """The factors, sentences rendered now, of a stored explanation (codes, or the older full factors)."""
+    explanation = explanation or {}
+    if "codes" in explanation:
+        return [render_factor(code) for code in explanation["codes"]]
+    return [Factor(**factor) for factor in explanation.get("factors", [])]

@@ -10,7 +10,6 @@ at work gets no new one unless re-matching is asked for, and nobody holds more t
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -38,7 +37,7 @@ from ..models import (
 )
 from . import scope
 from .accounts import audit
-from .convert import free_capacity, to_matcher_laborers, to_target
+from .convert import explanation_json, free_capacity, to_matcher_laborers, to_target
 from .ranking import target_row
 from .savepoint import breaks_unique, savepoint
 
@@ -139,7 +138,7 @@ def make_offer(
         raise ConflictError("; ".join(r.en for r in reasons), {"target": [r.zh + " / " + r.en for r in reasons]})
     score = scoring.score(laborer, target, distance, config)
     placement = _new_placement(laborer_row, kind, target_id, user, score=score.total, distance_km=distance,
-                               explanation={"factors": [asdict(f) for f in score.factors]})
+                               explanation=explanation_json(score.codes))
     with savepoint(session, on_integrity=_second_post):  # the one-post-per-household index has the last word
         session.add(placement)
         session.flush()

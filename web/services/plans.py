@@ -5,15 +5,15 @@ Where a plan runs (thread, RQ worker, inline) and who owns its transaction is `w
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 import matcher.plan
-from matcher.plan import PlanResult
+from matcher.plan import Assignment, PlanResult
 from matcher.types import Config, Target
 from matcher.types import Laborer as MLaborer
 
@@ -35,8 +35,10 @@ from ..models import (
 )
 from . import scope
 from .accounts import audit
-from .convert import free_capacity, load_targets, to_matcher_laborers
+from .bulk import bulk_insert
+from .convert import explanation_json, free_capacity, laborer_columns, load_targets
 from .offers import _new_placement, laborer_refusals, lock_laborers, lock_targets
+from .stats import in_region
 
 #: Why a confirmation is refused when a proposed laborer took other work or offers since the plan ran.
 LABORERS_TAKEN = (
@@ -63,24 +65,22 @@ def create_plan(
     return plan
 
 
-def plan_inputs(session: Session, region_code: str) -> tuple[list[MLaborer], list[Target]]:
-    """Seeking laborers of the region and its open targets, as matcher inputs.
+def plan_inputs(session: Session, region_code: str) -> tuple[dict[str, list], list[Target]]:
+    """Seeking laborers of the region (as columns, for the matcher) and its open targets.
 
-    A laborer who holds a placement (an unanswered offer, an accepted one, work) is not seeking for a
-    plan: a plan proposes only people it could offer work to when it is confirmed.
+    Core selects with the household facts as EXISTS on indexed columns: one statement whatever
+    the region's size, and no ORM object per row. A laborer who holds a placement (an unanswered
+    offer, an accepted one, work) is not seeking for a plan: a plan proposes only people it could
+    offer work to when it is confirmed.
     """
     holding = select(Placement.id).where(Placement.laborer_id == Laborer.id, Placement.status.in_(HOLDING_STATUSES))
-    rows = session.scalars(
-        select(Laborer).join(Household).options(selectinload(Laborer.household))
-        .where(Household.village_code.startswith(region_code), Laborer.status == LaborerStatus.SEEKING,
-               ~holding.exists())
-        .order_by(Laborer.id)
-    ).all()
-    return to_matcher_laborers(session, rows), load_targets(session, region_code)
+    laborers = laborer_columns(session, in_region(Household.village_code, region_code),
+                               Laborer.status == LaborerStatus.SEEKING, ~holding.exists())
+    return laborers, load_targets(session, region_code)
 
 
 def solve_plan(
-    laborers: list[MLaborer], targets: list[Target], mode: PlanMode, config: Config,
+    laborers: list[MLaborer] | dict[str, list], targets: list[Target], mode: PlanMode, config: Config,
     progress: Callable[[float], None] = lambda fraction: None,
 ) -> tuple[PlanResult, PlanResult]:
     """The plan's mode and the greedy baseline on the same inputs; touches no database."""
@@ -95,12 +95,7 @@ def store_result(session: Session, plan: Plan, result: PlanResult, baseline: Pla
     """Write a solved plan's report, baseline and assignments; the plan is done."""
     plan.report = _report_json(result.report)
     plan.baseline_report = _report_json(baseline.report)
-    plan.assignments = [
-        PlanAssignment(laborer_id=a.laborer_id, stage=a.stage, score=min(1.0, max(0.0, a.score)),
-                       distance_km=a.distance_km, explanation={"factors": [asdict(f) for f in a.factors]},
-                       **{CHANNEL_FK[a.kind]: a.target_id})
-        for a in result.assignments
-    ]
+    write_assignments(session, plan, result.assignments)
     plan.status, plan.progress, plan.error, plan.finished_at = PlanStatus.DONE, 1.0, None, datetime.now(UTC)
     plan.lease_expires_at = None
     session.flush()
@@ -140,6 +135,26 @@ def queue_again(session: Session, plan: Plan) -> Plan:
     plan.assignments = []
     session.flush()
     return plan
+
+
+def assignment_rows(plan_id: int, assignments: Sequence[Assignment]) -> list[dict]:
+    """PlanAssignment rows of a plan's assignments, explanations as factor codes."""
+    rows = []
+    for a in assignments:
+        row = dict.fromkeys(CHANNEL_FK.values())
+        row.update(plan_id=plan_id, laborer_id=a.laborer_id, stage=a.stage, score=min(1.0, max(0.0, a.score)),
+                   distance_km=a.distance_km, explanation=explanation_json(a.codes))
+        row[CHANNEL_FK[a.kind]] = a.target_id
+        rows.append(row)
+    return rows
+
+
+def write_assignments(session: Session, plan: Plan, assignments: Sequence[Assignment]) -> int:
+    """Write a plan's assignments in bulk (COPY on PostgreSQL, executemany on SQLite); how many."""
+    written = bulk_insert(session, PlanAssignment.__table__, assignment_rows(plan.id, assignments),
+                          rebuild_indexes=False)
+    session.expire(plan, ["assignments"])  # written around the ORM: read them afresh
+    return written
 
 
 def _report_json(report) -> dict:

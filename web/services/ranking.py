@@ -1,17 +1,24 @@
 """Interactive ranking through the service layer: a laborer's matches and a posting's candidates.
 
-One `Ranker` over every open target is cached per data version and reused across requests; the
-user is shown only what their scope lets them see. An employer is shown a posting's candidates as
-`services.disclosure` describes: eligible ones only, by score alone, distances in whole km from the
-laborer's village point, and the score recomputed from that distance.
+Two rankers are cached per database and reused across requests: a `Ranker` over every open target
+and a `CandidateRanker` over every seeking laborer. Each is current while the data versions it was
+built at (`web.services.versions`: two indexed rows, read once per request) have not moved: a new
+``targets`` or ``laborers`` version rebuilds it, a new ``holdings`` version only recounts the free
+slots of the targets whose held slots changed, in place. The user is shown only what their scope
+lets them see. An employer is shown a posting's candidates as `services.disclosure` describes:
+eligible ones only, by score alone, distances in whole km from the laborer's village point, and the
+score recomputed from that distance.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 
-from sqlalchemy import func, select
+import numpy as np
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher import scoring
@@ -19,84 +26,129 @@ from matcher.rank import CandidateRanker, Match, Ranker, RankResult
 from matcher.types import Config, Target
 from matcher.types import Laborer as MLaborer
 
+from .. import clock
 from ..errors import NotFoundError, ValidationError
-from ..models import (
-    CHANNEL_MODELS,
-    Household,
-    Laborer,
-    LaborerStatus,
-    Opening,
-    Placement,
-    TransportBatch,
-    User,
-    WelfarePost,
+from ..models import CHANNEL_MODELS, Household, Laborer, LaborerStatus, User
+from . import disclosure, scope, versions
+from .convert import (
+    free_capacity,
+    free_slots,
+    laborer_columns,
+    laborers_from_columns,
+    load_laborer,
+    load_targets,
+    to_target,
 )
-from . import disclosure, scope
-from .convert import free_capacity, load_targets, to_matcher_laborers, to_target
 
-_rankers: dict[str, tuple[tuple, Ranker]] = {}
-_rankers_lock = threading.Lock()
+#: Above this many changed targets one recount of everything is cheaper than recounting each.
+RECOUNT_ALL = 5000
 
 
-def data_version(session: Session) -> tuple:
-    """A cheap fingerprint of everything a Ranker depends on (targets and the slots they hold)."""
-    parts = []
-    for model in (Opening, TransportBatch, WelfarePost, Placement):
-        parts.append(tuple(session.execute(select(func.count(), func.max(model.updated_at))).one()))
-    return tuple(parts)
+@dataclass
+class _Targets:
+    key: tuple
+    holdings: int
+    ranker: Ranker
+
+
+@dataclass
+class _Laborers:
+    key: tuple
+    ranker: CandidateRanker | None  # None: nobody is seeking
+    village: np.ndarray  # each laborer row's village code, as an integer
+    by_id: dict[int, MLaborer]  # the laborers by id (an employer's candidates are re-scored from them)
+
+
+_rankers: dict[str, _Targets] = {}
+_candidates: dict[str, _Laborers] = {}
+_lock = threading.Lock()
+
+
+def _today() -> date:
+    # Ages and welfare posts' start dates are counted from today: a new day, a new ranker.
+    return clock.today()
 
 
 def ranker(session: Session, config: Config) -> Ranker:
-    """The Ranker over all open targets, built once per data version and reused across requests."""
-    key = str(session.get_bind().url)
-    version = (data_version(session), config)
-    with _rankers_lock:
-        cached = _rankers.get(key)
-        if cached and cached[0] == version:
-            return cached[1]
-    built = Ranker(load_targets(session), config)
-    with _rankers_lock:
-        _rankers[key] = (version, built)
-    return built
+    """The Ranker over all open targets, built once per targets version and kept current in place."""
+    url = str(session.get_bind().url)
+    now = versions.current(session)
+    key = (now[versions.TARGETS], config, _today())
+    with _lock:  # one build at a time: the others would wait for it anyway
+        cached = _rankers.get(url)
+        if cached is None or cached.key != key:
+            cached = _rankers[url] = _Targets(key, now[versions.HOLDINGS], Ranker(load_targets(session), config))
+        elif cached.holdings < now[versions.HOLDINGS]:
+            _recount(session, cached.ranker, cached.holdings)
+            cached.holdings = now[versions.HOLDINGS]
+        return cached.ranker
+
+
+def _recount(session: Session, built: Ranker, since: int) -> None:
+    """Give the targets whose held slots changed after `since` their free slots now."""
+    changed = versions.held_changed_since(session, since)
+    by_kind: dict[str, list[int]] = {}
+    if len(changed) > RECOUNT_ALL:
+        changed = [t.key for t in built.targets.targets]
+    for kind, target_id in changed:
+        by_kind.setdefault(kind, []).append(target_id)
+    built.set_capacity({(kind, target_id): n for kind, ids in by_kind.items()
+                        for target_id, n in free_slots(session, kind, ids).items()})
+
+
+def candidate_ranker(session: Session, config: Config) -> _Laborers:
+    """The CandidateRanker over all seeking laborers (with their villages), built once per laborers version."""
+    url = str(session.get_bind().url)
+    key = (versions.current(session)[versions.LABORERS], config, _today())
+    with _lock:
+        cached = _candidates.get(url)
+        if cached is None or cached.key != key:
+            columns = laborer_columns(session, Laborer.status == LaborerStatus.SEEKING,
+                                      extra={"village_code": Household.village_code})
+            village = np.array([int(code) for code in columns.pop("village_code")], np.int64)
+            laborers = laborers_from_columns(columns)
+            cached = _candidates[url] = _Laborers(key, CandidateRanker(laborers, config) if laborers else None,
+                                                  village, {laborer.id: laborer for laborer in laborers})
+        return cached
+
+
+def warm(session: Session, config: Config) -> None:
+    """Build both cached rankers now (a server calls this at start, so no request waits for it)."""
+    ranker(session, config)
+    candidate_ranker(session, config)
 
 
 def matches_for_laborer(
     session: Session, user: User, laborer_id: int, config: Config, *, limit: int = 10,
     kinds: Sequence[str] | None = None, ineligible: int = 5, rematch: bool = False,
-) -> tuple[Laborer, RankResult]:
+) -> tuple[MLaborer, RankResult]:
     """Top targets across the three channels for a laborer the user may see, and the nearest misses."""
-    row = scope.get_visible(session, Laborer, laborer_id, user)
+    scope.check_role(Laborer, user)
     unknown = set(kinds or ()) - set(CHANNEL_MODELS)
     if unknown:
         raise ValidationError.on("kind", f"unknown kind {sorted(unknown)[0]}; use opening, batch or welfare_post")
-    (laborer,) = to_matcher_laborers(session, [row])
+    laborer = load_laborer(session, laborer_id, scope.visible(Laborer, user))
+    if laborer is None:
+        raise NotFoundError(f"laborer {laborer_id} does not exist")
     built = ranker(session, config)
     # The ranker holds every open target; the user is shown only those in their scope (a cadre the
     # postings of their counties, an office those of its region), asking for more until enough remain.
     k, misses = limit, ineligible
     while True:
         result = built.for_laborer(laborer, k=k, kinds=kinds, ineligible=misses, rematch=rematch)
-        shown = _keep_visible(session, user, result.matches)
-        shown_misses = _keep_visible(session, user, result.ineligible)
+        shown = [m for m in result.matches if _sees(user, built, m)]
+        shown_misses = [m for m in result.ineligible if _sees(user, built, m)]
         enough = len(shown) >= limit or len(result.matches) < k
         enough_misses = len(shown_misses) >= ineligible or len(result.ineligible) < misses
         if enough and enough_misses:
-            return row, RankResult(shown[:limit], shown_misses[:ineligible])
+            return laborer, RankResult(shown[:limit], shown_misses[:ineligible])
         k, misses = k * 4, misses * 4
 
 
-def _keep_visible(session: Session, user: User, matches: list[Match]) -> list[Match]:
-    """The matches whose target the user may see, in their order."""
-    wanted: dict[str, set[int]] = {}
-    for match in matches:
-        wanted.setdefault(match.kind, set()).add(match.target_id)
-    seen: set[tuple[str, int]] = set()
-    for kind, ids in wanted.items():
-        model = CHANNEL_MODELS[kind]
-        if scope.may_read(model, user):
-            found = session.scalars(select(model.id).where(model.id.in_(ids), scope.visible(model, user)))
-            seen.update((kind, target_id) for target_id in found)
-    return [m for m in matches if (m.kind, m.target_id) in seen]
+def _sees(user: User, built: Ranker, match: Match) -> bool:
+    """May the user see the match's target? Decided on the ranker's copy of its region and employer."""
+    target = built.target(match.kind, match.target_id)
+    return scope.sees_posting(user, CHANNEL_MODELS[match.kind], target.region_code, target.employer_id)
 
 
 def target_row(session: Session, user: User, kind: str, target_id: int):
@@ -113,21 +165,21 @@ def candidates_for_target(
     eligible ones only, by score alone and with coarse distances (`services.disclosure`)."""
     row = target_row(session, user, kind, target_id)
     target = to_target(kind, row, free_capacity(session, row))
-    query = (
-        select(Laborer).join(Household)
-        .options(selectinload(Laborer.household).selectinload(Household.village))
-        .where(Laborer.status == LaborerStatus.SEEKING, scope.candidate_pool(user))
-    )
-    rows = session.scalars(query.order_by(Laborer.id)).all()
-    if not rows:
+    cached = candidate_ranker(session, config)
+    if cached.ranker is None:
         return row, RankResult([], [])
-    laborers = to_matcher_laborers(session, rows)
     if disclosure.sees_exact_distances(user):
-        return row, CandidateRanker(laborers, config).for_target(target, k=limit, ineligible=ineligible)
-    result = CandidateRanker(laborers, config).for_target(target, k=limit, by_priority=False)
-    by_id = {laborer.id: laborer for laborer in laborers}
-    rows_by_id = {r.id: r for r in rows}
-    coarse = [_coarse(m, by_id[m.laborer_id], rows_by_id[m.laborer_id], target, config) for m in result.matches]
+        # Offices and cadres: only the laborers they may see (scope.candidate_pool, over the columns).
+        allowed = scope.sees_villages(user, cached.village)
+        return row, cached.ranker.for_target(target, k=limit, ineligible=ineligible, allowed=allowed)
+    # Employers see candidates, not registers: the matcher picks them from everyone seeking, by score
+    # alone, eligible ones only, in whole km from their village (services.disclosure).
+    result = cached.ranker.for_target(target, k=limit, by_priority=False)
+    ids = [m.laborer_id for m in result.matches]
+    rows = {r.id: r for r in session.scalars(
+        select(Laborer).where(Laborer.id.in_(ids))
+        .options(selectinload(Laborer.household).selectinload(Household.village)))} if ids else {}
+    coarse = [_coarse(m, cached.by_id[m.laborer_id], rows[m.laborer_id], target, config) for m in result.matches]
     coarse.sort(key=lambda m: (-m.score, m.laborer_id))
     return row, RankResult(coarse, [])
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
@@ -163,11 +164,11 @@ def county_codes(user: User) -> list[str]:
 
 
 def _prefixed(column: Any, prefixes: list[str]) -> ColumnElement[bool]:
-    """column starts with one of prefixes (all digits, so LIKE needs no escaping)."""
+    """column starts with one of prefixes: a range on the code each, so that an index on column serves it."""
     prefixes = [p for p in prefixes if p]
     if not prefixes:
         return false()
-    return or_(*(column.startswith(prefix) for prefix in prefixes))
+    return or_(*(in_region(column, prefix) for prefix in prefixes))
 
 
 def in_scope(column: Any, user: User) -> ColumnElement[bool]:
@@ -183,8 +184,10 @@ def _people_place(model: type, user: User) -> ColumnElement[bool]:
     """Where-clause for households and laborers: the village of the household."""
     clause = in_scope(Household.village_code, user)
     if model is Laborer:
-        # correlate(None): the subquery stands alone even when the outer query joins Household.
-        return Laborer.household_id.in_(select(Household.id).where(clause).correlate(None))
+        # A correlated EXISTS on the household's key: one index probe per laborer row, whether the
+        # query fetches one laborer or lists many (an IN over the region's households would build
+        # the whole set first). Correlated on Laborer alone: the outer query may join Household.
+        return exists().where(Household.id == Laborer.household_id, clause).correlate(Laborer)
     return clause
 
 
@@ -242,6 +245,19 @@ def _audit_events(office: User) -> ColumnElement[bool]:
     )
 
 
+def sees_villages(user: User, village_codes: np.ndarray) -> np.ndarray:
+    """Whether the user may see people of each village (12-digit codes as integers): `visible` over columns."""
+    if user.role is CADRE:
+        return np.isin(village_codes, np.array([int(code) for code in user.village_codes], np.int64))
+    if user.role is not OFFICE:
+        return np.zeros(len(village_codes), bool)
+    prefix = user.region_code or ""
+    if not prefix:
+        return np.ones(len(village_codes), bool)
+    scale = 10 ** (12 - len(prefix))
+    return village_codes // scale == int(prefix)
+
+
 def _region_prefixes(user: User) -> list[str]:
     """The region prefixes a cadre or an office reads postings in."""
     return county_codes(user) if user.role is CADRE else [user.region_code or ""]
@@ -266,6 +282,16 @@ def visible(model: type, user: User) -> ColumnElement[bool]:
             return Employer.id == user.employer_id
         return model.employer_id == user.employer_id
     return _prefixed(model.region_code, _region_prefixes(user))
+
+
+def sees_posting(user: User, model: type, region_code: str, employer_id: int | None) -> bool:
+    """`visible` for one opening, batch or welfare post known by its region and employer, without a query
+    (for the postings a cached ranker holds; kept equal to `visible` by tests)."""
+    if user.role not in READ_ROLES[model]:
+        return False
+    if user.role is EMPLOYER:
+        return employer_id == user.employer_id
+    return any(region_code.startswith(prefix) for prefix in _region_prefixes(user))
 
 
 def scoped(model: type, user: User) -> Select:

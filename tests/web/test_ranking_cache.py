@@ -1,0 +1,139 @@
+"""Cached rankers stay exact: data versions move with the transactions that change their inputs,
+capacity changes update the cached Ranker in place (equal to a rebuild), other changes rebuild it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from matcher.rank import Ranker
+from web.extensions import db
+from web.services import offers, ranking, scope, versions
+from web.services.convert import load_laborer, load_targets, matcher_config
+
+
+def _config(app):
+    return matcher_config(app.config)
+
+
+def test_versions_move_with_the_changes_they_cover(app, factory):
+    before = versions.current(db.session)
+    opening = factory.opening(slots=2)
+    db.session.commit()
+    after_opening = versions.current(db.session)
+    assert after_opening["targets"] > before["targets"]
+    laborer = factory.laborer()
+    db.session.commit()
+    after_laborer = versions.current(db.session)
+    assert after_laborer["laborers"] > after_opening["laborers"]
+    assert after_laborer["targets"] == after_opening["targets"]
+
+    office = factory.user("office")
+    db.session.commit()
+    offers.make_offer(db.session, office, laborer.id, "opening", opening.id, _config(app))
+    db.session.commit()
+    now = versions.current(db.session)
+    assert now["holdings"] > after_laborer["holdings"]
+    assert now["targets"] == after_opening["targets"]
+    assert versions.held_changed_since(db.session, after_laborer["holdings"]) == [("opening", opening.id)]
+    assert versions.held_changed_since(db.session, now["holdings"]) == []
+
+
+def test_a_rolled_back_change_moves_nothing(app, factory):
+    factory.opening()
+    db.session.commit()
+    before = versions.current(db.session)
+    factory.opening(title="回滚")
+    db.session.rollback()
+    db.session.commit()
+    assert versions.current(db.session) == before
+
+
+def test_an_offer_updates_the_cached_ranker_in_place_as_a_rebuild_would(app, factory):
+    config = _config(app)
+    opening = factory.opening(slots=2)
+    factory.opening(slots=3, title="缝纫")
+    factory.welfare_post()
+    first, second = factory.laborer(), factory.laborer()
+    office = factory.user("office")
+    db.session.commit()
+    cached = ranking.ranker(db.session, config)
+    assert cached.target("opening", opening.id).capacity == 2
+
+    offers.make_offer(db.session, office, first.id, "opening", opening.id, config)
+    db.session.commit()
+    updated = ranking.ranker(db.session, config)
+    assert updated is cached  # not rebuilt
+    rebuilt = Ranker(load_targets(db.session), config)
+    assert updated.target("opening", opening.id).capacity == 1
+    assert updated.targets.targets == rebuilt.targets.targets
+    assert updated.targets.capacity.tolist() == rebuilt.targets.capacity.tolist()
+    laborer = load_laborer(db.session, second.id)
+    assert updated.for_laborer(laborer) == rebuilt.for_laborer(laborer)
+
+
+def test_a_changed_target_rebuilds_the_cached_ranker(app, factory):
+    config = _config(app)
+    opening = factory.opening()
+    factory.laborer()
+    db.session.commit()
+    cached = ranking.ranker(db.session, config)
+    opening.title = "新名字"
+    db.session.commit()
+    rebuilt = ranking.ranker(db.session, config)
+    assert rebuilt is not cached
+    assert rebuilt.target("opening", opening.id).title == "新名字"
+
+
+def test_candidates_follow_a_new_seeker_and_keep_to_the_cadres_villages(app, factory, client, api_token):
+    opening = factory.opening(slots=3)
+    mine = factory.laborer()
+    elsewhere = factory.laborer(factory.household("141030101201"))
+    cadre = factory.user("cadre")  # 安古村 only
+    db.session.commit()
+    headers = api_token(cadre)
+    seen = client.get(f"/api/v1/openings/{opening.id}/candidates", headers=headers).json
+    assert [m["laborer_id"] for m in seen["matches"]] == [mine.id]
+    newcomer = factory.laborer(birth_on=date(1980, 1, 1))
+    db.session.commit()
+    seen = client.get(f"/api/v1/openings/{opening.id}/candidates", headers=headers).json
+    assert sorted(m["laborer_id"] for m in seen["matches"]) == sorted([mine.id, newcomer.id])
+    assert elsewhere.id not in {m["laborer_id"] for m in seen["matches"]}
+    office = factory.user("office")
+    db.session.commit()
+    everyone = client.get(f"/api/v1/openings/{opening.id}/candidates", headers=api_token(office)).json
+    assert elsewhere.id in {m["laborer_id"] for m in everyone["matches"]}
+
+
+@pytest.mark.parametrize("role", ["cadre", "office"])
+def test_a_laborer_outside_the_scope_is_not_found(app, factory, client, api_token, role):
+    factory.opening()
+    outside = factory.laborer(factory.household("141030101201"))
+    user = factory.user(role, **({"region_code": "141030100"} if role == "office" else {}))
+    db.session.commit()
+    response = client.get(f"/api/v1/laborers/{outside.id}/matches", headers=api_token(user))
+    assert response.status_code == 404
+
+
+def test_sees_posting_agrees_with_the_visible_clause(app, factory):
+    other = factory.employer(region_code="141030101201", name="曲峨车间")
+    rows = [
+        factory.opening(), factory.opening(other, region_code="141030101201"), factory.opening(other, region_code="14"),
+        factory.batch(), factory.batch(region_code="1410"), factory.welfare_post(),
+        factory.welfare_post(region_code="141030101201"),
+    ]
+    users = [
+        factory.user("cadre"), factory.user("cadre", village_codes=["141030101201"]), factory.user("office"),
+        factory.user("office", region_code="141030100"), factory.user("office", region_code="14"),
+        factory.user("employer", employer_id=other.id), factory.user("employer"),
+    ]
+    db.session.commit()
+    for user in users:
+        for row in rows:
+            model = type(row)
+            found = db.session.scalar(select(model.id).where(model.id == row.id, scope.visible(model, user)))
+            assert scope.sees_posting(user, model, row.region_code, getattr(row, "employer_id", None)) is (
+                found is not None
+            ), (user.username, model.__name__, row.region_code)

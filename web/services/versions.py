@@ -1,0 +1,143 @@
+"""Data versions the same transaction bumps, so that cached rankers know when they are stale.
+
+Why: a ranker over every open target (and one over every seeking laborer) takes seconds to build
+at province scale and milliseconds to ask; it is worth keeping only if knowing that it is still
+current costs less than asking it. Reading two indexed rows of `DataVersion` does.
+
+What moves: every flush that adds, changes or deletes an opening, batch, welfare post or pickup
+point marks ``targets``; a placement marks ``holdings`` and the targets whose held slots it
+changes; a laborer or household, or a placement that is or was working or holds a welfare post
+(what a laborer's household facts are made of), marks ``laborers``. Before the transaction
+commits, the marked counters go up by one and each changed target's row is stamped with the new
+``holdings`` version, all in that transaction: the versions commit or roll back with the change.
+Writers serialise on the counter row, so versions follow commit order and a reader that saw
+version v has seen every change stamped v or lower.
+
+Writes that bypass the ORM (a seed's bulk load) call `bump` themselves.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ..models import (
+    DataVersion,
+    Household,
+    Laborer,
+    Opening,
+    PickupPoint,
+    Placement,
+    PlacementStatus,
+    TransportBatch,
+    WelfarePost,
+)
+
+TARGETS, HOLDINGS, LABORERS = "targets", "holdings", "laborers"
+SCOPES = (TARGETS, HOLDINGS, LABORERS)
+PENDING = "jiuye_versions_pending"
+
+_TARGET_MODELS = (Opening, TransportBatch, WelfarePost, PickupPoint)
+#: Placement columns naming the target, by the kind the rankers use.
+_HELD_BY = {"opening": "opening_id", "batch": "batch_id", "welfare_post": "welfare_post_id"}
+
+
+@dataclass
+class _Pending:
+    """Scopes and targets the transaction changed so far."""
+
+    scopes: set[str] = field(default_factory=set)
+    held: set[tuple[str, int]] = field(default_factory=set)
+
+
+def _values(obj, name: str) -> set:
+    """The attribute's value now and before this flush, without None."""
+    history = inspect(obj).attrs[name].history
+    values = {*history.added, *history.unchanged, *history.deleted, obj.__dict__.get(name)}
+    return {v for v in values if v is not None}
+
+
+def _collect(session: Session, _context) -> None:
+    pending = session.info.setdefault(PENDING, _Pending())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, _TARGET_MODELS):
+            pending.scopes.add(TARGETS)
+        elif isinstance(obj, Placement):
+            pending.scopes.add(HOLDINGS)
+            for kind, column in _HELD_BY.items():
+                pending.held.update((kind, target_id) for target_id in _values(obj, column))
+            if PlacementStatus.WORKING in _values(obj, "status") or _values(obj, "welfare_post_id"):
+                pending.scopes.add(LABORERS)
+        elif isinstance(obj, Laborer | Household):
+            pending.scopes.add(LABORERS)
+
+
+def _upsert(session: Session):
+    dialect = session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(DataVersion)
+
+
+def bump(session: Session, scopes: Iterable[str], held: Iterable[tuple[str, int]] = ()) -> dict[str, int]:
+    """Move the given scopes' counters on, stamp the targets whose held slots changed; new versions."""
+    held = sorted(set(held))
+    scopes = sorted(set(scopes) | ({HOLDINGS} if held else set()))
+    insert = _upsert(session)
+    new = {}
+    # A counter starts at the clock (µs), not 1: emptied tables (a restored or reset database)
+    # then never give a version a cache has already seen for other data.
+    start = time.time_ns() // 1000
+    for scope in scopes:  # sorted: concurrent writers take the counter rows in one order
+        session.execute(insert.values(scope=scope, version=start).on_conflict_do_update(
+            index_elements=[DataVersion.scope], set_={"version": DataVersion.version + 1}))
+        new[scope] = session.scalar(select(DataVersion.version).where(DataVersion.scope == scope))
+    if held:
+        stamp = insert.on_conflict_do_update(
+            index_elements=[DataVersion.scope], set_={"version": insert.excluded.version})
+        session.execute(stamp, [{"scope": f"{kind}:{target_id}", "version": new[HOLDINGS]}
+                                for kind, target_id in held])
+    return new
+
+
+def current(session: Session) -> dict[str, int]:
+    """The counters now (0 for a scope never bumped)."""
+    rows = session.execute(select(DataVersion.scope, DataVersion.version).where(DataVersion.scope.in_(SCOPES)))
+    return {scope: 0 for scope in SCOPES} | dict(rows.all())
+
+
+def held_changed_since(session: Session, version: int) -> list[tuple[str, int]]:
+    """The targets whose held slots changed after the given ``holdings`` version."""
+    scopes = session.scalars(select(DataVersion.scope).where(
+        DataVersion.version > version, DataVersion.scope.not_in(SCOPES)))
+    changed = []
+    for scope in scopes:
+        kind, _, target_id = scope.partition(":")
+        changed.append((kind, int(target_id)))
+    return changed
+
+
+def _before_commit(session: Session) -> None:
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    pending = session.info.pop(PENDING, None)
+    if pending and (pending.scopes or pending.held):
+        bump(session, pending.scopes, pending.held)
+
+
+def _after_soft_rollback(session: Session, previous_transaction) -> None:
+    # Only when the whole transaction is gone: a savepoint's rollback keeps the outer changes.
+    if previous_transaction.parent is None:
+        session.info.pop(PENDING, None)
+
+
+def install(sessions: Any) -> None:
+    """Bump the versions on the sessions of `sessions` (the app's scoped session; idempotent)."""
+    for name, listener in (("after_flush", _collect), ("before_commit", _before_commit),
+                           ("after_soft_rollback", _after_soft_rollback)):
+        if not event.contains(sessions, name, listener):
+            event.listen(sessions, name, listener)
