@@ -1,13 +1,15 @@
-"""Bulk writes of many rows inside the session's transaction (the seed and the statistics summaries).
+"""Bulk writes of many rows inside the session's transaction (the seeds and the statistics summaries).
 
 Values go through each column type's own bind processor (enum check, JSON, dates), then straight to
 the driver: `executemany` on SQLite, COPY on PostgreSQL; SQLAlchemy's per-row statement machinery
-would double the time. Small batches take the ordinary Core insert.
+would double the time. Values are processed a column at a time, and a column with few distinct values
+(statuses, dates, timestamps, empty lists) has each distinct value processed once. Small batches take
+the ordinary Core insert.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
@@ -16,51 +18,66 @@ from sqlalchemy.schema import AddConstraint, DropConstraint
 CHUNK = 20_000
 #: Below this many rows the plain Core insert is as fast and simpler.
 BULK_MIN_ROWS = 5000
+#: Rows handed to the driver at a time: bounds the memory of processed values.
+DRIVER_CHUNK = 100_000
 
 
 def bulk_insert(session: Session, table: Table, rows: Iterable[dict]) -> int:
-    """Write rows (dicts with the same keys, ids included) into table; returns how many.
+    """Write rows (dicts with the same keys, ids included) into table; returns how many."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    return bulk_insert_columns(session, table, {name: [row[name] for row in rows] for name in rows[0]})
+
+
+def bulk_insert_columns(session: Session, table: Table, columns: Mapping[str, Sequence]) -> int:
+    """Write rows given column by column (equal-length sequences, ids included); returns how many.
 
     A big load drops the table's secondary indexes (and on PostgreSQL its foreign keys), writes the
     rows and restores them: one index build and one join per key beat a million single-row updates
     and trigger checks. The drop and the restore are part of the transaction (DDL is transactional
     on both databases), so all-or-nothing holds.
     """
-    rows = list(rows)
-    if not rows:
+    names = list(columns)
+    lengths = {len(columns[name]) for name in names}
+    if len(lengths) > 1:
+        raise ValueError(f"columns of {table.name} differ in length: {sorted(lengths)}")
+    count = lengths.pop() if lengths else 0
+    if not count:
         return 0
     connection = session.connection()
     dialect = connection.dialect
-    if len(rows) < BULK_MIN_ROWS or dialect.name not in ("sqlite", "postgresql"):
-        for start in range(0, len(rows), CHUNK):
+    if count < BULK_MIN_ROWS or dialect.name not in ("sqlite", "postgresql"):
+        rows = [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+        for start in range(0, count, CHUNK):
             connection.execute(insert(table), rows[start : start + CHUNK])
     else:
-        names = list(rows[0])
-        processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
-        columns = ", ".join(f'"{name}"' for name in names)
+        processors = [_memoised(table.c[name].type._cached_bind_processor(dialect)) for name in names]
+        quoted = ", ".join(f'"{name}"' for name in names)
         cursor = connection.connection.driver_connection.cursor()
-        tuples = (
-            tuple(
-                v if p is None or v is None else p(v)
-                for v, p in zip(row.values(), processors, strict=True)
-            )
-            for row in rows
-        )
         indexes = list(table.indexes)
         for index in indexes:
             index.drop(connection)
-        if dialect.name == "sqlite":
-            marks = ", ".join("?" for _ in names)
-            cursor.executemany(f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})', tuples)
-        else:
-            foreign_keys = list(table.foreign_key_constraints)
-            for constraint in foreign_keys:
-                connection.execute(DropConstraint(constraint))
-            with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
-                for values in tuples:
-                    copy.write_row(values)
-            for constraint in foreign_keys:
-                connection.execute(AddConstraint(constraint))
+        foreign_keys = list(table.foreign_key_constraints) if dialect.name == "postgresql" else []
+        for constraint in foreign_keys:
+            connection.execute(DropConstraint(constraint))
+        for start in range(0, count, DRIVER_CHUNK):
+            processed = [
+                values if process is None else process(values)
+                for values, process in zip(
+                    (columns[name][start : start + DRIVER_CHUNK] for name in names), processors, strict=True
+                )
+            ]
+            tuples = zip(*processed, strict=True)
+            if dialect.name == "sqlite":
+                marks = ", ".join("?" for _ in names)
+                cursor.executemany(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})', tuples)
+            else:
+                with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+                    for values in tuples:
+                        copy.write_row(values)
+        for constraint in foreign_keys:
+            connection.execute(AddConstraint(constraint))
         for index in indexes:
             index.create(connection)
     if "id" in table.c and dialect.name == "postgresql":
@@ -70,4 +87,34 @@ def bulk_insert(session: Session, table: Table, rows: Iterable[dict]) -> int:
                 f'(SELECT max(id) FROM "{table.name}"))'
             )
         )
-    return len(rows)
+    return count
+
+
+def _memoised(process: Callable | None) -> Callable[[Sequence], list] | None:
+    """A column processor: a bind processor applied to a slice of values, once per distinct value
+    when the values repeat enough (statuses, dates, timestamps, empty lists), else once per value."""
+    if process is None:
+        return None
+    cache: dict = {}
+
+    def apply(values: Sequence) -> list:
+        kinds = set(map(type, values))
+        # Keys carry the type where types mix: 1 and True are equal keys but not the same JSON.
+        if list in kinds:
+            keys = [(tuple(v), tuple(map(type, v))) if type(v) is list else (v, type(v)) for v in values]
+        elif len(kinds) == 1:
+            keys = values
+        else:
+            keys = [(v, type(v)) for v in values]
+        try:
+            first = dict(zip(keys, values, strict=True))
+        except TypeError:  # unhashable values (JSON objects): each one on its own
+            return [None if v is None else process(v) for v in values]
+        if len(first) * 2 > len(values):
+            return [None if v is None else process(v) for v in values]
+        for key, value in first.items():
+            if key not in cache:
+                cache[key] = None if value is None else process(value)
+        return [cache[key] for key in keys]
+
+    return apply
