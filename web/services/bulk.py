@@ -10,6 +10,7 @@ the ordinary Core insert.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import itemgetter
 
 from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
@@ -27,7 +28,10 @@ def bulk_insert(session: Session, table: Table, rows: Iterable[dict]) -> int:
     rows = list(rows)
     if not rows:
         return 0
-    return bulk_insert_columns(session, table, {name: [row[name] for row in rows] for name in rows[0]})
+    names = list(rows[0])
+    # itemgetter and zip transpose the rows into columns in C, whatever each dict's key order.
+    values = map(itemgetter(*names), rows) if len(names) > 1 else ((row[names[0]],) for row in rows)
+    return bulk_insert_columns(session, table, dict(zip(names, zip(*values, strict=True), strict=True)))
 
 
 def bulk_insert_columns(session: Session, table: Table, columns: Mapping[str, Sequence]) -> int:
