@@ -170,6 +170,7 @@ def seed_scale(
     market = _Market(session, Sizes.for_laborers(laborers), random_seed, now or datetime.now(UTC))
     market.regions()
     market.people()
+    market.welfare_holders()
     market.employers_and_openings()
     market.batches()
     market.welfare_posts()
@@ -238,8 +239,10 @@ class _Market:
     def __init__(self, session: Session, sizes: Sizes, random_seed: int, now: datetime) -> None:
         self.session = session
         if session.get_bind().dialect.name == "sqlite":
-            # A bigger page cache for the million-row indexes (this connection only).
-            session.execute(text("PRAGMA cache_size = -262144"))
+            # A page cache as big as the whole database (~450 MB at a million laborers), so that
+            # the transaction's pages need not spill to the journal before the commit (this
+            # connection only).
+            session.execute(text("PRAGMA cache_size = -1048576"))
         self.sizes = sizes
         self.rng = np.random.default_rng(random_seed)
         self.now = now.astimezone(UTC)
@@ -325,6 +328,22 @@ class _Market:
         )
         self.role = np.full(n, _ROLE_NONE, dtype=np.int8)
 
+    def welfare_holders(self) -> None:
+        """Welfare-post holders first (one laborer of a poor household each, in a post of their
+        village), so that no household holds two posts and no holder takes another job."""
+        rng = self.rng
+        poor = np.flatnonzero(self.household_poverty < 2)
+        households = np.sort(rng.choice(poor, min(len(poor), self.sizes.welfare_holders), replace=False))
+        laborers = self.household_first[households]
+        self.role[laborers] = _ROLE_HOLDER
+        starts = [self.today - timedelta(days=d) for d in rng.integers(30, 700, len(laborers)).tolist()]
+        regions = self.villages[self.household_village[households]].tolist()
+        first = self._posts(regions, [1] * len(regions), starts, 3 * 365)
+        self.placements.extend(
+            (laborer, "welfare_post", first + i, start)
+            for i, (laborer, start) in enumerate(zip(laborers.tolist(), starts, strict=True))
+        )
+
     # -- employers and their openings ----------------------------------------------------------------
     def _worker_pools(self) -> dict[int, list[int]]:
         """Per county, the laborers (shuffled) who may take a running job or a departed seat."""
@@ -400,11 +419,9 @@ class _Market:
 
     def employers_and_openings(self) -> None:
         """Workshops in villages and enterprises near the county seats: running openings with their
-        workers (welfare-post holders are placed first, so households hold at most one post), and new
-        openings starting in the coming weeks with free slots."""
+        workers from the county, and new openings starting in the coming weeks with free slots."""
         s, rng = self.sizes, self.rng
-        self._holders()
-        pools = self._worker_pools()
+        self.pools = pools = self._worker_pools()
         open_slots = {
             "workshop": round(s.open_slots * WORKSHOP_SLOT_SHARE),
             "enterprise": s.open_slots - round(s.open_slots * WORKSHOP_SLOT_SHARE),
@@ -443,22 +460,6 @@ class _Market:
                     if part:
                         start_on = self.today + timedelta(days=int(rng.integers(3, 61)))
                         self._opening(employer, works[rng.integers(len(works))], part, start_on, "open")
-        self.pools = pools
-
-    def _holders(self) -> None:
-        """Welfare-post holders: one laborer of a poor household each, in a post of their village."""
-        rng = self.rng
-        poor = np.flatnonzero(self.household_poverty < 2)
-        households = np.sort(rng.choice(poor, min(len(poor), self.sizes.welfare_holders), replace=False))
-        laborers = self.household_first[households]
-        self.role[laborers] = _ROLE_HOLDER
-        starts = [self.today - timedelta(days=d) for d in rng.integers(30, 700, len(laborers)).tolist()]
-        regions = self.villages[self.household_village[households]].tolist()
-        first = self._posts(regions, [1] * len(regions), starts, 3 * 365)
-        self.placements.extend(
-            (laborer, "welfare_post", first + i, start)
-            for i, (laborer, start) in enumerate(zip(laborers.tolist(), starts, strict=True))
-        )
 
     # -- transport batches ------------------------------------------------------------------------
     def batches(self) -> None:
