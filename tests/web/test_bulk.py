@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 from stdnum.cn import ric
 
 from seed.people import id_region
@@ -82,3 +83,15 @@ def test_bulk_rows_read_back_as_core_inserted_rows(factory, by_columns):
 def test_columns_of_different_lengths_are_refused(app):
     with pytest.raises(ValueError, match="differ in length"):
         bulk_insert_columns(db.session, Laborer.__table__, {"id": [1, 2], "name": ["a"]})
+
+
+def test_keys_and_unique_numbers_hold_again_after_a_bulk_load(factory):
+    factory.region_tree()
+    household = factory.household()
+    bulk_insert(db.session, Laborer.__table__, laborer_rows(household.id, 1, sequence=2))
+    same_number = laborer_rows(household.id, N + 1, sequence=2)[:1]
+    no_household = laborer_rows(household.id + 1, N + 1, sequence=4)[:1]
+    for row in (same_number, no_household):
+        with pytest.raises(IntegrityError), db.session.begin_nested():
+            db.session.execute(insert(Laborer), row)
+    assert db.session.scalar(select(func.count()).select_from(Laborer)) == N

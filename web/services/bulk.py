@@ -14,7 +14,7 @@ from operator import itemgetter
 
 from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
-from sqlalchemy.schema import AddConstraint, DropConstraint
+from sqlalchemy.schema import AddConstraint, Constraint, DropConstraint, UniqueConstraint
 
 CHUNK = 20_000
 #: Below this many rows the plain Core insert is as fast and simpler.
@@ -37,9 +37,9 @@ def bulk_insert(session: Session, table: Table, rows: Iterable[dict]) -> int:
 def bulk_insert_columns(session: Session, table: Table, columns: Mapping[str, Sequence]) -> int:
     """Write rows given column by column (equal-length sequences, ids included); returns how many.
 
-    A big load drops the table's secondary indexes (and on PostgreSQL its foreign keys), writes the
-    rows and restores them: one index build and one join per key beat a million single-row updates
-    and trigger checks. The drop and the restore are part of the transaction (DDL is transactional
+    A big load drops the table's secondary indexes (and on PostgreSQL its foreign keys and unique
+    constraints), writes the rows and restores them: one index build and one join per key beat a
+    million single-row updates and trigger checks. The drop and the restore are part of the transaction (DDL is transactional
     on both databases), so all-or-nothing holds.
     """
     names = list(columns)
@@ -62,8 +62,9 @@ def bulk_insert_columns(session: Session, table: Table, columns: Mapping[str, Se
         indexes = list(table.indexes)
         for index in indexes:
             index.drop(connection)
-        foreign_keys = list(table.foreign_key_constraints) if dialect.name == "postgresql" else []
-        for constraint in foreign_keys:
+        # PostgreSQL can also drop (and rebuild) foreign keys and unique constraints in a transaction.
+        constraints = _droppable_constraints(table) if dialect.name == "postgresql" else []
+        for constraint in constraints:
             connection.execute(DropConstraint(constraint))
         for start in range(0, count, DRIVER_CHUNK):
             processed = [
@@ -80,7 +81,10 @@ def bulk_insert_columns(session: Session, table: Table, columns: Mapping[str, Se
                 with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
                     for values in tuples:
                         copy.write_row(values)
-        for constraint in foreign_keys:
+        if dialect.name == "postgresql":
+            # Sort each index in memory rather than in temporary files (this transaction only).
+            connection.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+        for constraint in constraints:
             connection.execute(AddConstraint(constraint))
         for index in indexes:
             index.create(connection)
@@ -92,6 +96,21 @@ def bulk_insert_columns(session: Session, table: Table, columns: Mapping[str, Se
             )
         )
     return count
+
+
+def _droppable_constraints(table: Table) -> list[Constraint]:
+    """The table's foreign keys, and its unique constraints that no foreign key refers to."""
+    referred = {
+        fk.column
+        for other in table.metadata.tables.values()
+        for fk in other.foreign_keys
+        if fk.column.table is table
+    }
+    uniques = [
+        c for c in table.constraints
+        if isinstance(c, UniqueConstraint) and not referred & set(c.columns)
+    ]
+    return [*table.foreign_key_constraints, *uniques]
 
 
 def _memoised(process: Callable | None) -> Callable[[Sequence], list] | None:
