@@ -29,30 +29,47 @@ def bulk_insert(session: Session, table: Table, rows: Iterable[dict]) -> int:
     if not rows:
         return 0
     names = list(rows[0])
-    # itemgetter and zip transpose the rows into columns in C, whatever each dict's key order.
-    values = map(itemgetter(*names), rows) if len(names) > 1 else ((row[names[0]],) for row in rows)
-    return bulk_insert_columns(session, table, dict(zip(names, zip(*values, strict=True), strict=True)))
+    getter = itemgetter(*names)
+
+    def columns(start: int, stop: int) -> list[Sequence]:
+        # itemgetter and zip transpose a slice of rows in C, whatever each dict's key order.
+        values = map(getter, rows[start:stop]) if len(names) > 1 else ((row[names[0]],) for row in rows[start:stop])
+        return list(zip(*values, strict=True))
+
+    return _load(session, table, names, len(rows), columns)
 
 
 def bulk_insert_columns(session: Session, table: Table, columns: Mapping[str, Sequence]) -> int:
-    """Write rows given column by column (equal-length sequences, ids included); returns how many.
-
-    A big load drops the table's secondary indexes (and on PostgreSQL its foreign keys and unique
-    constraints), writes the rows and restores them: one index build and one join per key beat a
-    million single-row updates and trigger checks. The drop and the restore are part of the transaction (DDL is transactional
-    on both databases), so all-or-nothing holds.
-    """
+    """Write rows given column by column (equal-length sequences, ids included); returns how many."""
     names = list(columns)
     lengths = {len(columns[name]) for name in names}
     if len(lengths) > 1:
         raise ValueError(f"columns of {table.name} differ in length: {sorted(lengths)}")
     count = lengths.pop() if lengths else 0
+    return _load(session, table, names, count, lambda start, stop: [columns[n][start:stop] for n in names])
+
+
+def _load(
+    session: Session,
+    table: Table,
+    names: list[str],
+    count: int,
+    columns: Callable[[int, int], list[Sequence]],
+) -> int:
+    """Write count rows whose columns (in the order of names) `columns(start, stop)` slices.
+
+    A big load drops the table's secondary indexes (and on PostgreSQL its foreign keys and unique
+    constraints), writes the rows and restores them: one index build and one join per key beat a
+    million single-row updates and trigger checks. The drop and the restore are part of the
+    transaction (DDL is transactional on both databases), so all-or-nothing holds. Rows reach the
+    driver a slice at a time, so memory stays bounded by the slice.
+    """
     if not count:
         return 0
     connection = session.connection()
     dialect = connection.dialect
     if count < BULK_MIN_ROWS or dialect.name not in ("sqlite", "postgresql"):
-        rows = [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+        rows = [dict(zip(names, values, strict=True)) for values in zip(*columns(0, count), strict=True)]
         for start in range(0, count, CHUNK):
             connection.execute(insert(table), rows[start : start + CHUNK])
     else:
@@ -69,9 +86,7 @@ def bulk_insert_columns(session: Session, table: Table, columns: Mapping[str, Se
         for start in range(0, count, DRIVER_CHUNK):
             processed = [
                 values if process is None else process(values)
-                for values, process in zip(
-                    (columns[name][start : start + DRIVER_CHUNK] for name in names), processors, strict=True
-                )
+                for values, process in zip(columns(start, start + DRIVER_CHUNK), processors, strict=True)
             ]
             tuples = zip(*processed, strict=True)
             if dialect.name == "sqlite":
