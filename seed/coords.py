@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 import random
 
+import numpy as np
+
 _A_M = 6378245.0  # Krasovsky 1940 semi-major axis, as the GCJ-02 formula uses
 _EE = 0.00669342162296594323  # Krasovsky 1940 first eccentricity squared
 _EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius, for jitter only
@@ -97,4 +99,18 @@ def jitter(lat: float, lon: float, radius_km: float, rng: random.Random) -> tupl
     dlon = math.degrees(
         distance_km * math.sin(bearing) / (_EARTH_RADIUS_KM * math.cos(math.radians(lat)))
     )
+    return lat + dlat, lon + dlon
+
+
+def jitter_many(
+    lat: np.ndarray, lon: np.ndarray, radius_km: float | np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """`jitter` for arrays of centres (and radii): each point uniform in the disc around its centre."""
+    if np.any(np.asarray(radius_km) < 0):
+        raise ValueError(f"radius_km must be >= 0, got {radius_km}")
+    lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    distance_km = radius_km * np.sqrt(rng.random(lat.shape))
+    bearing = 2.0 * np.pi * rng.random(lat.shape)
+    dlat = np.degrees(distance_km * np.cos(bearing) / _EARTH_RADIUS_KM)
+    dlon = np.degrees(distance_km * np.sin(bearing) / (_EARTH_RADIUS_KM * np.cos(np.radians(lat))))
     return lat + dlat, lon + dlon

@@ -56,3 +56,25 @@ def shanxi_2020(scale: float, random_seed: int) -> None:
                f"({targets.change_pct:+} % on {targets.poor_at_work_year_before} a year before)")
     username, password, _ = SCENARIO_LOGIN
     click.echo(f"  office    {username:<10} password: {password}")
+
+
+@seed.command("scale")
+@click.option("--laborers", required=True, type=click.IntRange(min=1),
+              help="Registered laborers; every other figure scales with it (province: 1000000).")
+@click.option("--random-seed", default=2020, show_default=True, type=int, help="Same seed, same market.")
+def scale(laborers: int, random_seed: int) -> None:
+    """Build an open province-wide market to measure on (all or nothing), sized by --laborers."""
+    from seed.scale import SCALE_LOGIN, seed_scale
+
+    started = time.perf_counter()
+    try:
+        counts = seed_scale(db.session, laborers, random_seed=random_seed)
+    except AlreadySeededError as error:
+        db.session.rollback()
+        click.echo(f"Already seeded: {error.message}. Nothing was changed.")
+        return
+    db.session.commit()
+    summary = ", ".join(f"{n} {name}" for name, n in counts.items())
+    click.echo(f"Seeded scale data ({laborers} laborers) in {time.perf_counter() - started:.1f} s: {summary}.")
+    username, password, _ = SCALE_LOGIN
+    click.echo(f"  office    {username:<10} password: {password}")
