@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 from stdnum.cn import ric
+from web.services.plans import plan_inputs
 
 import matcher.plan
 from seed import scale
@@ -26,7 +27,6 @@ from web.models import (
     TransportBatch,
     WelfarePost,
 )
-from web.services.matching import plan_inputs
 
 from ..web.test_summaries import assert_summaries_match_records
 
@@ -170,7 +170,7 @@ def test_dashboard_summaries_are_exact(market):
 
 def test_a_plan_can_run_on_it(market):
     laborers, targets = plan_inputs(db.session, "14")
-    assert len(laborers) == Sizes.for_laborers(N).seeking
+    assert len(laborers["id"]) == Sizes.for_laborers(N).seeking
     free = {kind: sum(t.capacity for t in targets if t.kind == kind and t.capacity > 0)
             for kind in ("opening", "batch", "welfare_post")}
     assert free["opening"] >= BARS["open_slots"] * SHARE

@@ -68,12 +68,11 @@ def scale(laborers: int, random_seed: int) -> None:
 
     started = time.perf_counter()
     try:
-        counts = seed_scale(db.session, laborers, random_seed=random_seed)
+        with unit_of_work() as session:
+            counts = seed_scale(session, laborers, random_seed=random_seed)
     except AlreadySeededError as error:
-        db.session.rollback()
         click.echo(f"Already seeded: {error.message}. Nothing was changed.")
         return
-    db.session.commit()
     summary = ", ".join(f"{n} {name}" for name, n in counts.items())
     click.echo(f"Seeded scale data ({laborers} laborers) in {time.perf_counter() - started:.1f} s: {summary}.")
     username, password, _ = SCALE_LOGIN
