@@ -155,7 +155,8 @@ class LaborerMatches(MethodView):
             db.session, g.user, laborer_id, _config(), limit=args["limit"],
             kinds=[args["kind"]] if args["kind"] else None, ineligible=args["ineligible"],
         )
-        audit(db.session, "read", user=g.user, entity=row, remote_addr=remote_addr(), what="matches")
+        audit(db.session, "read", user=g.user, subject="laborer", subject_id=row.id, remote_addr=remote_addr(),
+              what="matches")
         titles = _titles(result)
         locale = _locale()
         present = lambda m: {**ranking.match_json(m, locale), "title": titles.get((m.kind, m.target_id))}  # noqa: E731
@@ -185,8 +186,8 @@ def _candidates(kind: str, target_id: int, args) -> dict:
                filters=args, target=f"{kind} {target_id}")
     locale = _locale()
     ids = {m.laborer_id for m in [*result.matches, *result.ineligible]}
-    people = {row.id: row for row in db.session.execute(
-        select(Laborer.id, Laborer.name, Laborer.id_number).where(Laborer.id.in_(ids)))} if ids else {}
+    # One query for the shown people (not one per match); disclosure decides what of each is shown.
+    people = {row.id: row for row in db.session.scalars(select(Laborer).where(Laborer.id.in_(ids)))} if ids else {}
 
     def present(m):
         laborer = people[m.laborer_id]

@@ -237,6 +237,7 @@ def audit(
     user: User | None = None,
     entity: Any = None,
     subject: str | None = None,
+    subject_id: Any = None,
     remote_addr: str | None = None,
     durable: bool = False,
     **detail: Any,
@@ -253,7 +254,8 @@ def audit(
         user_id=user.id if user is not None else None,
         username=user.username if user is not None else detail.pop("username", None),
         entity_type=type(entity).__tablename__ if entity is not None else subject,
-        entity_id=str(entity.id) if entity is not None and hasattr(entity, "id") else None,
+        entity_id=(str(entity.id) if entity is not None and hasattr(entity, "id")
+                   else str(subject_id) if subject_id is not None else None),
         remote_addr=remote_addr,
         detail=detail or None,
     )
