@@ -294,4 +294,9 @@ def stored_factors(explanation: dict | None) -> list[Factor]:
     explanation = explanation or {}
     if "codes" in explanation:
         return [render_factor(code) for code in explanation["codes"]]
-    return [Factor(**factor) for factor in explanation.get("factors", [])]
+    # Older rows hold the factors themselves; some (written by hand or early versions) lack the numbers.
+    return [
+        Factor(factor.get("name", ""), float(factor.get("value", 0.0)), float(factor.get("weight", 0.0)),
+               factor.get("zh", ""), factor.get("en", ""))
+        for factor in explanation.get("factors", [])
+    ]
