@@ -40,9 +40,11 @@ from web.models import (
     Employer,
     Household,
     Laborer,
+    LaborerStatus,
     Opening,
     PickupPoint,
     Placement,
+    PovertyStatus,
     Region,
     TransportBatch,
     User,
@@ -71,10 +73,11 @@ VILLAGES_PER_TOWNSHIP = 10
 #: Share of the new openings' free slots at workshops (the rest at enterprises).
 WORKSHOP_SLOT_SHARE = 0.3
 HOUSEHOLD_SIZES, HOUSEHOLD_SIZE_WEIGHTS = (1, 2, 3, 4), (25, 40, 25, 10)
-POVERTY = ("registered_poor", "monitored", "non_poor")
+POVERTY = tuple(status.value for status in PovertyStatus)  # registered_poor, monitored, non_poor
 POVERTY_WEIGHTS = (55, 12, 33)
 #: What the laborers neither seeking nor placed through jiuye do.
-OTHER_STATUSES, OTHER_STATUS_WEIGHTS = ("employed", "self_employed", "not_seeking"), (40, 10, 50)
+OTHER_STATUSES = tuple(s.value for s in LaborerStatus if s is not LaborerStatus.SEEKING)
+OTHER_STATUS_WEIGHTS = tuple({"employed": 40, "self_employed": 10, "not_seeking": 50}[s] for s in OTHER_STATUSES)
 ABILITIES = ("full", "moderate", "light", "none")
 #: Ability weights by age band (< 45, 45-59, 60+): older laborers can do less.
 ABILITY_WEIGHTS = ((55, 30, 12, 3), (35, 35, 25, 5), (10, 25, 50, 15))

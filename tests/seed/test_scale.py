@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 from stdnum.cn import ric
-from web.services.plans import plan_inputs
 
 import matcher.plan
 from seed import scale
@@ -27,6 +26,7 @@ from web.models import (
     TransportBatch,
     WelfarePost,
 )
+from web.services.plans import plan_inputs
 
 from ..web.test_summaries import assert_summaries_match_records
 
