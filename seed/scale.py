@@ -34,7 +34,7 @@ from seed.coords import jitter_many
 from seed.demo import SKILLS
 from seed.people import chinese_name, id_region, phone
 from seed.regions import ensure_regions
-from seed.shanxi2020 import AGES, apportion
+from seed.shanxi2020 import AGES, apportion, finish_bulk_seed
 from web.errors import AlreadySeededError
 from web.models import (
     Employer,
@@ -52,7 +52,6 @@ from web.models import (
 )
 from web.services.accounts import create_user
 from web.services.bulk import bulk_insert, bulk_insert_columns
-from web.services.summaries import refresh_summaries
 
 #: The figures at one million registered laborers; `Sizes.for_laborers` scales them.
 AT_MILLION = {
@@ -180,11 +179,7 @@ def seed_scale(
     market.statuses()
     counts = market.write()
     market.login()
-    session.flush()
-    # The dashboard's summaries, from the records just written (web.services.summaries).
-    refresh_summaries(session)
-    # Fresh planner statistics for the million-row tables.
-    session.execute(text("ANALYZE"))
+    finish_bulk_seed(session)
     return counts
 
 

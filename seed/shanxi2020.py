@@ -792,9 +792,13 @@ def seed_shanxi_2020(
     builder.seekers()
     counts = builder.write()
     builder.login()
-    session.flush()
-    # The dashboard's summaries, from the records just written (web.services.summaries).
-    refresh_summaries(session)
-    # Fresh planner statistics: without them SQLite picks poor plans for the grouped figures.
-    session.execute(text("ANALYZE"))
+    finish_bulk_seed(session)
     return counts
+
+
+def finish_bulk_seed(session: Session) -> None:
+    """After a bulk seed: the dashboard's summaries from the records just written
+    (web.services.summaries), and fresh planner statistics, without which SQLite picks poor plans."""
+    session.flush()
+    refresh_summaries(session)
+    session.execute(text("ANALYZE"))

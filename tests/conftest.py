@@ -400,3 +400,18 @@ def api_token(client):
         return {"Authorization": f"Bearer {response.json['token']}"}
 
     return login
+
+
+@pytest.fixture
+def live_redis(app):
+    """A connection to the app's REDIS_URL; skipped without a Redis server, except in CI, where it fails."""
+    redis = pytest.importorskip("redis")
+    connection = redis.Redis.from_url(app.config["REDIS_URL"])
+    try:
+        connection.ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI"):
+            pytest.fail(f"no Redis at {app.config['REDIS_URL']}; CI starts one (.ci/run)")
+        pytest.skip(f"no Redis at {app.config['REDIS_URL']}")
+    return connection
+

@@ -199,7 +199,7 @@ def test_a_failure_at_the_end_leaves_nothing(app, monkeypatch):
     def fail(_session):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(scale, "refresh_summaries", fail)
+    monkeypatch.setattr(scale, "finish_bulk_seed", fail)
     with pytest.raises(RuntimeError):
         seed_scale(db.session, 6000)
     db.session.rollback()

@@ -104,13 +104,8 @@ def test_counters_are_shared_by_every_process(app, factory, database_url):
 
 
 @pytest.mark.app_config(REDIS_URL=REDIS_URL, LOGIN_COUNTER_PREFIX=f"jiuye-test:{uuid.uuid4().hex}:")
-def test_counters_live_in_redis_when_there_is_one(app, factory):
-    redis = pytest.importorskip("redis")
-    connection = redis.Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except redis.ConnectionError:
-        pytest.skip("no Redis at " + REDIS_URL)
+def test_counters_live_in_redis_when_there_is_one(app, factory, live_redis):
+    connection = live_redis
     prefix = app.config["LOGIN_COUNTER_PREFIX"]
     owner = factory.user("office")
     db.session.commit()

@@ -215,15 +215,10 @@ def test_the_heartbeat_renews_the_lease_while_the_matcher_works(app, factory, mo
 
 @pytest.mark.app_config(REDIS_URL="redis://127.0.0.1:6379/15")
 def test_a_worker_at_start_gives_up_interrupted_plans_and_queues_orphans_again(
-    app, runner, factory, database_url, monkeypatch
+    app, live_redis, runner, factory, database_url, monkeypatch
 ):
-    redis = pytest.importorskip("redis")
     rq = pytest.importorskip("rq")
-    connection = redis.Redis.from_url(app.config["REDIS_URL"])
-    try:
-        connection.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
+    connection = live_redis
     connection.delete(f"rq:queue:{plan_runs.QUEUE}")
     _county(factory)
     interrupted = _plan(PlanStatus.RUNNING, worker=f"{socket.gethostname()}:{_dead_pid()}",

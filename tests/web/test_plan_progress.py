@@ -56,14 +56,9 @@ def test_execution_mode_follows_the_configuration(app):
 
 
 @pytest.mark.app_config(PLAN_EXECUTION="rq", REDIS_URL="redis://127.0.0.1:6379/15")
-def test_plans_run_on_an_rq_worker(app, client, factory, api_token, database_url, monkeypatch):
-    redis = pytest.importorskip("redis")
+def test_plans_run_on_an_rq_worker(app, live_redis, client, factory, api_token, database_url, monkeypatch):
     rq = pytest.importorskip("rq")
-    connection = redis.Redis.from_url(app.config["REDIS_URL"])
-    try:
-        connection.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
+    connection = live_redis
     connection.delete(f"rq:queue:{plans.QUEUE}")
     factory.opening(slots=2)
     factory.laborer()
