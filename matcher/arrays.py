@@ -49,12 +49,13 @@ class Vocabulary:
         self.n_words = -(-(len(self.index) + 1) // 64)
 
     def masks(self, sets: Sequence[Hashable], *, mark_unknown: bool = False) -> np.ndarray:
-        """One (n_words,) uint64 row per set (of words); unknown words set bit 0 if ``mark_unknown``, else are dropped."""
+        """One (n_words,) uint64 row per set (of words).
+
+        Unknown words set bit 0 if ``mark_unknown``, else are dropped.
+        """
         # Few distinct sets recur across many rows (skills, wished job types): encode each once.
         distinct: dict[Hashable, int] = {}
-        code = np.fromiter(
-            (distinct.setdefault(words, len(distinct)) for words in sets), np.int64, count=len(sets)
-        )
+        code = np.fromiter((distinct.setdefault(words, len(distinct)) for words in sets), np.int64, count=len(sets))
         out = np.zeros((len(distinct), self.n_words), np.uint64)
         index = self.index
         unknown = self.UNKNOWN_BIT if mark_unknown else None
@@ -122,18 +123,12 @@ class TargetColumns:
             kind=np.array([KIND_CODE[t.kind] for t in targets], np.int8),
             id=np.array([t.id for t in targets], np.int64),
             capacity=np.array([t.capacity for t in targets], np.int64),
-            min_age=np.array(
-                [NO_MIN_AGE if t.min_age is None else t.min_age for t in targets], np.int64
-            ),
-            max_age=np.array(
-                [NO_MAX_AGE if t.max_age is None else t.max_age for t in targets], np.int64
-            ),
+            min_age=np.array([NO_MIN_AGE if t.min_age is None else t.min_age for t in targets], np.int64),
+            max_age=np.array([NO_MAX_AGE if t.max_age is None else t.max_age for t in targets], np.int64),
             demand=np.array([DEMAND_RANK[t.demand] for t in targets], np.int8),
             skill_mask=skills.masks([t.skills for t in targets], mark_unknown=True),
             job_mask=job_types.masks([(t.job_type,) for t in targets], mark_unknown=True),
-            pay=np.array(
-                [NO_PAY if t.pay_type is None else PAY_CODE[t.pay_type] for t in targets], np.int8
-            ),
+            pay=np.array([NO_PAY if t.pay_type is None else PAY_CODE[t.pay_type] for t in targets], np.int8),
             is_flexible=np.array([t.is_flexible for t in targets], bool),
             start_y=np.array([t.start_on.year for t in targets], np.int64),
             start_md=np.array([t.start_on.month * 100 + t.start_on.day for t in targets], np.int64),
@@ -194,9 +189,7 @@ class LaborerColumns:
     order: np.ndarray
 
     @classmethod
-    def from_laborers(
-        cls, laborers: Sequence[Laborer], skills: Vocabulary, job_types: Vocabulary
-    ) -> LaborerColumns:
+    def from_laborers(cls, laborers: Sequence[Laborer], skills: Vocabulary, job_types: Vocabulary) -> LaborerColumns:
         """Encode laborers against skill and job-type vocabularies (usually the targets')."""
         laborers = tuple(laborers)
         n = len(laborers)
@@ -219,9 +212,7 @@ class LaborerColumns:
             has_job_pref=column((bool(p.job_types) for p in laborers), bool),
             area=column((AREA_CODE[p.work_area] for p in laborers), np.int8),
             max_commute_km=column((p.max_commute_km for p in laborers), float),
-            pay=column(
-                (NO_PAY if p.pay_type is None else PAY_CODE[p.pay_type] for p in laborers), np.int8
-            ),
+            pay=column((NO_PAY if p.pay_type is None else PAY_CODE[p.pay_type] for p in laborers), np.int8),
             needs_flexible=column((p.needs_flexible_hours for p in laborers), bool),
             poverty=column((POVERTY_CODE[p.poverty_status] for p in laborers), np.int8),
             household_has_work=column((p.household_has_work for p in laborers), bool),
@@ -231,9 +222,7 @@ class LaborerColumns:
         )
 
     @classmethod
-    def from_columns(
-        cls, columns: Mapping[str, Sequence], skills: Vocabulary, job_types: Vocabulary
-    ) -> LaborerColumns:
+    def from_columns(cls, columns: Mapping[str, Sequence], skills: Vocabulary, job_types: Vocabulary) -> LaborerColumns:
         """Encode laborers given as columns (one sequence per ``Laborer`` field, e.g. a query's
         result) without building a ``Laborer`` per row; ``laborers`` stays empty."""
         c = columns

@@ -38,9 +38,7 @@ from matcher.synthetic import SHANXI_POINTS, Instance, make_instance, shanxi_gri
 from matcher.types import DEFAULT_CONFIG, Config, Laborer, Target
 
 SCALES: dict[str, dict[str, int]] = {
-    "county": dict(
-        n_laborers=5_000, n_workshops=40, n_enterprises=15, n_batches=20, n_welfare_posts=700
-    ),
+    "county": dict(n_laborers=5_000, n_workshops=40, n_enterprises=15, n_batches=20, n_welfare_posts=700),
     "province": dict(
         n_laborers=150_000,
         n_workshops=968,
@@ -75,9 +73,7 @@ def measured(fn: Callable[..., Any], *args: Any) -> Measured:
         try:
             started, cpu = time.perf_counter(), time.process_time()
             value = fn(*args)
-            send.send(
-                (None, Measured(value, time.perf_counter() - started, time.process_time() - cpu, _rss_mib()))
-            )
+            send.send((None, Measured(value, time.perf_counter() - started, time.process_time() - cpu, _rss_mib())))
         except BaseException:  # the parent re-raises it with the child's traceback
             send.send((traceback.format_exc(), None))
 
@@ -159,8 +155,12 @@ def textbook_flow(
     heads = np.concatenate([h_nodes, h_nodes[has_rest], l0 + np.arange(n_l), t0 + ti, np.ones(n_t, np.int64), [1]])
     caps = np.concatenate([first_cap, rest_cap[has_rest], np.ones(n_l + len(lab), np.int64), capacity[tgts], [n_l]])
     costs = np.concatenate(
-        [np.where(without_work, -bonus_units, 0), np.zeros(n_source_arcs - n_h + n_l, np.int64), -weight_units,
-         np.zeros(n_t + 1, np.int64)]
+        [
+            np.where(without_work, -bonus_units, 0),
+            np.zeros(n_source_arcs - n_h + n_l, np.int64),
+            -weight_units,
+            np.zeros(n_t + 1, np.int64),
+        ]
     )
     flow = min_cost_flow.SimpleMinCostFlow()
     arcs = flow.add_arcs_with_capacity_and_unit_cost(
@@ -185,8 +185,14 @@ def direct_plan(jobs: plan.Graph, welfare_all: plan.Graph, config: Config) -> di
     """
     bonus = plan.household_bonus_units(config)
     chosen, jobs_units = textbook_flow(
-        jobs.lab, jobs.tgt, jobs.weight_units, jobs.household, jobs.household_has_work, jobs.capacity,
-        one_per_household=False, bonus_units=bonus,
+        jobs.lab,
+        jobs.tgt,
+        jobs.weight_units,
+        jobs.household,
+        jobs.household_has_work,
+        jobs.capacity,
+        one_per_household=False,
+        bonus_units=bonus,
     )
     placed = np.zeros(jobs.n_labs, bool)
     placed[jobs.lab[chosen]] = True
@@ -195,8 +201,14 @@ def direct_plan(jobs: plan.Graph, welfare_all: plan.Graph, config: Config) -> di
     w = welfare_all
     keep = ~placed[w.lab] & ~has_work[w.household[w.lab]]
     _, welfare_units = textbook_flow(
-        w.lab[keep], w.tgt[keep], w.weight_units[keep], w.household, has_work, w.capacity,
-        one_per_household=True, bonus_units=bonus,
+        w.lab[keep],
+        w.tgt[keep],
+        w.weight_units[keep],
+        w.household,
+        has_work,
+        w.capacity,
+        one_per_household=True,
+        bonus_units=bonus,
     )
     return {"jobs": jobs_units, "welfare": welfare_units}
 
@@ -237,9 +249,7 @@ def jiuye_solver(inst: Instance, config: Config) -> tuple[float, float]:
 # -- the instance and ranking ------------------------------------------------------------------
 
 
-def bench_instance(
-    scale: str, random_state: int = 0, centers: list[tuple[float, float]] | None = None
-) -> Instance:
+def bench_instance(scale: str, random_state: int = 0, centers: list[tuple[float, float]] | None = None) -> Instance:
     """The instance of a scale; ``centers`` default to Daning (county) or 117 synthetic Shanxi seats."""
     if centers is None:
         centers = [SHANXI_POINTS[5]] if scale == "county" else shanxi_grid_centers(117, random_state)
@@ -248,6 +258,7 @@ def bench_instance(
 
 def instance_sizes(inst: Instance, jobs: plan.Graph, welfare_all: plan.Graph) -> dict[str, int]:
     """What the instance holds: laborers, households, slots per kind, employers and candidate arcs."""
+
     def total(kind: str) -> int:
         return sum(t.capacity for t in inst.targets if t.kind == kind)
 
@@ -368,4 +379,3 @@ def run_bench(
     out["jobs_objective_equal"] = best_alone.value["jobs"] == direct_units["jobs"]
     out["rank"] = rank_latency(inst, config, rank_samples, random_state)
     return out
-

@@ -50,11 +50,7 @@ class PointIndex:
 
     def __init__(self, lat: Sequence[float], lon: Sequence[float], leaf_size: int = 40):
         self.size = len(lat)
-        self._tree = (
-            BallTree(to_radians(lat, lon), metric="haversine", leaf_size=leaf_size)
-            if self.size
-            else None
-        )
+        self._tree = BallTree(to_radians(lat, lon), metric="haversine", leaf_size=leaf_size) if self.size else None
 
     def near_km(self, lat: float, lon: float, radius_km: float) -> np.ndarray:
         """Indices of the points within ``radius_km`` of one point (the interactive fast path)."""

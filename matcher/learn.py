@@ -76,9 +76,7 @@ def features_for(placements: Sequence[tuple[Laborer, Target, float]], config: Co
     T = TargetColumns.from_targets([t for _, t, _ in placements])
     L = LaborerColumns.from_laborers([p for p, _, _ in placements], T.skills, T.job_types)
     rows = np.arange(len(placements))
-    return placement_features(
-        L, rows, T, rows, np.array([d for _, _, d in placements], float), config
-    )
+    return placement_features(L, rows, T, rows, np.array([d for _, _, d in placements], float), config)
 
 
 class SuccessModel(ClassifierMixin, BaseEstimator):
@@ -165,6 +163,4 @@ def compare_with_hand_score(
     model = (model or SuccessModel(random_state=random_state)).fit(X_train, y_train)
     positive = list(model.classes_).index(1)
     model_auc = roc_auc_score(y_test, model.predict_proba(X_test)[:, positive])
-    return Comparison(
-        float(model_auc), float(roc_auc_score(y_test, hand_test)), len(y_train), len(y_test)
-    )
+    return Comparison(float(model_auc), float(roc_auc_score(y_test, hand_test)), len(y_train), len(y_test))

@@ -170,9 +170,7 @@ def candidate_graph(
         who = np.flatnonzero(active & rules.laborer_may_take(L, kind, rematch=rematch))
         if len(rows) == 0 or len(who) == 0:
             continue
-        limit_km = (
-            np.full(len(who), config.max_pickup_km) if kind == "batch" else L.max_commute_km[who]
-        )
+        limit_km = np.full(len(who), config.max_pickup_km) if kind == "batch" else L.max_commute_km[who]
         lab, tgt = near_pairs(L, who, limit_km, T, rows)
         # Distances are measured only for the pairs that pass every other rule.
         ok = rules.eligible(L, lab, T, tgt, None, config, rematch=rematch, capacity=capacity)
@@ -281,9 +279,7 @@ def _pairs_near_points(
     order = np.argsort(at, kind="stable")
     members, at = members[order], at[order]
     homes, start, count = np.unique(at, return_index=True, return_counts=True)
-    home, near = pairs_within_km(
-        pos_lat[homes], pos_lon[homes], point_lat[points], point_lon[points], radius_km
-    )
+    home, near = pairs_within_km(pos_lat[homes], pos_lon[homes], point_lat[points], point_lon[points], radius_km)
     tgt = point_row[points[near]]
     several = np.bincount(point_row[points], minlength=len(targets))[tgt] > 1
     if several.any():  # a home near several stops of one batch is paired with it once
@@ -296,9 +292,7 @@ def _pairs_near_points(
     return members[np.repeat(start[home], n) + _ranks_within(n)], np.repeat(tgt, n)
 
 
-def nearest_point_km(
-    laborers: LaborerColumns, li: np.ndarray, targets: TargetColumns, ti: np.ndarray
-) -> np.ndarray:
+def nearest_point_km(laborers: LaborerColumns, li: np.ndarray, targets: TargetColumns, ti: np.ndarray) -> np.ndarray:
     """Haversine km from each laborer's home to the nearest point of the paired target."""
     point_row, point_lat, point_lon = targets.points
     count = np.bincount(point_row, minlength=len(targets))
@@ -323,9 +317,7 @@ def nearest_point_km(
     return np.minimum.reduceat(dist, np.cumsum(n) - n)
 
 
-def radius_bands(
-    who: np.ndarray, limit_km: np.ndarray
-) -> Iterator[tuple[np.ndarray, float]]:
+def radius_bands(who: np.ndarray, limit_km: np.ndarray) -> Iterator[tuple[np.ndarray, float]]:
     """Laborers grouped by search radius: ``(rows, radius)``, exact when there are few distinct limits."""
     values, band = np.unique(limit_km, return_inverse=True)
     band = band.ravel()
@@ -401,9 +393,7 @@ def parts(graph: Graph, max_arcs: int) -> Iterator[np.ndarray]:
 # -- optimal -----------------------------------------------------------------------------------
 
 
-def _dense(
-    rows: np.ndarray, size: int, rank: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
+def _dense(rows: np.ndarray, size: int, rank: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The distinct values of ``rows`` (in ``rank`` order if given) and each row's place among them."""
     distinct = present(rows, size)
     if rank is not None:
@@ -548,9 +538,7 @@ def laborer_preference_order(graph: Graph, targets: TargetColumns) -> np.ndarray
     )
 
 
-def target_rank(
-    graph: Graph, laborers: LaborerColumns, targets: TargetColumns, config: Config
-) -> np.ndarray:
+def target_rank(graph: Graph, laborers: LaborerColumns, targets: TargetColumns, config: Config) -> np.ndarray:
     """Per edge, the laborer's place in its target's list (0 = most wanted): priority, score, order, id."""
     prio = scoring.priority_columns(
         laborers.poverty[graph.lab],
@@ -575,9 +563,7 @@ def _grouped(keys: np.ndarray, order: np.ndarray, size: int) -> tuple[np.ndarray
     return end - counts, end
 
 
-def deferred_acceptance(
-    graph: Graph, edges: np.ndarray, pref_order: np.ndarray, rank: np.ndarray
-) -> np.ndarray:
+def deferred_acceptance(graph: Graph, edges: np.ndarray, pref_order: np.ndarray, rank: np.ndarray) -> np.ndarray:
     """Laborer-proposing deferred acceptance with capacities over the given edges; returns chosen edges."""
     allowed = np.zeros(len(graph), bool)
     allowed[edges] = True
@@ -610,9 +596,7 @@ def deferred_acceptance(
     return np.array(sorted(chosen), np.int64)
 
 
-def greedy_pick(
-    graph: Graph, edges: np.ndarray, pref_order: np.ndarray, laborers: LaborerColumns
-) -> np.ndarray:
+def greedy_pick(graph: Graph, edges: np.ndarray, pref_order: np.ndarray, laborers: LaborerColumns) -> np.ndarray:
     """Laborers in registration order each take their best free target; one per household in stage welfare."""
     allowed = np.zeros(len(graph), bool)
     allowed[edges] = True
@@ -685,9 +669,7 @@ def stage_objective_units(graph: Graph, chosen: np.ndarray, config: Config) -> i
     return int(graph.weight_units[chosen].sum()) + household_bonus_units(config) * moved
 
 
-def solve_stage(
-    graph: Graph, mode: str, laborers: LaborerColumns, targets: TargetColumns, config: Config
-):
+def solve_stage(graph: Graph, mode: str, laborers: LaborerColumns, targets: TargetColumns, config: Config):
     """Chosen edges of one stage in one mode, and the number of independent parts solved."""
     if mode == "optimal":
         chosen, _, n_parts = solve_optimal(graph, config)
@@ -696,11 +678,7 @@ def solve_stage(
     pref = laborer_preference_order(graph, targets)
     if mode == "stable":
         # One post per household: each household proposes through its best-suited member.
-        edges = (
-            welfare_representatives(graph, laborers, targets, config)
-            if graph.stage == "welfare"
-            else everything
-        )
+        edges = welfare_representatives(graph, laborers, targets, config) if graph.stage == "welfare" else everything
         rank = target_rank(graph, laborers, targets, config)
         return deferred_acceptance(graph, edges, pref, rank), 0
     if mode == "greedy":  # one post per household is enforced while serving, as by hand
@@ -772,9 +750,7 @@ def _assignments(
     explain: bool,
 ) -> list[Assignment]:
     lab, tgt, dist = graph.lab[chosen], graph.tgt[chosen], graph.distance_km[chosen]
-    codes = (
-        scoring.factor_code_columns(L, lab, T, tgt, dist, config) if explain else [()] * len(lab)
-    )
+    codes = scoring.factor_code_columns(L, lab, T, tgt, dist, config) if explain else [()] * len(lab)
     kinds = [KINDS[k] for k in T.kind[tgt].tolist()]
     return list(
         map(
@@ -790,9 +766,7 @@ def _assignments(
     )
 
 
-def _report(
-    mode, L, T, jobs, chosen_jobs, welfare, chosen_welfare, units, n_parts, config
-) -> Report:
+def _report(mode, L, T, jobs, chosen_jobs, welfare, chosen_welfare, units, n_parts, config) -> Report:
     labs = np.concatenate([jobs.lab[chosen_jobs], welfare.lab[chosen_welfare]])
     tgts = np.concatenate([jobs.tgt[chosen_jobs], welfare.tgt[chosen_welfare]])
     dist = np.concatenate([jobs.distance_km[chosen_jobs], welfare.distance_km[chosen_welfare]])
@@ -833,11 +807,6 @@ def compare(report: Report, greedy_report: Report) -> dict[str, dict[str, float]
         "objective": (report.objective, greedy_report.objective),
     }
     figures.update(
-        {
-            f"placed_{kind}": (report.placed_by_kind[kind], greedy_report.placed_by_kind[kind])
-            for kind in KINDS
-        }
+        {f"placed_{kind}": (report.placed_by_kind[kind], greedy_report.placed_by_kind[kind]) for kind in KINDS}
     )
-    return {
-        name: {report.mode: a, "greedy": b, "difference": a - b} for name, (a, b) in figures.items()
-    }
+    return {name: {report.mode: a, "greedy": b, "difference": a - b} for name, (a, b) in figures.items()}

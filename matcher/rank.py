@@ -59,9 +59,7 @@ def nearest_per_target(target_row: np.ndarray, point_row: np.ndarray, distance_k
     return target_row[first], point_row[first], distance_km[first]
 
 
-def _ranked(
-    primary_desc: np.ndarray, distance_km: np.ndarray, kind: np.ndarray, ident: np.ndarray
-) -> np.ndarray:
+def _ranked(primary_desc: np.ndarray, distance_km: np.ndarray, kind: np.ndarray, ident: np.ndarray) -> np.ndarray:
     """Order by a key descending, then distance, kind and id ascending (a strict, reproducible order)."""
     return np.lexsort((ident, kind, distance_km, -primary_desc))
 
@@ -77,9 +75,7 @@ class Ranker:
         self.config = config
         self.targets = TargetColumns.from_targets(targets)
         self._row = {t.key: row for row, t in enumerate(self.targets.targets)}
-        self._groups: list[
-            tuple[tuple[str, ...], PointIndex, np.ndarray, np.ndarray, np.ndarray]
-        ] = []
+        self._groups: list[tuple[tuple[str, ...], PointIndex, np.ndarray, np.ndarray, np.ndarray]] = []
         for kinds in _GROUPS.values():
             rows, lats, lons = [], [], []
             for row, t in enumerate(self.targets.targets):
@@ -89,9 +85,7 @@ class Ranker:
                         lats.append(lat)
                         lons.append(lon)
             lat_a, lon_a = np.array(lats, float), np.array(lons, float)
-            self._groups.append(
-                (kinds, PointIndex(lat_a, lon_a), np.array(rows, np.int64), lat_a, lon_a)
-            )
+            self._groups.append((kinds, PointIndex(lat_a, lon_a), np.array(rows, np.int64), lat_a, lon_a))
 
     def target(self, kind: str, target_id: int) -> Target:
         """The target with this kind and id."""
@@ -142,9 +136,7 @@ class Ranker:
             return empty, empty.copy(), np.empty(0, float)
         if len(rows) == 1 and len(dists[0]) == len(np.unique(rows[0])):
             return rows[0], points[0], dists[0]
-        return nearest_per_target(
-            np.concatenate(rows), np.concatenate(points), np.concatenate(dists)
-        )
+        return nearest_per_target(np.concatenate(rows), np.concatenate(points), np.concatenate(dists))
 
     def _point(self, tagged_point: int) -> tuple[float, float]:
         _, _, _, lat, lon = self._groups[tagged_point >> 40]
@@ -175,9 +167,7 @@ class Ranker:
             e = good[i]
             target = T.targets[rows[e]]
             shown_km = geodesic_km((laborer.lat, laborer.lon), self._point(int(points[e])))
-            factors = scoring.explain(
-                laborer, target, tuple(v[i] for v in values), shown_km, config
-            )
+            factors = scoring.explain(laborer, target, tuple(v[i] for v in values), shown_km, config)
             matches.append(
                 Match(
                     target.kind,
@@ -192,15 +182,11 @@ class Ranker:
             )
         bad = np.flatnonzero(~ok)
         misses = []
-        for e in bad[
-            np.lexsort((T.id[rows[bad]], T.kind[rows[bad]], dist[bad]))[:ineligible]
-        ].tolist():
+        for e in bad[np.lexsort((T.id[rows[bad]], T.kind[rows[bad]], dist[bad]))[:ineligible]].tolist():
             target = T.targets[rows[e]]
             shown_km = geodesic_km((laborer.lat, laborer.lon), self._point(int(points[e])))
             reasons = tuple(rules.check(laborer, target, float(dist[e]), config, rematch=rematch))
-            misses.append(
-                Match(target.kind, target.id, laborer.id, shown_km, 0.0, (), reasons, False)
-            )
+            misses.append(Match(target.kind, target.id, laborer.id, shown_km, 0.0, (), reasons, False))
         return RankResult(matches, misses)
 
 
@@ -235,9 +221,7 @@ class CandidateRanker:
         config, L = self.config, self.laborers
         T = TargetColumns.from_targets([target], self.skills, self.job_types)
         radius_km = (
-            config.max_pickup_km
-            if target.kind == "batch"
-            else self._max_commute_km * config.explain_radius_factor
+            config.max_pickup_km if target.kind == "batch" else self._max_commute_km * config.explain_radius_factor
         )
         lat = np.array([p[0] for p in target.points])
         lon = np.array([p[1] for p in target.points])
@@ -251,13 +235,17 @@ class CandidateRanker:
         ok = rules.eligible(L, rows, T, zeros, dist, config, rematch=rematch)
         good = np.flatnonzero(ok)
         totals = scoring.score_columns(L, rows[good], T, zeros[good], dist[good], config)
-        prio = scoring.priority_columns(
-            L.poverty[rows[good]],
-            L.ability[rows[good]],
-            L.household_has_work[rows[good]],
-            T.kind[zeros[good]],
-            config,
-        ) if by_priority else np.zeros(len(good))
+        prio = (
+            scoring.priority_columns(
+                L.poverty[rows[good]],
+                L.ability[rows[good]],
+                L.household_has_work[rows[good]],
+                T.kind[zeros[good]],
+                config,
+            )
+            if by_priority
+            else np.zeros(len(good))
+        )
         order = np.lexsort((L.id[rows[good]], L.order[rows[good]], dist[good], -totals, -prio))[:k]
         bad = np.flatnonzero(~ok)
         near = bad[np.lexsort((L.id[rows[bad]], dist[bad]))[:ineligible]]
@@ -272,10 +260,7 @@ class CandidateRanker:
             )
             for i in order
         ]
-        misses = [
-            self._match(target, int(rows[i]), (lat[q[i]], lon[q[i]]), float(dist[i]), 0.0, rematch)
-            for i in near
-        ]
+        misses = [self._match(target, int(rows[i]), (lat[q[i]], lon[q[i]]), float(dist[i]), 0.0, rematch) for i in near]
         return RankResult(matches, misses)
 
     def _match(
@@ -291,11 +276,7 @@ class CandidateRanker:
         shown_km = geodesic_km((laborer.lat, laborer.lon), (float(point[0]), float(point[1])))
         reasons = rules.check(laborer, target, distance_km, self.config, rematch=rematch)
         factors = (
-            ()
-            if reasons
-            else scoring.score(
-                laborer, target, distance_km, self.config, display_km=shown_km
-            ).factors
+            () if reasons else scoring.score(laborer, target, distance_km, self.config, display_km=shown_km).factors
         )
         return Match(
             target.kind,

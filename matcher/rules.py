@@ -125,7 +125,8 @@ def check(
                 Reason(
                     "too_far",
                     f"最近的上车点离家 {distance_km:.1f} 公里，超过 {_limit_text(config.max_pickup_km)} 公里",
-                    f"nearest pickup point {distance_km:.1f} km away, beyond the {_limit_text(config.max_pickup_km)} km limit",
+                    f"nearest pickup point {distance_km:.1f} km away, "
+                    f"beyond the {_limit_text(config.max_pickup_km)} km limit",
                 )
             )
     else:

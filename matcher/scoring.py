@@ -84,16 +84,12 @@ def job_value(has_preference, is_match, config: Config):
 def pay_value(laborer_pay, target_pay, config: Config):
     """1 when the pay type is the one preferred, 0 when another, neutral when either side is unset."""
     unset = (laborer_pay == NO_PAY) | (target_pay == NO_PAY)
-    return np.where(
-        unset, config.no_preference_value, np.where(laborer_pay == target_pay, 1.0, 0.0)
-    )
+    return np.where(unset, config.no_preference_value, np.where(laborer_pay == target_pay, 1.0, 0.0))
 
 
 def area_value(area_code, is_batch):
     """1 when local/away matches the laborer's wish: batches suit 'migrant'/'any', the rest 'local'/'any'."""
-    return np.where(
-        is_batch, area_code != AREA_CODE["local"], area_code != AREA_CODE["migrant"]
-    ).astype(float)
+    return np.where(is_batch, area_code != AREA_CODE["local"], area_code != AREA_CODE["migrant"]).astype(float)
 
 
 def physical_value(ability_rank, demand_rank, config: Config):
@@ -122,12 +118,7 @@ def combine(distance, preference, physical, age, learned, config: Config):
         + config.weight_physical * physical
         + config.weight_age * age
     )
-    weight = (
-        config.weight_distance
-        + config.weight_preference
-        + config.weight_physical
-        + config.weight_age
-    )
+    weight = config.weight_distance + config.weight_preference + config.weight_physical + config.weight_age
     if learned is not None and config.weight_learned > 0:
         total = total + config.weight_learned * learned
         weight += config.weight_learned
@@ -161,9 +152,7 @@ def factor_columns(
     )
     physical = physical_value(L.ability[li], T.demand[ti], config)
     low, high = age_bounds(T.min_age[ti], T.max_age[ti], config)
-    age = age_value(
-        age_years(L.birth_y[li], L.birth_md[li], T.start_y[ti], T.start_md[ti]), low, high, config
-    )
+    age = age_value(age_years(L.birth_y[li], L.birth_md[li], T.start_y[ti], T.start_md[ti]), low, high, config)
     return distance, preference, physical, age
 
 
@@ -180,9 +169,7 @@ def score_columns(
     return combine(*factor_columns(laborers, li, targets, ti, distance_km, config), learned, config)
 
 
-def bonus_columns(
-    poverty: np.ndarray, ability: np.ndarray, kind: np.ndarray, config: Config
-) -> np.ndarray:
+def bonus_columns(poverty: np.ndarray, ability: np.ndarray, kind: np.ndarray, config: Config) -> np.ndarray:
     """Per-placement priority added to the score in plan objectives: poverty, and light workers on welfare posts."""
     bonus = np.where(
         poverty == POVERTY_CODE["registered_poor"],
@@ -195,9 +182,7 @@ def bonus_columns(
 
 def priority_columns(poverty, ability, household_has_work, kind, config: Config) -> np.ndarray:
     """How strongly targets prefer a laborer: poverty first, households without work, light workers for posts."""
-    return bonus_columns(poverty, ability, kind, config) + np.where(
-        household_has_work, 0.0, config.without_work_bonus
-    )
+    return bonus_columns(poverty, ability, kind, config) + np.where(household_has_work, 0.0, config.without_work_bonus)
 
 
 def priority(laborer: Laborer, config: Config = DEFAULT_CONFIG, kind: str | None = None) -> float:
@@ -296,8 +281,11 @@ def render_factor(code) -> Factor:
     if name == "distance":
         km, is_batch = facts
         km = km_text(km)
-        texts = (f"上车点离家 {km} 公里", f"pickup point {km} km away") if is_batch else (
-            f"离家 {km} 公里", f"{km} km from home")
+        texts = (
+            (f"上车点离家 {km} 公里", f"pickup point {km} km away")
+            if is_batch
+            else (f"离家 {km} 公里", f"{km} km from home")
+        )
     elif name == "preference":
         texts = _preference_text(*facts)
     elif name == "physical":
@@ -330,10 +318,26 @@ def factor_codes(
     high = config.default_max_age if target.max_age is None else target.max_age
     codes = [
         ("distance", d_value, config.weight_distance, float(shown_km), is_batch),
-        ("preference", p_value, config.weight_preference, laborer.sex, job, target.job_type,
-         laborer.pay_type, target.pay_type, laborer.work_area, is_batch),
-        ("physical", ph_value, config.weight_physical, laborer.sex,
-         ABILITY_RANK[laborer.ability] - DEMAND_RANK[target.demand], target.demand),
+        (
+            "preference",
+            p_value,
+            config.weight_preference,
+            laborer.sex,
+            job,
+            target.job_type,
+            laborer.pay_type,
+            target.pay_type,
+            laborer.work_area,
+            is_batch,
+        ),
+        (
+            "physical",
+            ph_value,
+            config.weight_physical,
+            laborer.sex,
+            ABILITY_RANK[laborer.ability] - DEMAND_RANK[target.demand],
+            target.demand,
+        ),
         ("age", a_value, config.weight_age, age_on(laborer.birth_on, target.start_on), low, high),
     ]
     if learned is not None and config.weight_learned > 0:
@@ -373,8 +377,18 @@ def factor_code_columns(
     return [
         (
             ("distance", d_v[i], w.weight_distance, km, is_batch[i]),
-            ("preference", p_v[i], w.weight_preference, sex[i], job[i], job_type[i], laborer_pay[i],
-             target_pay[i], area[i], is_batch[i]),
+            (
+                "preference",
+                p_v[i],
+                w.weight_preference,
+                sex[i],
+                job[i],
+                job_type[i],
+                laborer_pay[i],
+                target_pay[i],
+                area[i],
+                is_batch[i],
+            ),
             ("physical", ph_v[i], w.weight_physical, sex[i], spare[i], demand[i]),
             ("age", a_v[i], w.weight_age, age[i], lo, hi),
         )
@@ -391,9 +405,7 @@ def explain(
     learned: float | None = None,
 ) -> tuple[Factor, ...]:
     """Factors with sentences for a pair whose factor values (``FACTOR_NAMES`` order) are known."""
-    return tuple(
-        render_factor(code) for code in factor_codes(laborer, target, values, shown_km, config, learned)
-    )
+    return tuple(render_factor(code) for code in factor_codes(laborer, target, values, shown_km, config, learned))
 
 
 def score(
@@ -418,9 +430,7 @@ def score(
         ),
         area_value(np.int8(AREA_CODE[laborer.work_area]), is_batch),
     )
-    ph_value = physical_value(
-        np.int8(ABILITY_RANK[laborer.ability]), np.int8(DEMAND_RANK[target.demand]), config
-    )
+    ph_value = physical_value(np.int8(ABILITY_RANK[laborer.ability]), np.int8(DEMAND_RANK[target.demand]), config)
     low, high = age_bounds(
         np.int64(NO_MIN_AGE if target.min_age is None else target.min_age),
         np.int64(NO_MAX_AGE if target.max_age is None else target.max_age),

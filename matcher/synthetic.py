@@ -82,9 +82,7 @@ def _jitter(rng, lat, lon, sd_km):
 
 
 def _pick_set(rng, words, p_each):
-    return frozenset(
-        w for w, hit in zip(words, rng.random(len(words)) < p_each, strict=True) if hit
-    )
+    return frozenset(w for w, hit in zip(words, rng.random(len(words)) < p_each, strict=True) if hit)
 
 
 def make_instance(
@@ -115,9 +113,7 @@ def make_instance(
     v_lat, v_lon = _jitter(rng, c_lat[v_center], c_lon[v_center], spread_km)
     h_village = rng.integers(0, n_villages, n_households)
     h_lat, h_lon = _jitter(rng, v_lat[h_village], v_lon[h_village], 0.4)
-    h_poverty = rng.choice(
-        ["registered_poor", "monitored", "non_poor"], n_households, p=[0.6, 0.15, 0.25]
-    )
+    h_poverty = rng.choice(["registered_poor", "monitored", "non_poor"], n_households, p=[0.6, 0.15, 0.25])
     h_has_work = rng.random(n_households) < 0.15
     h_has_post = (~h_has_work) & (rng.random(n_households) < 0.05)
     # Every household gets at least one laborer; the rest are spread at random.
@@ -132,14 +128,10 @@ def make_instance(
     ages = np.clip(rng.normal(48, 13, n_laborers), 16, 75).astype(int)
     birth_days = rng.integers(0, 365, n_laborers)
     sexes = np.where(rng.random(n_laborers) < 0.55, "F", "M")
-    abilities = rng.choice(
-        ["full", "moderate", "light", "none"], n_laborers, p=[0.4, 0.27, 0.28, 0.05]
-    )
+    abilities = rng.choice(["full", "moderate", "light", "none"], n_laborers, p=[0.4, 0.27, 0.28, 0.05])
     areas = rng.choice(["local", "migrant", "any"], n_laborers, p=[0.5, 0.2, 0.3])
     commutes = rng.choice([5.0, 10.0, 15.0, 20.0], n_laborers, p=[0.2, 0.5, 0.2, 0.1])
-    pay_types = rng.choice(
-        ["", "piece", "hourly", "daily", "monthly"], n_laborers, p=[0.4, 0.2, 0.1, 0.1, 0.2]
-    )
+    pay_types = rng.choice(["", "piece", "hourly", "daily", "monthly"], n_laborers, p=[0.4, 0.2, 0.1, 0.1, 0.2])
     flexible = rng.random(n_laborers) < 0.25
     working = rng.random(n_laborers) < 0.02
     laborers = []
@@ -171,9 +163,7 @@ def make_instance(
 
     targets: list[Target] = []
 
-    def _add_openings(
-        n_employers, slots_mean, employer_base, near_village, demand_p, flexible_p, pay_p, prefix
-    ):
+    def _add_openings(n_employers, slots_mean, employer_base, near_village, demand_p, flexible_p, pay_p, prefix):
         if n_employers == 0:
             return
         if near_village:
@@ -236,9 +226,7 @@ def make_instance(
     for b in range(n_batches):
         seat = int(rng.integers(0, len(centers)))
         n_points = int(rng.integers(1, max_pickup_points + 1))
-        p_lat, p_lon = _jitter(
-            rng, np.full(n_points, c_lat[seat]), np.full(n_points, c_lon[seat]), 2 * spread_km
-        )
+        p_lat, p_lon = _jitter(rng, np.full(n_points, c_lat[seat]), np.full(n_points, c_lon[seat]), 2 * spread_km)
         max_age = int(rng.choice([45, 50, 55, 60]))
         targets.append(
             Target(
@@ -289,9 +277,7 @@ def make_instance(
     return Instance(laborers, targets, centers)
 
 
-def make_placements(
-    n_laborers: int = 3_000, random_state: int = 0, *, hidden_effect: float = 2.0, config=None
-):
+def make_placements(n_laborers: int = 3_000, random_state: int = 0, *, hidden_effect: float = 2.0, config=None):
     """Simulated placements with 90-day outcomes: (features, hand scores, lasted).
 
     Outcomes follow the hand-weighted score plus a ``hidden_effect`` the hand score cannot see
@@ -322,11 +308,7 @@ def make_placements(
     hand = graph.score[pick]
     col = {name: X[:, i] for i, name in enumerate(FEATURE_NAMES)}
     older = (col["age_years"] > 50).astype(float)
-    hidden = (
-        col["is_female"] * col["is_flexible"]
-        - older * col["is_batch"]
-        - older * (col["distance_km"] > 8)
-    )
+    hidden = col["is_female"] * col["is_flexible"] - older * col["is_batch"] - older * (col["distance_km"] > 8)
     logit = 6.0 * (hand - 0.7) + hidden_effect * hidden
     lasted = (rng.random(len(pick)) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
     return X, hand, lasted

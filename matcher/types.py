@@ -55,8 +55,16 @@ def job_label(job_type: str, language: str) -> str:
 
 
 WORK_JOB_TYPES: tuple[str, ...] = (
-    "packaging", "sewing", "food_processing", "handicraft", "farming", "construction", "assembly",
-    "cleaning", "care", "logistics",
+    "packaging",
+    "sewing",
+    "food_processing",
+    "handicraft",
+    "farming",
+    "construction",
+    "assembly",
+    "cleaning",
+    "care",
+    "logistics",
 )
 """The job types offered as choices on forms (welfare post types are chosen separately)."""
 

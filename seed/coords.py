@@ -46,15 +46,11 @@ def _offset_deg(lat: float, lon: float) -> tuple[float, float]:
     dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
     dlat += common * 2.0 / 3.0
     dlat += (20.0 * math.sin(y * math.pi) + 40.0 * math.sin(y / 3.0 * math.pi)) * 2.0 / 3.0
-    dlat += (
-        (160.0 * math.sin(y / 12.0 * math.pi) + 320.0 * math.sin(y * math.pi / 30.0)) * 2.0 / 3.0
-    )
+    dlat += (160.0 * math.sin(y / 12.0 * math.pi) + 320.0 * math.sin(y * math.pi / 30.0)) * 2.0 / 3.0
     dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
     dlon += common * 2.0 / 3.0
     dlon += (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2.0 / 3.0
-    dlon += (
-        (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
-    )
+    dlon += (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
     # The offsets above are in metres on the Krasovsky ellipsoid; turn them into degrees.
     rad_lat = math.radians(lat)
     magic = 1.0 - _EE * math.sin(rad_lat) ** 2
@@ -96,9 +92,7 @@ def jitter(lat: float, lon: float, radius_km: float, rng: random.Random) -> tupl
     distance_km = radius_km * math.sqrt(rng.random())
     bearing = 2.0 * math.pi * rng.random()
     dlat = math.degrees(distance_km * math.cos(bearing) / _EARTH_RADIUS_KM)
-    dlon = math.degrees(
-        distance_km * math.sin(bearing) / (_EARTH_RADIUS_KM * math.cos(math.radians(lat)))
-    )
+    dlon = math.degrees(distance_km * math.sin(bearing) / (_EARTH_RADIUS_KM * math.cos(math.radians(lat))))
     return lat + dlat, lon + dlon
 
 

@@ -71,7 +71,17 @@ VILLAGES = {
     "太德乡": ["太德村", "义亭村", "道教村", "牛家山村", "尧堡村"],
 }
 
-JOB_TYPES = ["packaging", "sewing", "food_processing", "handicraft", "farming", "construction", "assembly", "cleaning", "care"]
+JOB_TYPES = [
+    "packaging",
+    "sewing",
+    "food_processing",
+    "handicraft",
+    "farming",
+    "construction",
+    "assembly",
+    "cleaning",
+    "care",
+]
 SKILLS = ["sewing_machine", "forklift", "cooking", "electrician", "driving"]
 
 WORKSHOPS = [
@@ -87,12 +97,90 @@ WORKSHOPS = [
     ("坦达村养殖合作社", "坦达村", "farming", "养殖场饲养员", "heavy", "monthly", 300000, False, 6, 20, 55),
 ]
 ENTERPRISES = [
-    ("大宁县宏达建材有限公司", "城关村", "construction", "建材厂普工", "heavy", "daily", 15000, False, 20, 20, 50, "enterprise"),
-    ("大宁县众鑫农业科技公司", "南堡村", "farming", "大棚蔬菜管理", "moderate", "monthly", 280000, False, 15, 18, 60, "enterprise"),
-    ("昕水镇物业保洁公司", "城关村", "cleaning", "小区保洁", "light", "monthly", 200000, True, 10, 18, 65, "enterprise"),
-    ("大宁县家政服务中心", "城关村", "care", "养老护理员", "moderate", "monthly", 320000, False, 8, 25, 58, "enterprise"),
-    ("大宁县劳务派遣公司", "城关村", "construction", "县城工地小工", "heavy", "daily", 16000, False, 12, 20, 55, "labor_agency"),
-    ("临汾顺通劳务公司", "葛口村", "assembly", "包装流水线", "moderate", "daily", 11000, False, 10, 18, 50, "labor_agency"),
+    (
+        "大宁县宏达建材有限公司",
+        "城关村",
+        "construction",
+        "建材厂普工",
+        "heavy",
+        "daily",
+        15000,
+        False,
+        20,
+        20,
+        50,
+        "enterprise",
+    ),
+    (
+        "大宁县众鑫农业科技公司",
+        "南堡村",
+        "farming",
+        "大棚蔬菜管理",
+        "moderate",
+        "monthly",
+        280000,
+        False,
+        15,
+        18,
+        60,
+        "enterprise",
+    ),
+    (
+        "昕水镇物业保洁公司",
+        "城关村",
+        "cleaning",
+        "小区保洁",
+        "light",
+        "monthly",
+        200000,
+        True,
+        10,
+        18,
+        65,
+        "enterprise",
+    ),
+    (
+        "大宁县家政服务中心",
+        "城关村",
+        "care",
+        "养老护理员",
+        "moderate",
+        "monthly",
+        320000,
+        False,
+        8,
+        25,
+        58,
+        "enterprise",
+    ),
+    (
+        "大宁县劳务派遣公司",
+        "城关村",
+        "construction",
+        "县城工地小工",
+        "heavy",
+        "daily",
+        16000,
+        False,
+        12,
+        20,
+        55,
+        "labor_agency",
+    ),
+    (
+        "临汾顺通劳务公司",
+        "葛口村",
+        "assembly",
+        "包装流水线",
+        "moderate",
+        "daily",
+        11000,
+        False,
+        10,
+        18,
+        50,
+        "labor_agency",
+    ),
 ]
 BATCHES = [
     # (employer, destination, job_type, title, demand, seats, min_age, max_age, monthly pay)
@@ -101,9 +189,14 @@ BATCHES = [
     ("天津滨海食品有限公司", "天津市", "food_processing", "食品加工点对点专车", "moderate", 35, 18, 50, 420000),
     ("苏州昆山电子有限公司", "江苏省苏州市", "assembly", "电子厂点对点专车", "moderate", 50, 18, 40, 500000),
 ]
-WELFARE_TYPES = [("cleaner", "村级保洁员", "light"), ("road_keeper", "护路员", "moderate"),
-                 ("forest_ranger", "护林员", "moderate"), ("water_keeper", "管水员", "light"),
-                 ("patrol", "治安巡逻员", "light"), ("elder_carer", "孤寡老人护理员", "light")]
+WELFARE_TYPES = [
+    ("cleaner", "村级保洁员", "light"),
+    ("road_keeper", "护路员", "moderate"),
+    ("forest_ranger", "护林员", "moderate"),
+    ("water_keeper", "管水员", "light"),
+    ("patrol", "治安巡逻员", "light"),
+    ("elder_carer", "孤寡老人护理员", "light"),
+]
 
 
 def is_seeded(session: Session) -> bool:
@@ -149,9 +242,14 @@ def seed_demo(session: Session, random_seed: int = 2020, today: date | None = No
     working = _existing_placements(session, laborers, openings, posts, today, rng)
     session.flush()
     return {
-        "villages": len(villages), "households": len(households), "laborers": len(laborers),
-        "employers": len(employers), "openings": len(openings), "batches": len(batches),
-        "welfare_posts": len(posts), "placements": working,
+        "villages": len(villages),
+        "households": len(households),
+        "laborers": len(laborers),
+        "employers": len(employers),
+        "openings": len(openings),
+        "batches": len(batches),
+        "welfare_posts": len(posts),
+        "placements": working,
     }
 
 
@@ -165,8 +263,15 @@ def _synthesise_villages(session: Session, county: Region, rng: random.Random) -
             township.position_source = "synthetic"
         for number, name in enumerate(VILLAGES.get(township.name, []), start=201):
             lat, lon = jitter(township.lat, township.lon, 6.0, rng)
-            village = Region(code=f"{township.code}{number:03d}", name=name, level="village",
-                             parent_code=township.code, lat=lat, lon=lon, position_source="synthetic")
+            village = Region(
+                code=f"{township.code}{number:03d}",
+                name=name,
+                level="village",
+                parent_code=township.code,
+                lat=lat,
+                lon=lon,
+                position_source="synthetic",
+            )
             session.add(village)
             villages[name] = village
     session.flush()
@@ -184,8 +289,12 @@ def _people(session, villages, today, rng):
         members = rng.choices([1, 2, 3], weights=[35, 45, 20])[0]
         head_sex = rng.choice("MF")
         household = Household(
-            code=f"{village.code}-{len(households) + 1:05d}", village_code=village.code,
-            head_name=chinese_name(head_sex, rng), poverty_status=poverty, lat=lat, lon=lon,
+            code=f"{village.code}-{len(households) + 1:05d}",
+            village_code=village.code,
+            head_name=chinese_name(head_sex, rng),
+            poverty_status=poverty,
+            lat=lat,
+            lon=lon,
             position_source="synthetic",
         )
         session.add(household)
@@ -198,14 +307,23 @@ def _people(session, villages, today, rng):
             work_area = rng.choices(_WORK_AREAS, weights=[58, 17, 25])[0] if age < 60 else "local"
             status = rng.choices(_LABORER_STATUSES, weights=[62, 18, 12, 8])[0]
             laborer = Laborer(
-                household=household, name=chinese_name(sex, rng), id_number="",
-                birth_on=birth_on, sex=sex, phone=phone(rng), physical_ability=ability,
+                household=household,
+                name=chinese_name(sex, rng),
+                id_number="",
+                birth_on=birth_on,
+                sex=sex,
+                phone=phone(rng),
+                physical_ability=ability,
                 skills=rng.sample(SKILLS, k=rng.choices([0, 1, 2], weights=[70, 25, 5])[0]),
-                work_area=work_area, max_commute_km=rng.choice([3.0, 5.0, 10.0, 10.0, 15.0, 20.0]),
+                work_area=work_area,
+                max_commute_km=rng.choice([3.0, 5.0, 10.0, 10.0, 15.0, 20.0]),
                 job_types=rng.sample(JOB_TYPES, k=rng.randint(0, 3)),
                 pay_type=rng.choice([None, "piece", "daily", "monthly"]),
                 needs_flexible_hours=sex == "F" and rng.random() < 0.45 or age >= 65 and rng.random() < 0.5,
-                status=status, lat=lat, lon=lon, position_source="synthetic",
+                status=status,
+                lat=lat,
+                lon=lon,
+                position_source="synthetic",
             )
             laborers.append(laborer)
     # ID numbers last, so that a collision can be redrawn without disturbing the other draws' order.
@@ -224,27 +342,76 @@ def _people(session, villages, today, rng):
 def _employers(session, villages, today, rng):
     employers, openings = [], []
     rows = [(*w, "workshop") for w in WORKSHOPS] + list(ENTERPRISES)
-    for name, village_name, job_type, title, demand, pay_type, pay_cents, flexible, slots, min_age, max_age, kind in rows:
+    for (
+        name,
+        village_name,
+        job_type,
+        title,
+        demand,
+        pay_type,
+        pay_cents,
+        flexible,
+        slots,
+        min_age,
+        max_age,
+        kind,
+    ) in rows:
         village = villages[village_name]
         lat, lon = jitter(village.lat, village.lon, 0.5, rng)
-        employer = Employer(name=name, kind=kind, region_code=village.code, contact_name=chinese_name(rng.choice("MF"), rng),
-                            phone=phone(rng), lat=lat, lon=lon, position_source="synthetic",
-                            is_marked_resumed=kind == "workshop")
+        employer = Employer(
+            name=name,
+            kind=kind,
+            region_code=village.code,
+            contact_name=chinese_name(rng.choice("MF"), rng),
+            phone=phone(rng),
+            lat=lat,
+            lon=lon,
+            position_source="synthetic",
+            is_marked_resumed=kind == "workshop",
+        )
         session.add(employer)
         employers.append(employer)
-        opening = Opening(employer=employer, title=title, job_type=job_type, slots=slots, min_age=min_age,
-                          max_age=max_age, physical_demand=demand, skills=[], pay_type=pay_type, pay_cents=pay_cents,
-                          is_flexible_hours=flexible, start_on=today + timedelta(days=rng.randint(3, 20)),
-                          status="open", region_code=village.code, lat=lat, lon=lon, position_source="synthetic")
+        opening = Opening(
+            employer=employer,
+            title=title,
+            job_type=job_type,
+            slots=slots,
+            min_age=min_age,
+            max_age=max_age,
+            physical_demand=demand,
+            skills=[],
+            pay_type=pay_type,
+            pay_cents=pay_cents,
+            is_flexible_hours=flexible,
+            start_on=today + timedelta(days=rng.randint(3, 20)),
+            status="open",
+            region_code=village.code,
+            lat=lat,
+            lon=lon,
+            position_source="synthetic",
+        )
         session.add(opening)
         openings.append(opening)
         if kind != "workshop" and rng.random() < 0.6:  # some employers post a second opening
-            extra = Opening(employer=employer, title=f"{title}（夜班）" if not flexible else f"{title}（临时）",
-                            job_type=job_type, slots=max(2, slots // 3), min_age=min_age, max_age=max_age,
-                            physical_demand=demand, skills=["forklift"] if job_type == "construction" else [],
-                            pay_type=pay_type, pay_cents=pay_cents, is_flexible_hours=flexible,
-                            start_on=today + timedelta(days=rng.randint(3, 30)), status="open",
-                            region_code=village.code, lat=lat, lon=lon, position_source="synthetic")
+            extra = Opening(
+                employer=employer,
+                title=f"{title}（夜班）" if not flexible else f"{title}（临时）",
+                job_type=job_type,
+                slots=max(2, slots // 3),
+                min_age=min_age,
+                max_age=max_age,
+                physical_demand=demand,
+                skills=["forklift"] if job_type == "construction" else [],
+                pay_type=pay_type,
+                pay_cents=pay_cents,
+                is_flexible_hours=flexible,
+                start_on=today + timedelta(days=rng.randint(3, 30)),
+                status="open",
+                region_code=village.code,
+                lat=lat,
+                lon=lon,
+                position_source="synthetic",
+            )
             session.add(extra)
             openings.append(extra)
     session.flush()
@@ -255,16 +422,43 @@ def _batches(session, county, villages, today, rng):
     batches = []
     towns = session.scalars(select(Region).where(Region.parent_code == county.code).order_by(Region.code)).all()
     for name, destination, job_type, title, demand, seats, min_age, max_age, pay in BATCHES:
-        employer = Employer(name=name, kind="enterprise", region_code=county.code, lat=county.lat, lon=county.lon,
-                            position_source="county_seat", phone=phone(rng), is_marked_resumed=True)
+        employer = Employer(
+            name=name,
+            kind="enterprise",
+            region_code=county.code,
+            lat=county.lat,
+            lon=county.lon,
+            position_source="county_seat",
+            phone=phone(rng),
+            is_marked_resumed=True,
+        )
         departs = datetime.combine(today + timedelta(days=rng.randint(7, 25)), time(0, 30), tzinfo=UTC)
-        batch = TransportBatch(employer=employer, title=title, destination=destination, job_type=job_type,
-                               departs_at=departs, seats=seats, min_age=min_age, max_age=max_age,
-                               physical_demand=demand, skills=[], pay_type="monthly", pay_cents=pay,
-                               status="planning", region_code=county.code)
+        batch = TransportBatch(
+            employer=employer,
+            title=title,
+            destination=destination,
+            job_type=job_type,
+            departs_at=departs,
+            seats=seats,
+            min_age=min_age,
+            max_age=max_age,
+            physical_demand=demand,
+            skills=[],
+            pay_type="monthly",
+            pay_cents=pay,
+            status="planning",
+            region_code=county.code,
+        )
         for town in rng.sample(towns, k=rng.randint(2, 3)):
-            batch.pickup_points.append(PickupPoint(name=f"{town.name}政府门口", region_code=town.code,
-                                                   lat=town.lat, lon=town.lon, position_source=town.position_source))
+            batch.pickup_points.append(
+                PickupPoint(
+                    name=f"{town.name}政府门口",
+                    region_code=town.code,
+                    lat=town.lat,
+                    lon=town.lon,
+                    position_source=town.position_source,
+                )
+            )
         session.add(batch)
         batches.append(batch)
     session.flush()
@@ -278,10 +472,21 @@ def _welfare_posts(session, villages, today, rng):
         village = village_list[index % len(village_list)]
         post_type, title, demand = rng.choice(WELFARE_TYPES)
         lat, lon = jitter(village.lat, village.lon, 0.8, rng)
-        post = WelfarePost(post_type=post_type, title=f"{village.name}{title}", region_code=village.code, slots=1,
-                           min_age=18, max_age=rng.choice([65, 70, 75]), physical_demand=demand,
-                           stipend_cents=rng.choice([50000, 60000, 80000]), term_start_on=today,
-                           term_end_on=today + timedelta(days=365), lat=lat, lon=lon, position_source="synthetic")
+        post = WelfarePost(
+            post_type=post_type,
+            title=f"{village.name}{title}",
+            region_code=village.code,
+            slots=1,
+            min_age=18,
+            max_age=rng.choice([65, 70, 75]),
+            physical_demand=demand,
+            stipend_cents=rng.choice([50000, 60000, 80000]),
+            term_start_on=today,
+            term_end_on=today + timedelta(days=365),
+            lat=lat,
+            lon=lon,
+            position_source="synthetic",
+        )
         session.add(post)
         posts.append(post)
     session.flush()
@@ -290,10 +495,17 @@ def _welfare_posts(session, villages, today, rng):
 
 def _users(session, villages, employers):
     logins = {d.role: d for d in DEMO_LOGINS}
-    create_user(session, "cadre", logins["cadre"].password, "cadre", "安古村 李书记",
-                village_codes=[villages[n].code for n in ("安古村", "白村", "罗曲村")])
-    create_user(session, "employer", logins["employer"].password, "employer", "手套车间 王经理",
-                employer_id=employers[0].id)
+    create_user(
+        session,
+        "cadre",
+        logins["cadre"].password,
+        "cadre",
+        "安古村 李书记",
+        village_codes=[villages[n].code for n in ("安古村", "白村", "罗曲村")],
+    )
+    create_user(
+        session, "employer", logins["employer"].password, "employer", "手套车间 王经理", employer_id=employers[0].id
+    )
     create_user(session, "office", logins["office"].password, "office", "大宁县扶贫办", region_code=COUNTY)
 
 
@@ -306,9 +518,17 @@ def _existing_placements(session, laborers, openings, posts, today, rng) -> int:
     for laborer in employed[:60]:
         opening = rng.choice(workshop_openings)
         started = today - timedelta(days=rng.randint(30, 400))
-        session.add(Placement(laborer_id=laborer.id, household_id=laborer.household_id, opening_id=opening.id,
-                              status="working", started_on=started, score=None,
-                              events=[PlacementEvent(to_status="working", note="seeded")]))
+        session.add(
+            Placement(
+                laborer_id=laborer.id,
+                household_id=laborer.household_id,
+                opening_id=opening.id,
+                status="working",
+                started_on=started,
+                score=None,
+                events=[PlacementEvent(to_status="working", note="seeded")],
+            )
+        )
         count += 1
     held: set[int] = set()
     for post in posts[:12]:
@@ -318,9 +538,16 @@ def _existing_placements(session, laborers, openings, posts, today, rng) -> int:
         laborer = candidates[0]
         held.add(laborer.household_id)
         employed.remove(laborer)
-        session.add(Placement(laborer_id=laborer.id, household_id=laborer.household_id, welfare_post_id=post.id,
-                              status="working", started_on=today - timedelta(days=rng.randint(30, 300)),
-                              events=[PlacementEvent(to_status="working", note="seeded")]))
+        session.add(
+            Placement(
+                laborer_id=laborer.id,
+                household_id=laborer.household_id,
+                welfare_post_id=post.id,
+                status="working",
+                started_on=today - timedelta(days=rng.randint(30, 300)),
+                events=[PlacementEvent(to_status="working", note="seeded")],
+            )
+        )
         count += 1
     # The opening's slots count what is held; make room so that seeded placements never overbook.
     session.flush()

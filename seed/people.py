@@ -15,10 +15,7 @@ from stdnum import numdb
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
-SURNAMES = (
-    "王李张刘杨赵郭高武贺冯薛任韩梁白郝侯孙陈马吴胡田乔程石牛史曹卫闫段贾宋范常苏许"
-    "霍康柴申裴吕姚温董雷"
-)
+SURNAMES = "王李张刘杨赵郭高武贺冯薛任韩梁白郝侯孙陈马吴胡田乔程石牛史曹卫闫段贾宋范常苏许霍康柴申裴吕姚温董雷"
 MALE_GIVEN = "建国军平明福贵保生忠宝成文林海强春永东志德金山喜旺兵俊伟刚红小二虎"
 FEMALE_GIVEN = "秀英兰梅芳花玉凤琴霞珍娟萍丽桂翠艳红燕莲云爱香巧彩润银小二"
 #: Mainland mobile prefixes in service (three digits; the rest of the 11 are free).

@@ -160,9 +160,7 @@ def holds_records(session: Session) -> bool:
     return any(session.scalar(select(exists().select_from(model))) for model in SEEDED_MODELS)
 
 
-def seed_scale(
-    session: Session, laborers: int, random_seed: int = 2020, now: datetime | None = None
-) -> dict[str, int]:
+def seed_scale(session: Session, laborers: int, random_seed: int = 2020, now: datetime | None = None) -> dict[str, int]:
     """Write the market in the caller's transaction (flush only); refuse on a database with records."""
     if holds_records(session):
         raise AlreadySeededError(
@@ -183,9 +181,7 @@ def seed_scale(
     return counts
 
 
-def resident_ids(
-    counties: np.ndarray, birth_on: np.ndarray, is_male: np.ndarray
-) -> tuple[list[str], np.ndarray]:
+def resident_ids(counties: np.ndarray, birth_on: np.ndarray, is_male: np.ndarray) -> tuple[list[str], np.ndarray]:
     """Unique valid resident ID numbers and the birth dates they carry (datetime64[D]).
 
     Place code: the one in force in the county (6-digit code) in the birth year
@@ -221,8 +217,10 @@ def resident_ids(
     months = birth_on.astype("datetime64[M]")
     yyyymmdd = (
         (years.astype(np.int64) + 1970) * 10_000
-        + (months - years.astype("datetime64[M]")).astype(np.int64) * 100 + 100
-        + (birth_on - months.astype("datetime64[D]")).astype(np.int64) + 1
+        + (months - years.astype("datetime64[M]")).astype(np.int64) * 100
+        + 100
+        + (birth_on - months.astype("datetime64[D]")).astype(np.int64)
+        + 1
     )
     body = (places * 100_000_000 + yyyymmdd) * 1000 + sequence
     digits = (body[:, None] // 10 ** np.arange(16, -1, -1, dtype=np.int64)) % 10
@@ -662,8 +660,10 @@ class _Market:
         placements = sorted(self.placements)
         m = len(placements)
         laborer_index = np.array([p[0] for p in placements], dtype=np.int64)
-        targets = {channel: [t if c == channel else None for _, c, t, _ in placements]
-                   for channel in ("opening", "batch", "welfare_post")}
+        targets = {
+            channel: [t if c == channel else None for _, c, t, _ in placements]
+            for channel in ("opening", "batch", "welfare_post")
+        }
         _write_columns(
             self.session,
             Placement.__table__,

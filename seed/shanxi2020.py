@@ -103,12 +103,7 @@ SCENARIO_LOGIN = (
     "山西省扶贫办 / Shanxi poverty alleviation office",
 )
 #: Ages of the rural labor force, many aged 45-65 (a table, drawn uniformly).
-AGES = (
-    tuple(range(18, 30))
-    + 2 * tuple(range(30, 45))
-    + 3 * tuple(range(45, 66))
-    + tuple(range(66, 75))
-)
+AGES = tuple(range(18, 30)) + 2 * tuple(range(30, 45)) + 3 * tuple(range(45, 66)) + tuple(range(66, 75))
 ABILITIES = ("full", "full", "moderate", "light")
 WORK_AREAS = ("local", "migrant", "any")
 
@@ -117,9 +112,7 @@ def change_pct(now: int, before: int) -> Decimal | None:
     """Year-on-year change in percent, rounded half-up to one decimal; None without a base."""
     if not before:
         return None
-    return (Decimal(now - before) * 100 / Decimal(before)).quantize(
-        Decimal("0.1"), rounding=ROUND_HALF_UP
-    )
+    return (Decimal(now - before) * 100 / Decimal(before)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def year_before_for(now: int, pct: Decimal = ARTICLE_CHANGE_PCT) -> int:
@@ -183,10 +176,7 @@ def apportion(total: int, weights: Sequence[float]) -> list[int]:
 
 def is_seeded(session: Session) -> bool:
     """True when any household or employer exists: the figures need an otherwise empty database."""
-    return bool(
-        session.scalar(select(func.count(Household.id)))
-        or session.scalar(select(func.count(Employer.id)))
-    )
+    return bool(session.scalar(select(func.count(Household.id))) or session.scalar(select(func.count(Employer.id))))
 
 
 # --- people -------------------------------------------------------------------------------------
@@ -275,8 +265,7 @@ class _Builder:
                 codes.append(code)
             self.villages_of_township[township] = codes
         self.villages_of_county = {
-            county: [v for t in self.townships_of[county] for v in self.villages_of_township[t]]
-            for county in counties
+            county: [v for t in self.townships_of[county] for v in self.villages_of_township[t]] for county in counties
         }
         _write(self.session, Region, villages)
         # Weights so that counties differ in size, the same for every run with this seed.
@@ -310,9 +299,7 @@ class _Builder:
         )
         return employer_id
 
-    def _opening(
-        self, employer_id: int, slots: int, title: str, job_type: str, demand: str, flexible: bool
-    ) -> int:
+    def _opening(self, employer_id: int, slots: int, title: str, job_type: str, demand: str, flexible: bool) -> int:
         employer = self.employers[employer_id - 1]
         opening_id = len(self.openings) + 1
         self.openings.append(
@@ -384,14 +371,10 @@ class _Builder:
             worker_counts = apportion(workers - len(active), weights)
             worker_counts = [n + 1 for n in worker_counts]  # every resumed employer has someone
             poor_counts = self._poor_split(kind, poor, worker_counts)
-            for employer_id, n_workers, n_poor in zip(
-                active, worker_counts, poor_counts, strict=True
-            ):
+            for employer_id, n_workers, n_poor in zip(active, worker_counts, poor_counts, strict=True):
                 employer = self.employers[employer_id - 1]
                 if kind == "workshop":
-                    opening = self._opening(
-                        employer_id, n_workers, "扶贫车间计件", "packaging", "light", True
-                    )
+                    opening = self._opening(employer_id, n_workers, "扶贫车间计件", "packaging", "light", True)
                     homes = self.villages_of_township[employer["region_code"][:9]]
                 else:
                     opening = self._opening(
@@ -455,9 +438,7 @@ class _Builder:
                         "title": "点对点返岗专车",
                         "destination": rng.choice(["太原市", "北京市", "天津市", "江苏省苏州市"]),
                         "job_type": "assembly",
-                        "departs_at": datetime(
-                            departs.year, departs.month, departs.day, 0, 30, tzinfo=UTC
-                        ),
+                        "departs_at": datetime(departs.year, departs.month, departs.day, 0, 30, tzinfo=UTC),
                         "seats": SEATS_PER_BATCH + 5,
                         "min_age": 18,
                         "max_age": 55,
@@ -485,9 +466,7 @@ class _Builder:
                     }
                 )
                 for _ in range(seats_used):
-                    self.people.append(
-                        _Person(self._village_in(county), True, [_Work("batch", batch_id, departs)])
-                    )
+                    self.people.append(_Person(self._village_in(county), True, [_Work("batch", batch_id, departs)]))
 
     def welfare_posts_and_holders(self) -> None:
         """Public welfare posts in the villages, each held by a poor laborer of that village."""
@@ -601,11 +580,7 @@ class _Builder:
             for _ in range(n):
                 started = self._start_before()
                 ended = YEAR_BEFORE_ON + timedelta(days=rng.randint(1, 360))
-                self.people.append(
-                    _Person(
-                        self._village_in(county), True, [_Work("opening", opening, started, ended)]
-                    )
-                )
+                self.people.append(_Person(self._village_in(county), True, [_Work("opening", opening, started, ended)]))
 
     def seekers(self) -> None:
         """Laborers with no placement at all: poor ones (households still without work) and others."""
@@ -648,11 +623,7 @@ class _Builder:
             for group in groups:
                 household_id = len(households) + 1
                 lat, lon = jitter(*self.points[village], 1.5, rng)
-                status = (
-                    rng.choices(_POOR_CODES, weights=(85, 15))[0]
-                    if is_poor
-                    else PovertyStatus.NON_POOR.value
-                )
+                status = rng.choices(_POOR_CODES, weights=(85, 15))[0] if is_poor else PovertyStatus.NON_POOR.value
                 heads = self.names["M" if rng.random() < 0.6 else "F"]
                 households.append(
                     {
@@ -670,9 +641,7 @@ class _Builder:
                 )
                 for person in group:
                     laborer_id = len(laborers) + 1
-                    laborers.append(
-                        self._laborer_row(laborer_id, household_id, village, person, lat, lon)
-                    )
+                    laborers.append(self._laborer_row(laborer_id, household_id, village, person, lat, lon))
                     for work in person.works:
                         placements.append(
                             {
@@ -681,9 +650,7 @@ class _Builder:
                                 "household_id": household_id,
                                 "opening_id": work.target_id if work.channel == "opening" else None,
                                 "batch_id": work.target_id if work.channel == "batch" else None,
-                                "welfare_post_id": work.target_id
-                                if work.channel == "welfare_post"
-                                else None,
+                                "welfare_post_id": work.target_id if work.channel == "welfare_post" else None,
                                 "status": "ended" if work.ended_on else "working",
                                 "started_on": work.started_on,
                                 "ended_on": work.ended_on,
@@ -734,9 +701,7 @@ class _Builder:
             "phone": self.phones[int(draw() * len(self.phones))],
             "physical_ability": ability,
             "skills": [],
-            "work_area": "local"
-            if age >= 55 or person.is_welfare_holder
-            else WORK_AREAS[int(draw() * 3)],
+            "work_area": "local" if age >= 55 or person.is_welfare_holder else WORK_AREAS[int(draw() * 3)],
             "max_commute_km": 10.0,
             "job_types": [],
             "pay_type": None,
@@ -773,9 +738,7 @@ def _write(session: Session, model: type, rows: Iterable[dict]) -> None:
     bulk_insert(session, model.__table__, rows)
 
 
-def seed_shanxi_2020(
-    session: Session, scale: float = 1.0, random_seed: int = 2020
-) -> dict[str, int]:
+def seed_shanxi_2020(session: Session, scale: float = 1.0, random_seed: int = 2020) -> dict[str, int]:
     """Write the scenario in the caller's transaction (flush only); refuse on a non-empty database."""
     if is_seeded(session):
         raise AlreadySeededError(

@@ -206,9 +206,7 @@ class Factory:
         db.session.flush()
         return {r.code: db.session.get(Region, r.code) for r in rows}
 
-    def id_number(
-        self, birth_on: date = date(1962, 3, 8), sex: str = "F", region6: str = "141030"
-    ) -> str:
+    def id_number(self, birth_on: date = date(1962, 3, 8), sex: str = "F", region6: str = "141030") -> str:
         """A valid resident ID number with a fresh sequence."""
         seq = next(self._seq) % 500
         digit = 2 * seq + (1 if sex == "M" else 0)
@@ -393,9 +391,7 @@ def api_token(client):
     """A function: log a user in through the API and return the Authorization header."""
 
     def login(user) -> dict[str, str]:
-        response = client.post(
-            "/api/v1/auth/token", json={"username": user.username, "password": PASSWORD}
-        )
+        response = client.post("/api/v1/auth/token", json={"username": user.username, "password": PASSWORD})
         assert response.status_code == 201, response.json
         return {"Authorization": f"Bearer {response.json['token']}"}
 
@@ -414,4 +410,3 @@ def live_redis(app):
             pytest.fail(f"no Redis at {app.config['REDIS_URL']}; CI starts one (.ci/run)")
         pytest.skip(f"no Redis at {app.config['REDIS_URL']}")
     return connection
-

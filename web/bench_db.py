@@ -57,8 +57,13 @@ def _percentiles(seconds: list[float], cpu_s: float) -> dict:
     ms = np.array(seconds) * 1e3
     # This process's CPU per call beside the wall clock: on a shared machine the wall clock also
     # counts waiting for a core (the database server's own CPU is in neither).
-    return {"p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99)),
-            "max_ms": float(ms.max()), "cpu_ms_per_call": cpu_s * 1e3 / len(ms), "samples": len(ms)}
+    return {
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p99_ms": float(np.percentile(ms, 99)),
+        "max_ms": float(ms.max()),
+        "cpu_ms_per_call": cpu_s * 1e3 / len(ms),
+        "samples": len(ms),
+    }
 
 
 def _timed(calls) -> tuple[float, dict]:
@@ -90,16 +95,17 @@ def bench_requests(region_code: str, laborers: int = 500, postings: int = 200, r
         rows.append({"name": "matches", "warm_s": warm_s, **figures})
     open_ = {
         "opening": select(Opening.id).where(Opening.status == PostingStatus.OPEN),
-        "batch": select(TransportBatch.id).where(TransportBatch.status.in_([BatchStatus.PLANNING, BatchStatus.BOARDING]),
-                                                 TransportBatch.departs_at > datetime.now(UTC)),
+        "batch": select(TransportBatch.id).where(
+            TransportBatch.status.in_([BatchStatus.PLANNING, BatchStatus.BOARDING]),
+            TransportBatch.departs_at > datetime.now(UTC),
+        ),
         "welfare_post": select(WelfarePost.id).where(WelfarePost.status == PostingStatus.OPEN),
     }
     targets = [(kind, target_id) for kind, query in open_.items() for target_id in session.scalars(query)]
     if targets:
         picks = rng.choice(len(targets), min(postings + 1, len(targets)), replace=False).tolist()
         warm_s, figures = _timed(
-            (lambda key=targets[i]: ranking.candidates_for_target(session, user, key[0], key[1], config))
-            for i in picks
+            (lambda key=targets[i]: ranking.candidates_for_target(session, user, key[0], key[1], config)) for i in picks
         )
         rows.append({"name": "candidates", "warm_s": warm_s, **figures})
     return rows
@@ -115,9 +121,20 @@ def bench_plan(region_code: str, mode: str) -> dict:
     db.session.rollback()
     started = time.perf_counter()
     child = subprocess.run(
-        [sys.executable, "-c", "from web.cli import main; main()", "plan", "run", "--region", region_code,
-         "--mode", mode],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-c",
+            "from web.cli import main; main()",
+            "plan",
+            "run",
+            "--region",
+            region_code,
+            "--mode",
+            mode,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
         env={**os.environ, "DATABASE_URL": db.engine.url.render_as_string(hide_password=False)},
     )
     wall_s = time.perf_counter() - started
@@ -126,8 +143,13 @@ def bench_plan(region_code: str, mode: str) -> dict:
     # CPU beside wall time: on a shared machine the wall clock also counts the others' work.
     cpu_s = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     made = db.session.scalars(select(Plan).where(Plan.id > newest)).all()
-    row = {"name": f"plan ({mode})", "wall_s": wall_s, "cpu_s": cpu_s, "peak_rss_mib": peak_kib / 1024,
-           "status": made[-1].status.value if made else "none"}
+    row = {
+        "name": f"plan ({mode})",
+        "wall_s": wall_s,
+        "cpu_s": cpu_s,
+        "peak_rss_mib": peak_kib / 1024,
+        "status": made[-1].status.value if made else "none",
+    }
     if made and made[-1].report:
         row.update(placed=made[-1].report["placed"], greedy_placed=made[-1].baseline_report["placed"])
     if child.returncode:
@@ -139,8 +161,9 @@ def bench_plan(region_code: str, mode: str) -> dict:
     return row
 
 
-def run_db_bench(region_code: str, mode: str, laborers: int, postings: int, random_seed: int,
-                 with_plan: bool = True) -> list[dict]:
+def run_db_bench(
+    region_code: str, mode: str, laborers: int, postings: int, random_seed: int, with_plan: bool = True
+) -> list[dict]:
     """Every --db figure, as rows for `print_db_table`."""
     engine = db.engine
     rows = []

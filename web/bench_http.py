@@ -26,14 +26,14 @@ from .models import Laborer, Role, User
 from .services.accounts import issue_token, revoke_token
 
 HOST = "127.0.0.1"
-HELLO_APP = '''
+HELLO_APP = """
 from flask import Flask
 app = Flask("hello")
 
 @app.get("/")
 def hello():
     return "Hello, World!"
-'''
+"""
 
 
 def _free_port() -> int:
@@ -70,19 +70,21 @@ def _wrk(url: str, connections: int, seconds: int, script: Path | None) -> dict:
 def _lua(path: Path, token: str, laborer_ids: list[int]) -> None:
     ids = ",".join(str(i) for i in laborer_ids)
     path.write_text(
-        f'local ids = {{{ids}}}\nlocal i = 0\n'
+        f"local ids = {{{ids}}}\nlocal i = 0\n"
         f'wrk.headers["Authorization"] = "Bearer {token}"\n'
-        'request = function()\n  i = i % #ids + 1\n'
+        "request = function()\n  i = i % #ids + 1\n"
         '  return wrk.format("GET", "/api/v1/laborers/" .. ids[i] .. "/matches")\nend\n'
     )
 
 
-def run_http_bench(workers: int, threads: int, connections: tuple[int, ...], seconds: int, samples: int,
-                   random_seed: int) -> list[dict]:
+def run_http_bench(
+    workers: int, threads: int, connections: tuple[int, ...], seconds: int, samples: int, random_seed: int
+) -> list[dict]:
     """Rows: for each connection count, the endpoint's and hello-world's requests/s and p99."""
     session = db.session
-    office = session.scalars(select(User).where(User.role == Role.OFFICE, User.is_enabled)
-                             .order_by(func.length(User.region_code), User.id)).first()
+    office = session.scalars(
+        select(User).where(User.role == Role.OFFICE, User.is_enabled).order_by(func.length(User.region_code), User.id)
+    ).first()
     if office is None:
         raise RuntimeError("no office user to ask as: seed the database first")
     seeking = session.scalars(select(Laborer.id).where(Laborer.status == "seeking")).all()
@@ -100,14 +102,43 @@ def run_http_bench(workers: int, threads: int, connections: tuple[int, ...], sec
             _lua(lua, token, laborer_ids)
             jiuye_port, hello_port = _free_port(), _free_port()
             jiuye = subprocess.Popen(
-                [sys.executable, "-c", "from web.cli import main; main()", "serve", "--host", HOST, "--port",
-                 str(jiuye_port), "--workers", str(workers), "--threads", str(threads)],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                [
+                    sys.executable,
+                    "-c",
+                    "from web.cli import main; main()",
+                    "serve",
+                    "--host",
+                    HOST,
+                    "--port",
+                    str(jiuye_port),
+                    "--workers",
+                    str(workers),
+                    "--threads",
+                    str(threads),
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             servers.append(jiuye)
             hello = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{hello_port}", "--workers", str(workers),
-                 "--threads", str(threads), "--chdir", str(scratch), "hello:app"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--bind",
+                    f"{HOST}:{hello_port}",
+                    "--workers",
+                    str(workers),
+                    "--threads",
+                    str(threads),
+                    "--chdir",
+                    str(scratch),
+                    "hello:app",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             servers.append(hello)
             _wait_until_up(jiuye_port, jiuye)
             _wait_until_up(hello_port, hello)
@@ -115,9 +146,17 @@ def run_http_bench(workers: int, threads: int, connections: tuple[int, ...], sec
                 _wrk(f"http://{HOST}:{jiuye_port}", c, 3, lua)  # warm each worker's connections
                 endpoint = _wrk(f"http://{HOST}:{jiuye_port}", c, seconds, lua)
                 baseline = _wrk(f"http://{HOST}:{hello_port}/", c, seconds, None)
-                rows.append({"connections": c, "matches_rps": endpoint["rps"], "matches_p99_ms": endpoint["p99_ms"],
-                             "matches_non_2xx": endpoint["non_2xx"], "hello_rps": baseline["rps"],
-                             "hello_p99_ms": baseline["p99_ms"], "ratio": endpoint["rps"] / baseline["rps"]})
+                rows.append(
+                    {
+                        "connections": c,
+                        "matches_rps": endpoint["rps"],
+                        "matches_p99_ms": endpoint["p99_ms"],
+                        "matches_non_2xx": endpoint["non_2xx"],
+                        "hello_rps": baseline["rps"],
+                        "hello_p99_ms": baseline["p99_ms"],
+                        "ratio": endpoint["rps"] / baseline["rps"],
+                    }
+                )
     finally:
         for server in servers:
             server.terminate()
@@ -132,11 +171,15 @@ def run_http_bench(workers: int, threads: int, connections: tuple[int, ...], sec
 
 def http_table(rows: list[dict]) -> list[str]:
     """The --http rows as Markdown lines."""
-    lines = ["| database | workers×threads | connections | matches req/s | p99 ms | non-2xx | hello-world req/s "
-             "| p99 ms | ratio |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| database | workers×threads | connections | matches req/s | p99 ms | non-2xx | hello-world req/s "
+        "| p99 ms | ratio |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['database']} | {r['workers']}×{r['threads']} | {r['connections']} | {r['matches_rps']:,.0f} "
-                     f"| {r['matches_p99_ms']:.1f} | {r['matches_non_2xx']} | {r['hello_rps']:,.0f} | {r['hello_p99_ms']:.1f} "
-                     f"| {r['ratio']:.0%} |")
+        lines.append(
+            f"| {r['database']} | {r['workers']}×{r['threads']} | {r['connections']} | {r['matches_rps']:,.0f} "
+            f"| {r['matches_p99_ms']:.1f} | {r['matches_non_2xx']} | {r['hello_rps']:,.0f} | {r['hello_p99_ms']:.1f} "
+            f"| {r['ratio']:.0%} |"
+        )
     return lines
-

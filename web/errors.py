@@ -60,7 +60,6 @@ class AlreadySeededError(DomainError):
     status = 409
 
 
-
 class ErrorBodySchema(Schema):
     """What an error answer holds (documented in the OpenAPI document)."""
 

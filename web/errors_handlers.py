@@ -81,9 +81,7 @@ def register(app: Flask) -> None:
                     else:  # the body as a whole (not JSON, not an object): name the location
                         fields.setdefault(location, []).extend(location_messages)
             return json_error(error.code or 500, error.description or error.name, fields)
-        return render_template(
-            "error.html", status=error.code, message=page_message(error.code or 500)
-        ), error.code
+        return render_template("error.html", status=error.code, message=page_message(error.code or 500)), error.code
 
     @app.errorhandler(500)
     def internal_error(error):

@@ -42,8 +42,9 @@ HEADERS = {
 class RecordIdConverter(IntegerConverter):
     """`<int:…>` in every route: an id beyond INT32_MAX names no record (404), never a database error."""
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None,
-                 max: int | None = INT32_MAX, signed: bool = False) -> None:  # werkzeug's names
+    def __init__(
+        self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = INT32_MAX, signed: bool = False
+    ) -> None:  # werkzeug's names
         super().__init__(map, fixed_digits, min, max, signed)
 
     def to_python(self, value: str) -> int:
@@ -102,11 +103,7 @@ def link_args(**changes: Any) -> dict[str, Any]:
     """This page's path and query arguments, changed, for url_for: a query argument named like a
     path argument, or starting with "_" (url_for's own _method, _external…), is dropped."""
     path_args = request.view_args or {}
-    kept = {
-        name: value
-        for name, value in request.args.items()
-        if not name.startswith("_") and name not in path_args
-    }
+    kept = {name: value for name, value in request.args.items() if not name.startswith("_") and name not in path_args}
     return {**path_args, **kept, **changes}
 
 

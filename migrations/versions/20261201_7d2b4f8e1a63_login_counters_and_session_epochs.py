@@ -29,9 +29,7 @@ def upgrade():
         sa.PrimaryKeyConstraint("key", name=op.f("pk_login_counter")),
     )
     with op.batch_alter_table("login_counter", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_login_counter_window_ends_at"), ["window_ends_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_login_counter_window_ends_at"), ["window_ends_at"], unique=False)
     with op.batch_alter_table("user", schema=None) as batch_op:
         batch_op.add_column(sa.Column("auth_epoch", sa.Integer(), server_default="0", nullable=False))
 

@@ -35,9 +35,10 @@ def write_bomb(path: Path, unpacked_mb: int) -> None:
     book.active.append([header for _, header, _ in COLUMNS])
     template = io.BytesIO()
     book.save(template)
-    with zipfile.ZipFile(io.BytesIO(template.getvalue())) as source, zipfile.ZipFile(
-        path, "w", zipfile.ZIP_DEFLATED, compresslevel=9
-    ) as target:
+    with (
+        zipfile.ZipFile(io.BytesIO(template.getvalue())) as source,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target,
+    ):
         for item in source.infolist():
             if item.filename != "xl/worksheets/sheet1.xml":
                 target.writestr(item, source.read(item))
@@ -67,11 +68,15 @@ def main() -> None:
         from web import create_app
         from web.extensions import db
 
-        app = create_app({
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite", "SECRET_KEY": "bench",
-            "WTF_CSRF_ENABLED": False, "RATELIMIT_STORAGE_URI": "memory://",
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:2000",
-        })
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite",
+                "SECRET_KEY": "bench",
+                "WTF_CSRF_ENABLED": False,
+                "RATELIMIT_STORAGE_URI": "memory://",
+                "PASSWORD_HASH_METHOD": "pbkdf2:sha256:2000",
+            }
+        )
         with app.app_context():
             db.create_all()
             factory = Factory()
@@ -83,8 +88,10 @@ def main() -> None:
             before = peak_rss_mb()
             tracemalloc.start()
             response = client.post(
-                "/cadre/import", data={"upload": (io.BytesIO(data), "laborers.xlsx")},
-                content_type="multipart/form-data", headers={"Accept-Language": "en"},
+                "/cadre/import",
+                data={"upload": (io.BytesIO(data), "laborers.xlsx")},
+                content_type="multipart/form-data",
+                headers={"Accept-Language": "en"},
             )
             allocated = tracemalloc.get_traced_memory()[1] / 2**20
             tracemalloc.stop()

@@ -22,9 +22,7 @@ from .conftest import HOME
 
 
 def nearest(laborer, target):
-    return min(
-        float(haversine_km(laborer.lat, laborer.lon, lat, lon)) for lat, lon in target.points
-    )
+    return min(float(haversine_km(laborer.lat, laborer.lon, lat, lon)) for lat, lon in target.points)
 
 
 def reference_edges(laborers, targets, stage, config, *, capacity, active, rematch):
@@ -85,12 +83,8 @@ def test_candidate_graph_equals_brute_force(problem, stage, rematch, split, pick
     L = LaborerColumns.from_laborers(laborers, T.skills, T.job_types)
     # ``split``: every band searched per profile, the path wide radii take at province scale.
     with mock.patch.object(plan, "SPLIT_HOMES_PER_QUERY", 0 if split else 10**9):
-        graph = plan.candidate_graph(
-            L, T, stage, config, capacity=capacity, active=active, rematch=rematch
-        )
-    expected = reference_edges(
-        laborers, targets, stage, config, capacity=capacity, active=active, rematch=rematch
-    )
+        graph = plan.candidate_graph(L, T, stage, config, capacity=capacity, active=active, rematch=rematch)
+    expected = reference_edges(laborers, targets, stage, config, capacity=capacity, active=active, rematch=rematch)
     found = list(zip(graph.lab.tolist(), graph.tgt.tolist(), strict=True))
     assert len(found) == len(set(found))  # each pair once, whatever the stops of a batch
     assert set(found) == set(expected)
@@ -164,8 +158,17 @@ def test_household_members_share_one_home_position():
 def test_solver_network_equals_the_textbook_network(seed, bonus, n_lab):
     config = Config(household_bonus=bonus)
     inst = make_instance(
-        n_lab, 5, 1, 2, 15, centers=[HOME], random_state=seed, spread_km=5.0,
-        workshop_slots=4, enterprise_slots=6, batch_seats=4,
+        n_lab,
+        5,
+        1,
+        2,
+        15,
+        centers=[HOME],
+        random_state=seed,
+        spread_km=5.0,
+        workshop_slots=4,
+        enterprise_slots=6,
+        batch_seats=4,
     )
     T = TargetColumns.from_targets(inst.targets)
     L = LaborerColumns.from_laborers(inst.laborers, T.skills, T.job_types)
@@ -173,8 +176,13 @@ def test_solver_network_equals_the_textbook_network(seed, bonus, n_lab):
         graph = plan.candidate_graph(L, T, stage, config)
         chosen, units = plan.solve_part(graph, np.arange(len(graph)), config)
         _, textbook = bench.textbook_flow(
-            graph.lab, graph.tgt, graph.weight_units, graph.household, graph.household_has_work,
-            graph.capacity, one_per_household=stage == "welfare",
+            graph.lab,
+            graph.tgt,
+            graph.weight_units,
+            graph.household,
+            graph.household_has_work,
+            graph.capacity,
+            one_per_household=stage == "welfare",
             bonus_units=plan.household_bonus_units(config),
         )
         assert units == textbook == plan.stage_objective_units(graph, chosen, config)

@@ -46,9 +46,7 @@ instances = st.builds(
 
 
 def nearest(laborer, target):
-    return min(
-        float(haversine_km(laborer.lat, laborer.lon, lat, lon)) for lat, lon in target.points
-    )
+    return min(float(haversine_km(laborer.lat, laborer.lon, lat, lon)) for lat, lon in target.points)
 
 
 def assert_valid(inst, result, config):
@@ -69,9 +67,7 @@ def assert_valid(inst, result, config):
     for a in result.assignments:
         laborer, target = laborers[a.laborer_id], targets[(a.kind, a.target_id)]
         if a.stage == "welfare":
-            laborer = replace(
-                laborer, household_has_work=laborer.household_id in working_households
-            )
+            laborer = replace(laborer, household_has_work=laborer.household_id in working_households)
         assert check(laborer, target, nearest(laborer, target), config) == []
         assert a.distance_km == pytest.approx(nearest(laborer, target))
         assert a.score == pytest.approx(score(laborer, target, a.distance_km, config).total)
@@ -123,9 +119,7 @@ def milp_optimum(laborers, targets, edges, config, *, one_per_household):
     if not edges:
         return 0
     bonus = round(config.household_bonus * config.score_scale)
-    households = sorted(
-        {laborers[i].household_id for i, _, _ in edges if not laborers[i].household_has_work}
-    )
+    households = sorted({laborers[i].household_id for i, _, _ in edges if not laborers[i].household_has_work})
     n_e, n_h = len(edges), len(households)
     cost = -np.array([w for _, _, w in edges] + [bonus] * n_h, float)
     rows, uppers = [], []
@@ -207,9 +201,7 @@ def test_decomposition_is_exact():
         enterprise_slots=12,
         batch_seats=6,
     )
-    whole = plan.run(
-        inst.laborers, inst.targets, "optimal", Config(max_part_arcs=10**9), explain=False
-    )
+    whole = plan.run(inst.laborers, inst.targets, "optimal", Config(max_part_arcs=10**9), explain=False)
     split = plan.run(inst.laborers, inst.targets, "optimal", Config(max_part_arcs=1), explain=False)
     assert split.report.components > whole.report.components
     assert split.report.objective_units == whole.report.objective_units
@@ -219,10 +211,7 @@ def test_decomposition_is_exact():
 @given(inst=instances)
 def test_optimal_never_scores_below_greedy_or_stable(inst):
     config = Config()
-    results = {
-        mode: plan.run(inst.laborers, inst.targets, mode, config, explain=False)
-        for mode in plan.MODES
-    }
+    results = {mode: plan.run(inst.laborers, inst.targets, mode, config, explain=False) for mode in plan.MODES}
     jobs = {mode: r.report.objective_units_by_stage["jobs"] for mode, r in results.items()}
     assert jobs["optimal"] >= jobs["greedy"] and jobs["optimal"] >= jobs["stable"]
     # Stage 2 compared on one and the same graph.
@@ -230,9 +219,7 @@ def test_optimal_never_scores_below_greedy_or_stable(inst):
     L = LaborerColumns.from_laborers(inst.laborers, T.skills, T.job_types)
     graph = plan.candidate_graph(L, T, "welfare", config)
     units = {
-        mode: plan.stage_objective_units(
-            graph, plan.solve_stage(graph, mode, L, T, config)[0], config
-        )
+        mode: plan.stage_objective_units(graph, plan.solve_stage(graph, mode, L, T, config)[0], config)
         for mode in plan.MODES
     }
     assert units["optimal"] >= units["greedy"] and units["optimal"] >= units["stable"]
@@ -245,9 +232,7 @@ def test_optimal_never_scores_below_greedy_or_stable(inst):
 @given(inst=instances)
 def test_stable_equals_resident_optimal_hospital_resident(inst):
     config = Config()
-    laborers = [
-        replace(p, household_has_post=True) for p in inst.laborers
-    ]  # no stage 2: compare the game itself
+    laborers = [replace(p, household_has_post=True) for p in inst.laborers]  # no stage 2: compare the game itself
     targets = inst.targets
     resident_prefs, hospital_lists = {}, {}
     for laborer in laborers:
@@ -261,21 +246,15 @@ def test_stable_equals_resident_optimal_hospital_resident(inst):
             s = score(laborer, t, d, config).total
             ranked.append((-s, d, KINDS.index(t.kind), t.id))
             prio = round(priority(laborer, config, t.kind) * config.score_scale)
-            hospital_lists.setdefault(f"{t.kind}:{t.id}", []).append(
-                (-prio, -s, laborer.order, laborer.id)
-            )
+            hospital_lists.setdefault(f"{t.kind}:{t.id}", []).append((-prio, -s, laborer.order, laborer.id))
         if ranked:
             resident_prefs[str(laborer.id)] = [f"{KINDS[r[2]]}:{r[3]}" for r in sorted(ranked)]
     hospital_prefs = {h: [str(x[3]) for x in sorted(v)] for h, v in hospital_lists.items()}
-    capacities = {
-        f"{t.kind}:{t.id}": t.capacity for t in targets if f"{t.kind}:{t.id}" in hospital_prefs
-    }
+    capacities = {f"{t.kind}:{t.id}": t.capacity for t in targets if f"{t.kind}:{t.id}" in hospital_prefs}
     expected = set()
     if resident_prefs:
         game = HospitalResident.create_from_dictionaries(resident_prefs, hospital_prefs, capacities)
-        expected = {
-            (int(r.name), h.name) for h, rs in game.solve(optimal="resident").items() for r in rs
-        }
+        expected = {(int(r.name), h.name) for h, rs in game.solve(optimal="resident").items() for r in rs}
     result = plan.run(laborers, targets, "stable", config)
     assert {(a.laborer_id, f"{a.kind}:{a.target_id}") for a in result.assignments} == expected
 
@@ -297,9 +276,7 @@ def test_welfare_posts_go_to_households_still_without_work(make_laborer, make_ta
     other = make_laborer(id=3, household_id=2, work_area="local", order=2)
     other_sibling = make_laborer(id=4, household_id=2, work_area="local", order=3)
     opening = make_target(capacity=1, demand="moderate")
-    posts = [
-        make_target(kind="welfare_post", id=i, capacity=1, job_type="cleaner") for i in (1, 2, 3)
-    ]
+    posts = [make_target(kind="welfare_post", id=i, capacity=1, job_type="cleaner") for i in (1, 2, 3)]
     for mode in plan.MODES:
         result = plan.run([placed, sibling, other, other_sibling], [opening, *posts], mode, config)
         by_stage = {a.stage: [] for a in result.assignments}
@@ -325,9 +302,7 @@ def test_empty_plan_reports_zeros():
 
 
 def test_compare_lines_up_a_plan_with_greedy():
-    inst = make_instance(
-        200, 4, 1, 2, 20, centers=[HOME], random_state=5, workshop_slots=6, batch_seats=5
-    )
+    inst = make_instance(200, 4, 1, 2, 20, centers=[HOME], random_state=5, workshop_slots=6, batch_seats=5)
     optimal = plan.run(inst.laborers, inst.targets, "optimal", Config(), explain=False).report
     greedy = plan.run(inst.laborers, inst.targets, "greedy", Config(), explain=False).report
     table = plan.compare(optimal, greedy)
@@ -336,19 +311,31 @@ def test_compare_lines_up_a_plan_with_greedy():
         "greedy": greedy.placed,
         "difference": optimal.placed - greedy.placed,
     }
-    assert (
-        table["households_moved"]["difference"]
-        == optimal.households_moved - greedy.households_moved
-    )
+    assert table["households_moved"]["difference"] == optimal.households_moved - greedy.households_moved
     assert {"mean_commute_km", "objective", "placed_welfare_post"} <= set(table)
 
 
 def _columns(laborers) -> dict:
     """The laborers as columns, the way the web layer loads them from the database."""
     names = [
-        "id", "household_id", "lat", "lon", "birth_on", "sex", "ability", "skills", "work_area",
-        "max_commute_km", "job_types", "pay_type", "needs_flexible_hours", "poverty_status",
-        "household_has_work", "household_has_post", "is_working", "order",
+        "id",
+        "household_id",
+        "lat",
+        "lon",
+        "birth_on",
+        "sex",
+        "ability",
+        "skills",
+        "work_area",
+        "max_commute_km",
+        "job_types",
+        "pay_type",
+        "needs_flexible_hours",
+        "poverty_status",
+        "household_has_work",
+        "household_has_post",
+        "is_working",
+        "order",
     ]
     return {name: [getattr(p, name) for p in laborers] for name in names}
 

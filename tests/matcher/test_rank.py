@@ -20,9 +20,7 @@ from .conftest import HOME
 
 
 def nearest(laborer, target):
-    return min(
-        float(haversine_km(laborer.lat, laborer.lon, lat, lon)) for lat, lon in target.points
-    )
+    return min(float(haversine_km(laborer.lat, laborer.lon, lat, lon)) for lat, lon in target.points)
 
 
 def small_instance(seed):
@@ -57,15 +55,9 @@ def test_for_laborer_equals_brute_force(seed, k):
                 bad.append((d, KINDS.index(t.kind), t.id))
         good.sort()
         bad.sort()
-        assert [(KINDS.index(m.kind), m.target_id) for m in result.matches] == [
-            (g[2], g[3]) for g in good[:k]
-        ]
-        assert [m.score for m in result.matches] == pytest.approx(
-            [-g[0] for g in good[:k]], abs=1e-12
-        )
-        assert [(KINDS.index(m.kind), m.target_id) for m in result.ineligible] == [
-            (b[1], b[2]) for b in bad[:5]
-        ]
+        assert [(KINDS.index(m.kind), m.target_id) for m in result.matches] == [(g[2], g[3]) for g in good[:k]]
+        assert [m.score for m in result.matches] == pytest.approx([-g[0] for g in good[:k]], abs=1e-12)
+        assert [(KINDS.index(m.kind), m.target_id) for m in result.ineligible] == [(b[1], b[2]) for b in bad[:5]]
         for m in result.matches:
             assert m.eligible and not m.reasons and m.factors
         for m in result.ineligible:
@@ -78,9 +70,7 @@ def test_match_shows_geodesic_distance_and_explains(make_laborer, make_target):
     far = make_target(id=2, points=((HOME[0] + 0.12, HOME[1]),))
     result = Ranker([opening, far], Config()).for_laborer(laborer)
     [match] = result.matches
-    assert match.distance_km == pytest.approx(
-        geodesic_km((laborer.lat, laborer.lon), opening.points[0])
-    )
+    assert match.distance_km == pytest.approx(geodesic_km((laborer.lat, laborer.lon), opening.points[0]))
     assert match.factors[0].en == f"{match.distance_km:.1f} km from home"
     [miss] = result.ineligible
     assert miss.target_id == 2 and [r.code for r in miss.reasons] == ["too_far"]

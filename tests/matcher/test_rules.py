@@ -31,22 +31,12 @@ def test_age_is_taken_at_the_start_date():
 
 def test_age_above_max(make_laborer, make_target, config):
     reasons = check(make_laborer(birth_on=date(1956, 1, 1)), make_target(max_age=60), 2.0, config)
-    assert reasons == [
-        Reason(
-            "age_above_max", "64 岁，超过该岗位上限 60 岁", "64, above this opening's limit of 60"
-        )
-    ]
+    assert reasons == [Reason("age_above_max", "64 岁，超过该岗位上限 60 岁", "64, above this opening's limit of 60")]
 
 
 def test_age_below_min(make_laborer, make_target, config):
-    reasons = check(
-        make_laborer(birth_on=date(2004, 5, 1)), make_target(min_age=18, kind="batch"), 2.0, config
-    )
-    assert reasons == [
-        Reason(
-            "age_below_min", "15 岁，低于该批次下限 18 岁", "15, below this batch's minimum of 18"
-        )
-    ]
+    reasons = check(make_laborer(birth_on=date(2004, 5, 1)), make_target(min_age=18, kind="batch"), 2.0, config)
+    assert reasons == [Reason("age_below_min", "15 岁，低于该批次下限 18 岁", "15, below this batch's minimum of 18")]
 
 
 def test_ability_below_demand(make_laborer, make_target, config):
@@ -76,9 +66,7 @@ def test_ability_none_matches_nothing(make_laborer, make_target, config):
     ],
 )
 def test_ability_ranks(make_laborer, make_target, config, ability, demand, is_ok):
-    assert (
-        check(make_laborer(ability=ability), make_target(demand=demand), 2.0, config) == []
-    ) is is_ok
+    assert (check(make_laborer(ability=ability), make_target(demand=demand), 2.0, config) == []) is is_ok
 
 
 def test_too_far_for_an_opening(make_laborer, make_target, config):
@@ -107,9 +95,7 @@ def test_too_far_for_a_batch_uses_the_pickup_limit(make_laborer, make_target, co
 
 
 def test_needs_flexible_hours(make_laborer, make_target, config):
-    reasons = check(
-        make_laborer(needs_flexible_hours=True), make_target(is_flexible=False), 2.0, config
-    )
+    reasons = check(make_laborer(needs_flexible_hours=True), make_target(is_flexible=False), 2.0, config)
     assert reasons == [
         Reason(
             "needs_flexible_hours",
@@ -138,13 +124,8 @@ def test_migrant_laborer_may_take_a_local_opening(make_laborer, make_target, con
 def test_missing_skill(make_laborer, make_target, config):
     target = make_target(skills=frozenset({"welding", "driving"}))
     reasons = check(make_laborer(skills=frozenset({"welding"})), target, 2.0, config)
-    assert reasons == [
-        Reason("missing_skill", "缺少技能：driving", "lacks required skill: driving")
-    ]
-    assert (
-        check(make_laborer(skills=frozenset({"welding", "driving", "sewing"})), target, 2.0, config)
-        == []
-    )
+    assert reasons == [Reason("missing_skill", "缺少技能：driving", "lacks required skill: driving")]
+    assert check(make_laborer(skills=frozenset({"welding", "driving", "sewing"})), target, 2.0, config) == []
 
 
 def test_no_capacity(make_laborer, make_target, config):
@@ -154,9 +135,7 @@ def test_no_capacity(make_laborer, make_target, config):
 
 def test_already_working_unless_rematching(make_laborer, make_target, config):
     laborer = make_laborer(is_working=True)
-    assert check(laborer, make_target(), 2.0, config) == [
-        Reason("already_working", "目前正在工作", "already working")
-    ]
+    assert check(laborer, make_target(), 2.0, config) == [Reason("already_working", "目前正在工作", "already working")]
     assert check(laborer, make_target(), 2.0, config, rematch=True) == []
 
 
@@ -177,9 +156,7 @@ def test_welfare_post_rules(make_laborer, make_target, config):
             "welfare posts are only for registered-poor or monitored households",
         )
     ]
-    assert (
-        check(make_laborer(work_area="local", poverty_status="monitored"), post, 2.0, config) == []
-    )
+    assert check(make_laborer(work_area="local", poverty_status="monitored"), post, 2.0, config) == []
     assert check(make_laborer(work_area="local", household_has_work=True), post, 2.0, config) == [
         Reason("household_has_work", "家中已有人就业", "someone in the household already has work")
     ]
@@ -201,12 +178,8 @@ def test_welfare_post_rules(make_laborer, make_target, config):
 
 
 def test_every_failing_rule_is_listed(make_laborer, make_target, config):
-    laborer = make_laborer(
-        ability="light", needs_flexible_hours=True, is_working=True, birth_on=date(1950, 1, 1)
-    )
-    target = make_target(
-        demand="heavy", is_flexible=False, capacity=0, skills=frozenset({"driving"})
-    )
+    laborer = make_laborer(ability="light", needs_flexible_hours=True, is_working=True, birth_on=date(1950, 1, 1))
+    target = make_target(demand="heavy", is_flexible=False, capacity=0, skills=frozenset({"driving"}))
     assert set(codes(check(laborer, target, 30.0, config))) == {
         "already_working",
         "no_capacity",

@@ -30,9 +30,7 @@ def test_total_is_the_weighted_mean_of_factors(make_laborer, make_target, config
 
 
 def test_distance_factor(make_laborer, make_target, config):
-    result = factor(
-        score(make_laborer(max_commute_km=10.0), make_target(), 2.3, config), "distance"
-    )
+    result = factor(score(make_laborer(max_commute_km=10.0), make_target(), 2.3, config), "distance")
     assert result.value == pytest.approx(0.77)
     assert (result.zh, result.en) == ("离家 2.3 公里", "2.3 km from home")
     assert factor(score(make_laborer(), make_target(), 10.0, config), "distance").value == 0.0
@@ -60,15 +58,11 @@ def test_physical_factor_uses_her_or_him(make_laborer, make_target, config):
 
 
 def test_preference_factor(make_laborer, make_target, config):
-    wished = factor(
-        score(make_laborer(work_area="local"), make_target(), 2.0, config), "preference"
-    )
+    wished = factor(score(make_laborer(work_area="local"), make_target(), 2.0, config), "preference")
     assert wished.value == 1.0
     assert wished.en == "wants sewing work; piece-rate pay as wished; local work as wished"
     assert wished.zh == "想做缝纫，计件，合心意，在本地就业，合心意"
-    other = make_laborer(
-        work_area="migrant", job_types=frozenset({"construction"}), pay_type="monthly", sex="M"
-    )
+    other = make_laborer(work_area="migrant", job_types=frozenset({"construction"}), pay_type="monthly", sex="M")
     mismatch = factor(score(other, make_target(), 2.0, config), "preference")
     assert mismatch.value == 0.0
     assert (
@@ -109,14 +103,10 @@ def test_age_factor(make_laborer, make_target, config):
         "45 岁，在 18–60 岁之间",
         "age 45, well within 18–60",
     )
-    near = factor(
-        score(make_laborer(birth_on=date(1962, 1, 1)), make_target(max_age=60), 2.0, config), "age"
-    )
+    near = factor(score(make_laborer(birth_on=date(1962, 1, 1)), make_target(max_age=60), 2.0, config), "age")
     assert near.value == pytest.approx(2 / 5)
     assert (near.zh, near.en) == ("58 岁，接近上限 60 岁", "age 58, close to the limit of 60")
-    young = factor(
-        score(make_laborer(birth_on=date(2001, 1, 1)), make_target(min_age=18), 2.0, config), "age"
-    )
+    young = factor(score(make_laborer(birth_on=date(2001, 1, 1)), make_target(min_age=18), 2.0, config), "age")
     assert (young.value, young.en) == (pytest.approx(1 / 5), "age 19, close to the minimum of 18")
     unlimited = factor(
         score(make_laborer(birth_on=date(1950, 1, 1)), make_target(max_age=None), 2.0, config),

@@ -64,7 +64,11 @@ def test_every_position_is_inside_shanxi(demo):
 def test_glove_workshop_is_light_piece_rate_and_flexible(demo):
     opening = db.session.scalar(select(Opening).join(Employer).where(Employer.name == "安古村手套扶贫车间"))
     assert opening.employer.region.name == "安古村"
-    assert (opening.physical_demand.value, opening.pay_type.value, opening.is_flexible_hours) == ("light", "piece", True)
+    assert (opening.physical_demand.value, opening.pay_type.value, opening.is_flexible_hours) == (
+        "light",
+        "piece",
+        True,
+    )
 
 
 def test_batches_have_pickup_points(demo):

@@ -56,9 +56,7 @@ def test_every_shanxi_county_gives_valid_ids_across_birth_years():
             assert ric.is_valid(number), (code, year, number)
 
 
-@pytest.mark.parametrize(
-    ("region6", "sex"), [("14103", "M"), ("1410300", "M"), ("14103a", "F"), ("141030", "male")]
-)
+@pytest.mark.parametrize(("region6", "sex"), [("14103", "M"), ("1410300", "M"), ("14103a", "F"), ("141030", "male")])
 def test_resident_id_rejects_bad_input(region6, sex):
     with pytest.raises(ValueError):
         resident_id(region6, date(1970, 1, 1), sex, random.Random(0))

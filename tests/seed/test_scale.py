@@ -82,20 +82,21 @@ def test_counts_scale_as_promised(market):
     assert count(Employer, Employer.kind == "workshop") == sizes.workshops == round(968 * SHARE)
     assert count(Employer, Employer.kind == "enterprise") == sizes.enterprises == round(410 * SHARE)
     future_openings = (Opening.status == "open", Opening.start_on > now.date())
-    assert free_slots(Opening, Opening.slots, Placement.opening_id, *future_openings) >= (
-        BARS["open_slots"] * SHARE
-    )
+    assert free_slots(Opening, Opening.slots, Placement.opening_id, *future_openings) >= (BARS["open_slots"] * SHARE)
     assert count(Opening, Opening.status == "open", Opening.start_on <= now.date()) == 0
     departing = (TransportBatch.status.in_(("planning", "boarding")), TransportBatch.departs_at > now)
     assert count(TransportBatch, *departing) >= BARS["future_batches"] * SHARE
     assert free_slots(TransportBatch, TransportBatch.seats, Placement.batch_id, *departing) > 0
     # Every batch picks up in its own county.
     assert count(PickupPoint) > 0
-    assert count(
-        PickupPoint,
-        PickupPoint.batch_id == TransportBatch.id,
-        func.substr(PickupPoint.region_code, 1, 6) != TransportBatch.region_code,
-    ) == 0
+    assert (
+        count(
+            PickupPoint,
+            PickupPoint.batch_id == TransportBatch.id,
+            func.substr(PickupPoint.region_code, 1, 6) != TransportBatch.region_code,
+        )
+        == 0
+    )
     assert count(TransportBatch, ~TransportBatch.pickup_points.any()) == 0
     open_posts = free_slots(WelfarePost, WelfarePost.slots, Placement.welfare_post_id, WelfarePost.status == "open")
     assert open_posts >= BARS["open_posts"] * SHARE
@@ -107,7 +108,9 @@ def test_people_are_varied_and_some_households_have_work(market):
     seeking = Laborer.status == "seeking"
     for column in (Laborer.physical_ability, Laborer.work_area, Laborer.max_commute_km, Laborer.pay_type):
         assert db.session.scalar(select(func.count(func.distinct(column))).where(seeking)) >= 3, column
-    poverty = dict(db.session.execute(select(Household.poverty_status, func.count()).group_by(Household.poverty_status)).all())
+    poverty = dict(
+        db.session.execute(select(Household.poverty_status, func.count()).group_by(Household.poverty_status)).all()
+    )
     households = sum(poverty.values())
     assert 0.5 < (poverty["registered_poor"] + poverty["monitored"]) / households < 0.8
     assert poverty["monitored"] > 0
@@ -132,9 +135,12 @@ def test_every_position_is_inside_shanxi_around_the_county_seats(market):
         for lat, lon in db.session.execute(select(model.lat, model.lon)):
             assert in_shanxi(lat, lon), (model.__tablename__, lat, lon)
     seats = dict(
-        ((code, (lat, lon)) for code, lat, lon in db.session.execute(
-            select(Region.code, Region.lat, Region.lon).where(Region.level == "county")
-        ))
+        (
+            (code, (lat, lon))
+            for code, lat, lon in db.session.execute(
+                select(Region.code, Region.lat, Region.lon).where(Region.level == "county")
+            )
+        )
     )
     villages = db.session.execute(select(Region.code, Region.lat, Region.lon).where(Region.level == "village")).all()
     assert len(villages) == market["villages"] > 0
@@ -171,8 +177,10 @@ def test_dashboard_summaries_are_exact(market):
 def test_a_plan_can_run_on_it(market):
     laborers, targets = plan_inputs(db.session, "14")
     assert len(laborers["id"]) == Sizes.for_laborers(N).seeking
-    free = {kind: sum(t.capacity for t in targets if t.kind == kind and t.capacity > 0)
-            for kind in ("opening", "batch", "welfare_post")}
+    free = {
+        kind: sum(t.capacity for t in targets if t.kind == kind and t.capacity > 0)
+        for kind in ("opening", "batch", "welfare_post")
+    }
     assert free["opening"] >= BARS["open_slots"] * SHARE
     assert free["batch"] > 0 and free["welfare_post"] >= BARS["open_posts"] * SHARE
     result = matcher.plan.run(laborers, targets, "greedy", explain=False)

@@ -59,9 +59,7 @@ def test_scaled_scenario_reproduces_its_targets(scenario):
     assert stats.enterprises == scenario.enterprises == round(410 * SCALE)
     assert stats.enterprises_resumed == scenario.enterprises_resumed
     assert stats.enterprise_workers == scenario.enterprise_workers == round(40_081 * SCALE)
-    assert (
-        stats.enterprise_poor_workers == scenario.enterprise_poor_workers == round(19_698 * SCALE)
-    )
+    assert stats.enterprise_poor_workers == scenario.enterprise_poor_workers == round(19_698 * SCALE)
     assert stats.workshops == scenario.workshops == round(968 * SCALE)
     assert stats.workshops_resumed == scenario.workshops_resumed == round(966 * SCALE)
     assert stats.workshop_workers == scenario.workshop_workers == round(52_419 * SCALE)
@@ -70,19 +68,12 @@ def test_scaled_scenario_reproduces_its_targets(scenario):
     assert stats.poor_at_work_year_before == scenario.poor_at_work_year_before
     assert stats.poor_at_work_change_pct == Decimal("6.8")
     # The year before is a computed figure too: the same as asking for that day directly.
-    assert (
-        region_stats(db.session, "14", YEAR_BEFORE_ON).poor_at_work
-        == stats.poor_at_work_year_before
-    )
+    assert region_stats(db.session, "14", YEAR_BEFORE_ON).poor_at_work == stats.poor_at_work_year_before
 
 
 def test_scenario_spreads_over_every_city_and_county(scenario):
-    counties = db.session.scalar(
-        select(func.count(func.distinct(func.substr(Household.village_code, 1, 6))))
-    )
-    cities = db.session.scalar(
-        select(func.count(func.distinct(func.substr(Household.village_code, 1, 4))))
-    )
+    counties = db.session.scalar(select(func.count(func.distinct(func.substr(Household.village_code, 1, 6)))))
+    cities = db.session.scalar(select(func.count(func.distinct(func.substr(Household.village_code, 1, 4)))))
     assert (cities, counties) == (11, 117)
     synthetic = db.session.scalar(
         select(func.count()).where(Region.level == "village", Region.position_source != "synthetic")

@@ -45,8 +45,12 @@ def test_reading_a_persons_record_on_the_pages_is_audited(page, factory):
     cadre = factory.user("cadre")
     office = factory.user("office")
     client = page(cadre)
-    for url in (f"/cadre/laborers/{laborer.id}", f"/cadre/laborers/{laborer.id}/edit",
-                f"/cadre/households/{laborer.household_id}", f"/cadre/households/{laborer.household_id}/edit"):
+    for url in (
+        f"/cadre/laborers/{laborer.id}",
+        f"/cadre/laborers/{laborer.id}/edit",
+        f"/cadre/households/{laborer.household_id}",
+        f"/cadre/households/{laborer.household_id}/edit",
+    ):
         g.pop("_login_user", None)
         assert client.get(url).status_code == 200, url
     reads = actions(user_id=cadre.id, action="read")
@@ -71,14 +75,25 @@ def test_logins_logouts_plans_and_imports_are_audited(page, factory):
     cadre = factory.user("cadre")
     client = page(cadre)
     book = Workbook()
-    values = {"户编号": "141030100201-7001", "村代码": "141030100201", "户主姓名": "赵大", "贫困属性": "建档立卡户",
-              "姓名": "赵二", "身份证号": factory.id_number(), "劳动能力": "弱劳力", "就业意向": "本地"}
+    values = {
+        "户编号": "141030100201-7001",
+        "村代码": "141030100201",
+        "户主姓名": "赵大",
+        "贫困属性": "建档立卡户",
+        "姓名": "赵二",
+        "身份证号": factory.id_number(),
+        "劳动能力": "弱劳力",
+        "就业意向": "本地",
+    }
     book.active.append([h for _, h, _ in COLUMNS])
     book.active.append([values.get(h, "") for _, h, _ in COLUMNS])
     out = io.BytesIO()
     book.save(out)
-    preview = client.post("/cadre/import", data={"upload": (out.getvalue() and io.BytesIO(out.getvalue()), "a.xlsx")},
-                          content_type="multipart/form-data")
+    preview = client.post(
+        "/cadre/import",
+        data={"upload": (out.getvalue() and io.BytesIO(out.getvalue()), "a.xlsx")},
+        content_type="multipart/form-data",
+    )
     token = preview.get_data(as_text=True).split('name="token" type="hidden" value="')[1].split('"')[0]
     assert client.post("/cadre/import/commit", data={"token": token}).status_code == 302
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "import"))
@@ -86,8 +101,11 @@ def test_logins_logouts_plans_and_imports_are_audited(page, factory):
 
 
 def test_office_searches_the_trail_of_its_region(page, factory):
-    db.session.merge(Region(code="1401", name="太原市", level="city", parent_code="14", lat=37.8, lon=112.5,
-                            position_source="gazetteer"))
+    db.session.merge(
+        Region(
+            code="1401", name="太原市", level="city", parent_code="14", lat=37.8, lon=112.5, position_source="gazetteer"
+        )
+    )
     office = factory.user("office")
     cadre = factory.user("cadre", username="anguzhang")
     employer = factory.user("employer", username="chejian")
@@ -98,8 +116,11 @@ def test_office_searches_the_trail_of_its_region(page, factory):
     audit(db.session, "read", user=stranger, entity=laborer)
     audit(db.session, "login_failed", username="anguzhang")
     audit(db.session, "login_failed", username="taiyuan")
-    db.session.add(AuditEvent(action="export", user_id=cadre.id, username=cadre.username,
-                              at=datetime.now(UTC) - timedelta(days=40)))
+    db.session.add(
+        AuditEvent(
+            action="export", user_id=cadre.id, username=cadre.username, at=datetime.now(UTC) - timedelta(days=40)
+        )
+    )
     db.session.commit()
     client = page(office)
     text = client.get("/office/audit").get_data(as_text=True)
@@ -150,12 +171,19 @@ def test_every_list_of_people_is_one_audit_row_naming_filter_count_and_ids(page,
     employer = factory.user("employer", employer_id=opening.employer_id)
     db.session.commit()
     headers = api_token(office)
-    for url in ("/api/v1/laborers?status=seeking", "/api/v1/households?poverty_status=registered_poor",
-                "/api/v1/placements", f"/api/v1/openings/{opening.id}/candidates?ineligible=5"):
+    for url in (
+        "/api/v1/laborers?status=seeking",
+        "/api/v1/households?poverty_status=registered_poor",
+        "/api/v1/placements",
+        f"/api/v1/openings/{opening.id}/candidates?ineligible=5",
+    ):
         assert client.get(url, headers=headers).status_code == 200, url
     lists = _reads("list")
-    assert [(e.entity_type, e.user_id) for e in lists] == [("laborer", office.id), ("household", office.id),
-                                                            ("placement", office.id)]
+    assert [(e.entity_type, e.user_id) for e in lists] == [
+        ("laborer", office.id),
+        ("household", office.id),
+        ("placement", office.id),
+    ]
     assert lists[0].detail["filter"] == {"status": "seeking", "page": "1", "per_page": "50"}
     assert lists[0].detail["rows"] == 3 and sorted(lists[0].detail["ids"]) == sorted(row.id for row in laborers)
     [candidates] = _reads("candidates")
@@ -196,12 +224,15 @@ def test_already_registered_names_no_village_is_kept_though_refused_and_is_limit
     # The refused requests were rolled back, yet each answer was recorded.
     assert [e.user_id for e in _reads("already_registered")] == [cadre.id, cadre.id]
     # Past the limit every question of existence is refused, whether the number exists or not.
-    fresh = client.post("/api/v1/laborers", json={**body, "id_number": factory.id_number(date(1980, 1, 1))},
-                        headers=headers)
+    fresh = client.post(
+        "/api/v1/laborers", json={**body, "id_number": factory.id_number(date(1980, 1, 1))}, headers=headers
+    )
     assert fresh.status_code == 429 and "id_number" in fresh.json["error"]["fields"]
-    again = client.post("/api/v1/households", headers=headers,
-                        json={"code": household.code, "village_code": "141030100201", "head_name": "某",
-                              "poverty_status": "non_poor"})
+    again = client.post(
+        "/api/v1/households",
+        headers=headers,
+        json={"code": household.code, "village_code": "141030100201", "head_name": "某", "poverty_status": "non_poor"},
+    )
     assert again.status_code == 429 and "code" in again.json["error"]["fields"]
     assert db.session.scalar(select(func.count()).select_from(Laborer)) == 1
     assert len(_reads("already_registered")) == 2

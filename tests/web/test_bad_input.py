@@ -66,8 +66,14 @@ def people(factory, api_token):
 
 
 def laborer_body(household_id: int, changes: dict | None = None) -> dict:
-    body = {"household_id": household_id, "name": "张桂花", "id_number": GOOD_ID, "phone": "13912345678",
-            "physical_ability": "light", "work_area": "local"}
+    body = {
+        "household_id": household_id,
+        "name": "张桂花",
+        "id_number": GOOD_ID,
+        "phone": "13912345678",
+        "physical_ability": "light",
+        "work_area": "local",
+    }
     body.update(changes or {})
     return {k: v for k, v in body.items() if v is not ...}
 
@@ -98,15 +104,13 @@ LABORER_CASES = {
 @pytest.mark.parametrize("case", list(LABORER_CASES))
 def test_api_refuses_a_bad_laborer(client, people, case):
     changes, field = LABORER_CASES[case]
-    response = client.post("/api/v1/laborers", json=laborer_body(people["household"], changes),
-                           headers=people["cadre"])
+    response = client.post("/api/v1/laborers", json=laborer_body(people["household"], changes), headers=people["cadre"])
     refused(response, field)
     assert count(Laborer) == 0
 
 
 def test_api_refuses_a_laborer_of_another_villages_household(client, people):
-    response = client.post("/api/v1/laborers", json=laborer_body(people["other_household"]),
-                           headers=people["cadre"])
+    response = client.post("/api/v1/laborers", json=laborer_body(people["other_household"]), headers=people["cadre"])
     refused(response, "household_id")
     assert count(Laborer) == 0
 
@@ -114,8 +118,9 @@ def test_api_refuses_a_laborer_of_another_villages_household(client, people):
 def test_api_refuses_moving_a_laborer_to_another_villages_household(client, factory, people):
     laborer = factory.laborer(db.session.get(Household, people["household"]))
     db.session.commit()
-    response = client.patch(f"/api/v1/laborers/{laborer.id}", json={"household_id": people["other_household"]},
-                            headers=people["cadre"])
+    response = client.patch(
+        f"/api/v1/laborers/{laborer.id}", json={"household_id": people["other_household"]}, headers=people["cadre"]
+    )
     refused(response, "household_id")
     db.session.expire_all()
     assert db.session.get(Laborer, laborer.id).household_id == people["household"]
@@ -140,8 +145,14 @@ def test_api_refuses_a_household_in_another_village_or_with_unknown_status(clien
 
 
 def opening_body(**kw) -> dict:
-    body = {"title": "手套包装", "job_type": "packaging", "slots": 5, "physical_demand": "light",
-            "pay_type": "piece", "start_on": (date.today() + timedelta(days=3)).isoformat()}
+    body = {
+        "title": "手套包装",
+        "job_type": "packaging",
+        "slots": 5,
+        "physical_demand": "light",
+        "pay_type": "piece",
+        "start_on": (date.today() + timedelta(days=3)).isoformat(),
+    }
     body.update(kw)
     return body
 
@@ -179,17 +190,31 @@ def test_api_refuses_min_age_above_max_age_after_a_partial_change(client, factor
 
 
 def test_api_refuses_bad_batches_and_welfare_posts(client, people):
-    batch = {"title": "专车", "destination": "太原", "job_type": "assembly", "physical_demand": "moderate",
-             "pay_type": "monthly", "departs_at": "2030-01-01T08:00:00+08:00", "seats": 0,
-             "pickup_points": [{"name": "昕水镇", "region_code": "141030100"}]}
+    batch = {
+        "title": "专车",
+        "destination": "太原",
+        "job_type": "assembly",
+        "physical_demand": "moderate",
+        "pay_type": "monthly",
+        "departs_at": "2030-01-01T08:00:00+08:00",
+        "seats": 0,
+        "pickup_points": [{"name": "昕水镇", "region_code": "141030100"}],
+    }
     refused(client.post("/api/v1/batches", json=batch, headers=people["employer"]), "seats")
     batch.update(seats=40, pickup_points=[])
     refused(client.post("/api/v1/batches", json=batch, headers=people["employer"]), "pickup_points")
     batch.update(pickup_points=[{"name": "x", "region_code": "141030100", "lat": 36.4, "lon": 10.0}])
     refused(client.post("/api/v1/batches", json=batch, headers=people["employer"]), "pickup_points")
     assert count(TransportBatch) == 0
-    post = {"post_type": "cleaner", "title": "保洁员", "region_code": "141030100201", "slots": 0,
-            "physical_demand": "light", "stipend_cents": 50000, "term_start_on": "2030-01-10"}
+    post = {
+        "post_type": "cleaner",
+        "title": "保洁员",
+        "region_code": "141030100201",
+        "slots": 0,
+        "physical_demand": "light",
+        "stipend_cents": 50000,
+        "term_start_on": "2030-01-10",
+    }
     refused(client.post("/api/v1/welfare-posts", json=post, headers=people["office"]), "slots")
     post.update(slots=1, term_end_on="2030-01-01")
     refused(client.post("/api/v1/welfare-posts", json=post, headers=people["office"]), "term_end_on")
@@ -238,9 +263,21 @@ def field_error(response, field: str) -> bool:
 
 
 def laborer_form(household_id: int, **kw) -> dict:
-    data = {"household_id": str(household_id), "name": "王秀英", "id_number": GOOD_ID, "phone": "",
-            "physical_ability": "light", "skills": "", "work_area": "local", "max_commute_km": "10",
-            "pay_type": "", "status": "seeking", "lat": "", "lon": "", "position_source": "typed"}
+    data = {
+        "household_id": str(household_id),
+        "name": "王秀英",
+        "id_number": GOOD_ID,
+        "phone": "",
+        "physical_ability": "light",
+        "skills": "",
+        "work_area": "local",
+        "max_commute_km": "10",
+        "pay_type": "",
+        "status": "seeking",
+        "lat": "",
+        "lon": "",
+        "position_source": "typed",
+    }
     data.update(kw)
     return data
 
@@ -276,9 +313,20 @@ def test_laborer_form_refuses_another_villages_household_and_a_duplicate_id(page
 
 
 def test_opening_and_welfare_post_forms_refuse_bad_ages_and_slots(page):
-    form = {"title": "手套包装", "job_type": "packaging", "slots": "0", "min_age": "", "max_age": "",
-            "physical_demand": "light", "skills": "", "pay_type": "piece", "pay_yuan": "",
-            "start_on": date.today().isoformat(), "lat": "", "lon": ""}
+    form = {
+        "title": "手套包装",
+        "job_type": "packaging",
+        "slots": "0",
+        "min_age": "",
+        "max_age": "",
+        "physical_demand": "light",
+        "skills": "",
+        "pay_type": "piece",
+        "pay_yuan": "",
+        "start_on": date.today().isoformat(),
+        "lat": "",
+        "lon": "",
+    }
     client = page("employer")
     assert field_error(response := client.post("/employer/openings/new", data=form), "slots")
     assert response.status_code == 422
@@ -289,9 +337,18 @@ def test_opening_and_welfare_post_forms_refuse_bad_ages_and_slots(page):
     response = client.post("/employer/openings/new", data=form)
     assert response.status_code == 422 and field_error(response, "physical_demand")
     assert count(Opening) == 0
-    post = {"post_type": "cleaner", "title": "保洁员", "region_code": "141030100201", "slots": "0",
-            "min_age": "", "max_age": "", "physical_demand": "light", "stipend_yuan": "500",
-            "term_start_on": date.today().isoformat(), "term_end_on": ""}
+    post = {
+        "post_type": "cleaner",
+        "title": "保洁员",
+        "region_code": "141030100201",
+        "slots": "0",
+        "min_age": "",
+        "max_age": "",
+        "physical_demand": "light",
+        "stipend_yuan": "500",
+        "term_start_on": date.today().isoformat(),
+        "term_end_on": "",
+    }
     response = page("office").post("/office/welfare-posts/new", data=post)
     assert response.status_code == 422 and field_error(response, "slots")
     assert count(WelfarePost) == 0
@@ -301,10 +358,23 @@ def test_opening_and_welfare_post_forms_refuse_bad_ages_and_slots(page):
 
 
 def sheet_row(factory, code="141030100201-8001", **kw) -> list[str]:
-    values = {"户编号": code, "村代码": "141030100201", "户主姓名": "赵大", "贫困属性": "建档立卡户",
-              "姓名": "赵二", "身份证号": factory.id_number(), "手机号": "", "劳动能力": "弱劳力", "技能": "",
-              "就业意向": "本地", "最远通勤公里": "8", "意向工种": "packaging", "工资方式": "计件",
-              "需要弹性工时": "是", "就业状态": "求职"}
+    values = {
+        "户编号": code,
+        "村代码": "141030100201",
+        "户主姓名": "赵大",
+        "贫困属性": "建档立卡户",
+        "姓名": "赵二",
+        "身份证号": factory.id_number(),
+        "手机号": "",
+        "劳动能力": "弱劳力",
+        "技能": "",
+        "就业意向": "本地",
+        "最远通勤公里": "8",
+        "意向工种": "packaging",
+        "工资方式": "计件",
+        "需要弹性工时": "是",
+        "就业状态": "求职",
+    }
     values.update(kw)
     return [values[h] for h in HEADERS]
 
@@ -332,22 +402,31 @@ def xlsx(rows, blank_rows_after: int = 0, blank_rows_between: int = 0) -> bytes:
 
 def upload(client, data: bytes, name: str):
     refresh()  # the app context outlives the request here; let Flask-Babel pick the language again
-    return client.post("/cadre/import", data={"upload": (io.BytesIO(data), name)},
-                       content_type="multipart/form-data", headers={"Accept-Language": "en"})
+    return client.post(
+        "/cadre/import",
+        data={"upload": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+        headers={"Accept-Language": "en"},
+    )
 
 
 def test_import_refuses_non_utf8_csv_formulas_and_garbage(page, factory):
     client = page("cadre")
     csv_gb = ("\n".join([",".join(HEADERS), ",".join(sheet_row(factory))]) + "\n").encode("gb18030")
     response = upload(client, csv_gb, "laborers.csv")
-    assert response.status_code == 422 and field_error(response, "upload") and "UTF-8" in response.get_data(as_text=True)
-    with_formula = xlsx([sheet_row(factory, 姓名="=HYPERLINK(\"http://x\")")])
+    assert (
+        response.status_code == 422 and field_error(response, "upload") and "UTF-8" in response.get_data(as_text=True)
+    )
+    with_formula = xlsx([sheet_row(factory, 姓名='=HYPERLINK("http://x")')])
     response = upload(client, with_formula, "laborers.xlsx")
     assert response.status_code == 422 and "formula" in response.get_data(as_text=True)
     csv_formula = ("\n".join([",".join(HEADERS), ",".join(sheet_row(factory, 姓名="=1+2"))]) + "\n").encode()
     assert upload(client, csv_formula, "laborers.csv").status_code == 422
-    for garbage, name in ((b"PK\x03\x04 not a zip", "laborers.xlsx"), (b"\x00\x01\x02", "laborers.csv"),
-                          (b"", "laborers.csv")):
+    for garbage, name in (
+        (b"PK\x03\x04 not a zip", "laborers.xlsx"),
+        (b"\x00\x01\x02", "laborers.csv"),
+        (b"", "laborers.csv"),
+    ):
         response = upload(client, garbage, name)
         assert response.status_code == 422 and field_error(response, "upload"), name
     assert count(Laborer) == 0 and count(Household) == 2
@@ -390,9 +469,23 @@ def test_import_refuses_duplicate_ids_in_the_file_and_in_the_database(page, fact
 def test_import_refuses_a_laborer_of_another_villages_household(page, people):
     client = page("cadre")
     other = db.session.get(Household, people["other_household"])
-    factory_row = {"户编号": other.code, "村代码": "", "户主姓名": "", "贫困属性": "", "姓名": "赵二",
-                   "身份证号": GOOD_ID, "手机号": "", "劳动能力": "弱劳力", "技能": "", "就业意向": "本地",
-                   "最远通勤公里": "8", "意向工种": "", "工资方式": "", "需要弹性工时": "否", "就业状态": ""}
+    factory_row = {
+        "户编号": other.code,
+        "村代码": "",
+        "户主姓名": "",
+        "贫困属性": "",
+        "姓名": "赵二",
+        "身份证号": GOOD_ID,
+        "手机号": "",
+        "劳动能力": "弱劳力",
+        "技能": "",
+        "就业意向": "本地",
+        "最远通勤公里": "8",
+        "意向工种": "",
+        "工资方式": "",
+        "需要弹性工时": "否",
+        "就业状态": "",
+    }
     response = upload(client, xlsx([[factory_row[h] for h in HEADERS]]), "laborers.xlsx")
     assert response.status_code == 422
     assert count(Laborer) == 0 and count(Household) == 2

@@ -54,8 +54,9 @@ def test_an_unknown_time_zone_stops_the_start(database_url):
 def test_a_placement_started_at_2330_utc_starts_on_the_chinese_day(app, factory, late_evening_utc):
     office = factory.user("office")
     laborer = factory.laborer()
-    placement = Placement(laborer_id=laborer.id, household_id=laborer.household_id,
-                          status="accepted", opening_id=factory.opening().id)
+    placement = Placement(
+        laborer_id=laborer.id, household_id=laborer.household_id, status="accepted", opening_id=factory.opening().id
+    )
     placement.events.append(PlacementEvent(from_status=None, to_status="accepted"))
     db.session.add(placement)
     db.session.flush()

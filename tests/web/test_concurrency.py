@@ -63,8 +63,11 @@ def test_concurrent_offers_never_exceed_an_openings_slots(app, factory):
     outcomes = _all_at_once(app, offer, len(ids))
     assert outcomes.count("ok") == 3, outcomes
     assert outcomes.count("conflict") == 9, outcomes
-    held = db.session.scalar(select(func.count(Placement.id)).where(
-        Placement.opening_id == opening_id, Placement.status == PlacementStatus.OFFERED))
+    held = db.session.scalar(
+        select(func.count(Placement.id)).where(
+            Placement.opening_id == opening_id, Placement.status == PlacementStatus.OFFERED
+        )
+    )
     assert held == 3
 
 

@@ -24,10 +24,23 @@ from web.extensions import db
 from web.models import AuditEvent, Placement, PlacementEvent, Plan
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-BIRTHS = [date(1955, 4, 1), date(1958, 11, 23), date(1963, 7, 9), date(1970, 2, 14),
-          date(1976, 9, 30), date(1984, 12, 5), date(1991, 6, 18), date(1999, 1, 27)]
-REPORTS = ["households-without-work", "workshop-recognition", "batch-manifest", "welfare-roster",
-           "placements-by-channel"]
+BIRTHS = [
+    date(1955, 4, 1),
+    date(1958, 11, 23),
+    date(1963, 7, 9),
+    date(1970, 2, 14),
+    date(1976, 9, 30),
+    date(1984, 12, 5),
+    date(1991, 6, 18),
+    date(1999, 1, 27),
+]
+REPORTS = [
+    "households-without-work",
+    "workshop-recognition",
+    "batch-manifest",
+    "welfare-roster",
+    "placements-by-channel",
+]
 #: Routes that read one person's record on its own: an office or cadre sees the full number there.
 SINGLE_RECORD = {"api_laborers.LaborerById", "cadre.laborer", "cadre.laborer_edit"}
 NOT_READ = {"static", "api-docs.openapi_json", "main.set_language", "main.health"}
@@ -36,9 +49,15 @@ TOKEN = re.compile(r"(?<![0-9X*])[0-9X*]{18}(?![0-9X*])")
 
 
 def _placement(laborer, status: str, **target) -> Placement:
-    row = Placement(laborer_id=laborer.id, household_id=laborer.household_id, status=status, score=0.8,
-                    distance_km=2.345, **target,
-                    explanation={"factors": [{"name": "distance", "zh": "离家 2.3 公里", "en": "2.3 km from home"}]})
+    row = Placement(
+        laborer_id=laborer.id,
+        household_id=laborer.household_id,
+        status=status,
+        score=0.8,
+        distance_km=2.345,
+        **target,
+        explanation={"factors": [{"name": "distance", "zh": "离家 2.3 公里", "en": "2.3 km from home"}]},
+    )
     if status == "working":
         row.started_on = date.today() - timedelta(days=10)
     row.events.append(PlacementEvent(from_status=None, to_status=status))
@@ -53,8 +72,14 @@ def county(factory):
     angu = factory.household()
     bai = factory.household("141030100202", poverty_status="non_poor")
     laborers = [
-        factory.laborer(angu if i % 2 == 0 else bai, birth_on=born, sex="M" if i % 3 == 0 else "F",
-                        physical_ability="full", work_area="any", phone=f"1391111{i:04d}")
+        factory.laborer(
+            angu if i % 2 == 0 else bai,
+            birth_on=born,
+            sex="M" if i % 3 == 0 else "F",
+            physical_ability="full",
+            work_area="any",
+            phone=f"1391111{i:04d}",
+        )
         for i, born in enumerate(BIRTHS)
     ]
     employer = factory.employer()
@@ -75,9 +100,18 @@ def county(factory):
         "employer": factory.user("employer", employer_id=employer.id),
     }
     db.session.commit()
-    ids = {"laborer_id": laborers[0].id, "household_id": angu.id, "opening_id": opening.id, "batch_id": batch.id,
-           "employer_id": employer.id, "post_id": post.id, "placement_id": placements[0].id, "plan_id": plan.id,
-           "status": "closed", "to": "declined"}
+    ids = {
+        "laborer_id": laborers[0].id,
+        "household_id": angu.id,
+        "opening_id": opening.id,
+        "batch_id": batch.id,
+        "employer_id": employer.id,
+        "post_id": post.id,
+        "placement_id": placements[0].id,
+        "plan_id": plan.id,
+        "status": "closed",
+        "to": "declined",
+    }
     return {"laborers": laborers, "users": users, "ids": ids, "opening": opening, "batch": batch, "post": post}
 
 
@@ -97,14 +131,21 @@ def _text(response) -> str:
     """Everything a person reads in an answer: the JSON or page, or every cell of an XLSX file."""
     if response.mimetype == XLSX:
         book = load_workbook(io.BytesIO(response.data), read_only=True)
-        return "\n".join(str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
-                         for v in row if v is not None)
+        return "\n".join(
+            str(v)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for v in row
+            if v is not None
+        )
     return response.get_data(as_text=True)
 
 
 def _birth_shown(text: str, born: date) -> bool:
-    return any(form in text for form in (born.isoformat(), f"{born:%Y%m%d}", f"{born:%Y/%m/%d}",
-                                         f"{born.year}年{born.month}月{born.day}日"))
+    return any(
+        form in text
+        for form in (born.isoformat(), f"{born:%Y%m%d}", f"{born:%Y/%m/%d}", f"{born.year}年{born.month}月{born.day}日")
+    )
 
 
 def _known_characters(text: str, number: str) -> dict[int, str]:
@@ -220,12 +261,17 @@ def test_the_api_list_shows_neither_birth_dates_nor_more_than_seven_id_character
 def test_an_import_preview_shows_the_sheet_masked(county, readers):
     laborers = county["laborers"]
     lines = ["户编号,姓名,身份证号,手机号,劳动能力,就业意向"]
-    lines += [f"{laborer.household.code},复查{i},{laborer.id_number},13900000000,弱劳力,本地"
-              for i, laborer in enumerate(laborers)]
+    lines += [
+        f"{laborer.household.code},复查{i},{laborer.id_number},13900000000,弱劳力,本地"
+        for i, laborer in enumerate(laborers)
+    ]
     pages, _ = readers["cadre"]
     g.pop("_login_user", None)
-    response = pages.post("/cadre/import", data={"upload": (io.BytesIO("\n".join(lines).encode()), "a.csv")},
-                          content_type="multipart/form-data")
+    response = pages.post(
+        "/cadre/import",
+        data={"upload": (io.BytesIO("\n".join(lines).encode()), "a.csv")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422  # every row is "already registered"
     _assert_not_rebuildable("cadre", "/cadre/import", _text(response), laborers)
 
@@ -288,8 +334,11 @@ def test_an_employer_moving_a_posting_learns_no_finer_distances_and_is_stopped(c
     pages, _ = readers["employer"]
     seen = []
     for step in range(3):
-        moved = pages.patch(f"/api/v1/openings/{opening.id}", headers=headers,
-                            json={"lat": 36.47 + 0.004 * step, "lon": 110.76 + 0.003 * step})
+        moved = pages.patch(
+            f"/api/v1/openings/{opening.id}",
+            headers=headers,
+            json={"lat": 36.47 + 0.004 * step, "lon": 110.76 + 0.003 * step},
+        )
         assert moved.status_code == 200, moved.json
         matches = _candidates(readers, "employer", opening.id)["matches"]
         assert matches and all(m["distance_km"] == int(m["distance_km"]) for m in matches)

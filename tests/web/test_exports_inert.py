@@ -79,8 +79,13 @@ def hostile(factory):
     ]
     for laborer, target in zip(people[1::2], targets * 3, strict=False):
         db.session.add(
-            Placement(laborer_id=laborer.id, household_id=laborer.household_id, status="working",
-                      started_on=date.today(), **target)
+            Placement(
+                laborer_id=laborer.id,
+                household_id=laborer.household_id,
+                status="working",
+                started_on=date.today(),
+                **target,
+            )
         )
     db.session.commit()
     return {"batch": batch, "employer": shop}
@@ -117,17 +122,29 @@ def test_import_template_is_inert(client, factory):
 
 
 def sheet_row(factory, **kw) -> list[str]:
-    values = {"户编号": "141030100201-8001", "村代码": "141030100201", "户主姓名": "赵大",
-              "贫困属性": "建档立卡户", "姓名": "赵二", "身份证号": factory.id_number(), "手机号": "",
-              "劳动能力": "弱劳力", "技能": "", "就业意向": "本地", "最远通勤公里": "8",
-              "意向工种": "packaging", "工资方式": "计件", "需要弹性工时": "是", "就业状态": "求职"}
+    values = {
+        "户编号": "141030100201-8001",
+        "村代码": "141030100201",
+        "户主姓名": "赵大",
+        "贫困属性": "建档立卡户",
+        "姓名": "赵二",
+        "身份证号": factory.id_number(),
+        "手机号": "",
+        "劳动能力": "弱劳力",
+        "技能": "",
+        "就业意向": "本地",
+        "最远通勤公里": "8",
+        "意向工种": "packaging",
+        "工资方式": "计件",
+        "需要弹性工时": "是",
+        "就业状态": "求职",
+    }
     values.update(kw)
     return [values[h] for h in HEADERS]
 
 
 def upload(client, data: bytes, name: str):
-    return client.post("/cadre/import", data={"upload": (io.BytesIO(data), name)},
-                       content_type="multipart/form-data")
+    return client.post("/cadre/import", data={"upload": (io.BytesIO(data), name)}, content_type="multipart/form-data")
 
 
 @pytest.mark.parametrize("value", HOSTILE)

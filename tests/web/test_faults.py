@@ -69,10 +69,14 @@ def test_a_confirm_that_dies_midway_writes_no_placement(app, factory, monkeypatc
 
 
 def test_unreachable_database_answers_503_with_a_message():
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1",
-        "SECRET_KEY": "t", "RATELIMIT_STORAGE_URI": "memory://", "TESTING": True,
-    })
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1",
+            "SECRET_KEY": "t",
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "TESTING": True,
+        }
+    )
     client = app.test_client()
     api = client.get("/api/v1/households", headers={"Authorization": "Bearer x"})
     assert api.status_code == 503 and "database" in api.json["error"]["message"]
@@ -86,8 +90,14 @@ def test_unreachable_database_answers_503_with_a_message():
 def test_plans_never_propose_more_than_the_free_slots(app, factory, mode):
     office = _county(factory)
     opening = db.session.scalar(select(Opening))
-    db.session.add(Placement(laborer_id=factory.laborer().id, household_id=factory.household().id,
-                             opening_id=opening.id, status="working"))
+    db.session.add(
+        Placement(
+            laborer_id=factory.laborer().id,
+            household_id=factory.household().id,
+            opening_id=opening.id,
+            status="working",
+        )
+    )
     db.session.commit()
     plan = plans.create_plan(db.session, office, "141030", mode)
     plans.run_plan(db.session, plan, convert.matcher_config(app.config))
@@ -105,10 +115,12 @@ def test_connections_killed_by_the_server_are_replaced_without_an_error(app, cli
     # The database restarts (or a proxy drops idle connections): every pooled connection dies.
     admin = create_engine(db.engine.url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as connection:
-        killed = connection.execute(text(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )).scalar()
+        killed = connection.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
     admin.dispose()
     assert killed >= 1
     # pool_pre_ping notices the dead connection and opens a new one: the user sees nothing.

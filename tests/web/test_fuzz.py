@@ -57,8 +57,11 @@ def api_schema(app, factory, api_token):
     factory.batch()
     factory.welfare_post()
     laborers = [factory.laborer() for _ in range(3)]
-    db.session.add(Placement(laborer_id=laborers[0].id, household_id=laborers[0].household_id,
-                             status="offered", opening_id=opening.id))
+    db.session.add(
+        Placement(
+            laborer_id=laborers[0].id, household_id=laborers[0].household_id, status="offered", opening_id=opening.id
+        )
+    )
     factory.user("office", username="fuzz-office")
     factory.user("employer", username="fuzz-employer", employer_id=opening.employer_id)
     factory.user("cadre", username="fuzz-cadre")
@@ -78,8 +81,16 @@ def api_schema(app, factory, api_token):
 
 #: Ids of records the county holds, by path parameter: a third of the cases use them, so that
 #: generated bodies reach the rules behind the 404 of an unknown id.
-KNOWN_IDS = {"laborer_id": 1, "household_id": 1, "employer_id": 1, "opening_id": 1, "batch_id": 1,
-             "post_id": 1, "placement_id": 1, "plan_id": 1}
+KNOWN_IDS = {
+    "laborer_id": 1,
+    "household_id": 1,
+    "employer_id": 1,
+    "opening_id": 1,
+    "batch_id": 1,
+    "post_id": 1,
+    "placement_id": 1,
+    "plan_id": 1,
+}
 
 
 def _cases(operation, headers: dict[str, str]):
@@ -150,8 +161,7 @@ def test_api_stateful(api_schema, username):
             super().after_call(response, case)
             steps.append(f"{case.method} {case.path}")
 
-    Machine.run(settings=settings(FUZZ_SETTINGS, max_examples=STATEFUL_EXAMPLES,
-                                  stateful_step_count=STATEFUL_STEPS))
+    Machine.run(settings=settings(FUZZ_SETTINGS, max_examples=STATEFUL_EXAMPLES, stateful_step_count=STATEFUL_STEPS))
     assert len(steps) >= STATEFUL_EXAMPLES and "DELETE /api/v1/auth/token" not in steps
 
 

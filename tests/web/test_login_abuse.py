@@ -50,13 +50,13 @@ def new_client(app):
 
 
 def page_login(client, username, password=PASSWORD, addr=OWNER):
-    return client.post("/login", data={"username": username, "password": password},
-                       environ_base={"REMOTE_ADDR": addr})
+    return client.post("/login", data={"username": username, "password": password}, environ_base={"REMOTE_ADDR": addr})
 
 
 def api_login(client, username, password=PASSWORD, addr=OWNER):
-    return client.post("/api/v1/auth/token", json={"username": username, "password": password},
-                       environ_base={"REMOTE_ADDR": addr})
+    return client.post(
+        "/api/v1/auth/token", json={"username": username, "password": password}, environ_base={"REMOTE_ADDR": addr}
+    )
 
 
 def events(action: str) -> int:
@@ -166,8 +166,9 @@ def test_an_unknown_username_costs_a_real_check_with_a_fixed_dummy_hash(factory,
 
 
 def test_weak_passwords_are_refused_in_the_users_language(runner, client, factory):
-    made = runner.invoke(args=["user", "create", "clerk", "--role", "office", "--region", "141030",
-                               "--password", "12345678"])
+    made = runner.invoke(
+        args=["user", "create", "clerk", "--role", "office", "--region", "141030", "--password", "12345678"]
+    )
     assert made.exit_code == 1 and "太容易被猜到" in made.output and "Traceback" not in made.output
     with pytest.raises(accounts.ValidationError) as refused:
         accounts.create_user(db.session, "clerk", "password1", "office", region_code="141030")
@@ -229,8 +230,9 @@ def test_a_locked_attempt_is_refused_before_any_password_check(factory, monkeypa
 def test_the_rate_limiter_shares_redis_when_there_is_one(tmp_path):
     """Flask-Limiter's counters follow REDIS_URL; without it they are per process (documented), and
     the lock-out above does not rely on them."""
-    with_redis = create_app({"REDIS_URL": REDIS_URL, "SECRET_KEY": "t",
-                             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'a.sqlite'}"})
+    with_redis = create_app(
+        {"REDIS_URL": REDIS_URL, "SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'a.sqlite'}"}
+    )
     assert with_redis.config["RATELIMIT_STORAGE_URI"] == REDIS_URL
     alone = create_app({"SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'b.sqlite'}"})
     assert alone.config["RATELIMIT_STORAGE_URI"] == "memory://"

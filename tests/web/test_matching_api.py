@@ -25,7 +25,9 @@ def test_matches_explain_eligible_and_ineligible(client, factory, api_token):
     glove, heavy, old, _young, _post = _small_county(factory)
     cadre = factory.user("cadre")
     db.session.commit()
-    response = client.get(f"/api/v1/laborers/{old.id}/matches?limit=5", headers={**api_token(cadre), "Accept-Language": "en"})
+    response = client.get(
+        f"/api/v1/laborers/{old.id}/matches?limit=5", headers={**api_token(cadre), "Accept-Language": "en"}
+    )
     assert response.status_code == 200, response.json
     body = response.json
     top = body["matches"][0]
@@ -73,20 +75,30 @@ def test_offer_then_lifecycle(client, factory, api_token):
     owner = factory.user("employer", employer_id=glove.employer_id)
     db.session.commit()
     headers = api_token(cadre)
-    offer = client.post("/api/v1/placements", json={"laborer_id": old.id, "kind": "opening", "target_id": glove.id}, headers=headers)
+    offer = client.post(
+        "/api/v1/placements", json={"laborer_id": old.id, "kind": "opening", "target_id": glove.id}, headers=headers
+    )
     assert offer.status_code == 201, offer.json
     assert offer.json["status"] == "offered" and offer.json["events"][0]["to_status"] == "offered"
     # The only slot is held now: a second offer for it is refused and nothing is written.
-    second = client.post("/api/v1/placements", json={"laborer_id": young.id, "kind": "opening", "target_id": glove.id}, headers=headers)
+    second = client.post(
+        "/api/v1/placements", json={"laborer_id": young.id, "kind": "opening", "target_id": glove.id}, headers=headers
+    )
     assert second.status_code == 409
     assert any(r for r in second.json["error"]["fields"]["target"])
     assert db.session.scalar(select(func.count(Placement.id))) == 1
     owner_headers = api_token(owner)
-    no_reason = client.patch(f"/api/v1/placements/{offer.json['id']}", json={"status": "declined"}, headers=owner_headers)
+    no_reason = client.patch(
+        f"/api/v1/placements/{offer.json['id']}", json={"status": "declined"}, headers=owner_headers
+    )
     assert no_reason.status_code == 422 and "note" in no_reason.json["error"]["fields"]
-    accepted = client.patch(f"/api/v1/placements/{offer.json['id']}", json={"status": "accepted"}, headers=owner_headers)
+    accepted = client.patch(
+        f"/api/v1/placements/{offer.json['id']}", json={"status": "accepted"}, headers=owner_headers
+    )
     assert accepted.status_code == 200 and accepted.json["status"] == "accepted"
-    backwards = client.patch(f"/api/v1/placements/{offer.json['id']}", json={"status": "offered"}, headers=owner_headers)
+    backwards = client.patch(
+        f"/api/v1/placements/{offer.json['id']}", json={"status": "offered"}, headers=owner_headers
+    )
     assert backwards.status_code == 409
     working = client.patch(f"/api/v1/placements/{offer.json['id']}", json={"status": "working"}, headers=headers)
     assert working.json["status"] == "working" and working.json["started_on"]
@@ -108,7 +120,11 @@ def test_plan_created_read_confirmed_once(client, factory, api_token):
     assert read["assignments"] and all(a["factors"] for a in read["assignments"])
     confirmed = client.post(f"/api/v1/plans/{plan['id']}/confirm", headers=headers)
     assert confirmed.status_code == 200 and confirmed.json["placements"] == len(read["assignments"])
-    offered = db.session.scalar(select(func.count(Placement.id)).where(Placement.status == PlacementStatus.OFFERED, Placement.plan_id == plan["id"]))
+    offered = db.session.scalar(
+        select(func.count(Placement.id)).where(
+            Placement.status == PlacementStatus.OFFERED, Placement.plan_id == plan["id"]
+        )
+    )
     assert offered == len(read["assignments"])
     again = client.post(f"/api/v1/plans/{plan['id']}/confirm", headers=headers)
     assert again.status_code == 409
@@ -125,8 +141,14 @@ def test_confirm_refused_when_a_slot_filled_meanwhile(client, factory, api_token
     assert taken, plan["assignments"]
     other = young.id if taken[0]["laborer_id"] == old.id else old.id
     # Meanwhile a cadre offers the glove workshop's only slot to the other laborer...
-    db.session.add(Placement(laborer_id=other, household_id=(young if other == young.id else old).household_id,
-                             opening_id=glove.id, status="offered"))
+    db.session.add(
+        Placement(
+            laborer_id=other,
+            household_id=(young if other == young.id else old).household_id,
+            opening_id=glove.id,
+            status="offered",
+        )
+    )
     db.session.commit()
     before = db.session.scalar(select(func.count(Placement.id)))
     refused = client.post(f"/api/v1/plans/{plan['id']}/confirm", headers=headers)
@@ -139,13 +161,31 @@ def test_plans_are_office_only_and_scoped(client, factory, api_token):
     _small_county(factory)
     from web.models import Region
 
-    db.session.add(Region(code="1401", name="太原市", level="city", parent_code="14", lat=37.87, lon=112.55,
-                          position_source="gazetteer"))
+    db.session.add(
+        Region(
+            code="1401",
+            name="太原市",
+            level="city",
+            parent_code="14",
+            lat=37.87,
+            lon=112.55,
+            position_source="gazetteer",
+        )
+    )
     cadre = factory.user("cadre")
     elsewhere = factory.user("office", region_code="1401")
     db.session.commit()
-    assert client.post("/api/v1/plans", json={"county_code": "141030", "mode": "optimal"}, headers=api_token(cadre)).status_code == 403
-    outside = client.post("/api/v1/plans", json={"county_code": "141030", "mode": "optimal"}, headers=api_token(elsewhere))
+    assert (
+        client.post(
+            "/api/v1/plans", json={"county_code": "141030", "mode": "optimal"}, headers=api_token(cadre)
+        ).status_code
+        == 403
+    )
+    outside = client.post(
+        "/api/v1/plans", json={"county_code": "141030", "mode": "optimal"}, headers=api_token(elsewhere)
+    )
     assert outside.status_code == 422 and "region" in outside.json["error"]["fields"]
-    both = client.post("/api/v1/plans", json={"county_code": "141030", "region": "14", "mode": "optimal"}, headers=api_token(elsewhere))
+    both = client.post(
+        "/api/v1/plans", json={"county_code": "141030", "region": "14", "mode": "optimal"}, headers=api_token(elsewhere)
+    )
     assert both.status_code == 422

@@ -70,14 +70,10 @@ def test_placement_needs_exactly_one_target(factory):
     laborer = factory.laborer()
     opening = factory.opening()
     post = factory.welfare_post()
-    placement = Placement(
-        laborer_id=laborer.id, household_id=laborer.household_id, opening_id=opening.id
-    )
+    placement = Placement(laborer_id=laborer.id, household_id=laborer.household_id, opening_id=opening.id)
     db.session.add(placement)
     db.session.commit()
-    _refused(
-        "UPDATE placement SET welfare_post_id = :post WHERE id = :id", post=post.id, id=placement.id
-    )
+    _refused("UPDATE placement SET welfare_post_id = :post WHERE id = :id", post=post.id, id=placement.id)
     _refused("UPDATE placement SET opening_id = NULL WHERE id = :id", id=placement.id)
 
 

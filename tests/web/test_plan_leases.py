@@ -67,15 +67,19 @@ def _read_line(stream, timeout_s: float) -> str:
     return stream.readline() if ready else ""
 
 
-def test_a_plan_killed_mid_run_is_recovered_and_runs_again(client, factory, api_token, runner, database_url,
-                                                            tmp_path):
+def test_a_plan_killed_mid_run_is_recovered_and_runs_again(client, factory, api_token, runner, database_url, tmp_path):
     _county(factory)
     office = factory.user("office")
     db.session.commit()
     headers = api_token(office)
     # `jiuye plan run` in a process of its own, on this test's database, held inside the matcher.
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "kill-test", "JIUYE_INSTANCE_PATH": str(tmp_path),
-           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "kill-test",
+        "JIUYE_INSTANCE_PATH": str(tmp_path),
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
     command = [sys.executable, "-c", HELD_RUN, "plan", "run", "--region", "141030", "--mode", "optimal"]
     child = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -112,8 +116,9 @@ def test_a_running_plan_whose_lease_lapsed_is_marked_interrupted_when_read(clien
     db.session.commit()
     past = datetime.now(UTC) - timedelta(seconds=1)
     lapsed = _plan(PlanStatus.RUNNING, worker="another-host:4242", lease_expires_at=past)
-    alive = _plan(PlanStatus.RUNNING, worker="another-host:4243",
-                  lease_expires_at=datetime.now(UTC) + timedelta(minutes=5))
+    alive = _plan(
+        PlanStatus.RUNNING, worker="another-host:4243", lease_expires_at=datetime.now(UTC) + timedelta(minutes=5)
+    )
     headers = api_token(office)
     one = client.get(f"/api/v1/plans/{lapsed.id}", headers=headers).json
     assert (one["status"], one["error"], one["lease_expires_at"]) == ("failed", "interrupted", None)
@@ -155,10 +160,14 @@ def test_queued_plans_nobody_runs_are_picked_up_when_the_web_process_starts(app,
     _county(factory)
     office = factory.user("office")
     never_started = _plan(PlanStatus.QUEUED)
-    left_by_a_dead_process = _plan(PlanStatus.QUEUED, worker=f"{socket.gethostname()}:{_dead_pid()}",
-                                   lease_expires_at=datetime.now(UTC) + timedelta(minutes=5))
-    queued_elsewhere = _plan(PlanStatus.QUEUED, worker="another-host:4242",
-                             lease_expires_at=datetime.now(UTC) + timedelta(minutes=5))
+    left_by_a_dead_process = _plan(
+        PlanStatus.QUEUED,
+        worker=f"{socket.gethostname()}:{_dead_pid()}",
+        lease_expires_at=datetime.now(UTC) + timedelta(minutes=5),
+    )
+    queued_elsewhere = _plan(
+        PlanStatus.QUEUED, worker="another-host:4242", lease_expires_at=datetime.now(UTC) + timedelta(minutes=5)
+    )
     api_token(office)  # the process's first request
     for plan in (never_started, left_by_a_dead_process):
         future = plan_runs.running.get(plan.id)
@@ -170,8 +179,9 @@ def test_queued_plans_nobody_runs_are_picked_up_when_the_web_process_starts(app,
 
 def test_a_runner_leaves_alone_a_plan_another_runner_took(app, factory):
     _county(factory)
-    taken = _plan(PlanStatus.RUNNING, worker="another-host:4242",
-                  lease_expires_at=datetime.now(UTC) + timedelta(minutes=5))
+    taken = _plan(
+        PlanStatus.RUNNING, worker="another-host:4242", lease_expires_at=datetime.now(UTC) + timedelta(minutes=5)
+    )
     assert plan_runs.execute_plan(taken.id).status is PlanStatus.RUNNING
     assert db.session.scalar(sql_select(func.count(PlanAssignment.id))) == 0
 
@@ -185,8 +195,11 @@ def test_a_result_is_dropped_if_the_plan_was_given_up_while_it_ran(app, factory,
         result = real_solve(*args, **kwargs)
         # Another process found the lease lapsed and marked the plan interrupted.
         with db.engine.begin() as connection:
-            connection.execute(Plan.__table__.update().where(Plan.id == plan.id)
-                               .values(status="failed", error="interrupted", lease_expires_at=None))
+            connection.execute(
+                Plan.__table__.update()
+                .where(Plan.id == plan.id)
+                .values(status="failed", error="interrupted", lease_expires_at=None)
+            )
         return result
 
     monkeypatch.setattr(plan_runs.plan_service, "solve_plan", given_up_meanwhile)
@@ -221,15 +234,17 @@ def test_a_worker_at_start_gives_up_interrupted_plans_and_queues_orphans_again(
     connection = live_redis
     connection.delete(f"rq:queue:{plan_runs.QUEUE}")
     _county(factory)
-    interrupted = _plan(PlanStatus.RUNNING, worker=f"{socket.gethostname()}:{_dead_pid()}",
-                        lease_expires_at=datetime.now(UTC) + timedelta(minutes=5))
+    interrupted = _plan(
+        PlanStatus.RUNNING,
+        worker=f"{socket.gethostname()}:{_dead_pid()}",
+        lease_expires_at=datetime.now(UTC) + timedelta(minutes=5),
+    )
     orphan = _plan(PlanStatus.QUEUED, lease_expires_at=datetime.now(UTC) - timedelta(seconds=1))
     # `jiuye plan worker` recovers, then serves the queue; here it stops at once instead of serving.
     monkeypatch.setattr(rq.Worker, "work", lambda self, *args, **kwargs: True)
     result = runner.invoke(args=["plan", "worker"])
     assert result.exit_code == 0, result.output
-    assert result.output == (f"interrupted plans marked failed: [{interrupted.id}]; "
-                             f"queued again: [{orphan.id}]\n")
+    assert result.output == (f"interrupted plans marked failed: [{interrupted.id}]; queued again: [{orphan.id}]\n")
     assert _status(interrupted.id) == (PlanStatus.FAILED, "interrupted")
     queue = rq.Queue(plan_runs.QUEUE, connection=connection)
     jobs = queue.job_ids

@@ -35,10 +35,28 @@ def _plan(factory, region_code="141030") -> Plan:
 
 def _laborer_row(i: int, household_id: int, lat: float, lon: float) -> dict:
     """A seeking laborer written around the ORM (bulk_insert takes every column)."""
-    return dict(id=i, household_id=household_id, name=f"劳动力{i}", id_number=f"{i:018d}", birth_on=date(1970, 1, 1),
-                sex="F", phone=None, physical_ability="light", skills=[], work_area="local", max_commute_km=10.0,
-                job_types=[], pay_type=None, needs_flexible_hours=False, status="seeking", lat=lat, lon=lon,
-                position_source="synthetic", registered_at=NOW, updated_at=NOW)
+    return dict(
+        id=i,
+        household_id=household_id,
+        name=f"劳动力{i}",
+        id_number=f"{i:018d}",
+        birth_on=date(1970, 1, 1),
+        sex="F",
+        phone=None,
+        physical_ability="light",
+        skills=[],
+        work_area="local",
+        max_commute_km=10.0,
+        job_types=[],
+        pay_type=None,
+        needs_flexible_hours=False,
+        status="seeking",
+        lat=lat,
+        lon=lon,
+        position_source="synthetic",
+        registered_at=NOW,
+        updated_at=NOW,
+    )
 
 
 def _rows(plan_id: int) -> list[tuple]:
@@ -54,11 +72,20 @@ def test_bulk_written_assignments_equal_orm_written_ones(app, factory):
     kinds = [("opening", opening.id), ("batch", batch.id), ("welfare_post", post.id)]
     # One real laborer row stands for them all: plan_assignment's key is (plan, laborer).
     lab_ids = [laborer.id, *range(laborer.id + 1, laborer.id + BULK_MIN_ROWS + 7)]
-    bulk_insert(db.session, Laborer.__table__,
-                [_laborer_row(i, household.id, household.lat, household.lon) for i in lab_ids[1:]])
+    bulk_insert(
+        db.session,
+        Laborer.__table__,
+        [_laborer_row(i, household.id, household.lat, household.lon) for i in lab_ids[1:]],
+    )
     assignments = [
-        Assignment(lab, *kinds[i % 3], 0.5 + (i % 7) / 100, 1.25 * (i % 11), "jobs" if i % 3 < 2 else "welfare",
-                   (("distance", 0.75, 0.35, 1.25 * (i % 11), i % 3 == 1), ("age", 1.0, 0.2, 50, 18, 70)))
+        Assignment(
+            lab,
+            *kinds[i % 3],
+            0.5 + (i % 7) / 100,
+            1.25 * (i % 11),
+            "jobs" if i % 3 < 2 else "welfare",
+            (("distance", 0.75, 0.35, 1.25 * (i % 11), i % 3 == 1), ("age", 1.0, 0.2, 50, 18, 70)),
+        )
         for i, lab in enumerate(lab_ids)
     ]
     bulk_plan, orm_plan = _plan(factory), _plan(factory)
@@ -76,8 +103,9 @@ def test_compact_explanations_read_as_the_full_sentences(app, factory, client, a
     laborer = factory.laborer(sex="M", job_types=["sewing"], pay_type="monthly", work_area="any")
     office = factory.user("office")
     db.session.commit()
-    response = client.post("/api/v1/plans", json={"county_code": "141030", "mode": "optimal"},
-                           headers=api_token(office))
+    response = client.post(
+        "/api/v1/plans", json={"county_code": "141030", "mode": "optimal"}, headers=api_token(office)
+    )
     assert response.status_code == 201, response.json
     [assignment] = response.json["assignments"]
     stored = db.session.scalar(select(PlanAssignment.explanation))
@@ -100,10 +128,25 @@ def test_a_region_with_more_households_than_parameters_plans(app, factory):
     """70,000 households (PostgreSQL binds at most 65,535 parameters), one seeking laborer each."""
     village = db.session.get(Region, "141030100201")
     n = 70_000
-    bulk_insert(db.session, Household.__table__, [
-        dict(id=i, code=f"H{i:07d}", village_code=village.code, head_name="户主", poverty_status="registered_poor",
-             lat=village.lat, lon=village.lon, position_source="synthetic", created_at=NOW, updated_at=NOW)
-        for i in range(1, n + 1)])
+    bulk_insert(
+        db.session,
+        Household.__table__,
+        [
+            dict(
+                id=i,
+                code=f"H{i:07d}",
+                village_code=village.code,
+                head_name="户主",
+                poverty_status="registered_poor",
+                lat=village.lat,
+                lon=village.lon,
+                position_source="synthetic",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+            for i in range(1, n + 1)
+        ],
+    )
     bulk_insert(db.session, Laborer.__table__, [_laborer_row(i, i, village.lat, village.lon) for i in range(1, n + 1)])
     factory.opening(slots=3)
     plan = _plan(factory)

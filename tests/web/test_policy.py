@@ -34,9 +34,16 @@ from web.services.accounts import audit
 ANGU, BAICUN, FAR = "141030100201", "141030100202", "140105001201"
 ROLES = ("cadre", "employer", "office")
 MODELS = {
-    "household": Household, "laborer": Laborer, "employer": Employer, "opening": Opening,
-    "batch": TransportBatch, "welfare_post": WelfarePost, "placement": Placement, "plan": Plan,
-    "audit_event": AuditEvent, "user": User,
+    "household": Household,
+    "laborer": Laborer,
+    "employer": Employer,
+    "opening": Opening,
+    "batch": TransportBatch,
+    "welfare_post": WelfarePost,
+    "placement": Placement,
+    "plan": Plan,
+    "audit_event": AuditEvent,
+    "user": User,
 }
 FORBIDDEN = None  # the role may not read this kind at all: 403
 
@@ -51,8 +58,11 @@ SEES: dict[str, dict[str, set[str] | None]] = {
     "welfare_post": {"cadre": {"angu", "neighbour"}, "employer": FORBIDDEN, "office": {"angu", "neighbour"}},
     # Placements: by the laborer's village, or (employers) by whose posting they are on. The
     # neighbour's placement is on the employer user's opening; 安古村's second one on a neighbour's.
-    "placement": {"cadre": {"angu", "angu_elsewhere"}, "employer": {"angu", "neighbour"},
-                  "office": {"angu", "neighbour", "angu_elsewhere"}},
+    "placement": {
+        "cadre": {"angu", "angu_elsewhere"},
+        "employer": {"angu", "neighbour"},
+        "office": {"angu", "neighbour", "angu_elsewhere"},
+    },
     "plan": {"cadre": FORBIDDEN, "employer": FORBIDDEN, "office": {"angu", "neighbour"}},
     # The audit trail: events of the office's own region's users.
     "audit_event": {"cadre": FORBIDDEN, "employer": FORBIDDEN, "office": {"angu", "neighbour"}},
@@ -67,8 +77,17 @@ def _far_regions() -> None:
         ("140105001", "小店街道", "township", "140105"),
         (FAR, "远村", "village", "140105001"),
     ):
-        db.session.merge(Region(code=code, name=name, level=level, parent_code=parent, lat=37.74,
-                                lon=112.56, position_source="gazetteer"))
+        db.session.merge(
+            Region(
+                code=code,
+                name=name,
+                level=level,
+                parent_code=parent,
+                lat=37.74,
+                lon=112.56,
+                position_source="gazetteer",
+            )
+        )
     db.session.flush()
 
 
@@ -89,7 +108,9 @@ def world(factory):
         laborer = factory.laborer(household)
         employer = factory.employer(region_code=village)
         places[place] = {
-            "household": household.id, "laborer": laborer.id, "employer": employer.id,
+            "household": household.id,
+            "laborer": laborer.id,
+            "employer": employer.id,
             "opening": factory.opening(employer).id,
             "batch": factory.batch(employer, region_code=village[:6]).id,
             "welfare_post": factory.welfare_post(region_code=village).id,
@@ -150,8 +171,9 @@ def test_each_role_sees_exactly_its_rows_of_each_kind(world, kind, role):
 
 def test_an_employer_is_shown_candidates_from_everyone_seeking_others_from_their_scope(world):
     users, places = world
-    pools = {role: set(db.session.scalars(select(Laborer.id).where(scope.candidate_pool(users[role]))))
-             for role in ROLES}
+    pools = {
+        role: set(db.session.scalars(select(Laborer.id).where(scope.candidate_pool(users[role])))) for role in ROLES
+    }
     every = {ids["laborer"] for ids in places.values() if "laborer" in ids}
     assert pools["employer"] == every
     assert pools["cadre"] == {places["angu"]["laborer"]}
@@ -191,8 +213,16 @@ def test_where_each_role_may_register_and_post(world):
 
 #: role → region → may the role read that region's figures as a whole?
 REGION_FIGURES = {
-    "office": {"14": False, "1410": False, "141030": True, "141030100": True, ANGU: True, BAICUN: True,
-               "140105": False, FAR: False},
+    "office": {
+        "14": False,
+        "1410": False,
+        "141030": True,
+        "141030100": True,
+        ANGU: True,
+        BAICUN: True,
+        "140105": False,
+        FAR: False,
+    },
     "cadre": {"14": False, "141030": False, "141030100": False, ANGU: True, BAICUN: False, FAR: False},
     "employer": {"141030": False, ANGU: False},
 }
@@ -238,25 +268,39 @@ def test_report_scopes_narrow_to_a_region_inside_the_users_area(world):
 
 def test_report_scope_reads_only_its_own_rows(world):
     users, places = world
-    households = {role: set(db.session.scalars(select(Household.id).where(
-        scope.report_scope(users[role], report="batch-manifest").people()))) for role in ROLES}
+    households = {
+        role: set(
+            db.session.scalars(
+                select(Household.id).where(scope.report_scope(users[role], report="batch-manifest").people())
+            )
+        )
+        for role in ROLES
+    }
     assert households == {
         "cadre": {places["angu"]["household"]},
         "office": {places["angu"]["household"], places["neighbour"]["household"]},
         "employer": set(),
     }
-    placements = {role: set(db.session.scalars(
-        select(Placement.id).join(Household, Household.id == Placement.household_id).where(
-            scope.report_scope(users[role], report="batch-manifest").placements()))) for role in ROLES}
+    placements = {
+        role: set(
+            db.session.scalars(
+                select(Placement.id)
+                .join(Household, Household.id == Placement.household_id)
+                .where(scope.report_scope(users[role], report="batch-manifest").placements())
+            )
+        )
+        for role in ROLES
+    }
     assert placements["employer"] == {places["angu"]["placement"], places["neighbour"]["placement"]}
     assert placements["cadre"] == {places["angu"]["placement"], places["angu_elsewhere"]["placement"]}
 
 
 def test_region_lists_of_an_office_and_a_cadre(world):
     users, _ = world
-    codes = {role: set(db.session.scalars(select(Region.code).where(scope.in_scope(Region.code, users[role]))))
-             for role in ROLES}
+    codes = {
+        role: set(db.session.scalars(select(Region.code).where(scope.in_scope(Region.code, users[role]))))
+        for role in ROLES
+    }
     assert codes["cadre"] == {ANGU}
     assert codes["office"] == {c for c in db.session.scalars(select(Region.code)) if c.startswith("141030")}
     assert codes["employer"] == set()
-

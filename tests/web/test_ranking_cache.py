@@ -120,14 +120,22 @@ def test_a_laborer_outside_the_scope_is_not_found(app, factory, client, api_toke
 def test_sees_posting_agrees_with_the_visible_clause(app, factory):
     other = factory.employer(region_code="141030101201", name="曲峨车间")
     rows = [
-        factory.opening(), factory.opening(other, region_code="141030101201"), factory.opening(other, region_code="14"),
-        factory.batch(), factory.batch(region_code="1410"), factory.welfare_post(),
+        factory.opening(),
+        factory.opening(other, region_code="141030101201"),
+        factory.opening(other, region_code="14"),
+        factory.batch(),
+        factory.batch(region_code="1410"),
+        factory.welfare_post(),
         factory.welfare_post(region_code="141030101201"),
     ]
     users = [
-        factory.user("cadre"), factory.user("cadre", village_codes=["141030101201"]), factory.user("office"),
-        factory.user("office", region_code="141030100"), factory.user("office", region_code="14"),
-        factory.user("employer", employer_id=other.id), factory.user("employer"),
+        factory.user("cadre"),
+        factory.user("cadre", village_codes=["141030101201"]),
+        factory.user("office"),
+        factory.user("office", region_code="141030100"),
+        factory.user("office", region_code="14"),
+        factory.user("employer", employer_id=other.id),
+        factory.user("employer"),
     ]
     db.session.commit()
     for user in users:

@@ -77,8 +77,13 @@ def test_two_laborers_registered_with_one_id_number_at_once(app, factory, api_to
     cadres = [factory.user("cadre"), factory.user("cadre")]
     db.session.commit()
     headers = [api_token(cadre) for cadre in cadres]
-    body = {"household_id": household.id, "name": "李四", "id_number": factory.id_number(),
-            "physical_ability": "light", "work_area": "local"}
+    body = {
+        "household_id": household.id,
+        "name": "李四",
+        "id_number": factory.id_number(),
+        "physical_ability": "light",
+        "work_area": "local",
+    }
     db.session.remove()
 
     answers = _at_once([_post(app, "/api/v1/laborers", h, body) for h in headers])
@@ -95,8 +100,12 @@ def test_two_imports_of_the_same_people_committed_at_once(app, factory):
     cadres = [factory.user("cadre"), factory.user("cadre")]
     numbers = [factory.id_number() for _ in range(12)]
     sheets = [
-        csv_bytes([row(factory, code=f"141030100201-{prefix}{n:02d}", 姓名=f"赵{n}", 身份证号=number)
-                   for n, number in enumerate(numbers)])
+        csv_bytes(
+            [
+                row(factory, code=f"141030100201-{prefix}{n:02d}", 姓名=f"赵{n}", 身份证号=number)
+                for n, number in enumerate(numbers)
+            ]
+        )
         for prefix in ("86", "87")
     ]
     db.session.commit()
@@ -111,10 +120,14 @@ def test_two_imports_of_the_same_people_committed_at_once(app, factory):
         clients.append(client)
     db.session.remove()
 
-    answers = _at_once([
-        lambda c=client, t=token: c.post("/cadre/import/commit", data={"token": t}, headers={"Accept-Language": "en"})
-        for client, token in zip(clients, tokens, strict=True)
-    ])
+    answers = _at_once(
+        [
+            lambda c=client, t=token: c.post(
+                "/cadre/import/commit", data={"token": t}, headers={"Accept-Language": "en"}
+            )
+            for client, token in zip(clients, tokens, strict=True)
+        ]
+    )
 
     assert Counter(getattr(a, "status_code", repr(a)) for a in answers) == Counter({302: 1, 422: 1}), answers
     page = next(a for a in answers if a.status_code == 422).get_data(as_text=True)

@@ -40,9 +40,7 @@ def data(factory):
     other = factory.employer(kind="workshop", region_code=QUE, name="曲峨车间")
     opening = factory.opening(shop, slots=20)
     for _ in range(5):
-        place(
-            factory.laborer(status="employed"), opening_id=opening.id, started_on=date(2020, 3, 2)
-        )
+        place(factory.laborer(status="employed"), opening_id=opening.id, started_on=date(2020, 3, 2))
     place(
         factory.laborer(factory.household(QUE), status="employed"),
         opening_id=factory.opening(other).id,
@@ -116,9 +114,7 @@ def test_welfare_roster(factory, data):
 
 def test_placements_by_channel(factory, data):
     office = factory.user("office", region_code="141030")
-    report = reports.placements_by_channel(
-        db.session, scope.report_scope(office), date(2020, 1, 1), DAY
-    )
+    report = reports.placements_by_channel(db.session, scope.report_scope(office), date(2020, 1, 1), DAY)
     cells = {(r["month"], r["channel"]): r["started"] for r in report.rows}
     assert cells == {
         ("2020-03", "opening"): 5,
@@ -154,9 +150,7 @@ def test_xlsx_export_carries_the_rows_and_is_audited(client, factory, data, name
         "workshop-recognition": lambda s: reports.workshop_recognition(db.session, s, DAY, 5),
         "batch-manifest": lambda s: reports.batch_manifest(db.session, s),
         "welfare-roster": lambda s: reports.welfare_roster(db.session, s, DAY),
-        "placements-by-channel": lambda s: reports.placements_by_channel(
-            db.session, s, date(2020, 1, 1), DAY
-        ),
+        "placements-by-channel": lambda s: reports.placements_by_channel(db.session, s, date(2020, 1, 1), DAY),
     }[name](scope.report_scope(office))
     assert list(cells[0]) == [c.header_zh for c in built.columns]
     assert len(cells) - 1 == len(built.rows)
@@ -212,8 +206,10 @@ def test_the_employers_manifest_is_the_offices_manifest_of_its_batch(client, fac
     employer = factory.user("employer", employer_id=batch.employer_id)
     db.session.commit()
     sheets = {}
-    for user, url in ((office, f"/reports/batch-manifest.xlsx?batch={batch.id}"),
-                      (employer, f"/employer/batches/{batch.id}/manifest.xlsx")):
+    for user, url in (
+        (office, f"/reports/batch-manifest.xlsx?batch={batch.id}"),
+        (employer, f"/employer/batches/{batch.id}/manifest.xlsx"),
+    ):
         login(client, user)
         response = client.get(url)
         assert response.status_code == 200

@@ -17,8 +17,13 @@ from web.services.retention import due_checkins, evaluate_learned_model
 def _working(factory, days_ago: int = 100, **opening_kw):
     opening = factory.opening(**opening_kw)
     laborer = factory.laborer()
-    placement = Placement(laborer_id=laborer.id, household_id=laborer.household_id, opening_id=opening.id,
-                          status="working", started_on=date.today() - timedelta(days=days_ago))
+    placement = Placement(
+        laborer_id=laborer.id,
+        household_id=laborer.household_id,
+        opening_id=opening.id,
+        status="working",
+        started_on=date.today() - timedelta(days=days_ago),
+    )
     db.session.add(placement)
     db.session.flush()
     return placement
@@ -54,8 +59,10 @@ def test_checkin_form_on_the_placement_page(client, factory):
     client.post("/login", data={"username": cadre.username, "password": PASSWORD})
     page = client.get(f"/cadre/placements/{placement.id}").get_data(as_text=True)
     assert "30 天回访" in page and "90 天回访" not in page
-    done = client.post(f"/cadre/placements/{placement.id}/checkin", data={"day": "30", "is_still_working": "no",
-                                                                        "note": "回家照顾老人"})
+    done = client.post(
+        f"/cadre/placements/{placement.id}/checkin",
+        data={"day": "30", "is_still_working": "no", "note": "回家照顾老人"},
+    )
     assert done.status_code == 302
     checkin = db.session.scalar(select(RetentionCheckin))
     assert (checkin.day, checkin.is_still_working, checkin.note) == (30, False, "回家照顾老人")

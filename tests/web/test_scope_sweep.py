@@ -111,8 +111,7 @@ def _far_regions() -> None:
         ("140105001201", "OUTSIDE村", "village", "140105001"),
     ):
         db.session.merge(
-            Region(code=code, name=name, level=level, parent_code=parent, lat=lat, lon=lon,
-                   position_source="gazetteer")
+            Region(code=code, name=name, level=level, parent_code=parent, lat=lat, lon=lon, position_source="gazetteer")
         )
     db.session.flush()
 
@@ -168,14 +167,24 @@ def world(factory) -> World:
     db.session.commit()
 
     inside = {
-        "household": household.id, "laborer": laborer.id, "employer": employer.id,
-        "opening": opening.id, "batch": batch.id, "welfare_post": post.id,
-        "placement": p_opening.id, "plan": plan.id,
+        "household": household.id,
+        "laborer": laborer.id,
+        "employer": employer.id,
+        "opening": opening.id,
+        "batch": batch.id,
+        "welfare_post": post.id,
+        "placement": p_opening.id,
+        "plan": plan.id,
     }
     far_ids = {
-        "household": o_household.id, "laborer": o_laborer.id, "employer": o_employer.id,
-        "opening": o_opening.id, "batch": o_batch.id, "welfare_post": o_post.id,
-        "placement": o_placement.id, "plan": o_plan.id,
+        "household": o_household.id,
+        "laborer": o_laborer.id,
+        "employer": o_employer.id,
+        "opening": o_opening.id,
+        "batch": o_batch.id,
+        "welfare_post": o_post.id,
+        "placement": o_placement.id,
+        "plan": o_plan.id,
     }
     neighbour = {**far_ids, "household": n_household.id, "laborer": n_laborer.id, "placement": n_placement.id}
     full_ids = [laborer.id_number, n_laborer.id_number, o_laborer.id_number]
@@ -254,8 +263,11 @@ def _text(response) -> str:
     if response.mimetype == XLSX:
         book = load_workbook(io.BytesIO(response.data), read_only=True)
         return "\n".join(
-            str(value) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
-            for value in row if value is not None
+            str(value)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for value in row
+            if value is not None
         )
     return response.get_data(as_text=True)
 
@@ -356,7 +368,9 @@ def test_writes_to_out_of_scope_records_change_nothing_and_audit_is_append_only(
     """Every POST/PATCH/DELETE route with an id, called by every role with an out-of-scope id: refused,
     nothing written. Then with in-scope ids: whatever it writes, no audit event is changed or removed."""
     before, audit_before = _table_rows(), _audit_rows()
-    writes = [(rule, method) for rule, method in _swept_rules(app, {"POST", "PATCH", "DELETE", "PUT"}) if _has_ids(rule)]
+    writes = [
+        (rule, method) for rule, method in _swept_rules(app, {"POST", "PATCH", "DELETE", "PUT"}) if _has_ids(rule)
+    ]
     assert writes
     for rule, method in writes:
         for role in ROLES:
@@ -384,8 +398,10 @@ def test_no_route_edits_the_audit_trail(app):
             assert (rule.methods or set()) - {"GET", "HEAD", "OPTIONS"} == set(), rule.rule
 
 
-@pytest.mark.parametrize("report", ["households-without-work", "workshop-recognition", "batch-manifest",
-                                    "welfare-roster", "placements-by-channel"])
+@pytest.mark.parametrize(
+    "report",
+    ["households-without-work", "workshop-recognition", "batch-manifest", "welfare-roster", "placements-by-channel"],
+)
 def test_reports_and_their_exports_keep_to_the_scope(app, world, clients, report):
     for role in ROLES:
         for suffix in ("", ".xlsx"):
@@ -426,8 +442,11 @@ def test_employer_manifest_masks_people_hides_poverty_and_is_audited(world, clie
 
 
 def test_employer_candidates_never_show_poverty_status(world, clients):
-    for url in (f"/employer/openings/{world.inside['opening']}", f"/employer/batches/{world.inside['batch']}",
-                f"/api/v1/openings/{world.inside['opening']}/candidates"):
+    for url in (
+        f"/employer/openings/{world.inside['opening']}",
+        f"/employer/batches/{world.inside['batch']}",
+        f"/api/v1/openings/{world.inside['opening']}/candidates",
+    ):
         text = _get(clients, "employer", url).get_data(as_text=True)
         assert not any(word in text for word in POVERTY_WORDS), url
 

@@ -53,7 +53,10 @@ def test_api_login_locks_out_too(client, factory):
     user = factory.user("cadre")
     db.session.commit()
     for _ in range(5):
-        assert client.post("/api/v1/auth/token", json={"username": user.username, "password": "nope-nope"}).status_code == 401
+        assert (
+            client.post("/api/v1/auth/token", json={"username": user.username, "password": "nope-nope"}).status_code
+            == 401
+        )
     locked = client.post("/api/v1/auth/token", json={"username": user.username, "password": PASSWORD})
     assert locked.status_code == 429 and "username" in locked.json["error"]["fields"]
 

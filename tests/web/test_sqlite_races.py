@@ -70,8 +70,7 @@ def test_forty_offers_for_an_openings_last_slot_leave_one_holder(app, factory, a
 def test_forty_offers_for_a_batchs_last_seat_leave_one_holder(app, factory, api_token):
     batch = factory.batch(seats=1)
     laborers = [
-        factory.laborer(birth_on=date(1990, 5, 1), work_area="migrant", physical_ability="full")
-        for _ in range(N)
+        factory.laborer(birth_on=date(1990, 5, 1), work_area="migrant", physical_ability="full") for _ in range(N)
     ]
     cadre = factory.user("cadre")
     db.session.commit()

@@ -46,13 +46,9 @@ def small(factory):
     enterprise = factory.employer(kind="enterprise", region_code=BAICUN)
     opening = factory.opening(workshop, slots=10)
     for _ in range(5):
-        place(
-            factory.laborer(status="employed"), opening_id=opening.id, started_on=date(2019, 1, 1)
-        )
+        place(factory.laborer(status="employed"), opening_id=opening.id, started_on=date(2019, 1, 1))
     rich = factory.household(BAICUN, poverty_status="non_poor")
-    place(
-        factory.laborer(rich, status="employed"), opening_id=opening.id, started_on=date(2020, 3, 1)
-    )
+    place(factory.laborer(rich, status="employed"), opening_id=opening.id, started_on=date(2020, 3, 1))
     place(
         factory.laborer(factory.household(QUE), status="employed"),
         opening_id=factory.opening(small_shop).id,
@@ -83,9 +79,7 @@ def small(factory):
         started_on=None,
         status="offered",
     )
-    place(
-        factory.laborer(factory.household(QUE)), opening_id=opening.id, started_on=date(2020, 7, 1)
-    )
+    place(factory.laborer(factory.household(QUE)), opening_id=opening.id, started_on=date(2020, 7, 1))
     factory.laborer(factory.household(ANGU, poverty_status="monitored"))
     db.session.commit()
     return {"workshop": workshop, "idle": idle, "enterprise": enterprise}
@@ -174,8 +168,7 @@ def test_scenario_time_line_matches_the_headline(scenario):
     line = poor_at_work_by_month(db.session, "14", month_ends(REPORT_ON, 18))
     assert line[-1][1] == round(873_800 * 0.01)
     assert (
-        line[5][0] == date(2019, 6, 30)
-        and line[5][1] == region_stats(db.session, "14", date(2019, 6, 30)).poor_at_work
+        line[5][0] == date(2019, 6, 30) and line[5][1] == region_stats(db.session, "14", date(2019, 6, 30)).poor_at_work
     )
 
 

@@ -28,12 +28,11 @@ def assert_summaries_match_records(days=DAYS, codes=SUMMARISED) -> None:
     for code in codes:
         for day in days:
             months = month_ends(day, 12)
-            assert region_stats(db.session, code, day) == region_stats(
-                db.session, code, day, direct=True
-            ), (code, day)
-            assert overview(db.session, code, day, months) == overview(
-                db.session, code, day, months, direct=True
-            ), (code, day)
+            assert region_stats(db.session, code, day) == region_stats(db.session, code, day, direct=True), (code, day)
+            assert overview(db.session, code, day, months) == overview(db.session, code, day, months, direct=True), (
+                code,
+                day,
+            )
             assert poor_at_work_by_month(db.session, code, months) == poor_at_work_by_month(
                 db.session, code, months, direct=True
             )
@@ -42,9 +41,7 @@ def assert_summaries_match_records(days=DAYS, codes=SUMMARISED) -> None:
 def summary_rows() -> dict[tuple, tuple]:
     """The region summaries as {(grain, code, day): figures}, rows of zeros left out."""
     columns = [getattr(RegionDayStat, name) for name in SUMMARY_FIGURES]
-    rows = db.session.execute(
-        select(RegionDayStat.grain, RegionDayStat.region_code, RegionDayStat.day, *columns)
-    )
+    rows = db.session.execute(select(RegionDayStat.grain, RegionDayStat.region_code, RegionDayStat.day, *columns))
     return {(g, c, d): tuple(v) for g, c, d, *v in rows if any(v)}
 
 
@@ -78,9 +75,7 @@ def test_summaries_equal_the_records():
 
 @pytest.mark.usefixtures("small")
 def test_changes_keep_the_summaries_exact(factory):
-    working = db.session.scalars(
-        select(Placement).where(Placement.status == "working").order_by(Placement.id)
-    ).all()
+    working = db.session.scalars(select(Placement).where(Placement.status == "working").order_by(Placement.id)).all()
     # Someone leaves, someone starts, a laborer finds work by themselves, a household and a
     # post are added, a post is placed on the city itself, a placement is deleted.
     working[0].status, working[0].ended_on = "ended", date(2020, 2, 1)

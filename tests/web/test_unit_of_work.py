@@ -132,8 +132,17 @@ def test_a_clash_found_only_at_commit_answers_409_and_keeps_nothing(app, client,
 
     @app.post("/test-only/clash")
     def clash():
-        db.session.add(Household(code=code, village_code=village, head_name="重复", poverty_status="non_poor",
-                                 lat=36.5, lon=110.7, position_source="typed"))
+        db.session.add(
+            Household(
+                code=code,
+                village_code=village,
+                head_name="重复",
+                poverty_status="non_poor",
+                lat=36.5,
+                lon=110.7,
+                position_source="typed",
+            )
+        )
         flash("saved")
         return redirect("/")
 
@@ -170,14 +179,41 @@ def test_the_cli_unit_of_work_commits_at_the_end_and_turns_a_clash_into_a_confli
     existing = factory.household()
     db.session.commit()
     with a_unit_of_work() as session:
-        session.add(Household(code="141030100201-9001", village_code=existing.village_code, head_name="新户",
-                              poverty_status="non_poor", lat=36.5, lon=110.7, position_source="typed"))
+        session.add(
+            Household(
+                code="141030100201-9001",
+                village_code=existing.village_code,
+                head_name="新户",
+                poverty_status="non_poor",
+                lat=36.5,
+                lon=110.7,
+                position_source="typed",
+            )
+        )
     assert committed(Household) == 2
     with pytest.raises(ConflictError), a_unit_of_work() as session:
-        session.add(Household(code="141030100201-9002", village_code=existing.village_code, head_name="又一户",
-                              poverty_status="non_poor", lat=36.5, lon=110.7, position_source="typed"))
-        session.add(Household(code=existing.code, village_code=existing.village_code, head_name="重复",
-                              poverty_status="non_poor", lat=36.5, lon=110.7, position_source="typed"))
+        session.add(
+            Household(
+                code="141030100201-9002",
+                village_code=existing.village_code,
+                head_name="又一户",
+                poverty_status="non_poor",
+                lat=36.5,
+                lon=110.7,
+                position_source="typed",
+            )
+        )
+        session.add(
+            Household(
+                code=existing.code,
+                village_code=existing.village_code,
+                head_name="重复",
+                poverty_status="non_poor",
+                lat=36.5,
+                lon=110.7,
+                position_source="typed",
+            )
+        )
     assert committed(Household) == 2
 
 
@@ -201,8 +237,12 @@ def test_a_writer_that_cannot_get_sqlites_lock_in_time_answers_503_and_writes_no
     cadre = factory.user("cadre")
     db.session.commit()
     headers = api_token(cadre)
-    body = {"code": "141030100201-7001", "village_code": "141030100201", "head_name": "王五",
-            "poverty_status": "registered_poor"}
+    body = {
+        "code": "141030100201-7001",
+        "village_code": "141030100201",
+        "head_name": "王五",
+        "poverty_status": "registered_poor",
+    }
     with sqlite_write_lock_held_elsewhere(database_url):
         response = client.post("/api/v1/households", headers=headers, json=body)
     assert response.status_code == 503 and "database" in response.json["error"]["message"]

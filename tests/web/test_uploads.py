@@ -25,10 +25,23 @@ HEADERS = [header for _, header, _ in COLUMNS]
 
 
 def sheet(factory, **kw) -> bytes:
-    values = {"户编号": "141030100201-8001", "村代码": "141030100201", "户主姓名": "赵大",
-              "贫困属性": "建档立卡户", "姓名": "赵二", "身份证号": factory.id_number(), "手机号": "",
-              "劳动能力": "弱劳力", "技能": "", "就业意向": "本地", "最远通勤公里": "8",
-              "意向工种": "packaging", "工资方式": "计件", "需要弹性工时": "是", "就业状态": "求职"}
+    values = {
+        "户编号": "141030100201-8001",
+        "村代码": "141030100201",
+        "户主姓名": "赵大",
+        "贫困属性": "建档立卡户",
+        "姓名": "赵二",
+        "身份证号": factory.id_number(),
+        "手机号": "",
+        "劳动能力": "弱劳力",
+        "技能": "",
+        "就业意向": "本地",
+        "最远通勤公里": "8",
+        "意向工种": "packaging",
+        "工资方式": "计件",
+        "需要弹性工时": "是",
+        "就业状态": "求职",
+    }
     values.update(kw)
     return ("\n".join([",".join(HEADERS), ",".join(values[h] for h in HEADERS)]) + "\n").encode()
 
@@ -45,8 +58,9 @@ def cadre(app, factory):
 
 
 def upload(client, data: bytes):
-    response = client.post("/cadre/import", data={"upload": (io.BytesIO(data), "laborers.csv")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/cadre/import", data={"upload": (io.BytesIO(data), "laborers.csv")}, content_type="multipart/form-data"
+    )
     found = re.search(r'name="token" type="hidden" value="([^"]+)"', response.get_data(as_text=True))
     return response, found.group(1) if found else None
 
@@ -137,14 +151,53 @@ def one_clear_line(result) -> str:
 
 
 def test_user_create_with_an_unknown_region_or_village_says_so(runner, factory):
-    line = one_clear_line(runner.invoke(args=["user", "create", "clerk", "--role", "office", "--region",
-                                              "999999", "--password", "quiet-river-lantern-42"]))
+    line = one_clear_line(
+        runner.invoke(
+            args=[
+                "user",
+                "create",
+                "clerk",
+                "--role",
+                "office",
+                "--region",
+                "999999",
+                "--password",
+                "quiet-river-lantern-42",
+            ]
+        )
+    )
     assert "unknown region 999999" in line
-    line = one_clear_line(runner.invoke(args=["user", "create", "clerk", "--role", "cadre", "--village",
-                                              "141030100299", "--password", "quiet-river-lantern-42"]))
+    line = one_clear_line(
+        runner.invoke(
+            args=[
+                "user",
+                "create",
+                "clerk",
+                "--role",
+                "cadre",
+                "--village",
+                "141030100299",
+                "--password",
+                "quiet-river-lantern-42",
+            ]
+        )
+    )
     assert "unknown village 141030100299" in line
-    line = one_clear_line(runner.invoke(args=["user", "create", "clerk", "--role", "employer",
-                                              "--employer-id", "424242", "--password", "quiet-river-lantern-42"]))
+    line = one_clear_line(
+        runner.invoke(
+            args=[
+                "user",
+                "create",
+                "clerk",
+                "--role",
+                "employer",
+                "--employer-id",
+                "424242",
+                "--password",
+                "quiet-river-lantern-42",
+            ]
+        )
+    )
     assert "unknown employer 424242" in line
 
 
@@ -160,8 +213,13 @@ def test_serve_with_an_unreachable_database_says_so_in_one_line(url):
 
 
 def test_serve_on_an_empty_database_asks_for_an_upgrade(tmp_path):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.sqlite'}",
-                      "SECRET_KEY": "t", "RATELIMIT_STORAGE_URI": "memory://"})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.sqlite'}",
+            "SECRET_KEY": "t",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
     with app.app_context():
         line = one_clear_line(app.test_cli_runner().invoke(args=["serve"]))
         db.engine.dispose()

@@ -36,9 +36,7 @@ class Token(MethodView):
     @blp.alt_response(401, description="Wrong username or password")
     def post(self, data):
         """Issue a bearer token that expires (API_TOKEN_LIFETIME_S)."""
-        user = authenticate(
-            db.session, data["username"], data["password"], remote_addr=request.remote_addr
-        )
+        user = authenticate(db.session, data["username"], data["password"], remote_addr=request.remote_addr)
         if user is None:
             audit(
                 db.session,

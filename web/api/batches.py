@@ -13,9 +13,7 @@ from .common import document_errors, list_page, remote_addr
 from .schemas import BatchListArgsSchema, BatchPatchSchema, BatchSchema, page_schema
 from .security import SECURITY, require_user
 
-blp = Blueprint(
-    "api_batches", __name__, url_prefix="/batches", description="Point-to-point transport batches"
-)
+blp = Blueprint("api_batches", __name__, url_prefix="/batches", description="Point-to-point transport batches")
 
 BatchPageSchema = page_schema(BatchSchema, "BatchPage")
 

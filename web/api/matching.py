@@ -19,6 +19,7 @@ from .security import SECURITY, require_user
 
 blp = Blueprint("api_matching", __name__, url_prefix="", description="Matches, candidates and placements")
 
+
 class TextSchema(Schema):
     zh = fields.String(required=True)
     en = fields.String(required=True)
@@ -51,8 +52,10 @@ class MatchSchema(Schema):
     laborer_name = fields.String(allow_none=True, metadata={"description": "candidates only"})
     id_number = fields.String(
         allow_none=True,
-        metadata={"description": "candidates only: masked to its first 6 and last 1 characters "
-                  "for offices and cadres; null for employers"},
+        metadata={
+            "description": "candidates only: masked to its first 6 and last 1 characters "
+            "for offices and cadres; null for employers"
+        },
     )
     age = fields.Integer(allow_none=True, metadata={"description": "candidates only: whole years today"})
 
@@ -60,7 +63,8 @@ class MatchSchema(Schema):
 class MatchListSchema(Schema):
     matches = fields.List(fields.Nested(MatchSchema), required=True)
     ineligible = fields.List(
-        fields.Nested(MatchSchema), required=True,
+        fields.Nested(MatchSchema),
+        required=True,
         metadata={"description": "the nearest ineligible ones with reasons; always empty for employers"},
     )
 
@@ -120,16 +124,30 @@ def placement_json(placement) -> dict:
     """A placement as the API shows it to the caller (an employer: coarse distance, no score)."""
     exact = disclosure.sees_exact_distances(g.user)
     return {
-        "id": placement.id, "laborer_id": placement.laborer_id, "kind": placement.channel.value,
-        "target_id": placement.target_id, "status": placement.status.value,
+        "id": placement.id,
+        "laborer_id": placement.laborer_id,
+        "kind": placement.channel.value,
+        "target_id": placement.target_id,
+        "status": placement.status.value,
         "score": placement.score if exact else None,
         "distance_km": placement.distance_km if exact else disclosure.employer_km(placement.distance_km),
-        "plan_id": placement.plan_id, "started_on": placement.started_on,
+        "plan_id": placement.plan_id,
+        "started_on": placement.started_on,
         "ended_on": placement.ended_on,
-        "events": [{"from_status": e.from_status.value if e.from_status else None, "to_status": e.to_status.value,
-                    "by_user_id": e.by_user_id, "at": e.at, "note": e.note} for e in placement.events],
-        "checkins": [{"day": c.day, "is_still_working": c.is_still_working, "note": c.note,
-                      "checked_on": c.checked_on} for c in placement.checkins],
+        "events": [
+            {
+                "from_status": e.from_status.value if e.from_status else None,
+                "to_status": e.to_status.value,
+                "by_user_id": e.by_user_id,
+                "at": e.at,
+                "note": e.note,
+            }
+            for e in placement.events
+        ],
+        "checkins": [
+            {"day": c.day, "is_still_working": c.is_still_working, "note": c.note, "checked_on": c.checked_on}
+            for c in placement.checkins
+        ],
     }
 
 
@@ -152,11 +170,23 @@ class LaborerMatches(MethodView):
     def get(self, args, laborer_id):
         """Top targets across openings, batches and welfare posts, with reasons; and the nearest misses."""
         row, result = ranking.matches_for_laborer(
-            db.session, g.user, laborer_id, _config(), limit=args["limit"],
-            kinds=[args["kind"]] if args["kind"] else None, ineligible=args["ineligible"],
+            db.session,
+            g.user,
+            laborer_id,
+            _config(),
+            limit=args["limit"],
+            kinds=[args["kind"]] if args["kind"] else None,
+            ineligible=args["ineligible"],
         )
-        audit(db.session, "read", user=g.user, subject="laborer", subject_id=row.id, remote_addr=remote_addr(),
-              what="matches")
+        audit(
+            db.session,
+            "read",
+            user=g.user,
+            subject="laborer",
+            subject_id=row.id,
+            remote_addr=remote_addr(),
+            what="matches",
+        )
         titles = _titles(result)
         locale = _locale()
         present = lambda m: {**ranking.match_json(m, locale), "title": titles.get((m.kind, m.target_id))}  # noqa: E731
@@ -171,8 +201,10 @@ def _titles(result) -> dict:
     titles = {}
     for kind, ids in wanted.items():
         model = CHANNEL_MODELS[kind]
-        titles.update(((kind, tid), title) for tid, title in
-                      db.session.execute(select(model.id, model.title).where(model.id.in_(ids))))
+        titles.update(
+            ((kind, tid), title)
+            for tid, title in db.session.execute(select(model.id, model.title).where(model.id.in_(ids)))
+        )
     return titles
 
 
@@ -182,8 +214,13 @@ def _candidates(kind: str, target_id: int, args) -> dict:
     )
     from ..models import Laborer
 
-    audit_list("candidates", "laborer", [m.laborer_id for m in [*result.matches, *result.ineligible]],
-               filters=args, target=f"{kind} {target_id}")
+    audit_list(
+        "candidates",
+        "laborer",
+        [m.laborer_id for m in [*result.matches, *result.ineligible]],
+        filters=args,
+        target=f"{kind} {target_id}",
+    )
     locale = _locale()
     ids = {m.laborer_id for m in [*result.matches, *result.ineligible]}
     # One query for the shown people (not one per match); disclosure decides what of each is shown.
@@ -192,8 +229,12 @@ def _candidates(kind: str, target_id: int, args) -> dict:
     def present(m):
         laborer = people[m.laborer_id]
         shown = disclosure.identity(g.user, laborer, disclosure.View.LIST)
-        return {**ranking.match_json(m, locale), "laborer_name": laborer.name,
-                "id_number": shown.id_number, "age": shown.age}
+        return {
+            **ranking.match_json(m, locale),
+            "laborer_name": laborer.name,
+            "id_number": shown.id_number,
+            "age": shown.age,
+        }
 
     return {"matches": [present(m) for m in result.matches], "ineligible": [present(m) for m in result.ineligible]}
 
@@ -265,9 +306,17 @@ class Placements(MethodView):
         Refused (409) when the laborer holds MAX_LIVE_OFFERS unanswered offers, or has accepted an
         offer or is at work and `rematch` is not set.
         """
-        placement = offers.make_offer(db.session, g.user, data["laborer_id"], data["kind"], data["target_id"],
-                                        _config(), max_live_offers=current_app.config["MAX_LIVE_OFFERS"],
-                                        rematch=data["rematch"], remote_addr=remote_addr())
+        placement = offers.make_offer(
+            db.session,
+            g.user,
+            data["laborer_id"],
+            data["kind"],
+            data["target_id"],
+            _config(),
+            max_live_offers=current_app.config["MAX_LIVE_OFFERS"],
+            rematch=data["rematch"],
+            remote_addr=remote_addr(),
+        )
         return placement_json(placement)
 
 
@@ -288,8 +337,9 @@ class PlacementItem(MethodView):
     @document_errors(blp, 401, 403, 404, 409)
     def patch(self, data, placement_id):
         """Move a placement on: accepted, declined (with a reason), working, ended (with a reason)."""
-        placement = offers.transition(db.session, g.user, placement_id, data["status"], note=data["note"],
-                                        remote_addr=remote_addr())
+        placement = offers.transition(
+            db.session, g.user, placement_id, data["status"], note=data["note"], remote_addr=remote_addr()
+        )
         return placement_json(placement)
 
 
@@ -305,6 +355,13 @@ class PlacementCheckins(MethodView):
         """Record the 30-, 90- or 180-day retention check-in: is the laborer still working?"""
         from ..services.retention import record_checkin
 
-        record_checkin(db.session, g.user, placement_id, data["day"], data["is_still_working"],
-                       note=data["note"], remote_addr=remote_addr())
+        record_checkin(
+            db.session,
+            g.user,
+            placement_id,
+            data["day"],
+            data["is_still_working"],
+            note=data["note"],
+            remote_addr=remote_addr(),
+        )
         return placement_json(scope.get_visible(db.session, Placement, placement_id, g.user))

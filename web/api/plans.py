@@ -78,16 +78,31 @@ class ConfirmSchema(Schema):
 def plan_json(plan, *, with_assignments: bool = True) -> dict:
     """A plan as the API shows it."""
     data = {
-        "id": plan.id, "region_code": plan.region_code, "mode": plan.mode.value, "status": plan.status.value,
-        "progress": plan.progress, "report": plan.report, "baseline_report": plan.baseline_report,
-        "error": plan.error, "created_at": plan.created_at, "finished_at": plan.finished_at,
-        "confirmed_at": plan.confirmed_at, "worker": plan.worker, "lease_expires_at": plan.lease_expires_at,
+        "id": plan.id,
+        "region_code": plan.region_code,
+        "mode": plan.mode.value,
+        "status": plan.status.value,
+        "progress": plan.progress,
+        "report": plan.report,
+        "baseline_report": plan.baseline_report,
+        "error": plan.error,
+        "created_at": plan.created_at,
+        "finished_at": plan.finished_at,
+        "confirmed_at": plan.confirmed_at,
+        "worker": plan.worker,
+        "lease_expires_at": plan.lease_expires_at,
     }
     if with_assignments:
         data["assignments"] = [
-            {"laborer_id": a.laborer_id, "kind": a.channel.value, "target_id": a.target_id, "stage": a.stage,
-             "score": a.score, "distance_km": a.distance_km,
-             "factors": [asdict(f) for f in stored_factors(a.explanation)]}
+            {
+                "laborer_id": a.laborer_id,
+                "kind": a.channel.value,
+                "target_id": a.target_id,
+                "stage": a.stage,
+                "score": a.score,
+                "distance_km": a.distance_km,
+                "factors": [asdict(f) for f in stored_factors(a.explanation)],
+            }
             for a in plan.assignments
         ]
     return data
@@ -150,7 +165,11 @@ class PlanConfirm(MethodView):
     @document_errors(blp, 401, 403, 404, 409)
     def post(self, plan_id):
         """Create offered placements from the plan, once; refused if slots filled meanwhile."""
-        placements = plans.confirm_plan(db.session, g.user, plan_id,
-                                        max_live_offers=current_app.config["MAX_LIVE_OFFERS"],
-                                        remote_addr=remote_addr())
+        placements = plans.confirm_plan(
+            db.session,
+            g.user,
+            plan_id,
+            max_live_offers=current_app.config["MAX_LIVE_OFFERS"],
+            remote_addr=remote_addr(),
+        )
         return {"plan_id": plan_id, "placements": len(placements)}

@@ -36,9 +36,7 @@ from ..validation import (
     parse_resident_id,
 )
 
-REGION_CODE = validate.Regexp(
-    r"^\d{2}$|^\d{4}$|^\d{6}$|^\d{9}$|^\d{12}$", error="not a region code"
-)
+REGION_CODE = validate.Regexp(r"^\d{2}$|^\d{4}$|^\d{6}$|^\d{9}$|^\d{12}$", error="not a region code")
 VILLAGE_CODE = validate.Regexp(r"^\d{12}$", error="not a 12-digit village code")
 AGE = validate.Range(min=16, max=100)
 # Every integer fits the database's INTEGER columns: beyond them, a 422 naming the field.
@@ -190,9 +188,7 @@ class LaborerSchema(PositionSchema):
     )
     birth_on = _day(metadata={"description": "derived from id_number; if given, must agree"})
     sex = _enum(Sex, metadata={"description": "derived from id_number; if given, must agree"})
-    phone = PhoneField(
-        allow_none=True, metadata={"description": "in full when one record is read; masked in lists"}
-    )
+    phone = PhoneField(allow_none=True, metadata={"description": "in full when one record is read; masked in lists"})
     age = fields.Integer(dump_only=True, metadata={"description": "whole years today"})
     physical_ability = _enum(Ability, required=True)
     skills = _tags()

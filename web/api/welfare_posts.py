@@ -18,9 +18,7 @@ from .schemas import (
 )
 from .security import SECURITY, require_user
 
-blp = Blueprint(
-    "api_welfare_posts", __name__, url_prefix="/welfare-posts", description="Public welfare posts"
-)
+blp = Blueprint("api_welfare_posts", __name__, url_prefix="/welfare-posts", description="Public welfare posts")
 
 WelfarePostPageSchema = page_schema(WelfarePostSchema, "WelfarePostPage")
 

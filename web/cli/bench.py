@@ -113,28 +113,64 @@ def print_table(columns: dict[str, dict[str, str]]) -> None:
 
 
 @click.command("bench")
-@click.option("--scale", "scales", multiple=True, type=click.Choice(["county", "province"]),
-              help="Repeat for several; default: county then province.")
+@click.option(
+    "--scale",
+    "scales",
+    multiple=True,
+    type=click.Choice(["county", "province"]),
+    help="Repeat for several; default: county then province.",
+)
 @click.option("--random-seed", default=0, show_default=True, type=int)
-@click.option("--mode", "modes", multiple=True, type=click.Choice(["greedy", "stable", "optimal"]),
-              help="Plan modes to time end to end (default: all three; with --db: optimal).")
-@click.option("--repeats", default=2, show_default=True, type=click.IntRange(1, 10),
-              help="Alternating runs of optimal and OR-tools direct; the best of each is kept.")
-@click.option("--db", "on_db", is_flag=True,
-              help="Measure the real path on the configured, already seeded database instead (web.bench_db).")
+@click.option(
+    "--mode",
+    "modes",
+    multiple=True,
+    type=click.Choice(["greedy", "stable", "optimal"]),
+    help="Plan modes to time end to end (default: all three; with --db: optimal).",
+)
+@click.option(
+    "--repeats",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 10),
+    help="Alternating runs of optimal and OR-tools direct; the best of each is kept.",
+)
+@click.option(
+    "--db",
+    "on_db",
+    is_flag=True,
+    help="Measure the real path on the configured, already seeded database instead (web.bench_db).",
+)
 @click.option("--region", "region_code", default="14", show_default=True, help="With --db: the plan's region.")
-@click.option("--samples", default=500, show_default=True, type=int,
-              help="With --db: laborers ranked (and 2/5 as many postings).")
+@click.option(
+    "--samples", default=500, show_default=True, type=int, help="With --db: laborers ranked (and 2/5 as many postings)."
+)
 @click.option("--no-plan", is_flag=True, help="With --db: skip the plan, time requests only.")
-@click.option("--http", "over_http", is_flag=True,
-              help="Matches over HTTP (gunicorn, wrk on 127.0.0.1) beside a Flask hello-world (web.bench_http).")
+@click.option(
+    "--http",
+    "over_http",
+    is_flag=True,
+    help="Matches over HTTP (gunicorn, wrk on 127.0.0.1) beside a Flask hello-world (web.bench_http).",
+)
 @click.option("--workers", default=2, show_default=True, type=int, help="With --http: server processes.")
 @click.option("--threads", default=2, show_default=True, type=int, help="With --http: threads per process.")
 @click.option("--connections", multiple=True, type=int, help="With --http: wrk connections (default 16 and 32).")
 @click.option("--seconds", default=20, show_default=True, type=int, help="With --http: per wrk run.")
-def bench(scales: tuple[str, ...], random_seed: int, modes: tuple[str, ...], repeats: int, on_db: bool,
-          region_code: str, samples: int, no_plan: bool, over_http: bool, workers: int, threads: int,
-          connections: tuple[int, ...], seconds: int) -> None:
+def bench(
+    scales: tuple[str, ...],
+    random_seed: int,
+    modes: tuple[str, ...],
+    repeats: int,
+    on_db: bool,
+    region_code: str,
+    samples: int,
+    no_plan: bool,
+    over_http: bool,
+    workers: int,
+    threads: int,
+    connections: tuple[int, ...],
+    seconds: int,
+) -> None:
     """Plans end to end, OR-tools called directly on the same instance, ranking latency and quality;
     with --db the real path on the seeded database, with --http the request over HTTP."""
     if over_http:
@@ -147,8 +183,14 @@ def bench(scales: tuple[str, ...], random_seed: int, modes: tuple[str, ...], rep
     if on_db:
         from ..bench_db import db_table, run_db_bench
 
-        rows = run_db_bench(region_code, (modes or ("optimal",))[0], samples, max(1, samples * 2 // 5),
-                            random_seed, with_plan=not no_plan)
+        rows = run_db_bench(
+            region_code,
+            (modes or ("optimal",))[0],
+            samples,
+            max(1, samples * 2 // 5),
+            random_seed,
+            with_plan=not no_plan,
+        )
         for line in db_table(rows):
             click.echo(line)
         return
@@ -162,7 +204,8 @@ def bench(scales: tuple[str, ...], random_seed: int, modes: tuple[str, ...], rep
     for scale in scales or ("county", "province"):
         click.echo(f"running {scale} scale …", err=True)
         centers = daning if scale == "county" else seats
-        result = run_bench(scale, random_seed, centers=centers, modes=modes or ("greedy", "stable", "optimal"),
-                           repeats=repeats)
+        result = run_bench(
+            scale, random_seed, centers=centers, modes=modes or ("greedy", "stable", "optimal"), repeats=repeats
+        )
         columns[scale] = memory_figures(result)
     print_table(columns)

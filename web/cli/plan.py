@@ -54,8 +54,10 @@ def run(region_code: str, mode: str) -> None:
         raise click.ClickException(f"plan {row.id} failed: {row.error}")
     if row.status is not PlanStatus.DONE:  # another runner took it first
         raise click.ClickException(f"plan {row.id} is {row.status.value} on {row.worker}")
-    click.echo(f"plan {row.id} ({mode}, region {region_code}) done in {time.perf_counter() - started:.2f} s; "
-               f"{len(row.assignments)} proposed assignments. Review and confirm it on the office pages or the API.")
+    click.echo(
+        f"plan {row.id} ({mode}, region {region_code}) done in {time.perf_counter() - started:.2f} s; "
+        f"{len(row.assignments)} proposed assignments. Review and confirm it on the office pages or the API."
+    )
     print_report(row)
 
 
@@ -73,8 +75,10 @@ def rerun_command(plan_id: int) -> None:
         raise click.ClickException(f"plan {plan_id} failed again: {row.error}")
     if row.status is not PlanStatus.DONE:  # another runner took it first
         raise click.ClickException(f"plan {plan_id} is {row.status.value} on {row.worker}")
-    click.echo(f"plan {plan_id} ({row.mode.value}, region {row.region_code}) done; "
-               f"{len(row.assignments)} proposed assignments.")
+    click.echo(
+        f"plan {plan_id} ({row.mode.value}, region {row.region_code}) done; "
+        f"{len(row.assignments)} proposed assignments."
+    )
     print_report(row)
 
 

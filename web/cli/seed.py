@@ -33,8 +33,13 @@ def demo(random_seed: int) -> None:
 
 
 @seed.command("shanxi-2020")
-@click.option("--scale", default=1.0, show_default=True, type=float,
-              help="Fraction of the article's figures (0 < scale ≤ 1); each target is rounded.")
+@click.option(
+    "--scale",
+    default=1.0,
+    show_default=True,
+    type=float,
+    help="Fraction of the article's figures (0 < scale ≤ 1); each target is rounded.",
+)
 @click.option("--random-seed", default=2020, show_default=True, type=int, help="Same seed, same data.")
 def shanxi_2020(scale: float, random_seed: int) -> None:
     """Build the province-wide Shanxi 2020 scenario (all or nothing) whose figures are the article's."""
@@ -52,15 +57,21 @@ def shanxi_2020(scale: float, random_seed: int) -> None:
     summary = ", ".join(f"{n} {name}" for name, n in counts.items())
     click.echo(f"Seeded Shanxi 2020 (scale {scale}) in {time.perf_counter() - started:.1f} s: {summary}.")
     targets = Targets.at_scale(scale)
-    click.echo(f"  targets on 2020-06-30: {targets.poor_at_work} poor laborers at work "
-               f"({targets.change_pct:+} % on {targets.poor_at_work_year_before} a year before)")
+    click.echo(
+        f"  targets on 2020-06-30: {targets.poor_at_work} poor laborers at work "
+        f"({targets.change_pct:+} % on {targets.poor_at_work_year_before} a year before)"
+    )
     username, password, _ = SCENARIO_LOGIN
     click.echo(f"  office    {username:<10} password: {password}")
 
 
 @seed.command("scale")
-@click.option("--laborers", required=True, type=click.IntRange(min=1),
-              help="Registered laborers; every other figure scales with it (province: 1000000).")
+@click.option(
+    "--laborers",
+    required=True,
+    type=click.IntRange(min=1),
+    help="Registered laborers; every other figure scales with it (province: 1000000).",
+)
 @click.option("--random-seed", default=2020, show_default=True, type=int, help="Same seed, same market.")
 def scale(laborers: int, random_seed: int) -> None:
     """Build an open province-wide market to measure on (all or nothing), sized by --laborers."""

@@ -43,8 +43,13 @@ def serve_with_gunicorn(app: Flask, host: str, port: int, workers: int, threads:
 
     class Server(BaseApplication):
         def load_config(self) -> None:
-            options = {"bind": f"{host}:{port}", "workers": workers, "threads": threads, "preload_app": True,
-                       "accesslog": None}
+            options = {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "threads": threads,
+                "preload_app": True,
+                "accesslog": None,
+            }
             for key, value in options.items():
                 self.cfg.set(key, value)
 
@@ -58,8 +63,13 @@ def serve_with_gunicorn(app: Flask, host: str, port: int, workers: int, threads:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=4, show_default=True, type=int, help="Threads per process.")
-@click.option("--workers", default=1, show_default=True, type=int,
-              help="Processes; more than 1 runs gunicorn (pip install 'jiuye[serve]').")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Processes; more than 1 runs gunicorn (pip install 'jiuye[serve]').",
+)
 @click.option("--warm/--no-warm", default=True, show_default=True, help="Build the cached rankers before serving.")
 def serve(host: str, port: int, threads: int, workers: int, warm: bool) -> None:
     """Serve jiuye with a production WSGI server, printing the URL and demo logins."""
@@ -81,9 +91,7 @@ def serve(host: str, port: int, threads: int, workers: int, warm: bool) -> None:
     if demo:
         click.echo("Demo logins:")
         for login in demo:
-            click.echo(
-                f"  {login.role:<9} {login.username:<12} password: {login.password}   ({login.description})"
-            )
+            click.echo(f"  {login.role:<9} {login.username:<12} password: {login.password}   ({login.description})")
     else:
         click.echo("No demo users: run `jiuye seed demo` to load the Daning County demo.")
     db.session.remove()

@@ -20,9 +20,7 @@ user = AppGroup("user", help="Manage users.")
 @click.option("--name", "display_name", default=None, help="Name shown on pages.")
 @click.option("--employer-id", type=int, default=None, help="For employer users.")
 @click.option("--region", "region_code", default=None, help="For office users: region code.")
-@click.option(
-    "--village", "village_codes", multiple=True, help="For cadres: village code (repeat)."
-)
+@click.option("--village", "village_codes", multiple=True, help="For cadres: village code (repeat).")
 def create(username, role, password, display_name, employer_id, region_code, village_codes):
     """Create a user with a role and the scope that role needs."""
     try:

@@ -125,9 +125,7 @@ def orphaned_queued(session) -> list[int]:
     """Queued plans nobody will run: the queue's lease lapsed, or the process that queued them is gone."""
     now = datetime.now(UTC)
     rows = session.execute(
-        select(Plan.id, Plan.worker, Plan.lease_expires_at)
-        .where(Plan.status == PlanStatus.QUEUED)
-        .order_by(Plan.id)
+        select(Plan.id, Plan.worker, Plan.lease_expires_at).where(Plan.status == PlanStatus.QUEUED).order_by(Plan.id)
     ).all()
     return [plan_id for plan_id, worker, lease in rows if _lapsed(lease, now) or _is_gone(worker)]
 
@@ -191,8 +189,9 @@ def _claim(plan_id: int, worker: str, seconds: float) -> bool:
         result = session.execute(
             update(Plan)
             .where(Plan.id == plan_id, Plan.status == PlanStatus.QUEUED)
-            .values(status=PlanStatus.RUNNING, progress=0.05, error=None, worker=worker,
-                    lease_expires_at=_until(seconds))
+            .values(
+                status=PlanStatus.RUNNING, progress=0.05, error=None, worker=worker, lease_expires_at=_until(seconds)
+            )
             .execution_options(synchronize_session="fetch")
         )
     return result.rowcount == 1
@@ -231,8 +230,12 @@ def execute_plan(plan_id: int) -> Plan:
             session.execute(
                 update(Plan)
                 .where(Plan.id == plan_id, Plan.status == PlanStatus.RUNNING, Plan.worker == me)
-                .values(status=PlanStatus.FAILED, error=f"{type(error).__name__}: {error}"[:1000], progress=0.0,
-                        lease_expires_at=None)
+                .values(
+                    status=PlanStatus.FAILED,
+                    error=f"{type(error).__name__}: {error}"[:1000],
+                    progress=0.0,
+                    lease_expires_at=None,
+                )
                 .execution_options(synchronize_session="fetch")
             )
     return db.session.get(Plan, plan_id)

@@ -50,9 +50,7 @@ class User(UserMixin, Base):
     auth_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     employer = relationship("Employer")
-    villages: Mapped[list[UserVillage]] = relationship(
-        back_populates="user", cascade="all, delete-orphan"
-    )
+    villages: Mapped[list[UserVillage]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     @property
     def is_active(self) -> bool:  # Flask-Login reads this
@@ -73,12 +71,8 @@ class UserVillage(Base):
 
     __tablename__ = "user_village"
 
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
-    )
-    village_code: Mapped[str] = mapped_column(
-        ForeignKey("region.code"), primary_key=True, index=True
-    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    village_code: Mapped[str] = mapped_column(ForeignKey("region.code"), primary_key=True, index=True)
 
     user: Mapped[User] = relationship(back_populates="villages")
 
@@ -166,9 +160,7 @@ DROP_APPEND_ONLY_DDL: dict[str, tuple[str, ...]] = {
 
 for _dialect, _statements in APPEND_ONLY_DDL.items():
     for _statement in _statements:
-        event.listen(
-            AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect)
-        )
+        event.listen(AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect))
 # Dropping the table drops its triggers; PostgreSQL's function outlives it unless dropped too.
 event.listen(
     AuditEvent.__table__,

@@ -81,9 +81,7 @@ class PositionMixin:
 
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
-    position_source: Mapped[PositionSource] = mapped_column(
-        enum_column(PositionSource, "position_source")
-    )
+    position_source: Mapped[PositionSource] = mapped_column(enum_column(PositionSource, "position_source"))
 
 
 def position_checks() -> tuple[CheckConstraint, CheckConstraint]:

@@ -57,15 +57,9 @@ OPEN_BATCH_STATUSES = (BatchStatus.PLANNING, BatchStatus.BOARDING)
 def age_range_checks() -> tuple[CheckConstraint, ...]:
     """min_age ≤ max_age, both within working life, when given."""
     return (
-        CheckConstraint(
-            "min_age IS NULL OR (min_age >= 16 AND min_age <= 100)", name="min_age_range"
-        ),
-        CheckConstraint(
-            "max_age IS NULL OR (max_age >= 16 AND max_age <= 100)", name="max_age_range"
-        ),
-        CheckConstraint(
-            "min_age IS NULL OR max_age IS NULL OR min_age <= max_age", name="age_order"
-        ),
+        CheckConstraint("min_age IS NULL OR (min_age >= 16 AND min_age <= 100)", name="min_age_range"),
+        CheckConstraint("max_age IS NULL OR (max_age >= 16 AND max_age <= 100)", name="max_age_range"),
+        CheckConstraint("min_age IS NULL OR max_age IS NULL OR min_age <= max_age", name="age_order"),
     )
 
 
@@ -167,9 +161,7 @@ class PickupPoint(PositionMixin, Base):
     __table_args__ = (*position_checks(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    batch_id: Mapped[int] = mapped_column(
-        ForeignKey("transport_batch.id", ondelete="CASCADE"), index=True
-    )
+    batch_id: Mapped[int] = mapped_column(ForeignKey("transport_batch.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(80))
     region_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
 

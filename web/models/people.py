@@ -47,9 +47,7 @@ class Household(PositionMixin, Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     village_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
     head_name: Mapped[str] = mapped_column(String(40))
-    poverty_status: Mapped[PovertyStatus] = mapped_column(
-        enum_column(PovertyStatus, "poverty_status"), index=True
-    )
+    poverty_status: Mapped[PovertyStatus] = mapped_column(enum_column(PovertyStatus, "poverty_status"), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 

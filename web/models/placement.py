@@ -94,15 +94,9 @@ _HOLDING_SQL = "status IN (" + ", ".join(f"'{s.value}'" for s in HOLDING_STATUSE
 class TargetMixin:
     """Exactly one of opening, batch or welfare post; the database checks it."""
 
-    opening_id: Mapped[int | None] = mapped_column(
-        ForeignKey("opening.id"), index=True, default=None
-    )
-    batch_id: Mapped[int | None] = mapped_column(
-        ForeignKey("transport_batch.id"), index=True, default=None
-    )
-    welfare_post_id: Mapped[int | None] = mapped_column(
-        ForeignKey("welfare_post.id"), index=True, default=None
-    )
+    opening_id: Mapped[int | None] = mapped_column(ForeignKey("opening.id"), index=True, default=None)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("transport_batch.id"), index=True, default=None)
+    welfare_post_id: Mapped[int | None] = mapped_column(ForeignKey("welfare_post.id"), index=True, default=None)
 
     @property
     def channel(self) -> Channel:
@@ -122,9 +116,7 @@ class Placement(TargetMixin, Base):
     __table_args__ = (
         CheckConstraint(_ONE_TARGET, name="one_target"),
         CheckConstraint("score IS NULL OR (score >= 0 AND score <= 1)", name="score_range"),
-        CheckConstraint(
-            "ended_on IS NULL OR started_on IS NULL OR ended_on >= started_on", name="dates_order"
-        ),
+        CheckConstraint("ended_on IS NULL OR started_on IS NULL OR ended_on >= started_on", name="dates_order"),
         # One household, one public welfare post (一户一岗), held by the database itself.
         Index(
             "uq_placement_household_welfare",
@@ -174,9 +166,7 @@ class PlacementEvent(Base):
     __tablename__ = "placement_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    placement_id: Mapped[int] = mapped_column(
-        ForeignKey("placement.id", ondelete="CASCADE"), index=True
-    )
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placement.id", ondelete="CASCADE"), index=True)
     from_status: Mapped[PlacementStatus | None] = mapped_column(
         enum_column(PlacementStatus, "from_status"), default=None
     )

@@ -38,9 +38,7 @@ class Region(PositionMixin, Base):
     code: Mapped[str] = mapped_column(String(12), primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
     level: Mapped[RegionLevel] = mapped_column(enum_column(RegionLevel, "region_level"))
-    parent_code: Mapped[str | None] = mapped_column(
-        ForeignKey("region.code"), index=True, default=None
-    )
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"), index=True, default=None)
 
     parent: Mapped[Region | None] = relationship(remote_side=[code], back_populates="children")
     children: Mapped[list[Region]] = relationship(back_populates="parent")

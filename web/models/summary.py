@@ -65,9 +65,7 @@ class EmployerDayStat(Base):
 
     __tablename__ = "employer_day_stat"
 
-    employer_id: Mapped[int] = mapped_column(
-        ForeignKey("employer.id", ondelete="CASCADE"), primary_key=True
-    )
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employer.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     workers: Mapped[int] = mapped_column(Integer, default=0)
     poor_workers: Mapped[int] = mapped_column(Integer, default=0)

@@ -43,9 +43,7 @@ class WelfarePost(PositionMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    post_type: Mapped[WelfarePostType] = mapped_column(
-        enum_column(WelfarePostType, "welfare_post_type")
-    )
+    post_type: Mapped[WelfarePostType] = mapped_column(enum_column(WelfarePostType, "welfare_post_type"))
     title: Mapped[str] = mapped_column(String(120))
     region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
     slots: Mapped[int] = mapped_column(Integer, default=1)

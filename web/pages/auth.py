@@ -35,9 +35,7 @@ class LoginForm(FlaskForm):
 
 
 class PasswordChangeForm(FlaskForm):
-    current_password = PasswordField(
-        _l("Current password"), validators=[DataRequired(), Length(max=256)]
-    )
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=256)])
     new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
     confirm = PasswordField(
         _l("New password again"),
@@ -63,9 +61,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = authenticate(
-                db.session, form.username.data, form.password.data, remote_addr=request.remote_addr
-            )
+            user = authenticate(db.session, form.username.data, form.password.data, remote_addr=request.remote_addr)
         except LockedOutError:
             audit(db.session, "login_locked", username=form.username.data, remote_addr=request.remote_addr)
             unit_of_work.keep()  # the refused try stays on record although the answer is 429
@@ -109,7 +105,10 @@ def password():
         changed = save_from_form(
             form,
             lambda: change_password(
-                db.session, user, form.current_password.data, form.new_password.data,
+                db.session,
+                user,
+                form.current_password.data,
+                form.new_password.data,
                 request.remote_addr,
             ),
         )

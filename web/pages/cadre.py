@@ -62,9 +62,9 @@ register_placement_views(bp)
 
 def my_villages() -> list[Region]:
     """The cadre's villages, by name."""
-    return list(db.session.scalars(
-        select(Region).where(scope.in_scope(Region.code, current_user)).order_by(Region.name)
-    ))
+    return list(
+        db.session.scalars(select(Region).where(scope.in_scope(Region.code, current_user)).order_by(Region.name))
+    )
 
 
 def household_choices() -> list[tuple[int, str]]:
@@ -81,15 +81,11 @@ def home():
     """The cadre's start: their villages, who is seeking work, recent offers."""
     laborers = scope.scoped(Laborer, current_user)
     seeking = db.session.scalar(
-        select(db.func.count()).select_from(
-            laborers.where(Laborer.status == LaborerStatus.SEEKING).subquery()
-        )
+        select(db.func.count()).select_from(laborers.where(Laborer.status == LaborerStatus.SEEKING).subquery())
     )
     without_work = db.session.scalar(
         select(db.func.count()).select_from(
-            scope.scoped(Household, current_user)
-            .where(household_without_work(clock.today()))
-            .subquery()
+            scope.scoped(Household, current_user).where(household_without_work(clock.today())).subquery()
         )
     )
     recent = db.session.scalars(
@@ -124,8 +120,12 @@ def households():
     if without:
         query = query.where(household_without_work(clock.today()))
     page = paginate(query.order_by(Household.code))
-    audit_list("list", "household", [h.id for h in page.items],
-               filters={"village": village, "poverty": poverty, "without_work": without, "page": page.page})
+    audit_list(
+        "list",
+        "household",
+        [h.id for h in page.items],
+        filters={"village": village, "poverty": poverty, "without_work": without, "page": page.page},
+    )
     return render_template(
         "cadre/households.html",
         page=page,
@@ -162,9 +162,7 @@ def household_new():
 def household(household_id: int):
     """A household, its members and whether it has work (the read is audited)."""
     row = registry.read_household(db.session, household_id, current_user, remote_addr())
-    without = db.session.scalar(
-        select(exists().where(Household.id == row.id, household_without_work(clock.today())))
-    )
+    without = db.session.scalar(select(exists().where(Household.id == row.id, household_without_work(clock.today()))))
     return render_template("cadre/household.html", household=row, without_work=without)
 
 
@@ -180,9 +178,7 @@ def household_edit(household_id: int):
         registry.read_household(db.session, row.id, current_user, remote_addr())  # the form shows it all
     if form.validate_on_submit():
         try:
-            registry.update_household(
-                db.session, row.id, form.data_for_service(), current_user, remote_addr()
-            )
+            registry.update_household(db.session, row.id, form.data_for_service(), current_user, remote_addr())
         except DomainError as error:
             show_errors(form, error)
         else:
@@ -219,8 +215,12 @@ def laborers():
     if text:
         query = query.where(Laborer.name.contains(text) | Household.code.contains(text))
     page = paginate(query.order_by(Household.code, Laborer.id))
-    audit_list("list", "laborer", [row.id for row in page.items],
-               filters={"show": show, "poverty": poverty, "village": village, "q": text, "page": page.page})
+    audit_list(
+        "list",
+        "laborer",
+        [row.id for row in page.items],
+        filters={"show": show, "poverty": poverty, "village": village, "q": text, "page": page.page},
+    )
     return render_template(
         "cadre/laborers.html",
         page=page,
@@ -345,8 +345,10 @@ def check_id():
     except ValueError as exc:
         return jsonify({"ok": False, "error": str(exc)})
     today = clock.today()
-    age = today.year - resident.birth_on.year - (
-        (today.month, today.day) < (resident.birth_on.month, resident.birth_on.day)
+    age = (
+        today.year
+        - resident.birth_on.year
+        - ((today.month, today.day) < (resident.birth_on.month, resident.birth_on.day))
     )
     return jsonify(
         {
@@ -366,6 +368,7 @@ def check_id():
 
 
 # -- bulk import ------------------------------------------------------------------------------------
+
 
 def _upload_path(token: str) -> Path | None:
     """The saved upload of this user with this token (None if there is none, or it expired)."""
@@ -419,8 +422,16 @@ def _preview(path: Path, token: str, *, commit: bool):
     if not result.is_ok:
         uploads.discard(path)  # it can never be imported as it is: the cadre fixes and uploads again
     # Durable: the preview's unit of work is discarded, but the read of people's data stays on record.
-    audit(db.session, "import_preview", user=current_user, subject="laborer", remote_addr=remote_addr(),
-          durable=True, rows=len(result.rows), failed=len(result.failed))
+    audit(
+        db.session,
+        "import_preview",
+        user=current_user,
+        subject="laborer",
+        remote_addr=remote_addr(),
+        durable=True,
+        rows=len(result.rows),
+        failed=len(result.failed),
+    )
     if commit:
         flash(_("Nothing was imported: some rows have errors."), "error")
     page = render_template(

@@ -64,8 +64,7 @@ def line_chart(points: Sequence[tuple[str, int]], title: str) -> Markup:
 
     path = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
     parts = [
-        f'<line class="chart-axis" x1="{left}" y1="{height - bottom}" x2="{WIDTH - right}" '
-        f'y2="{height - bottom}"/>',
+        f'<line class="chart-axis" x1="{left}" y1="{height - bottom}" x2="{WIDTH - right}" y2="{height - bottom}"/>',
         f'<polyline class="chart-line" fill="none" points="{path}"/>',
     ]
     for i, v in enumerate(values):

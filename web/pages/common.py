@@ -2,7 +2,6 @@
 policy, `web.services.scope`), pagination, domain errors shown next to form fields, and the one way
 a page saves a form or makes an offer."""
 
-
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -150,9 +149,7 @@ def offer_message(error: DomainError) -> str:
     return translated(error.message)
 
 
-def save_from_form(
-    form: FlaskForm, call: Callable[[], Any], *, aliases: dict[str, str] | None = None
-) -> Any | None:
+def save_from_form(form: FlaskForm, call: Callable[[], Any], *, aliases: dict[str, str] | None = None) -> Any | None:
     """Run a service call for a submitted form; if refused, show why next to the fields."""
     try:
         saved = call()
@@ -166,9 +163,15 @@ def try_offer(laborer_id: int, kind: str, target_id: int, *, rematch: bool = Fal
     """Make an offer from a page: the placement, or None once the refusal is flashed (404s propagate)."""
     try:
         placement = offers.make_offer(
-            db.session, current_user, laborer_id, kind, target_id,
-            convert.matcher_config(current_app.config), max_live_offers=current_app.config["MAX_LIVE_OFFERS"],
-            rematch=rematch, remote_addr=remote_addr(),
+            db.session,
+            current_user,
+            laborer_id,
+            kind,
+            target_id,
+            convert.matcher_config(current_app.config),
+            max_live_offers=current_app.config["MAX_LIVE_OFFERS"],
+            rematch=rematch,
+            remote_addr=remote_addr(),
         )
     except DomainError as error:
         if error.status == 404:
@@ -196,5 +199,3 @@ def remote_addr() -> str | None:
 def audit_list(action: str, subject: str, ids: list[Any], **detail: Any) -> None:
     """One audit row for a page that lists people's records (who, which filter, how many, which ids)."""
     audit_read(db.session, action, user=current_user, subject=subject, ids=ids, remote_addr=remote_addr(), **detail)
-
-

@@ -86,9 +86,7 @@ def index():
         [(row.region_name or _("Directly in this region"), row.poor_at_work) for row in children],
         _("Poor laborers at work, by region"),
     )
-    timeline = line_chart(
-        [(f"{day:%Y-%m}", n) for day, n in line], _("Poor laborers at work, month by month")
-    )
+    timeline = line_chart([(f"{day:%Y-%m}", n) for day, n in line], _("Poor laborers at work, month by month"))
     return render_template(
         "dashboard/index.html",
         stats=stats,
@@ -149,15 +147,23 @@ def report(name: str):
         rows=rows,
         xlsx_url=url_for("dashboard.report_xlsx", name=name, **_report_args()),
         full_ids_url=url_for("dashboard.report_xlsx", name=name, **_report_args(), full_ids="1")
-        if name in reports_service.WITH_ID_NUMBERS else None,
+        if name in reports_service.WITH_ID_NUMBERS
+        else None,
     )
 
 
 def _audit_report(action: str, name: str, built: reports_service.Report, **detail) -> None:
     """One audit row for a report read or exported: which report, which arguments, whose records."""
     audit_read(
-        db.session, action, user=current_user, subject=built.subject, ids=built.subject_ids,
-        remote_addr=request.remote_addr, filters=_report_args(), report=name, **detail,
+        db.session,
+        action,
+        user=current_user,
+        subject=built.subject,
+        ids=built.subject_ids,
+        remote_addr=request.remote_addr,
+        filters=_report_args(),
+        report=name,
+        **detail,
     )
 
 

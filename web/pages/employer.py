@@ -62,20 +62,14 @@ def home():
     employer = own_employer()
     waiting = db.session.scalar(
         select(func.count()).select_from(
-            scope.scoped(Placement, current_user)
-            .where(Placement.status == PlacementStatus.OFFERED)
-            .subquery()
+            scope.scoped(Placement, current_user).where(Placement.status == PlacementStatus.OFFERED).subquery()
         )
     )
-    openings = db.session.scalars(
-        scope.scoped(Opening, current_user).order_by(Opening.id.desc()).limit(5)
-    ).all()
+    openings = db.session.scalars(scope.scoped(Opening, current_user).order_by(Opening.id.desc()).limit(5)).all()
     batches = db.session.scalars(
         scope.scoped(TransportBatch, current_user).order_by(TransportBatch.id.desc()).limit(5)
     ).all()
-    return render_template(
-        "employer/home.html", employer=employer, waiting=waiting, openings=openings, batches=batches
-    )
+    return render_template("employer/home.html", employer=employer, waiting=waiting, openings=openings, batches=batches)
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -87,9 +81,7 @@ def profile():
         form.position_source.data = employer.position_source.value
     if form.validate_on_submit():
         try:
-            registry.update_employer(
-                db.session, employer.id, form.data_for_service(), current_user, remote_addr()
-            )
+            registry.update_employer(db.session, employer.id, form.data_for_service(), current_user, remote_addr())
         except DomainError as error:
             show_errors(form, error)
         else:
@@ -105,9 +97,7 @@ def profile():
 def openings():
     """The employer's openings with their filled slots."""
     page = paginate(scope.scoped(Opening, current_user).order_by(Opening.id.desc()))
-    return render_template(
-        "employer/openings.html", page=page, held=held("opening", [o.id for o in page.items])
-    )
+    return render_template("employer/openings.html", page=page, held=held("opening", [o.id for o in page.items]))
 
 
 def _opening_form_defaults(form: OpeningForm, row: Opening) -> None:
@@ -144,9 +134,7 @@ def opening_edit(opening_id: int):
         _opening_form_defaults(form, row)
     if form.validate_on_submit():
         try:
-            registry.update_opening(
-                db.session, row.id, form.data_for_service(), current_user, remote_addr()
-            )
+            registry.update_opening(db.session, row.id, form.data_for_service(), current_user, remote_addr())
         except DomainError as error:
             show_errors(form, error)
         else:
@@ -167,12 +155,16 @@ def _candidates(kind: str, target_id: int, placements: Callable[[Any], list[Plac
         limit=20,
     )
     ids = [m.laborer_id for m in result.matches]
-    laborers = {
-        r.id: r
-        for r in db.session.scalars(
-            select(Laborer).where(Laborer.id.in_(ids)).options(selectinload(Laborer.household))
-        )
-    } if ids else {}
+    laborers = (
+        {
+            r.id: r
+            for r in db.session.scalars(
+                select(Laborer).where(Laborer.id.in_(ids)).options(selectinload(Laborer.household))
+            )
+        }
+        if ids
+        else {}
+    )
     language = lang()
     today = clock.today()
     people = []
@@ -180,8 +172,15 @@ def _candidates(kind: str, target_id: int, placements: Callable[[Any], list[Plac
         laborer = laborers[m.laborer_id]
         shown = disclosure.identity(current_user, laborer, disclosure.View.LIST, today=today)
         # No ID digits and no poverty status: employers never see them (services.disclosure).
-        people.append({"match": ranking.match_json(m, language), "name": laborer.name, "age": shown.age,
-                       "sex": shown.sex, "ability": laborer.physical_ability})
+        people.append(
+            {
+                "match": ranking.match_json(m, language),
+                "name": laborer.name,
+                "age": shown.age,
+                "sex": shown.sex,
+                "ability": laborer.physical_ability,
+            }
+        )
     held_by = placements(row)
     audit_list("candidates", "laborer", ids, target=f"{kind} {target_id}", placements=[p.id for p in held_by])
     return row, people, held_by
@@ -202,9 +201,9 @@ def opening(opening_id: int):
 
 
 def _opening_placements(row: Opening) -> list[Placement]:
-    return list(db.session.scalars(
-        select(Placement).where(Placement.opening_id == row.id).order_by(Placement.id.desc())
-    ))
+    return list(
+        db.session.scalars(select(Placement).where(Placement.opening_id == row.id).order_by(Placement.id.desc()))
+    )
 
 
 POSTING_STEPS = {"open": PostingStatus.OPEN, "paused": PostingStatus.PAUSED, "closed": PostingStatus.CLOSED}
@@ -218,15 +217,15 @@ def opening_status(opening_id: int, status: str):
         abort(404)
     form = FlaskForm()
     if request.method == "POST" and form.validate_on_submit():
-        registry.update_opening(
-            db.session, row.id, {"status": POSTING_STEPS[status]}, current_user, remote_addr()
-        )
+        registry.update_opening(db.session, row.id, {"status": POSTING_STEPS[status]}, current_user, remote_addr())
         flash(_("The opening is now %(status)s.", status=label(status)), "success")
         return redirect(url_for("employer.opening", opening_id=row.id))
     if status != "closed":
         return redirect(url_for("employer.opening", opening_id=row.id))
     return render_template(
-        "employer/close_confirm.html", title=row.title, form=form,
+        "employer/close_confirm.html",
+        title=row.title,
+        form=form,
         back=url_for("employer.opening", opening_id=row.id),
     )
 
@@ -257,9 +256,7 @@ def batches():
         .options(selectinload(TransportBatch.pickup_points))
         .order_by(TransportBatch.departs_at.desc())
     )
-    return render_template(
-        "employer/batches.html", page=page, held=held("batch", [b.id for b in page.items])
-    )
+    return render_template("employer/batches.html", page=page, held=held("batch", [b.id for b in page.items]))
 
 
 @bp.route("/batches/new", methods=["GET", "POST"])
@@ -332,8 +329,15 @@ def manifest(batch_id: int):
     row = registry.get_record(db.session, TransportBatch, batch_id, current_user)
     within = scope.report_scope(current_user, report="batch-manifest")
     built = reports.batch_manifest(db.session, within, row.id)
-    audit(db.session, "export", user=current_user, entity=row, remote_addr=remote_addr(),
-          report="batch-manifest", rows=len(built.rows))
+    audit(
+        db.session,
+        "export",
+        user=current_user,
+        entity=row,
+        remote_addr=remote_addr(),
+        report="batch-manifest",
+        rows=len(built.rows),
+    )
     return Response(
         built.to_xlsx(),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -176,8 +176,10 @@ class LaborerForm(PositionMixin, FlaskForm):
         _l("Longest commute (km)"), default=10.0, validators=[InputRequired(), NumberRange(0.5, 500)]
     )
     job_types = SelectMultipleField(
-        _l("Wanted kinds of work"), choices=job_type_choices(),
-        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        _l("Wanted kinds of work"),
+        choices=job_type_choices(),
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
     )
     other_job_types = StringField(_l("Other kinds of work (separated by commas)"), validators=[Length(max=200)])
     pay_type = SelectField(_l("Preferred pay"), choices=choices(PayType, blank=True))
@@ -194,7 +196,9 @@ class LaborerForm(PositionMixin, FlaskForm):
             "skills": split_list(self.skills.data),
             "work_area": WorkArea(self.work_area.data),
             "max_commute_km": self.max_commute_km.data,
-            "job_types": list(dict.fromkeys([*(self.job_types.data or []), *split_job_types(self.other_job_types.data)])),
+            "job_types": list(
+                dict.fromkeys([*(self.job_types.data or []), *split_job_types(self.other_job_types.data)])
+            ),
             "pay_type": PayType(self.pay_type.data) if self.pay_type.data else None,
             "needs_flexible_hours": bool(self.needs_flexible_hours.data),
             "status": LaborerStatus(self.status.data),
@@ -241,12 +245,15 @@ class PostingMixin:
     """What openings and batches share."""
 
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
-    job_type = SelectField(_l("Kind of work"), choices=[*job_type_choices(), SelectChoice("other", _l("other (type it below)"))])
+    job_type = SelectField(
+        _l("Kind of work"), choices=[*job_type_choices(), SelectChoice("other", _l("other (type it below)"))]
+    )
     other_job_type = StringField(_l("Other kind of work"), validators=[Length(max=40)])
 
     def validate_other_job_type(self, field) -> None:
         if self.job_type.data == "other" and not (field.data or "").strip():
             raise ValidationError(_l("name the kind of work"))
+
     min_age = IntegerField(_l("Minimum age"), validators=[Optional(), NumberRange(16, 100)])
     max_age = IntegerField(_l("Maximum age"), validators=[Optional(), NumberRange(16, 100)])
     physical_demand = SelectField(_l("Physical demand"), choices=choices(Demand))
@@ -346,9 +353,7 @@ class RerunForm(FlaskForm):
 
 
 class ConfirmForm(FlaskForm):
-    is_reviewed = BooleanField(
-        _l("I have reviewed the proposal; send the offers"), validators=[DataRequired()]
-    )
+    is_reviewed = BooleanField(_l("I have reviewed the proposal; send the offers"), validators=[DataRequired()])
 
 
 class WelfarePostForm(PositionMixin, FlaskForm):

@@ -1,6 +1,5 @@
 """Words on pages: display names of stored codes, the page's language, money, times and explanations."""
 
-
 from datetime import datetime
 from typing import Any
 
@@ -192,8 +191,11 @@ def yuan(cents: int | None) -> str:
 def sentences(explanation: dict | None, skip: tuple[str, ...] = ()) -> list[str]:
     """The factor sentences of a stored explanation, in the page's language (factors in `skip` left out)."""
     language = lang()
-    return [factor.zh if language == "zh" else factor.en for factor in stored_factors(explanation)
-            if factor.name not in skip]
+    return [
+        factor.zh if language == "zh" else factor.en
+        for factor in stored_factors(explanation)
+        if factor.name not in skip
+    ]
 
 
 def local_time(moment: datetime | None) -> str:
@@ -201,5 +203,3 @@ def local_time(moment: datetime | None) -> str:
     if moment is None:
         return ""
     return clock.local(moment).strftime("%Y-%m-%d %H:%M")
-
-

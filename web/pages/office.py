@@ -80,9 +80,7 @@ def _poor_without_work() -> ColumnElement[bool]:
 def home():
     """The office's start: recent plans and what is waiting."""
     plan_runs.reap_interrupted(db.session)
-    recent = db.session.scalars(
-        scope.scoped(Plan, current_user).order_by(Plan.id.desc()).limit(5)
-    ).all()
+    recent = db.session.scalars(scope.scoped(Plan, current_user).order_by(Plan.id.desc()).limit(5)).all()
     without = db.session.scalar(select(func.count(Household.id)).where(_poor_without_work()))
     region = db.session.get(Region, current_user.region_code)
     return render_template("office/home.html", plans=recent, without=without, region=region)
@@ -110,18 +108,18 @@ def plans():
     _plan_regions(form)
     if form.validate_on_submit():
         plan = save_from_form(
-            form, lambda: plan_service.create_plan(db.session, current_user, form.region_code.data, form.mode.data, remote_addr=remote_addr()), aliases={"region": "region_code"}
+            form,
+            lambda: plan_service.create_plan(
+                db.session, current_user, form.region_code.data, form.mode.data, remote_addr=remote_addr()
+            ),
+            aliases={"region": "region_code"},
         )
         if plan is not None:
             plan = plan_runs.start_plan(current_app._get_current_object(), plan.id)
             flash(_("Plan %(n)s started (%(mode)s).", n=plan.id, mode=label(plan.mode)), "success")
             return redirect(url_for("office.plan", plan_id=plan.id))
     plan_runs.reap_interrupted(db.session)
-    page = paginate(
-        scope.scoped(Plan, current_user)
-        .options(selectinload(Plan.region))
-        .order_by(Plan.id.desc())
-    )
+    page = paginate(scope.scoped(Plan, current_user).options(selectinload(Plan.region)).order_by(Plan.id.desc()))
     return form_page("office/plans.html", form, page=page)
 
 
@@ -149,8 +147,13 @@ def plan(plan_id: int):
     if channel in CHANNEL_FK:
         query = query.where(getattr(PlanAssignment, CHANNEL_FK[channel]).is_not(None))
     page = paginate(query.order_by(PlanAssignment.id))
-    audit_list("list", "laborer", [a.laborer_id for a in page.items], plan=row.id,
-               filters={"channel": channel, "page": page.page})
+    audit_list(
+        "list",
+        "laborer",
+        [a.laborer_id for a in page.items],
+        plan=row.id,
+        filters={"channel": channel, "page": page.page},
+    )
     return render_template(
         "office/plan.html",
         plan=row,
@@ -203,16 +206,19 @@ def plan_confirm(plan_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            made = plan_service.confirm_plan(db.session, current_user, row.id, remote_addr=remote_addr(),
-                                             max_live_offers=current_app.config["MAX_LIVE_OFFERS"])
+            made = plan_service.confirm_plan(
+                db.session,
+                current_user,
+                row.id,
+                remote_addr=remote_addr(),
+                max_live_offers=current_app.config["MAX_LIVE_OFFERS"],
+            )
         except DomainError as error:
             show_errors(form, error)
             return redirect(url_for("office.plan", plan_id=plan_id))
         flash(_("Plan %(n)s confirmed: %(count)s offers made.", n=plan_id, count=len(made)), "success")
         return redirect(url_for("office.plan", plan_id=plan_id))
-    count = db.session.scalar(
-        select(func.count()).select_from(PlanAssignment).where(PlanAssignment.plan_id == row.id)
-    )
+    count = db.session.scalar(select(func.count()).select_from(PlanAssignment).where(PlanAssignment.plan_id == row.id))
     return form_page("office/plan_confirm.html", form, plan=row, count=count)
 
 
@@ -280,11 +286,14 @@ def without_work():
     if village:
         query = query.where(scope.region_filter(Household, village))
     page = paginate(query.order_by(Household.village_code, Household.code))
-    audit_list("list", "household", [h.id for h in page.items], filters={"village": village, "page": page.page},
-               laborers=[laborer.id for h in page.items for laborer in h.laborers][:AUDIT_MAX_IDS])
-    return render_template(
-        "office/without_work.html", page=page, by_village=by_village, village=village
+    audit_list(
+        "list",
+        "household",
+        [h.id for h in page.items],
+        filters={"village": village, "page": page.page},
+        laborers=[laborer.id for h in page.items for laborer in h.laborers][:AUDIT_MAX_IDS],
     )
+    return render_template("office/without_work.html", page=page, by_village=by_village, village=village)
 
 
 @bp.get("/laborers/<int:laborer_id>/welfare")
@@ -302,10 +311,11 @@ def assign(laborer_id: int):
     )
     language = lang()
     ids = [m.target_id for m in [*result.matches, *result.ineligible]]
-    posts = {
-        ("welfare_post", p.id): p
-        for p in db.session.scalars(select(WelfarePost).where(WelfarePost.id.in_(ids)))
-    } if ids else {}
+    posts = (
+        {("welfare_post", p.id): p for p in db.session.scalars(select(WelfarePost).where(WelfarePost.id.in_(ids)))}
+        if ids
+        else {}
+    )
     return render_template(
         "office/assign.html",
         laborer=row,
@@ -377,8 +387,16 @@ def workshop_resumed(employer_id: int):
 # -- audit trail ----------------------------------------------------------------------------------------
 
 #: Entity types an audit event may be about, for the filter (the tables' names).
-AUDITED_ENTITIES = ("household", "laborer", "employer", "opening", "transport_batch", "welfare_post",
-                    "placement", "plan")
+AUDITED_ENTITIES = (
+    "household",
+    "laborer",
+    "employer",
+    "opening",
+    "transport_batch",
+    "welfare_post",
+    "placement",
+    "plan",
+)
 
 
 def _local_day(name: str) -> datetime | None:

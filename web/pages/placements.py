@@ -1,7 +1,5 @@
 """The placement pages every role has, each within its scope: the list, one placement, its steps and check-ins."""
 
-
-
 from flask import (
     Blueprint,
     abort,
@@ -74,8 +72,12 @@ def register_placement_views(bp: Blueprint) -> None:
         if channel in CHANNEL_FK:
             query = query.where(getattr(Placement, CHANNEL_FK[channel]).is_not(None))
         page = paginate(query.order_by(Placement.id.desc()))
-        audit_list("list", "placement", [p.id for p in page.items],
-                   filters={"status": status, "channel": channel, "page": page.page})
+        audit_list(
+            "list",
+            "placement",
+            [p.id for p in page.items],
+            filters={"status": status, "channel": channel, "page": page.page},
+        )
         return render_template(
             "placements/list.html",
             page=page,
@@ -126,8 +128,12 @@ def register_placement_views(bp: Blueprint) -> None:
             return redirect(url_for(f"{name}.placement", placement_id=placement_id))
         try:
             record_checkin(
-                db.session, current_user, placement_id, request.form.get("day", type=int) or 0,
-                answer == "yes", note=(request.form.get("note") or "").strip()[:200] or None,
+                db.session,
+                current_user,
+                placement_id,
+                request.form.get("day", type=int) or 0,
+                answer == "yes",
+                note=(request.form.get("note") or "").strip()[:200] or None,
                 remote_addr=remote_addr(),
             )
         except DomainError as error:

@@ -44,9 +44,7 @@ def check_password_strength(password: str, *hints: str | None) -> None:
     """Refuse a short or easily guessed password (zxcvbn, which knows common passwords, words,
     dates and keyboard runs; `hints` are the user's own names, weak in their password too)."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError.on(
-            "password", str(_l("at least %(n)s characters", n=MIN_PASSWORD_LENGTH))
-        )
+        raise ValidationError.on("password", str(_l("at least %(n)s characters", n=MIN_PASSWORD_LENGTH)))
     inputs = [hint for hint in hints if hint]
     score = zxcvbn(password[:STRENGTH_INPUT_CHARS], user_inputs=inputs)["score"]
     if score < setting("PASSWORD_MIN_STRENGTH"):
@@ -95,9 +93,7 @@ def create_user(
         role=role,
         employer_id=employer_id if role is Role.EMPLOYER else None,
         region_code=region_code if role is Role.OFFICE else None,
-        villages=[UserVillage(village_code=code) for code in villages]
-        if role is Role.CADRE
-        else [],
+        villages=[UserVillage(village_code=code) for code in villages] if role is Role.CADRE else [],
     )
     session.add(user)
     session.flush()
@@ -153,9 +149,7 @@ def user_for_session(session: Session, session_id: str) -> User | None:
     return user
 
 
-def change_password(
-    session: Session, user: User, current: str, new: str, remote_addr: str | None = None
-) -> User:
+def change_password(session: Session, user: User, current: str, new: str, remote_addr: str | None = None) -> User:
     """Set a new password after checking the current one; every other session and token ends."""
     if authenticate(session, user.username, current, remote_addr=remote_addr) is None:
         raise ValidationError.on("current_password", str(_l("wrong password")))
@@ -254,8 +248,13 @@ def audit(
         user_id=user.id if user is not None else None,
         username=user.username if user is not None else detail.pop("username", None),
         entity_type=type(entity).__tablename__ if entity is not None else subject,
-        entity_id=(str(entity.id) if entity is not None and hasattr(entity, "id")
-                   else str(subject_id) if subject_id is not None else None),
+        entity_id=(
+            str(entity.id)
+            if entity is not None and hasattr(entity, "id")
+            else str(subject_id)
+            if subject_id is not None
+            else None
+        ),
         remote_addr=remote_addr,
         detail=detail or None,
     )
@@ -281,11 +280,21 @@ def audit_read(
     **detail: Any,
 ) -> AuditEvent:
     """One audit row for a read of many records: who, which filter, how many rows, which ids (capped)."""
-    shown = {name: str(getattr(value, "value", value)) for name, value in (filters or {}).items()
-             if value not in (None, "", False)}
+    shown = {
+        name: str(getattr(value, "value", value))
+        for name, value in (filters or {}).items()
+        if value not in (None, "", False)
+    }
     return audit(
-        session, action, user=user, subject=subject, remote_addr=remote_addr, filter=shown,
-        rows=len(ids), ids=list(ids)[:AUDIT_MAX_IDS], **detail,
+        session,
+        action,
+        user=user,
+        subject=subject,
+        remote_addr=remote_addr,
+        filter=shown,
+        rows=len(ids),
+        ids=list(ids)[:AUDIT_MAX_IDS],
+        **detail,
     )
 
 
@@ -308,6 +317,8 @@ def install(sessions: Any) -> None:
     """Write durable audit events for the sessions of `sessions` (the app's scoped session; idempotent)."""
     if not event.contains(sessions, "after_transaction_end", _write_durable):
         event.listen(sessions, "after_transaction_end", _write_durable)
+
+
 def audit_events(
     office: User,
     *,

@@ -27,9 +27,7 @@ class AppRoleError(DomainError):
     status = 409
 
 
-def _statements(
-    role: str, password: str | None, database: str, schema: str, *, has_alembic: bool
-) -> list[Any]:
+def _statements(role: str, password: str | None, database: str, schema: str, *, has_alembic: bool) -> list[Any]:
     """The role's attributes, then its GRANTs: connect, use the schema, read-write the records,
     append-only audit (psycopg's composition quotes every name and the password)."""
     from psycopg import sql  # PostgreSQL's driver is an optional dependency
@@ -44,17 +42,13 @@ def _statements(
         # The audit trail: read and append, nothing else.
         sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {}.audit_event FROM {}").format(s, r),
         # Tables a later migration creates (as this owner) are usable without running this again.
-        sql.SQL(
-            "ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {}"
-        ).format(s, r),
-        sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT USAGE, SELECT ON SEQUENCES TO {}").format(
+        sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {}").format(
             s, r
         ),
+        sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT USAGE, SELECT ON SEQUENCES TO {}").format(s, r),
     ]
     if has_alembic:  # migrations' bookkeeping (absent from a schema built by create_all): read only
-        grants.append(
-            sql.SQL("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {}.alembic_version FROM {}").format(s, r)
-        )
+        grants.append(sql.SQL("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {}.alembic_version FROM {}").format(s, r))
     attributes = sql.SQL("LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS")
     if password:
         attributes = sql.SQL("{} PASSWORD {}").format(attributes, sql.Literal(password))
@@ -68,12 +62,8 @@ def grant_app_role(session: Session, role: str, password: str | None = None) -> 
         raise AppRoleError("an application role needs PostgreSQL; SQLite has no roles")
     if not _ROLE_NAME.match(role or ""):
         raise ValidationError.on("role", "use lower-case letters, digits and _ (at most 63)")
-    me, database, schema = connection.execute(
-        text("SELECT current_user, current_database(), current_schema()")
-    ).one()
-    existing = connection.execute(
-        text("SELECT rolsuper FROM pg_roles WHERE rolname = :role"), {"role": role}
-    ).first()
+    me, database, schema = connection.execute(text("SELECT current_user, current_database(), current_schema()")).one()
+    existing = connection.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = :role"), {"role": role}).first()
     owner = connection.scalar(text("SELECT tableowner FROM pg_tables WHERE tablename = 'audit_event'"))
     if owner is None:
         raise AppRoleError("the schema is missing: run `jiuye db upgrade` first")

@@ -126,15 +126,9 @@ def _load(
 def _droppable_constraints(table: Table) -> list[Constraint]:
     """The table's foreign keys, and its unique constraints that no foreign key refers to."""
     referred = {
-        fk.column
-        for other in table.metadata.tables.values()
-        for fk in other.foreign_keys
-        if fk.column.table is table
+        fk.column for other in table.metadata.tables.values() for fk in other.foreign_keys if fk.column.table is table
     }
-    uniques = [
-        c for c in table.constraints
-        if isinstance(c, UniqueConstraint) and not referred & set(c.columns)
-    ]
+    uniques = [c for c in table.constraints if isinstance(c, UniqueConstraint) and not referred & set(c.columns)]
     return [*table.foreign_key_constraints, *uniques]
 
 

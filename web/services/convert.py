@@ -50,6 +50,7 @@ from .stats import in_region
 #: The capacity column of each kind of target: a batch has seats, openings and welfare posts slots.
 CAPACITY = {"opening": "slots", "batch": "seats", "welfare_post": "slots"}
 
+
 def matcher_config(settings: dict) -> Config:
     """The matcher's thresholds from the app's configuration (DESIGN §2 defaults)."""
     return Config(
@@ -60,16 +61,28 @@ def matcher_config(settings: dict) -> Config:
 
 #: Laborer fields read straight from their columns (the rest come from the household and placements).
 _LABORER_COLUMNS = {
-    "id": Laborer.id, "household_id": Laborer.household_id, "lat": Laborer.lat, "lon": Laborer.lon,
-    "birth_on": Laborer.birth_on, "max_commute_km": Laborer.max_commute_km,
+    "id": Laborer.id,
+    "household_id": Laborer.household_id,
+    "lat": Laborer.lat,
+    "lon": Laborer.lon,
+    "birth_on": Laborer.birth_on,
+    "max_commute_km": Laborer.max_commute_km,
     "needs_flexible_hours": Laborer.needs_flexible_hours,
     # JSON lists read as text where the driver gives text (SQLite), parsed all at once (`_json_lists`).
-    "skills": type_coerce(Laborer.skills, String()), "job_types": type_coerce(Laborer.job_types, String()),
+    "skills": type_coerce(Laborer.skills, String()),
+    "job_types": type_coerce(Laborer.job_types, String()),
     # Codes stored as enums, read as the strings they are: the matcher takes the values, and
     # turning a million of them into enum members and back costs seconds.
-    **{name: type_coerce(column, String()) for name, column in {
-        "sex": Laborer.sex, "ability": Laborer.physical_ability, "work_area": Laborer.work_area,
-        "pay_type": Laborer.pay_type, "poverty_status": Household.poverty_status}.items()},
+    **{
+        name: type_coerce(column, String())
+        for name, column in {
+            "sex": Laborer.sex,
+            "ability": Laborer.physical_ability,
+            "work_area": Laborer.work_area,
+            "pay_type": Laborer.pay_type,
+            "poverty_status": Household.poverty_status,
+        }.items()
+    },
 }
 #: Ids bound in one IN list at most (PostgreSQL takes 65,535 parameters per statement).
 ID_CHUNK = 10_000
@@ -81,16 +94,22 @@ def _facts() -> dict:
     A laborer who has accepted an offer counts as working for matching (no new offer unless
     re-matching is asked for), but their household is without work until the placement starts.
     """
-    working = exists().where(Placement.household_id == Laborer.household_id,
-                             Placement.status == PlacementStatus.WORKING)
+    working = exists().where(
+        Placement.household_id == Laborer.household_id, Placement.status == PlacementStatus.WORKING
+    )
     member = Laborer.__table__.alias("member")  # a Core alias: cheap to build, on every request
-    employed = exists().where(member.c.household_id == Laborer.household_id,
-                              member.c.status.in_([s.value for s in WORKING_STATUSES]))
-    post = exists().where(Placement.household_id == Laborer.household_id, Placement.welfare_post_id.is_not(None),
-                          Placement.status.in_(HOLDING_STATUSES))
+    employed = exists().where(
+        member.c.household_id == Laborer.household_id, member.c.status.in_([s.value for s in WORKING_STATUSES])
+    )
+    post = exists().where(
+        Placement.household_id == Laborer.household_id,
+        Placement.welfare_post_id.is_not(None),
+        Placement.status.in_(HOLDING_STATUSES),
+    )
     committed = exists().where(Placement.laborer_id == Laborer.id, Placement.status.in_(COMMITTED_STATUSES))
     return {
-        "household_has_work": or_(working, employed), "household_has_post": post,
+        "household_has_work": or_(working, employed),
+        "household_has_post": post,
         "is_working": or_(Laborer.status.in_(WORKING_STATUSES), committed),
     }
 
@@ -98,8 +117,12 @@ def _facts() -> dict:
 def laborer_query(*where: ColumnElement[bool], extra: dict | None = None) -> Select:
     """The matcher's laborer fields (and `extra` columns) of the laborers meeting `where`, by id."""
     columns = {**_LABORER_COLUMNS, **_facts(), **(extra or {})}
-    return (select(*(column.label(name) for name, column in columns.items()))
-            .join(Household, Household.id == Laborer.household_id).where(*where).order_by(Laborer.id))
+    return (
+        select(*(column.label(name) for name, column in columns.items()))
+        .join(Household, Household.id == Laborer.household_id)
+        .where(*where)
+        .order_by(Laborer.id)
+    )
 
 
 def laborer_columns(session: Session, *where: ColumnElement[bool], extra: dict | None = None) -> dict[str, list]:
@@ -212,24 +235,67 @@ def free_slots(session: Session, kind: str, ids: Sequence[int]) -> dict[int, int
     for start in range(0, len(ids), ID_CHUNK):
         chunk = list(ids[start : start + ID_CHUNK])
         held = held_slots(session, kind, chunk)
-        free.update((i, n - held.get(i, 0)) for i, n in session.execute(
-            select(model.id, capacity).where(model.id.in_(chunk))))
+        free.update(
+            (i, n - held.get(i, 0)) for i, n in session.execute(select(model.id, capacity).where(model.id.in_(chunk)))
+        )
     return free
 
 
 #: The columns `to_target` reads, per kind (a Core select of these needs no ORM object).
 _TARGET_COLUMNS = {
-    "opening": ("id", "title", "job_type", "lat", "lon", "slots", "min_age", "max_age", "physical_demand", "skills",
-                "pay_type", "pay_cents", "is_flexible_hours", "start_on", "employer_id", "region_code"),
-    "batch": ("id", "title", "job_type", "seats", "min_age", "max_age", "physical_demand", "skills", "pay_type",
-              "pay_cents", "departs_at", "employer_id", "region_code"),
-    "welfare_post": ("id", "title", "post_type", "lat", "lon", "slots", "min_age", "max_age", "physical_demand",
-                     "stipend_cents", "term_start_on", "region_code"),
+    "opening": (
+        "id",
+        "title",
+        "job_type",
+        "lat",
+        "lon",
+        "slots",
+        "min_age",
+        "max_age",
+        "physical_demand",
+        "skills",
+        "pay_type",
+        "pay_cents",
+        "is_flexible_hours",
+        "start_on",
+        "employer_id",
+        "region_code",
+    ),
+    "batch": (
+        "id",
+        "title",
+        "job_type",
+        "seats",
+        "min_age",
+        "max_age",
+        "physical_demand",
+        "skills",
+        "pay_type",
+        "pay_cents",
+        "departs_at",
+        "employer_id",
+        "region_code",
+    ),
+    "welfare_post": (
+        "id",
+        "title",
+        "post_type",
+        "lat",
+        "lon",
+        "slots",
+        "min_age",
+        "max_age",
+        "physical_demand",
+        "stipend_cents",
+        "term_start_on",
+        "region_code",
+    ),
 }
 
 
-def to_target(kind: str, row, free: int, points: tuple[tuple[float, float], ...] | None = None,
-              today: date | None = None) -> Target:
+def to_target(
+    kind: str, row, free: int, points: tuple[tuple[float, float], ...] | None = None, today: date | None = None
+) -> Target:
     """Convert an opening, batch or welfare post row (or a Core row with its columns) into the matcher's Target.
 
     A batch's pickup points are `points`, or else read from the row's relationship.
@@ -237,23 +303,62 @@ def to_target(kind: str, row, free: int, points: tuple[tuple[float, float], ...]
     if kind == "batch":
         if points is None:
             points = tuple((p.lat, p.lon) for p in row.pickup_points)
-        return Target(kind=kind, id=row.id, title=row.title, job_type=row.job_type, points=points, capacity=free,
-                      min_age=row.min_age, max_age=row.max_age, demand=row.physical_demand.value,
-                      skills=frozenset(row.skills or ()), pay_type=row.pay_type.value, pay_cents=row.pay_cents,
-                      is_flexible=False, start_on=clock.local_date(row.departs_at), employer_id=row.employer_id,
-                      region_code=row.region_code)
+        return Target(
+            kind=kind,
+            id=row.id,
+            title=row.title,
+            job_type=row.job_type,
+            points=points,
+            capacity=free,
+            min_age=row.min_age,
+            max_age=row.max_age,
+            demand=row.physical_demand.value,
+            skills=frozenset(row.skills or ()),
+            pay_type=row.pay_type.value,
+            pay_cents=row.pay_cents,
+            is_flexible=False,
+            start_on=clock.local_date(row.departs_at),
+            employer_id=row.employer_id,
+            region_code=row.region_code,
+        )
     if kind == "opening":
-        return Target(kind=kind, id=row.id, title=row.title, job_type=row.job_type, points=((row.lat, row.lon),),
-                      capacity=free, min_age=row.min_age, max_age=row.max_age, demand=row.physical_demand.value,
-                      skills=frozenset(row.skills or ()), pay_type=row.pay_type.value, pay_cents=row.pay_cents,
-                      is_flexible=row.is_flexible_hours, start_on=row.start_on, employer_id=row.employer_id,
-                      region_code=row.region_code)
+        return Target(
+            kind=kind,
+            id=row.id,
+            title=row.title,
+            job_type=row.job_type,
+            points=((row.lat, row.lon),),
+            capacity=free,
+            min_age=row.min_age,
+            max_age=row.max_age,
+            demand=row.physical_demand.value,
+            skills=frozenset(row.skills or ()),
+            pay_type=row.pay_type.value,
+            pay_cents=row.pay_cents,
+            is_flexible=row.is_flexible_hours,
+            start_on=row.start_on,
+            employer_id=row.employer_id,
+            region_code=row.region_code,
+        )
     # Welfare posts are light, local and flexible by nature; their stipend is monthly.
-    return Target(kind=kind, id=row.id, title=row.title, job_type=row.post_type.value, points=((row.lat, row.lon),),
-                  capacity=free, min_age=row.min_age, max_age=row.max_age, demand=row.physical_demand.value,
-                  skills=frozenset(), pay_type="monthly", pay_cents=row.stipend_cents, is_flexible=True,
-                  start_on=max(row.term_start_on, today or clock.today()), employer_id=None,
-                  region_code=row.region_code)
+    return Target(
+        kind=kind,
+        id=row.id,
+        title=row.title,
+        job_type=row.post_type.value,
+        points=((row.lat, row.lon),),
+        capacity=free,
+        min_age=row.min_age,
+        max_age=row.max_age,
+        demand=row.physical_demand.value,
+        skills=frozenset(),
+        pay_type="monthly",
+        pay_cents=row.stipend_cents,
+        is_flexible=True,
+        start_on=max(row.term_start_on, today or clock.today()),
+        employer_id=None,
+        region_code=row.region_code,
+    )
 
 
 def load_targets(
@@ -271,14 +376,22 @@ def load_targets(
         held = held_slots(session, kind)
         points: dict[int, list] = {}
         if kind == "batch" and rows:
-            pickup = (select(PickupPoint.batch_id, PickupPoint.lat, PickupPoint.lon)
-                      .join(TransportBatch, TransportBatch.id == PickupPoint.batch_id)
-                      .where(is_open("batch")).order_by(PickupPoint.id))
+            pickup = (
+                select(PickupPoint.batch_id, PickupPoint.lat, PickupPoint.lon)
+                .join(TransportBatch, TransportBatch.id == PickupPoint.batch_id)
+                .where(is_open("batch"))
+                .order_by(PickupPoint.id)
+            )
             for batch_id, lat, lon in session.execute(pickup):
                 points.setdefault(batch_id, []).append((lat, lon))
         targets.extend(
-            to_target(kind, row, getattr(row, CAPACITY[kind]) - held.get(row.id, 0),
-                      tuple(points.get(row.id, ())) if kind == "batch" else None, today)
+            to_target(
+                kind,
+                row,
+                getattr(row, CAPACITY[kind]) - held.get(row.id, 0),
+                tuple(points.get(row.id, ())) if kind == "batch" else None,
+                today,
+            )
             for row in rows
         )
     return targets
@@ -296,7 +409,12 @@ def stored_factors(explanation: dict | None) -> list[Factor]:
         return [render_factor(code) for code in explanation["codes"]]
     # Older rows hold the factors themselves; some (written by hand or early versions) lack the numbers.
     return [
-        Factor(factor.get("name", ""), float(factor.get("value", 0.0)), float(factor.get("weight", 0.0)),
-               factor.get("zh", ""), factor.get("en", ""))
+        Factor(
+            factor.get("name", ""),
+            float(factor.get("value", 0.0)),
+            float(factor.get("weight", 0.0)),
+            factor.get("zh", ""),
+            factor.get("en", ""),
+        )
         for factor in explanation.get("factors", [])
     ]

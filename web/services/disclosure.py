@@ -87,7 +87,11 @@ def employer_may_call(user: User, placement: Placement | None) -> bool:
 
 
 def identity(
-    user: User, laborer: Laborer, view: View, *, placement: Placement | None = None,
+    user: User,
+    laborer: Laborer,
+    view: View,
+    *,
+    placement: Placement | None = None,
     today: date | None = None,
 ) -> Identity:
     """The laborer's ID number, birth date, age, sex and phone as this user may see them here."""

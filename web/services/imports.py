@@ -62,14 +62,31 @@ REQUIRED = ("household_code", "name", "id_number", "physical_ability", "work_are
 
 #: Values accepted in the sheet (Chinese as people write them, or the stored English codes).
 VALUES: dict[str, dict[str, str]] = {
-    "poverty_status": {"建档立卡户": "registered_poor", "建档立卡": "registered_poor", "贫困户": "registered_poor",
-                       "监测户": "monitored", "非贫困户": "non_poor", "一般户": "non_poor"},
-    "physical_ability": {"全劳力": "full", "半劳力": "moderate", "弱劳力": "light", "无劳力": "none",
-                         "丧失劳动力": "none"},
+    "poverty_status": {
+        "建档立卡户": "registered_poor",
+        "建档立卡": "registered_poor",
+        "贫困户": "registered_poor",
+        "监测户": "monitored",
+        "非贫困户": "non_poor",
+        "一般户": "non_poor",
+    },
+    "physical_ability": {
+        "全劳力": "full",
+        "半劳力": "moderate",
+        "弱劳力": "light",
+        "无劳力": "none",
+        "丧失劳动力": "none",
+    },
     "work_area": {"本地": "local", "就近": "local", "外出": "migrant", "均可": "any"},
     "pay_type": {"计件": "piece", "计时": "hourly", "日结": "daily", "月薪": "monthly"},
-    "status": {"求职": "seeking", "待业": "seeking", "已就业": "employed", "务工": "employed",
-               "自主创业": "self_employed", "不求职": "not_seeking"},
+    "status": {
+        "求职": "seeking",
+        "待业": "seeking",
+        "已就业": "employed",
+        "务工": "employed",
+        "自主创业": "self_employed",
+        "不求职": "not_seeking",
+    },
 }
 CODES: dict[str, tuple[str, ...]] = {
     name: tuple(member.value for member in enum)
@@ -164,21 +181,31 @@ def _column(index: int, rows: list[tuple[int, list[Any]]]) -> str:
 
 
 def _check_row(
-    number: int, values: list[Any], formulas: list[bool], rows: list[tuple[int, list[Any]]],
+    number: int,
+    values: list[Any],
+    formulas: list[bool],
+    rows: list[tuple[int, list[Any]]],
     max_chars: int,
 ) -> None:
     """Refuse a formula, or text a spreadsheet would take for one, and overlong cells: row and column."""
     for index, (value, formula) in enumerate(zip(values, formulas, strict=True)):
         if formula or is_formula_like(value):
-            raise ImportFileError(_l(
-                "row %(row)s, column %(column)s holds a formula or begins with =, +, - or @; "
-                "paste values only", row=number, column=_column(index, rows),
-            ))
+            raise ImportFileError(
+                _l(
+                    "row %(row)s, column %(column)s holds a formula or begins with =, +, - or @; paste values only",
+                    row=number,
+                    column=_column(index, rows),
+                )
+            )
         if isinstance(value, str) and len(value) > max_chars:
-            raise ImportFileError(_l(
-                "row %(row)s, column %(column)s holds more than %(max)s characters",
-                row=number, column=_column(index, rows), max=max_chars,
-            ))
+            raise ImportFileError(
+                _l(
+                    "row %(row)s, column %(column)s holds more than %(max)s characters",
+                    row=number,
+                    column=_column(index, rows),
+                    max=max_chars,
+                )
+            )
 
 
 _TAG_EDGES = re.compile(r"([<>])")
@@ -217,19 +244,20 @@ def _check_archive(data: bytes) -> None:
             members = archive.infolist()
             unpacked = sum(info.file_size for info in members)
             if unpacked > max_bytes:
-                raise ImportFileError(_l(
-                    "the workbook unpacks to %(size)s MB, more than %(max)s MB; split the file",
-                    size=unpacked // 2**20, max=max_bytes // 2**20,
-                ))
+                raise ImportFileError(
+                    _l(
+                        "the workbook unpacks to %(size)s MB, more than %(max)s MB; split the file",
+                        size=unpacked // 2**20,
+                        max=max_bytes // 2**20,
+                    )
+                )
             for info in members:
                 name = info.filename
                 if name != "xl/sharedStrings.xml" and not name.startswith("xl/worksheets/"):
                     continue
                 with archive.open(info) as stream:
                     if _longest_text(stream, max_chars) > max_chars:
-                        raise ImportFileError(
-                            _l("a cell holds more than %(max)s characters", max=max_chars)
-                        )
+                        raise ImportFileError(_l("a cell holds more than %(max)s characters", max=max_chars))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError):
         raise ImportFileError(_l("the file is not a readable XLSX workbook")) from None
 
@@ -303,9 +331,7 @@ def read_upload(filename: str, data: bytes) -> list[RowOutcome]:
     headers = [_text(v) for v in raw[0][1]]
     unknown = [h for h in headers if h and h not in HEADER_TO_FIELD]
     if unknown:
-        raise ImportFileError(
-            _l("unknown columns: %(names)s; use the template", names="、".join(unknown[:5]))
-        )
+        raise ImportFileError(_l("unknown columns: %(names)s; use the template", names="、".join(unknown[:5])))
     fields = [HEADER_TO_FIELD.get(h) for h in headers]
     missing = [FIELD_TO_HEADER[f] for f in REQUIRED if f not in fields]
     if missing:
@@ -325,9 +351,7 @@ def _code(name: str, value: str, errors: dict[str, list[str]]) -> str | None:
         return None
     code = VALUES.get(name, {}).get(value, value.lower())
     if code not in CODES[name]:
-        errors.setdefault(name, []).append(
-            str(_l("unknown value “%(value)s”", value=value))
-        )
+        errors.setdefault(name, []).append(str(_l("unknown value “%(value)s”", value=value)))
         return None
     return code
 
@@ -347,7 +371,8 @@ def _laborer_data(values: Mapping[str, str], errors: dict[str, list[str]]) -> di
         "skills": [p.strip() for p in values.get("skills", "").replace("，", ",").split(",") if p.strip()],
         # 包装 or packaging: a known kind of work is stored by its code, whatever language it was typed in.
         "job_types": [
-            job_type_code(p) for p in values.get("job_types", "").replace("，", ",").replace("、", ",").split(",")
+            job_type_code(p)
+            for p in values.get("job_types", "").replace("，", ",").replace("、", ",").split(",")
             if p.strip()
         ],
     }
@@ -369,7 +394,10 @@ def _laborer_data(values: Mapping[str, str], errors: dict[str, list[str]]) -> di
 
 
 def _household(
-    session: Session, values: Mapping[str, str], user: User, remote_addr: str | None,
+    session: Session,
+    values: Mapping[str, str],
+    user: User,
+    remote_addr: str | None,
     errors: dict[str, list[str]],
 ) -> tuple[Household | None, bool]:
     """The row's household, registering it when the sheet describes a new one."""
@@ -387,8 +415,12 @@ def _household(
         return None, False
     household = registry.create_household(
         session,
-        {"code": code, "village_code": values["village_code"], "head_name": values["head_name"],
-         "poverty_status": status},
+        {
+            "code": code,
+            "village_code": values["village_code"],
+            "head_name": values["head_name"],
+            "poverty_status": status,
+        },
         user,
         remote_addr,
     )
@@ -402,9 +434,7 @@ def _merge(errors: dict[str, list[str]], error: DomainError, aliases: Mapping[st
         errors.setdefault(aliases.get(name, name), []).extend(str(m) for m in messages)
 
 
-def run_import(
-    session: Session, rows: list[RowOutcome], user: User, remote_addr: str | None = None
-) -> ImportResult:
+def run_import(session: Session, rows: list[RowOutcome], user: User, remote_addr: str | None = None) -> ImportResult:
     """Register every row's household (if new) and laborer; collect each row's complaints.
 
     Never commits. Rows that pass are flushed (so later rows see them: a duplicate ID number in

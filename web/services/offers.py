@@ -58,8 +58,9 @@ COMMITTED = "this laborer has accepted an offer or is at work; ask for a re-matc
 TOO_MANY_OFFERS = "this laborer already holds as many unanswered offers as allowed; wait for an answer first"
 
 
-def laborer_refusals(session: Session, laborer_ids: Iterable[int], *, max_live_offers: int,
-                     rematch: bool = False) -> dict[int, str]:
+def laborer_refusals(
+    session: Session, laborer_ids: Iterable[int], *, max_live_offers: int, rematch: bool = False
+) -> dict[int, str]:
     """Why each of these laborers may not take one more offer now; a laborer who may is absent.
 
     Lock the laborers' rows first (`lock_laborers`) so that two offers for one laborer are counted in turn.
@@ -83,16 +84,33 @@ def laborer_refusals(session: Session, laborer_ids: Iterable[int], *, max_live_o
 
 def lock_laborers(session: Session, laborer_ids: Iterable[int]) -> list[Laborer]:
     """Lock laborer rows in id order (after the targets, as every taker of a slot does) and return them."""
-    return list(session.scalars(
-        select(Laborer).where(Laborer.id.in_(sorted(set(laborer_ids)))).order_by(Laborer.id).with_for_update()
-    ))
+    return list(
+        session.scalars(
+            select(Laborer).where(Laborer.id.in_(sorted(set(laborer_ids)))).order_by(Laborer.id).with_for_update()
+        )
+    )
 
 
-def _new_placement(laborer_row: Laborer, kind: str, target_id: int, by: User, *, score: float | None,
-                   distance_km: float | None, explanation: dict | None, plan_id: int | None = None) -> Placement:
+def _new_placement(
+    laborer_row: Laborer,
+    kind: str,
+    target_id: int,
+    by: User,
+    *,
+    score: float | None,
+    distance_km: float | None,
+    explanation: dict | None,
+    plan_id: int | None = None,
+) -> Placement:
     placement = Placement(
-        laborer_id=laborer_row.id, household_id=laborer_row.household_id, status=PlacementStatus.OFFERED,
-        score=score, distance_km=distance_km, explanation=explanation, plan_id=plan_id, created_by_id=by.id,
+        laborer_id=laborer_row.id,
+        household_id=laborer_row.household_id,
+        status=PlacementStatus.OFFERED,
+        score=score,
+        distance_km=distance_km,
+        explanation=explanation,
+        plan_id=plan_id,
+        created_by_id=by.id,
         **{CHANNEL_FK[kind]: target_id},
     )
     placement.events.append(PlacementEvent(from_status=None, to_status=PlacementStatus.OFFERED, by_user_id=by.id))
@@ -103,13 +121,23 @@ def _second_post(error: IntegrityError) -> ConflictError | None:
     """The refusal of the database's one-post-per-household index (any other IntegrityError is a bug)."""
     if not breaks_unique(error, Placement.household_id):
         return None
-    return ConflictError("this household already holds a welfare post",
-                         {"target": ["一户一岗：该户已有公益岗位 / one welfare post per household"]})
+    return ConflictError(
+        "this household already holds a welfare post",
+        {"target": ["一户一岗：该户已有公益岗位 / one welfare post per household"]},
+    )
 
 
 def make_offer(
-    session: Session, user: User, laborer_id: int, kind: str, target_id: int, config: Config, *,
-    max_live_offers: int = DEFAULTS["MAX_LIVE_OFFERS"], rematch: bool = False, remote_addr: str | None = None,
+    session: Session,
+    user: User,
+    laborer_id: int,
+    kind: str,
+    target_id: int,
+    config: Config,
+    *,
+    max_live_offers: int = DEFAULTS["MAX_LIVE_OFFERS"],
+    rematch: bool = False,
+    remote_addr: str | None = None,
 ) -> Placement:
     """Offer a laborer a target: eligibility, capacity and the laborer's offers re-checked now, rows locked.
 
@@ -120,9 +148,13 @@ def make_offer(
     target_row(session, user, kind, target_id)  # visible to this user?
     locked = lock_targets(session, [(kind, target_id)])[(kind, target_id)]
     lock_laborers(session, [laborer_row.id])
-    already = session.scalar(select(Placement.id).where(
-        Placement.laborer_id == laborer_row.id, getattr(Placement, CHANNEL_FK[kind]) == target_id,
-        Placement.status.in_(HOLDING_STATUSES)))
+    already = session.scalar(
+        select(Placement.id).where(
+            Placement.laborer_id == laborer_row.id,
+            getattr(Placement, CHANNEL_FK[kind]) == target_id,
+            Placement.status.in_(HOLDING_STATUSES),
+        )
+    )
     if already:
         raise ConflictError("this laborer already holds an offer for this target")
     refusal = laborer_refusals(session, [laborer_row.id], max_live_offers=max_live_offers, rematch=rematch)
@@ -137,8 +169,15 @@ def make_offer(
     if reasons:
         raise ConflictError("; ".join(r.en for r in reasons), {"target": [r.zh + " / " + r.en for r in reasons]})
     score = scoring.score(laborer, target, distance, config)
-    placement = _new_placement(laborer_row, kind, target_id, user, score=score.total, distance_km=distance,
-                               explanation=explanation_json(score.codes))
+    placement = _new_placement(
+        laborer_row,
+        kind,
+        target_id,
+        user,
+        score=score.total,
+        distance_km=distance,
+        explanation=explanation_json(score.codes),
+    )
     with savepoint(session, on_integrity=_second_post):  # the one-post-per-household index has the last word
         session.add(placement)
         session.flush()
@@ -146,8 +185,15 @@ def make_offer(
     return placement
 
 
-def transition(session: Session, user: User, placement_id: int, to_status: str, *, note: str | None = None,
-               remote_addr: str | None = None) -> Placement:
+def transition(
+    session: Session,
+    user: User,
+    placement_id: int,
+    to_status: str,
+    *,
+    note: str | None = None,
+    remote_addr: str | None = None,
+) -> Placement:
     """Move a placement along its lifecycle (offered → accepted | declined → working → ended)."""
     placement = scope.get_visible(session, Placement, placement_id, user, for_update=True)
     try:
@@ -155,14 +201,18 @@ def transition(session: Session, user: User, placement_id: int, to_status: str, 
     except ValueError:
         raise ValidationError.on("status", f"unknown status {to_status}") from None
     if target not in TRANSITIONS[placement.status]:
-        raise ConflictError(f"a placement that is {placement.status.value} cannot become {target.value}",
-                            {"status": [f"not allowed from {placement.status.value}"]})
+        raise ConflictError(
+            f"a placement that is {placement.status.value} cannot become {target.value}",
+            {"status": [f"not allowed from {placement.status.value}"]},
+        )
     if not scope.may_step(user, target):
         raise PermissionDeniedError("employers answer offers")
     if target in NEEDS_REASON and not (note or "").strip():
         raise ValidationError.on("note", "say why (a reason is required)")
     today = clock.today()
-    placement.events.append(PlacementEvent(from_status=placement.status, to_status=target, by_user_id=user.id, note=note))
+    placement.events.append(
+        PlacementEvent(from_status=placement.status, to_status=target, by_user_id=user.id, note=note)
+    )
     placement.status = target
     if target is PlacementStatus.DECLINED:
         placement.decline_reason = note

@@ -46,9 +46,7 @@ LABORERS_TAKEN = (
 )
 
 
-def create_plan(
-    session: Session, user: User, region_code: str, mode: str, *, remote_addr: str | None = None
-) -> Plan:
+def create_plan(session: Session, user: User, region_code: str, mode: str, *, remote_addr: str | None = None) -> Plan:
     """A queued plan for a region within the office's scope."""
     scope.require(user, "plans")
     try:
@@ -74,13 +72,20 @@ def plan_inputs(session: Session, region_code: str) -> tuple[dict[str, list], li
     offer work to when it is confirmed.
     """
     holding = select(Placement.id).where(Placement.laborer_id == Laborer.id, Placement.status.in_(HOLDING_STATUSES))
-    laborers = laborer_columns(session, in_region(Household.village_code, region_code),
-                               Laborer.status == LaborerStatus.SEEKING, ~holding.exists())
+    laborers = laborer_columns(
+        session,
+        in_region(Household.village_code, region_code),
+        Laborer.status == LaborerStatus.SEEKING,
+        ~holding.exists(),
+    )
     return laborers, load_targets(session, region_code)
 
 
 def solve_plan(
-    laborers: list[MLaborer] | dict[str, list], targets: list[Target], mode: PlanMode, config: Config,
+    laborers: list[MLaborer] | dict[str, list],
+    targets: list[Target],
+    mode: PlanMode,
+    config: Config,
     progress: Callable[[float], None] = lambda fraction: None,
 ) -> tuple[PlanResult, PlanResult]:
     """The plan's mode and the greedy baseline on the same inputs; touches no database."""
@@ -142,8 +147,14 @@ def assignment_rows(plan_id: int, assignments: Sequence[Assignment]) -> list[dic
     rows = []
     for a in assignments:
         row = dict.fromkeys(CHANNEL_FK.values())
-        row.update(plan_id=plan_id, laborer_id=a.laborer_id, stage=a.stage, score=min(1.0, max(0.0, a.score)),
-                   distance_km=a.distance_km, explanation=explanation_json(a.codes))
+        row.update(
+            plan_id=plan_id,
+            laborer_id=a.laborer_id,
+            stage=a.stage,
+            score=min(1.0, max(0.0, a.score)),
+            distance_km=a.distance_km,
+            explanation=explanation_json(a.codes),
+        )
         row[CHANNEL_FK[a.kind]] = a.target_id
         rows.append(row)
     return rows
@@ -151,8 +162,9 @@ def assignment_rows(plan_id: int, assignments: Sequence[Assignment]) -> list[dic
 
 def write_assignments(session: Session, plan: Plan, assignments: Sequence[Assignment]) -> int:
     """Write a plan's assignments in bulk (COPY on PostgreSQL, executemany on SQLite); how many."""
-    written = bulk_insert(session, PlanAssignment.__table__, assignment_rows(plan.id, assignments),
-                          rebuild_indexes=False)
+    written = bulk_insert(
+        session, PlanAssignment.__table__, assignment_rows(plan.id, assignments), rebuild_indexes=False
+    )
     session.expire(plan, ["assignments"])  # written around the ORM: read them afresh
     return written
 
@@ -163,7 +175,11 @@ def _report_json(report) -> dict:
 
 
 def confirm_plan(
-    session: Session, user: User, plan_id: int, *, max_live_offers: int = DEFAULTS["MAX_LIVE_OFFERS"],
+    session: Session,
+    user: User,
+    plan_id: int,
+    *,
+    max_live_offers: int = DEFAULTS["MAX_LIVE_OFFERS"],
     remote_addr: str | None = None,
 ) -> list[Placement]:
     """Turn a reviewed plan into offered placements; capacity, households and laborers re-checked under row locks.
@@ -184,23 +200,39 @@ def confirm_plan(
         needed[key] = needed.get(key, 0) + 1
     full = [f"{kind} {tid}" for (kind, tid), n in needed.items() if free_capacity(session, locked[(kind, tid)]) < n]
     if full:
-        raise ConflictError("slots were taken since the plan ran; run the plan again",
-                            {"assignments": [f"no longer enough free slots: {', '.join(full[:10])}"]})
+        raise ConflictError(
+            "slots were taken since the plan ran; run the plan again",
+            {"assignments": [f"no longer enough free slots: {', '.join(full[:10])}"]},
+        )
     laborers = {row.id: row for row in lock_laborers(session, [a.laborer_id for a in assignments])}
     refused = laborer_refusals(session, laborers, max_live_offers=max_live_offers)
     if refused:
         raise ConflictError(LABORERS_TAKEN, {"laborers": [f"{laborers[i].name} ({i})" for i in sorted(refused)]})
     posts = [a for a in assignments if a.welfare_post_id is not None]
     if posts:
-        with_post = set(session.scalars(select(Placement.household_id).where(
-            Placement.welfare_post_id.is_not(None), Placement.status.in_(HOLDING_STATUSES),
-            Placement.household_id.in_([laborers[a.laborer_id].household_id for a in posts]))))
+        with_post = set(
+            session.scalars(
+                select(Placement.household_id).where(
+                    Placement.welfare_post_id.is_not(None),
+                    Placement.status.in_(HOLDING_STATUSES),
+                    Placement.household_id.in_([laborers[a.laborer_id].household_id for a in posts]),
+                )
+            )
+        )
         clash = [a.laborer_id for a in posts if laborers[a.laborer_id].household_id in with_post]
         if clash:
             raise ConflictError("a household in this plan received a welfare post meanwhile; run the plan again")
     placements = [
-        _new_placement(laborers[a.laborer_id], a.channel.value, a.target_id, user, score=a.score,
-                       distance_km=a.distance_km, explanation=a.explanation, plan_id=plan.id)
+        _new_placement(
+            laborers[a.laborer_id],
+            a.channel.value,
+            a.target_id,
+            user,
+            score=a.score,
+            distance_km=a.distance_km,
+            explanation=a.explanation,
+            plan_id=plan.id,
+        )
         for a in assignments
     ]
     session.add_all(placements)

@@ -92,8 +92,13 @@ def _recount(session: Session, built: Ranker, since: int) -> None:
         changed = [t.key for t in built.targets.targets]
     for kind, target_id in changed:
         by_kind.setdefault(kind, []).append(target_id)
-    built.set_capacity({(kind, target_id): n for kind, ids in by_kind.items()
-                        for target_id, n in free_slots(session, kind, ids).items()})
+    built.set_capacity(
+        {
+            (kind, target_id): n
+            for kind, ids in by_kind.items()
+            for target_id, n in free_slots(session, kind, ids).items()
+        }
+    )
 
 
 def candidate_ranker(session: Session, config: Config) -> _Laborers:
@@ -103,12 +108,17 @@ def candidate_ranker(session: Session, config: Config) -> _Laborers:
     with _lock:
         cached = _candidates.get(url)
         if cached is None or cached.key != key:
-            columns = laborer_columns(session, Laborer.status == LaborerStatus.SEEKING,
-                                      extra={"village_code": Household.village_code})
+            columns = laborer_columns(
+                session, Laborer.status == LaborerStatus.SEEKING, extra={"village_code": Household.village_code}
+            )
             village = np.array([int(code) for code in columns.pop("village_code")], np.int64)
             laborers = laborers_from_columns(columns)
-            cached = _candidates[url] = _Laborers(key, CandidateRanker(laborers, config) if laborers else None,
-                                                  village, {laborer.id: laborer for laborer in laborers})
+            cached = _candidates[url] = _Laborers(
+                key,
+                CandidateRanker(laborers, config) if laborers else None,
+                village,
+                {laborer.id: laborer for laborer in laborers},
+            )
         return cached
 
 
@@ -119,8 +129,15 @@ def warm(session: Session, config: Config) -> None:
 
 
 def matches_for_laborer(
-    session: Session, user: User, laborer_id: int, config: Config, *, limit: int = 10,
-    kinds: Sequence[str] | None = None, ineligible: int = 5, rematch: bool = False,
+    session: Session,
+    user: User,
+    laborer_id: int,
+    config: Config,
+    *,
+    limit: int = 10,
+    kinds: Sequence[str] | None = None,
+    ineligible: int = 5,
+    rematch: bool = False,
 ) -> tuple[MLaborer, RankResult]:
     """Top targets across the three channels for a laborer the user may see, and the nearest misses."""
     scope.check_role(Laborer, user)
@@ -159,7 +176,14 @@ def target_row(session: Session, user: User, kind: str, target_id: int):
 
 
 def candidates_for_target(
-    session: Session, user: User, kind: str, target_id: int, config: Config, *, limit: int = 10, ineligible: int = 0,
+    session: Session,
+    user: User,
+    kind: str,
+    target_id: int,
+    config: Config,
+    *,
+    limit: int = 10,
+    ineligible: int = 0,
 ) -> tuple[object, RankResult]:
     """Top laborers for a target the user may see; an employer sees only its own postings' candidates,
     eligible ones only, by score alone and with coarse distances (`services.disclosure`)."""
@@ -176,9 +200,18 @@ def candidates_for_target(
     # alone, eligible ones only, in whole km from their village (services.disclosure).
     result = cached.ranker.for_target(target, k=limit, by_priority=False)
     ids = [m.laborer_id for m in result.matches]
-    rows = {r.id: r for r in session.scalars(
-        select(Laborer).where(Laborer.id.in_(ids))
-        .options(selectinload(Laborer.household).selectinload(Household.village)))} if ids else {}
+    rows = (
+        {
+            r.id: r
+            for r in session.scalars(
+                select(Laborer)
+                .where(Laborer.id.in_(ids))
+                .options(selectinload(Laborer.household).selectinload(Household.village))
+            )
+        }
+        if ids
+        else {}
+    )
     coarse = [_coarse(m, cached.by_id[m.laborer_id], rows[m.laborer_id], target, config) for m in result.matches]
     coarse.sort(key=lambda m: (-m.score, m.laborer_id))
     return row, RankResult(coarse, [])
@@ -194,12 +227,24 @@ def _coarse(match: Match, laborer: MLaborer, row: Laborer, target: Target, confi
 def match_json(match: Match, locale: str = "zh") -> dict:
     """A Match as the API and pages show it, with sentences in both languages."""
     return {
-        "kind": match.kind, "target_id": match.target_id, "laborer_id": match.laborer_id,
-        "distance_km": round(match.distance_km, 2), "score": round(match.score, 4), "eligible": match.eligible,
-        "factors": [{"name": f.name, "value": round(f.value, 4), "weight": f.weight, "zh": f.zh, "en": f.en,
-                     "text": f.zh if locale == "zh" else f.en} for f in match.factors],
-        "reasons": [{"code": r.code, "zh": r.zh, "en": r.en, "text": r.zh if locale == "zh" else r.en}
-                    for r in match.reasons],
+        "kind": match.kind,
+        "target_id": match.target_id,
+        "laborer_id": match.laborer_id,
+        "distance_km": round(match.distance_km, 2),
+        "score": round(match.score, 4),
+        "eligible": match.eligible,
+        "factors": [
+            {
+                "name": f.name,
+                "value": round(f.value, 4),
+                "weight": f.weight,
+                "zh": f.zh,
+                "en": f.en,
+                "text": f.zh if locale == "zh" else f.en,
+            }
+            for f in match.factors
+        ],
+        "reasons": [
+            {"code": r.code, "zh": r.zh, "en": r.en, "text": r.zh if locale == "zh" else r.en} for r in match.reasons
+        ],
     }
-
-

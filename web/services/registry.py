@@ -56,8 +56,9 @@ def _limit(name: str) -> int:
     return int(current_app.config.get(name, DEFAULT_LIMITS[name]) if has_app_context() else DEFAULT_LIMITS[name])
 
 
-def _recent_events(session: Session, action: str, since: timedelta, *, user: User | None = None,
-                   entity: Any = None) -> int:
+def _recent_events(
+    session: Session, action: str, since: timedelta, *, user: User | None = None, entity: Any = None
+) -> int:
     """How many audit events of this action the user made (or the record had) within `since`."""
     query = select(func.count(AuditEvent.id)).where(
         AuditEvent.action == action, AuditEvent.at > datetime.now(UTC) - since
@@ -65,9 +66,7 @@ def _recent_events(session: Session, action: str, since: timedelta, *, user: Use
     if user is not None:
         query = query.where(AuditEvent.user_id == user.id)
     if entity is not None:
-        query = query.where(
-            AuditEvent.entity_type == entity.__tablename__, AuditEvent.entity_id == str(entity.id)
-        )
+        query = query.where(AuditEvent.entity_type == entity.__tablename__, AuditEvent.entity_id == str(entity.id))
     return session.scalar(query) or 0
 
 
@@ -220,9 +219,7 @@ def _check_lists(data: Mapping[str, Any]) -> None:
             raise ValidationError.on(name, str(_l("each at most %(n)s characters", n=TAG_MAX_CHARS)))
     points = data.get("pickup_points") or []
     if len(points) > setting("MAX_PICKUP_POINTS"):
-        raise ValidationError.on(
-            "pickup_points", str(_l("at most %(n)s items", n=setting("MAX_PICKUP_POINTS")))
-        )
+        raise ValidationError.on("pickup_points", str(_l("at most %(n)s items", n=setting("MAX_PICKUP_POINTS"))))
 
 
 #: Why slots or seats may not go below what offers and placements hold (shown next to the field).
@@ -267,9 +264,7 @@ def _saved_new(session: Session, row: Any, by: User, remote_addr: str | None) ->
     return row
 
 
-def _saved_changes(
-    session: Session, row: Any, changes: Mapping[str, Any], by: User, remote_addr: str | None
-) -> Any:
+def _saved_changes(session: Session, row: Any, changes: Mapping[str, Any], by: User, remote_addr: str | None) -> Any:
     """Flush a changed row and audit which fields changed."""
     session.flush()
     _record(session, "update", by, row, remote_addr, fields=sorted(changes))
@@ -314,9 +309,7 @@ def list_records(
         if value is not None:
             query = query.where(getattr(model, name) == value)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(
-        query.order_by(model.id).limit(per_page).offset((page - 1) * per_page)
-    ).all()
+    rows = session.scalars(query.order_by(model.id).limit(per_page).offset((page - 1) * per_page)).all()
     return list(rows), total or 0
 
 
@@ -325,18 +318,14 @@ def get_record(session: Session, model: type, record_id: int, user: User) -> Any
     return scope.get_visible(session, model, record_id, user)
 
 
-def read_laborer(
-    session: Session, laborer_id: int, user: User, remote_addr: str | None = None
-) -> Laborer:
+def read_laborer(session: Session, laborer_id: int, user: User, remote_addr: str | None = None) -> Laborer:
     """A laborer's full record; reading a person's record is audited."""
     laborer = scope.get_visible(session, Laborer, laborer_id, user)
     _record(session, "read", user, laborer, remote_addr)
     return laborer
 
 
-def read_household(
-    session: Session, household_id: int, user: User, remote_addr: str | None = None
-) -> Household:
+def read_household(session: Session, household_id: int, user: User, remote_addr: str | None = None) -> Household:
     """A household's full record (its poverty status and members); the read is audited."""
     household = scope.get_visible(session, Household, household_id, user)
     _record(session, "read", user, household, remote_addr)
@@ -370,9 +359,7 @@ def _check_household_code(
 
 
 @use_case(unique=Household.code)
-def create_household(
-    session: Session, data: Mapping[str, Any], by: User, remote_addr: str | None = None
-) -> Household:
+def create_household(session: Session, data: Mapping[str, Any], by: User, remote_addr: str | None = None) -> Household:
     """Register a household in one of the user's villages."""
     scope.check_role(Household, by, scope.CREATE_ROLES)
     village = _household_village(session, by, data["village_code"])
@@ -424,9 +411,7 @@ LABORER_FIELDS = (
 )
 
 
-def _set_identity(
-    session: Session, row: Laborer, data: Mapping[str, Any], by: User, remote_addr: str | None
-) -> None:
+def _set_identity(session: Session, row: Laborer, data: Mapping[str, Any], by: User, remote_addr: str | None) -> None:
     """ID number, with birth date and sex derived from it; a given birth date or sex must agree."""
     try:
         resident = parse_resident_id(data["id_number"])
@@ -448,9 +433,7 @@ def _set_identity(
 
 
 def _household_for_laborer(session: Session, user: User, household_id: int) -> Household:
-    household = session.scalar(
-        select(Household).where(Household.id == household_id, scope.visible(Household, user))
-    )
+    household = session.scalar(select(Household).where(Household.id == household_id, scope.visible(Household, user)))
     if household is None:
         # Same answer for "no such household" and "not yours": no hint that it exists.
         raise ValidationError.on("household_id", "unknown household")
@@ -470,9 +453,7 @@ def _set_phone(row: Any, data: Mapping[str, Any]) -> None:
 
 
 @use_case(unique=Laborer.id_number)
-def create_laborer(
-    session: Session, data: Mapping[str, Any], by: User, remote_addr: str | None = None
-) -> Laborer:
+def create_laborer(session: Session, data: Mapping[str, Any], by: User, remote_addr: str | None = None) -> Laborer:
     """Register a laborer of a household the user looks after."""
     scope.check_role(Laborer, by, scope.CREATE_ROLES)
     household = _household_for_laborer(session, by, data["household_id"])
@@ -528,9 +509,7 @@ def _posting_region(session: Session, user: User, code: str, field: str = "regio
 
 
 @use_case()
-def create_employer(
-    session: Session, data: Mapping[str, Any], by: User, remote_addr: str | None = None
-) -> Employer:
+def create_employer(session: Session, data: Mapping[str, Any], by: User, remote_addr: str | None = None) -> Employer:
     """An office registers an employer of its region."""
     scope.check_role(Employer, by, scope.CREATE_ROLES)
     region = _posting_region(session, by, data["region_code"])
@@ -588,18 +567,14 @@ def _posting_employer(session: Session, user: User, employer_id: int | None) -> 
         employer_id = user.employer_id
     if employer_id is None:
         raise ValidationError.on("employer_id", "required")
-    employer = session.scalar(
-        select(Employer).where(Employer.id == employer_id, scope.visible(Employer, user))
-    )
+    employer = session.scalar(select(Employer).where(Employer.id == employer_id, scope.visible(Employer, user)))
     if employer is None:
         raise ValidationError.on("employer_id", "unknown employer")
     return employer
 
 
 @use_case()
-def create_opening(
-    session: Session, data: Mapping[str, Any], by: User, remote_addr: str | None = None
-) -> Opening:
+def create_opening(session: Session, data: Mapping[str, Any], by: User, remote_addr: str | None = None) -> Opening:
     """Post an opening; without a position it is at the employer's site."""
     scope.check_role(Opening, by, scope.CREATE_ROLES)
     employer = _posting_employer(session, by, data.get("employer_id"))
@@ -702,9 +677,7 @@ def _pickup_points(session: Session, points: list[Mapping[str, Any]]) -> list[Pi
 
 
 @use_case()
-def create_batch(
-    session: Session, data: Mapping[str, Any], by: User, remote_addr: str | None = None
-) -> TransportBatch:
+def create_batch(session: Session, data: Mapping[str, Any], by: User, remote_addr: str | None = None) -> TransportBatch:
     """Post a point-to-point transport batch with its pickup points; it belongs to a county."""
     scope.check_role(TransportBatch, by, scope.CREATE_ROLES)
     employer = _posting_employer(session, by, data.get("employer_id"))

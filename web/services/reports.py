@@ -97,9 +97,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _identity(
-    scope: RegionScope, laborer: Laborer, full_ids: bool, placement: Placement | None = None
-) -> dict:
+def _identity(scope: RegionScope, laborer: Laborer, full_ids: bool, placement: Placement | None = None) -> dict:
     """The ID number and phone columns of a laborer's row, as the disclosure policy shows them (an
     employer sees the phone of its own accepted `placement`)."""
     view = disclosure.View.RECORD if full_ids else disclosure.View.LIST
@@ -176,15 +174,14 @@ def workshop_recognition(session: Session, scope: RegionScope, on: date, min_poo
     where = and_(Employer.kind == EmployerKind.WORKSHOP, scope.counties(Employer.region_code))
     per = employer_figures(on, where, min_poor)
     query = (
-        select(Employer.id, Employer.name, Employer.region_code, per.c.resumed, per.c.workers,
-               per.c.poor, per.c.recognised)
+        select(
+            Employer.id, Employer.name, Employer.region_code, per.c.resumed, per.c.workers, per.c.poor, per.c.recognised
+        )
         .join(per, per.c.employer_id == Employer.id)
         .order_by(Employer.region_code, Employer.id)
     )
     rows = []
-    for employer_id, name, region_code, resumed, n_workers, n_poor, recognised in session.execute(
-        query
-    ):
+    for employer_id, name, region_code, resumed, n_workers, n_poor, recognised in session.execute(query):
         rows.append(
             {
                 "employer_id": employer_id,
@@ -368,9 +365,7 @@ def placements_by_channel(session: Session, scope: RegionScope, start: date, end
     if end < start:
         raise ValidationError.on("end", "must not be before start")
     is_poor = Household.poverty_status.in_(POOR_STATUSES)
-    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(
-        lambda: {"started": 0, "poor_started": 0, "ended": 0}
-    )
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"started": 0, "poor_started": 0, "ended": 0})
     base = (
         select(
             Placement.opening_id,
@@ -393,9 +388,7 @@ def placements_by_channel(session: Session, scope: RegionScope, start: date, end
     order = list(CHANNELS)
     rows = [
         {"month": month, "channel": channel, "channel_zh": CHANNEL_ZH[channel], **figures}
-        for (month, channel), figures in sorted(
-            counts.items(), key=lambda i: (i[0][0], order.index(i[0][1]))
-        )
+        for (month, channel), figures in sorted(counts.items(), key=lambda i: (i[0][0], order.index(i[0][1])))
     ]
     return Report(
         "placements-by-channel",

@@ -28,8 +28,15 @@ SUCCESS_DAY = 90
 
 
 def record_checkin(
-    session: Session, user: User, placement_id: int, day: int, is_still_working: bool, *,
-    note: str | None = None, today: date | None = None, remote_addr: str | None = None,
+    session: Session,
+    user: User,
+    placement_id: int,
+    day: int,
+    is_still_working: bool,
+    *,
+    note: str | None = None,
+    today: date | None = None,
+    remote_addr: str | None = None,
 ) -> RetentionCheckin:
     """Record whether the laborer is still working `day` days after starting; once per day mark."""
     scope.require(user, "checkins")
@@ -37,20 +44,29 @@ def record_checkin(
     if day not in CHECKIN_DAYS:
         raise ValidationError.on("day", "use 30, 90 or 180")
     if placement.status not in AT_WORK_STATUSES or placement.started_on is None:
-        raise ConflictError("only a placement that has started can be checked on",
-                            {"day": ["the placement has not started"]})
+        raise ConflictError(
+            "only a placement that has started can be checked on", {"day": ["the placement has not started"]}
+        )
     today = today or clock.today()
     if placement.started_on + timedelta(days=day) > today:
         due = placement.started_on + timedelta(days=day)
         raise ValidationError.on("day", f"not due before {due.isoformat()}")
     if any(c.day == day for c in placement.checkins):
         raise ConflictError(f"the {day}-day check-in is already recorded", {"day": ["already recorded"]})
-    checkin = RetentionCheckin(day=day, checked_on=today, is_still_working=is_still_working,
-                               by_user_id=user.id, note=note)
+    checkin = RetentionCheckin(
+        day=day, checked_on=today, is_still_working=is_still_working, by_user_id=user.id, note=note
+    )
     placement.checkins.append(checkin)
     session.flush()
-    audit(session, "checkin", user=user, entity=placement, remote_addr=remote_addr, day=day,
-          is_still_working=is_still_working)
+    audit(
+        session,
+        "checkin",
+        user=user,
+        entity=placement,
+        remote_addr=remote_addr,
+        day=day,
+        is_still_working=is_still_working,
+    )
     return checkin
 
 
@@ -66,11 +82,16 @@ def due_checkins(placement: Placement, today: date | None = None) -> list[int]:
 def training_data(session: Session, config: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Features, hand-weighted scores and 90-day labels of every placement with a 90-day check-in."""
     rows = session.scalars(
-        select(Placement).join(RetentionCheckin)
+        select(Placement)
+        .join(RetentionCheckin)
         .where(RetentionCheckin.day == SUCCESS_DAY)
-        .options(selectinload(Placement.laborer).selectinload(Laborer.household),
-                 selectinload(Placement.opening), selectinload(Placement.batch),
-                 selectinload(Placement.welfare_post), selectinload(Placement.checkins))
+        .options(
+            selectinload(Placement.laborer).selectinload(Laborer.household),
+            selectinload(Placement.opening),
+            selectinload(Placement.batch),
+            selectinload(Placement.welfare_post),
+            selectinload(Placement.checkins),
+        )
         .order_by(Placement.id)
     ).all()
     if not rows:

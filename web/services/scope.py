@@ -220,9 +220,7 @@ def _users_seen_by(office: User) -> ColumnElement[bool]:
         ),
         and_(
             User.role == CADRE,
-            User.id.in_(
-                select(UserVillage.user_id).where(UserVillage.village_code.startswith(region))
-            ),
+            User.id.in_(select(UserVillage.user_id).where(UserVillage.village_code.startswith(region))),
         ),
     )
 
@@ -300,9 +298,7 @@ def scoped(model: type, user: User) -> Select:
     return select(model).where(visible(model, user))
 
 
-def get_visible(
-    session: Session, model: type, record_id: int, user: User, *, for_update: bool = False
-) -> Any:
+def get_visible(session: Session, model: type, record_id: int, user: User, *, for_update: bool = False) -> Any:
     """The record if the user may see it (locked and re-read when for_update); 404 otherwise."""
     check_role(model, user)
     query = select(model).where(model.id == record_id, visible(model, user))
@@ -438,9 +434,7 @@ class RegionScope:
             return in_region(column, self.prefix)
         if not self.villages:
             return false()
-        return or_(
-            *(in_region(column, county) for county in sorted({v[:6] for v in self.villages}))
-        )
+        return or_(*(in_region(column, county) for county in sorted({v[:6] for v in self.villages})))
 
 
 #: Reports an employer reads (for its own batches only); offices and cadres read every report.

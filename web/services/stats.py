@@ -131,9 +131,7 @@ def change_pct(now: int, before: int) -> Decimal | None:
     """(now - before) / before in %, rounded half-up to one decimal; None when before is 0."""
     if not before:
         return None
-    return (Decimal(now - before) * 100 / Decimal(before)).quantize(
-        Decimal("0.1"), rounding=ROUND_HALF_UP
-    )
+    return (Decimal(now - before) * 100 / Decimal(before)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def year_before(day: date) -> date:
@@ -308,9 +306,7 @@ def is_recognised(poor_workers, min_poor: int) -> ColumnElement[bool]:
     return poor_workers >= min_poor
 
 
-def employer_figures(
-    on: date, employer_where: ColumnElement[bool], min_poor: int, *, direct: bool = True
-):
+def employer_figures(on: date, employer_where: ColumnElement[bool], min_poor: int, *, direct: bool = True):
     """Subquery, one row per employer matching employer_where: its ``region_code`` and ``kind``,
     ``workers`` and ``poor`` (distinct laborers at work on `on`), and the flags ``resumed`` and
     ``recognised`` (1 or 0) by the rules above.
@@ -353,9 +349,7 @@ def employer_figures(
 
 
 def _employer_figures(session, prefix, length, on, min_poor, row_for, direct=False) -> None:
-    employer_in_region = and_(
-        in_region(Employer.region_code, prefix), Employer.kind.in_(EMPLOYING_KINDS)
-    )
+    employer_in_region = and_(in_region(Employer.region_code, prefix), Employer.kind.in_(EMPLOYING_KINDS))
     per = employer_figures(on, employer_in_region, min_poor, direct=direct)
     key = func.substr(per.c.region_code, 1, length)
     query = select(
@@ -534,9 +528,7 @@ def overview(
     if length == len(region_code):
         return total, [], list(zip(months, line, strict=True))
     names = session.execute(
-        select(Region.code, Region.name)
-        .where(Region.parent_code == region_code)
-        .order_by(Region.code)
+        select(Region.code, Region.name).where(Region.parent_code == region_code).order_by(Region.code)
     ).all()
     children = []
     for code, name in names:
@@ -584,9 +576,7 @@ def poor_at_work_by_month(
         .group_by(Placement.laborer_id)
         .subquery()
     )
-    sums = session.execute(
-        select(*(func.coalesce(func.sum(column), literal(0)) for column in per_laborer.c))
-    ).one()
+    sums = session.execute(select(*(func.coalesce(func.sum(column), literal(0)) for column in per_laborer.c))).one()
     return [(day, int(n)) for day, n in zip(months, sums, strict=True)]
 
 

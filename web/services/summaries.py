@@ -101,9 +101,7 @@ def _within(column, units: set[str] | None):
         return true()
     from .stats import in_region  # stats reads these summaries; the range helper is its own
 
-    return or_(
-        *(in_region(column, unit) if len(unit) == UNIT_LENGTH else column == unit for unit in units)
-    )
+    return or_(*(in_region(column, unit) if len(unit) == UNIT_LENGTH else column == unit for unit in units))
 
 
 def _rows(session: Session, query):
@@ -127,9 +125,7 @@ def _compute(session: Session, units: set[str] | None) -> Deltas:
     for code, count in session.execute(households.group_by(Household.village_code)):
         out[(unit_of(code), ALWAYS_ON)][_POOR_HOUSEHOLDS] += count
     # Households nobody in which is employed by status: without work except while at work.
-    employed = exists().where(
-        Laborer.household_id == Household.id, Laborer.status.in_(WORKING_STATUSES)
-    )
+    employed = exists().where(Laborer.household_id == Household.id, Laborer.status.in_(WORKING_STATUSES))
     candidates: dict[int, str] = {}
     for household_id, code in session.execute(
         select(Household.id, Household.village_code).where(is_poor, ~employed, in_units)
@@ -163,9 +159,7 @@ def _compute(session: Session, units: set[str] | None) -> Deltas:
         homes = {
             household_id: (code, poor_row)
             for household_id, code, poor_row in session.execute(
-                select(Household.id, Household.village_code, case((is_poor, 1), else_=0)).where(
-                    in_units
-                )
+                select(Household.id, Household.village_code, case((is_poor, 1), else_=0)).where(in_units)
             )
         }
         placements = (
@@ -337,9 +331,7 @@ def refresh_summaries(
         deltas = _compute(session, None)
         rows = [_row(grain_of(unit), unit, day, values) for (unit, day), values in deltas.items()]
         rows += [
-            _row(grain, code, day, values)
-            for (grain, code, day), values in _rollups(deltas).items()
-            if any(values)
+            _row(grain, code, day, values) for (grain, code, day), values in _rollups(deltas).items() if any(values)
         ]
         employer_rows = [
             _employer_row(employer_id, day, values)
@@ -359,10 +351,7 @@ def refresh_summaries(
 def _refresh_employers(session: Session, employer_ids: set[int]) -> int:
     """Replace the given employers' rows (their rows are locked first, as for the units)."""
     session.execute(
-        select(Employer.id)
-        .where(Employer.id.in_(sorted(employer_ids)))
-        .order_by(Employer.id)
-        .with_for_update()
+        select(Employer.id).where(Employer.id.in_(sorted(employer_ids))).order_by(Employer.id).with_for_update()
     )
     session.execute(delete(EmployerDayStat).where(EmployerDayStat.employer_id.in_(employer_ids)))
     rows = [
@@ -376,25 +365,16 @@ def _refresh_units(session: Session, units: set[str]) -> int:
     """Replace the units' rows and add the difference to their city's and province's rows."""
     table = RegionDayStat.__table__
     # Two transactions refreshing one county wait for each other, so each reads the other's work.
-    session.execute(
-        select(Region.code)
-        .where(Region.code.in_(sorted(units)))
-        .order_by(Region.code)
-        .with_for_update()
-    )
+    session.execute(select(Region.code).where(Region.code.in_(sorted(units))).order_by(Region.code).with_for_update())
     old: Deltas = {}
     columns = [table.c[name] for name in SUMMARY_FIGURES]
     for unit in units:
         own = (table.c.grain == grain_of(unit)) & (table.c.region_code == unit)
-        for code, day, *values in session.execute(
-            select(table.c.region_code, table.c.day, *columns).where(own)
-        ):
+        for code, day, *values in session.execute(select(table.c.region_code, table.c.day, *columns).where(own)):
             old[(code, day)] = list(values)
         session.execute(delete(table).where(own))
     new = _compute(session, units)
-    bulk_insert(
-        session, table, [_row(grain_of(unit), unit, day, v) for (unit, day), v in new.items()]
-    )
+    bulk_insert(session, table, [_row(grain_of(unit), unit, day, v) for (unit, day), v in new.items()])
     difference: Deltas = {}
     for key in old.keys() | new.keys():
         before, after = old.get(key, [0] * len(columns)), new.get(key, [0] * len(columns))
@@ -419,9 +399,7 @@ def _add_to_rollups(session: Session, changes: dict[tuple[int, str, date], list[
         set_={name: table.c[name] + statement.excluded[name] for name in SUMMARY_FIGURES},
     )
     # Sorted, so that two transactions lock shared rows in the same order.
-    rows = [
-        _row(grain, code, day, values) for (grain, code, day), values in sorted(changes.items())
-    ]
+    rows = [_row(grain, code, day, values) for (grain, code, day), values in sorted(changes.items())]
     session.execute(statement, rows)
 
 
@@ -480,26 +458,16 @@ def apply_pending(session: Session) -> None:
         return
     codes = set(pending.codes)
     if pending.household_ids:
-        codes |= set(
-            session.scalars(
-                select(Household.village_code).where(Household.id.in_(pending.household_ids))
-            )
-        )
+        codes |= set(session.scalars(select(Household.village_code).where(Household.id.in_(pending.household_ids))))
     if pending.post_ids:
-        codes |= set(
-            session.scalars(
-                select(WelfarePost.region_code).where(WelfarePost.id.in_(pending.post_ids))
-            )
-        )
+        codes |= set(session.scalars(select(WelfarePost.region_code).where(WelfarePost.id.in_(pending.post_ids))))
     employer_ids = set(pending.employer_ids)
     for target, column, ids in (
         (Opening, Placement.opening_id, pending.opening_ids),
         (TransportBatch, Placement.batch_id, pending.batch_ids),
     ):
         if ids:
-            employer_ids |= set(
-                session.scalars(select(target.employer_id).where(target.id.in_(ids)))
-            )
+            employer_ids |= set(session.scalars(select(target.employer_id).where(target.id.in_(ids))))
         if pending.household_ids:  # a household's poverty or members changed: its employers
             employer_ids |= set(
                 session.scalars(

@@ -93,14 +93,17 @@ def bump(session: Session, scopes: Iterable[str], held: Iterable[tuple[str, int]
     # then never give a version a cache has already seen for other data.
     start = time.time_ns() // 1000
     for scope in scopes:  # sorted: concurrent writers take the counter rows in one order
-        session.execute(insert.values(scope=scope, version=start).on_conflict_do_update(
-            index_elements=[DataVersion.scope], set_={"version": DataVersion.version + 1}))
+        session.execute(
+            insert.values(scope=scope, version=start).on_conflict_do_update(
+                index_elements=[DataVersion.scope], set_={"version": DataVersion.version + 1}
+            )
+        )
         new[scope] = session.scalar(select(DataVersion.version).where(DataVersion.scope == scope))
     if held:
         stamp = insert.on_conflict_do_update(
-            index_elements=[DataVersion.scope], set_={"version": insert.excluded.version})
-        session.execute(stamp, [{"scope": f"{kind}:{target_id}", "version": new[HOLDINGS]}
-                                for kind, target_id in held])
+            index_elements=[DataVersion.scope], set_={"version": insert.excluded.version}
+        )
+        session.execute(stamp, [{"scope": f"{kind}:{target_id}", "version": new[HOLDINGS]} for kind, target_id in held])
     return new
 
 
@@ -112,8 +115,9 @@ def current(session: Session) -> dict[str, int]:
 
 def held_changed_since(session: Session, version: int) -> list[tuple[str, int]]:
     """The targets whose held slots changed after the given ``holdings`` version."""
-    scopes = session.scalars(select(DataVersion.scope).where(
-        DataVersion.version > version, DataVersion.scope.not_in(SCOPES)))
+    scopes = session.scalars(
+        select(DataVersion.scope).where(DataVersion.version > version, DataVersion.scope.not_in(SCOPES))
+    )
     changed = []
     for scope in scopes:
         kind, _, target_id = scope.partition(":")
@@ -137,7 +141,10 @@ def _after_soft_rollback(session: Session, previous_transaction) -> None:
 
 def install(sessions: Any) -> None:
     """Bump the versions on the sessions of `sessions` (the app's scoped session; idempotent)."""
-    for name, listener in (("after_flush", _collect), ("before_commit", _before_commit),
-                           ("after_soft_rollback", _after_soft_rollback)):
+    for name, listener in (
+        ("after_flush", _collect),
+        ("before_commit", _before_commit),
+        ("after_soft_rollback", _after_soft_rollback),
+    ):
         if not event.contains(sessions, name, listener):
             event.listen(sessions, name, listener)

@@ -22,11 +22,13 @@ from .conftest import assert_refused
 
 def hold(factory, kind: str, target, n: int, status: str = "offered") -> list:
     """`n` placements of fresh laborers (each of their own household) holding `target`."""
-    laborers = [factory.laborer(birth_on=date(1985, 1, 1), work_area="any", physical_ability="full")
-                for _ in range(n)]
+    laborers = [factory.laborer(birth_on=date(1985, 1, 1), work_area="any", physical_ability="full") for _ in range(n)]
     for laborer in laborers:
-        db.session.add(Placement(laborer_id=laborer.id, household_id=laborer.household_id, status=status,
-                                 **{f"{kind}_id": target.id}))
+        db.session.add(
+            Placement(
+                laborer_id=laborer.id, household_id=laborer.household_id, status=status, **{f"{kind}_id": target.id}
+            )
+        )
     db.session.commit()
     return laborers
 
@@ -125,8 +127,9 @@ def test_confirming_a_plan_is_refused_naming_laborers_who_took_an_offer_meanwhil
     assert {a["laborer_id"] for a in plan["assignments"]} == {first.id, second.id}
     # Meanwhile a cadre offers `second` work elsewhere: confirming would give them a second offer.
     elsewhere = factory.opening(title="别处")
-    db.session.add(Placement(laborer_id=second.id, household_id=second.household_id, opening_id=elsewhere.id,
-                             status="offered"))
+    db.session.add(
+        Placement(laborer_id=second.id, household_id=second.household_id, opening_id=elsewhere.id, status="offered")
+    )
     db.session.commit()
     refused = client.post(f"/api/v1/plans/{plan['id']}/confirm", headers=headers)
     assert_refused(refused, "laborers", 409)
@@ -168,9 +171,14 @@ def test_slots_lowered_while_an_offer_is_being_made_wait_for_it_and_are_refused(
     def blocked_on_a_lock() -> bool:
         """Another connection of this database waits for a row lock (the change of slots)."""
         with db.engine.connect() as connection:
-            return bool(connection.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )).scalar())
+            return bool(
+                connection.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                ).scalar()
+            )
 
     def offer_then_lower(i: int) -> None:
         if i == 0:  # the offer takes the opening's lock, and commits only once the change waits for it

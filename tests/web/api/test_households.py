@@ -90,8 +90,6 @@ def test_missing_and_duplicate_code(client, factory, cadre):
 
 def test_non_json_body_is_refused(client, factory, cadre):
     _, headers = cadre
-    response = client.post(
-        "/api/v1/households", data="not json", headers={**headers, "Content-Type": "text/plain"}
-    )
+    response = client.post("/api/v1/households", data="not json", headers={**headers, "Content-Type": "text/plain"})
     assert response.status_code == 422
     assert "error" in response.json

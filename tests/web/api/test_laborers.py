@@ -192,9 +192,7 @@ def test_duplicate_id_number_on_update_is_refused(client, factory, cadre):
     _, headers = cadre
     first, second = factory.laborer(), factory.laborer()
     db.session.commit()
-    response = client.patch(
-        f"/api/v1/laborers/{second.id}", json={"id_number": first.id_number}, headers=headers
-    )
+    response = client.patch(f"/api/v1/laborers/{second.id}", json={"id_number": first.id_number}, headers=headers)
     assert_refused(response, "id_number")
 
 

@@ -193,9 +193,7 @@ def test_office_posts_for_an_employer_of_its_region(client, factory, office):
     db.session.commit()
     missing = client.post("/api/v1/openings", json=_opening(), headers=headers)
     assert_refused(missing, "employer_id")
-    response = client.post(
-        "/api/v1/openings", json=_opening(employer_id=workshop.id), headers=headers
-    )
+    response = client.post("/api/v1/openings", json=_opening(employer_id=workshop.id), headers=headers)
     assert response.status_code == 201, response.json
 
 
@@ -216,9 +214,7 @@ def test_batch_with_pickup_points(client, factory, employer):
         {"name": "曲峨镇", "region_code": "141030101"},
         {"name": "安古村口", "region_code": "141030100201", "lat": 36.47, "lon": 110.76},
     ]
-    changed = client.patch(
-        url, json={"pickup_points": points, "status": "boarding"}, headers=headers
-    )
+    changed = client.patch(url, json={"pickup_points": points, "status": "boarding"}, headers=headers)
     assert changed.status_code == 200, changed.json
     assert [p["name"] for p in changed.json["pickup_points"]] == ["曲峨镇", "安古村口"]
     assert changed.json["pickup_points"][1]["position_source"] == "typed"

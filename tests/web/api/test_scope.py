@@ -60,8 +60,13 @@ def test_employer_cannot_touch_people(client, factory, employer):
     assert client.get(f"/api/v1/laborers/{laborer.id}", headers=headers).status_code == 403
     assert client.get("/api/v1/households", headers=headers).status_code == 403
     assert client.get("/api/v1/welfare-posts", headers=headers).status_code == 403
-    body = {"household_id": laborer.household_id, "name": "x", "id_number": factory.id_number(),
-            "physical_ability": "light", "work_area": "local"}
+    body = {
+        "household_id": laborer.household_id,
+        "name": "x",
+        "id_number": factory.id_number(),
+        "physical_ability": "light",
+        "work_area": "local",
+    }
     assert client.post("/api/v1/laborers", json=body, headers=headers).status_code == 403
     assert count(Laborer) == 1
 

@@ -9,17 +9,36 @@ from web.models import Household, Laborer, Placement
 
 
 def household_form(**kw):
-    data = {"code": "141030100201-7001", "village_code": "141030100201", "head_name": "王大娘",
-            "poverty_status": "registered_poor", "lat": "", "lon": "", "position_source": "typed"}
+    data = {
+        "code": "141030100201-7001",
+        "village_code": "141030100201",
+        "head_name": "王大娘",
+        "poverty_status": "registered_poor",
+        "lat": "",
+        "lon": "",
+        "position_source": "typed",
+    }
     data.update(kw)
     return data
 
 
 def laborer_form(household_id, id_number, **kw):
-    data = {"household_id": household_id, "name": "王秀英", "id_number": id_number,
-            "phone": "13912345678", "physical_ability": "light", "skills": "缝纫, 包装",
-            "work_area": "local", "max_commute_km": "10", "job_types": "packaging", "pay_type": "piece",
-            "status": "seeking", "lat": "", "lon": "", "position_source": "typed"}
+    data = {
+        "household_id": household_id,
+        "name": "王秀英",
+        "id_number": id_number,
+        "phone": "13912345678",
+        "physical_ability": "light",
+        "skills": "缝纫, 包装",
+        "work_area": "local",
+        "max_commute_km": "10",
+        "job_types": "packaging",
+        "pay_type": "piece",
+        "status": "seeking",
+        "lat": "",
+        "lon": "",
+        "position_source": "typed",
+    }
     data.update(kw)
     return data
 
@@ -57,7 +76,8 @@ def test_register_household_refused_keeps_input_and_shows_error_by_field(client,
     existing = factory.household()
     login(factory.user("cadre"))
     response = client.post(
-        "/cadre/households/new", data=household_form(code=existing.code, head_name="李四"),
+        "/cadre/households/new",
+        data=household_form(code=existing.code, head_name="李四"),
         headers={"Accept-Language": "en"},
     )
     page = response.get_data(as_text=True)
@@ -85,8 +105,9 @@ def test_bad_id_number_is_refused_next_to_the_field_in_the_page_language(client,
     household = factory.household()
     login(factory.user("cadre"))
     bad = factory.id_number()[:17] + ("0" if factory.id_number()[17] != "0" else "1")
-    response = client.post("/cadre/laborers/new", data=laborer_form(household.id, bad),
-                           headers={"Accept-Language": "en"})
+    response = client.post(
+        "/cadre/laborers/new", data=laborer_form(household.id, bad), headers={"Accept-Language": "en"}
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and "check digit" in page and 'value="王秀英"' in page
     page = client.post("/cadre/laborers/new", data=laborer_form(household.id, "123")).get_data(as_text=True)
@@ -119,8 +140,12 @@ def test_laborer_page_shows_matches_misses_and_makes_an_offer(client, factory, l
     assert placement.status.value == "offered"
     detail = client.get(response.location).get_data(as_text=True)
     assert "offered" in detail or "已推荐" in detail or "已发出" in detail
-    again = client.post(f"/cadre/laborers/{laborer.id}/offer", data={"kind": "opening", "target_id": opening.id},
-                        follow_redirects=True, headers={"Accept-Language": "en"})
+    again = client.post(
+        f"/cadre/laborers/{laborer.id}/offer",
+        data={"kind": "opening", "target_id": opening.id},
+        follow_redirects=True,
+        headers={"Accept-Language": "en"},
+    )
     assert "already holds an offer" in again.get_data(as_text=True)
 
 
@@ -163,8 +188,10 @@ def test_kinds_of_work_are_chosen_by_name_and_stored_by_code(client, factory, lo
     db.session.commit()
     login(cadre)
     form = client.get("/cadre/laborers/new").get_data(as_text=True)
-    assert "type=\"checkbox\"" in form and ">包装<" in form and ">缝纫<" in form
-    data = laborer_form(household.id, factory.id_number(), job_types=["sewing", "packaging"], other_job_types="剪纸，包装")
+    assert 'type="checkbox"' in form and ">包装<" in form and ">缝纫<" in form
+    data = laborer_form(
+        household.id, factory.id_number(), job_types=["sewing", "packaging"], other_job_types="剪纸，包装"
+    )
     response = client.post("/cadre/laborers/new", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
     row = db.session.scalar(select(Laborer).order_by(Laborer.id.desc()))

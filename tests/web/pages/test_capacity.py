@@ -22,8 +22,9 @@ def test_an_employer_cannot_lower_slots_below_those_held(client, factory, login)
     refused = client.post(f"/employer/openings/{opening.id}/edit", data=opening_form(slots="1"))
     assert refused.status_code == 422
     assert "少于已被推荐和在岗人员占用的名额" in refused.get_data(as_text=True)
-    english = client.post(f"/employer/openings/{opening.id}/edit", data=opening_form(slots="2"),
-                          headers={"Accept-Language": "en"})
+    english = client.post(
+        f"/employer/openings/{opening.id}/edit", data=opening_form(slots="2"), headers={"Accept-Language": "en"}
+    )
     assert english.status_code == 422
     assert "fewer than are already held by offers and placements" in english.get_data(as_text=True)
     db.session.expire_all()
@@ -40,11 +41,16 @@ def test_a_cadre_is_told_why_a_second_offer_is_refused(client, factory, login):
     page = client.get(f"/cadre/laborers/{laborer.id}").get_data(as_text=True)
     assert "该劳动力待答复的推荐已达上限" in page and f"/cadre/laborers/{laborer.id}/offer" not in page
     # ...and an offer posted all the same is refused, saying so.
-    refused = client.post(f"/cadre/laborers/{laborer.id}/offer", data={"kind": "opening", "target_id": second.id},
-                          follow_redirects=True)
+    refused = client.post(
+        f"/cadre/laborers/{laborer.id}/offer", data={"kind": "opening", "target_id": second.id}, follow_redirects=True
+    )
     assert "该劳动力待答复的推荐已达上限" in refused.get_data(as_text=True)
-    english = client.post(f"/cadre/laborers/{laborer.id}/offer", data={"kind": "opening", "target_id": second.id},
-                          follow_redirects=True, headers={"Accept-Language": "en"})
+    english = client.post(
+        f"/cadre/laborers/{laborer.id}/offer",
+        data={"kind": "opening", "target_id": second.id},
+        follow_redirects=True,
+        headers={"Accept-Language": "en"},
+    )
     assert "already holds as many unanswered offers as allowed" in english.get_data(as_text=True)
     assert _placements() == 1
 
@@ -57,8 +63,9 @@ def test_the_cadres_rematch_view_offers_work_to_someone_who_accepted_an_offer(cl
     rematch_link = f"/cadre/laborers/{laborer.id}?rematch=1"
     assert rematch_link in page and "该劳动力已接受推荐或正在工作" in page
     assert f"/cadre/laborers/{laborer.id}/offer" not in page  # no offer buttons outside the re-match view
-    plain = client.post(f"/cadre/laborers/{laborer.id}/offer", data={"kind": "opening", "target_id": other.id},
-                        follow_redirects=True)
+    plain = client.post(
+        f"/cadre/laborers/{laborer.id}/offer", data={"kind": "opening", "target_id": other.id}, follow_redirects=True
+    )
     assert "该劳动力已接受推荐或正在工作" in plain.get_data(as_text=True)
     assert _placements() == 1
     rematch_page = client.get(rematch_link).get_data(as_text=True)
@@ -76,8 +83,9 @@ def test_an_office_is_told_which_laborers_stopped_a_confirmation(client, factory
     client.post("/office/plans", data={"region_code": "141030", "mode": "greedy"})
     plan = db.session.scalar(select(Plan))
     elsewhere = factory.opening(title="别处")
-    db.session.add(Placement(laborer_id=first.id, household_id=first.household_id, opening_id=elsewhere.id,
-                             status="offered"))
+    db.session.add(
+        Placement(laborer_id=first.id, household_id=first.household_id, opening_id=elsewhere.id, status="offered")
+    )
     db.session.commit()
     refused = client.post(f"/office/plans/{plan.id}/confirm", data={"is_reviewed": "y"}, follow_redirects=True)
     text = refused.get_data(as_text=True)

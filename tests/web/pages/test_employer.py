@@ -14,10 +14,22 @@ from web.services import convert, offers
 
 
 def opening_form(**kw):
-    data = {"title": "手套包装", "job_type": "packaging", "slots": "3", "min_age": "18", "max_age": "70",
-            "physical_demand": "light", "skills": "", "pay_type": "piece", "pay_yuan": "60",
-            "is_flexible_hours": "y", "start_on": (date.today() + timedelta(days=3)).isoformat(),
-            "lat": "", "lon": "", "position_source": "typed"}
+    data = {
+        "title": "手套包装",
+        "job_type": "packaging",
+        "slots": "3",
+        "min_age": "18",
+        "max_age": "70",
+        "physical_demand": "light",
+        "skills": "",
+        "pay_type": "piece",
+        "pay_yuan": "60",
+        "is_flexible_hours": "y",
+        "start_on": (date.today() + timedelta(days=3)).isoformat(),
+        "lat": "",
+        "lon": "",
+        "position_source": "typed",
+    }
     data.update(kw)
     return data
 
@@ -25,8 +37,7 @@ def opening_form(**kw):
 def offer(factory, app, laborer, kind, target_id):
     cadre = factory.user("cadre")
     db.session.commit()  # reload the factory's rows with their enumerations
-    placement = offers.make_offer(db.session, cadre, laborer.id, kind, target_id,
-                                    convert.matcher_config(app.config))
+    placement = offers.make_offer(db.session, cadre, laborer.id, kind, target_id, convert.matcher_config(app.config))
     db.session.commit()
     return placement
 
@@ -76,10 +87,19 @@ def test_candidates_show_no_id_digits_and_other_employers_are_404(client, factor
 def test_batch_with_pickup_points_and_manifest(client, factory, login, app):
     user = factory.user("employer")
     login(user)
-    data = {"title": "太原专车", "destination": "太原", "job_type": "assembly",
-            "departs_at": (date.today() + timedelta(days=5)).isoformat() + "T07:30", "seats": "30",
-            "min_age": "18", "max_age": "55", "physical_demand": "moderate", "skills": "", "pay_type": "monthly",
-            "pay_yuan": "4000"}
+    data = {
+        "title": "太原专车",
+        "destination": "太原",
+        "job_type": "assembly",
+        "departs_at": (date.today() + timedelta(days=5)).isoformat() + "T07:30",
+        "seats": "30",
+        "min_age": "18",
+        "max_age": "55",
+        "physical_demand": "moderate",
+        "skills": "",
+        "pay_type": "monthly",
+        "pay_yuan": "4000",
+    }
     refused = client.post("/employer/batches/new", data=data, headers={"Accept-Language": "en"})
     assert "at least one pickup point" in refused.get_data(as_text=True)
     data.update({"pickup_points-0-name": "昕水镇广场", "pickup_points-0-region_code": "141030100"})
@@ -107,7 +127,9 @@ def test_employer_answers_offers(client, factory, login, app):
     first = offer(factory, app, factory.laborer(), "opening", opening.id)
     second = offer(factory, app, factory.laborer(), "opening", opening.id)
     login(user)
-    assert "offered" in client.get("/employer/placements?status=offered", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "offered" in client.get("/employer/placements?status=offered", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
     client.post(f"/employer/placements/{first.id}/to/accepted")
     confirm = client.get(f"/employer/placements/{second.id}/to/declined")
     assert confirm.status_code == 200
@@ -126,13 +148,30 @@ def test_an_unlisted_kind_of_work_is_typed_and_a_listed_one_typed_in_chinese_is_
     owner = factory.user("employer")
     db.session.commit()
     login(owner)
-    base = {"title": "剪纸", "slots": "3", "min_age": "18", "max_age": "70", "physical_demand": "light",
-            "pay_type": "piece", "pay_yuan": "50", "start_on": "2027-01-10", "is_flexible_hours": "y",
-            "lat": "", "lon": "", "position_source": "typed"}
+    base = {
+        "title": "剪纸",
+        "slots": "3",
+        "min_age": "18",
+        "max_age": "70",
+        "physical_demand": "light",
+        "pay_type": "piece",
+        "pay_yuan": "50",
+        "start_on": "2027-01-10",
+        "is_flexible_hours": "y",
+        "lat": "",
+        "lon": "",
+        "position_source": "typed",
+    }
     missing = client.post("/employer/openings/new", data={**base, "job_type": "other", "other_job_type": ""})
     assert missing.status_code == 422
-    assert client.post("/employer/openings/new", data={**base, "job_type": "other", "other_job_type": "剪纸"}).status_code == 302
-    assert client.post("/employer/openings/new", data={**base, "job_type": "other", "other_job_type": "包装"}).status_code == 302
+    assert (
+        client.post("/employer/openings/new", data={**base, "job_type": "other", "other_job_type": "剪纸"}).status_code
+        == 302
+    )
+    assert (
+        client.post("/employer/openings/new", data={**base, "job_type": "other", "other_job_type": "包装"}).status_code
+        == 302
+    )
     kinds = db.session.scalars(select(Opening.job_type).order_by(Opening.id)).all()
     assert kinds == ["剪纸", "packaging"]
 
@@ -158,8 +197,7 @@ def test_a_batch_boards_departs_and_cannot_go_back(client, factory, login):
 
 def test_the_api_refuses_to_move_a_batch_backwards(client, factory, api_token):
     owner = factory.user("employer")
-    batch = factory.batch(employer=db.session.get(Employer, owner.employer_id),
-                          status="departed")
+    batch = factory.batch(employer=db.session.get(Employer, owner.employer_id), status="departed")
     db.session.commit()
     headers = api_token(owner)
     response = client.patch(f"/api/v1/batches/{batch.id}", json={"status": "planning"}, headers=headers)

@@ -8,7 +8,9 @@ from web.i18n import compile_catalogs
 def test_chinese_by_default_and_english_one_click_away(client, factory, login):
     login(factory.user("cadre"))
     assert "登记新户" in client.get("/cadre/").get_data(as_text=True)
-    assert "Register a household" in client.get("/cadre/", headers={"Accept-Language": "en-US,en"}).get_data(as_text=True)
+    assert "Register a household" in client.get("/cadre/", headers={"Accept-Language": "en-US,en"}).get_data(
+        as_text=True
+    )
     client.get("/lang/en")
     assert "Register a household" in client.get("/cadre/").get_data(as_text=True)
     client.get("/lang/zh")

@@ -21,17 +21,34 @@ def csv_bytes(rows, encoding="utf-8"):
 
 
 def row(factory, code="141030100201-8001", **kw):
-    values = {"户编号": code, "村代码": "141030100201", "户主姓名": "赵大", "贫困属性": "建档立卡户",
-              "姓名": "赵二", "身份证号": factory.id_number(), "手机号": "", "劳动能力": "弱劳力", "技能": "",
-              "就业意向": "本地", "最远通勤公里": "8", "意向工种": "packaging", "工资方式": "计件",
-              "需要弹性工时": "是", "就业状态": "求职"}
+    values = {
+        "户编号": code,
+        "村代码": "141030100201",
+        "户主姓名": "赵大",
+        "贫困属性": "建档立卡户",
+        "姓名": "赵二",
+        "身份证号": factory.id_number(),
+        "手机号": "",
+        "劳动能力": "弱劳力",
+        "技能": "",
+        "就业意向": "本地",
+        "最远通勤公里": "8",
+        "意向工种": "packaging",
+        "工资方式": "计件",
+        "需要弹性工时": "是",
+        "就业状态": "求职",
+    }
     values.update(kw)
     return [values[h] for h in HEADERS]
 
 
 def upload(client, data, name="laborers.csv"):
-    return client.post("/cadre/import", data={"upload": (io.BytesIO(data), name)},
-                       content_type="multipart/form-data", headers={"Accept-Language": "en"})
+    return client.post(
+        "/cadre/import",
+        data={"upload": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+        headers={"Accept-Language": "en"},
+    )
 
 
 def count(model):

@@ -26,8 +26,12 @@ def test_run_a_plan_see_its_report_and_confirm_it(client, factory, login):
     assert refused.status_code == 422 and db.session.scalar(select(func.count()).select_from(Placement)) == 0
     client.post(f"/office/plans/{plan.id}/confirm", data={"is_reviewed": "y"})
     assert db.session.scalar(select(func.count()).select_from(Placement)) == 3
-    again = client.post(f"/office/plans/{plan.id}/confirm", data={"is_reviewed": "y"}, follow_redirects=True,
-                        headers={"Accept-Language": "en"})
+    again = client.post(
+        f"/office/plans/{plan.id}/confirm",
+        data={"is_reviewed": "y"},
+        follow_redirects=True,
+        headers={"Accept-Language": "en"},
+    )
     assert "already confirmed" in again.get_data(as_text=True)
 
 
@@ -39,9 +43,18 @@ def test_plan_outside_the_region_is_refused(client, factory, login):
 
 def test_create_and_list_welfare_posts(client, factory, login):
     login(factory.user("office"))
-    data = {"post_type": "road_keeper", "title": "护路员", "region_code": "141030100201", "slots": "1",
-            "min_age": "", "max_age": "", "physical_demand": "light", "stipend_yuan": "500",
-            "term_start_on": date.today().isoformat(), "term_end_on": (date.today() - timedelta(days=1)).isoformat()}
+    data = {
+        "post_type": "road_keeper",
+        "title": "护路员",
+        "region_code": "141030100201",
+        "slots": "1",
+        "min_age": "",
+        "max_age": "",
+        "physical_demand": "light",
+        "stipend_yuan": "500",
+        "term_start_on": date.today().isoformat(),
+        "term_end_on": (date.today() - timedelta(days=1)).isoformat(),
+    }
     assert client.post("/office/welfare-posts/new", data=data).status_code == 422
     data["term_end_on"] = ""
     assert client.post("/office/welfare-posts/new", data=data).status_code == 302
@@ -55,14 +68,21 @@ def test_households_without_work_and_assigning_a_post(client, factory, login):
     login(factory.user("office"))
     page = client.get("/office/without-work").get_data(as_text=True)
     assert laborer.household.code in page and "安古村" in page
-    page = client.get(f"/office/laborers/{laborer.id}/welfare", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    page = client.get(f"/office/laborers/{laborer.id}/welfare", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
     assert post.title in page and "km from home" in page
-    response = client.post(f"/office/laborers/{laborer.id}/welfare", data={"kind": "welfare_post", "target_id": post.id})
+    response = client.post(
+        f"/office/laborers/{laborer.id}/welfare", data={"kind": "welfare_post", "target_id": post.id}
+    )
     assert response.status_code == 302
     assert db.session.scalar(select(Placement)).welfare_post_id == post.id
     second = factory.welfare_post(title="护林员")
-    again = client.post(f"/office/laborers/{laborer.id}/welfare", data={"kind": "welfare_post", "target_id": second.id},
-                        follow_redirects=True)
+    again = client.post(
+        f"/office/laborers/{laborer.id}/welfare",
+        data={"kind": "welfare_post", "target_id": second.id},
+        follow_redirects=True,
+    )
     assert "公益岗位" in again.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Placement)) == 1
 
@@ -72,8 +92,15 @@ def test_workshop_recognition_and_resumed_mark(client, factory, login):
     opening = factory.opening(employer=workshop, slots=10)
     for _ in range(5):
         laborer = factory.laborer()
-        db.session.add(Placement(laborer_id=laborer.id, household_id=laborer.household_id, opening_id=opening.id,
-                                 status="working", started_on=date.today() - timedelta(days=10)))
+        db.session.add(
+            Placement(
+                laborer_id=laborer.id,
+                household_id=laborer.household_id,
+                opening_id=opening.id,
+                status="working",
+                started_on=date.today() - timedelta(days=10),
+            )
+        )
     idle = factory.employer(name="空车间")
     login(factory.user("office"))
     page = client.get("/office/workshops", headers={"Accept-Language": "en"}).get_data(as_text=True)

@@ -14,8 +14,13 @@ def test_each_role_lands_on_its_home(client, factory, login, role):
 
 @pytest.mark.parametrize(
     ("role", "path"),
-    [("cadre", "/office/"), ("cadre", "/employer/"), ("employer", "/cadre/laborers"),
-     ("office", "/cadre/"), ("employer", "/office/plans")],
+    [
+        ("cadre", "/office/"),
+        ("cadre", "/employer/"),
+        ("employer", "/cadre/laborers"),
+        ("office", "/cadre/"),
+        ("employer", "/office/plans"),
+    ],
 )
 def test_other_roles_pages_are_forbidden(client, factory, login, role, path):
     login(factory.user(role))
