@@ -50,7 +50,9 @@ class RankResult:
     ineligible: list[Match]
 
 
-def nearest_per_target(target_row: np.ndarray, point_row: np.ndarray, distance_km: np.ndarray):
+def nearest_per_target(
+    target_row: np.ndarray, point_row: np.ndarray, distance_km: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Keep, for each target, only its nearest point (batches have several pickup points)."""
     order = np.lexsort((distance_km, target_row))
     target_row, point_row, distance_km = target_row[order], point_row[order], distance_km[order]
@@ -113,7 +115,7 @@ class Ranker:
             return self.config.max_pickup_km
         return laborer.max_commute_km * self.config.explain_radius_factor
 
-    def candidates(self, laborer: Laborer, kinds: Iterable[str] = KINDS):
+    def candidates(self, laborer: Laborer, kinds: Iterable[str] = KINDS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Target rows near a laborer with the nearest (group-tagged) point and the haversine distance to it."""
         kinds = set(kinds)
         if not kinds <= set(KINDS):
@@ -160,7 +162,7 @@ class Ranker:
         ok = rules.eligible(L, zeros, T, rows, dist, config, rematch=rematch)
         good = np.flatnonzero(ok)
         values = scoring.factor_columns(L, zeros[good], T, rows[good], dist[good], config)
-        totals = scoring.combine(*values, None, config)
+        totals = np.asarray(scoring.combine(*values, None, config))
         top = _ranked(totals, dist[good], T.kind[rows[good]], T.id[rows[good]])[:k]
         matches = []
         for i in top.tolist():

@@ -46,7 +46,7 @@ def list_page(
     per_page = min(args["per_page"], current_app.config["API_PAGE_SIZE_MAX"])
     filters = {k: v for k, v in args.items() if k not in ("region", "page", "per_page")}
     rows, total = registry.list_records(
-        db.session,
+        db.session(),
         model,
         g.user,
         region=args.get("region"),
@@ -70,4 +70,4 @@ def list_page(
 def audit_list(action: str, subject: str, ids: list[Any], **detail: Any) -> None:
     """One audit row for an answer that lists people's records (who, which filter, how many, which ids);
     the request's unit of work keeps it with the answer."""
-    audit_read(db.session, action, user=g.user, subject=subject, ids=ids, remote_addr=remote_addr(), **detail)
+    audit_read(db.session(), action, user=g.user, subject=subject, ids=ids, remote_addr=remote_addr(), **detail)

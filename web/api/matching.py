@@ -170,7 +170,7 @@ class LaborerMatches(MethodView):
     def get(self, args, laborer_id):
         """Top targets across openings, batches and welfare posts, with reasons; and the nearest misses."""
         row, result = ranking.matches_for_laborer(
-            db.session,
+            db.session(),
             g.user,
             laborer_id,
             _config(),
@@ -179,7 +179,7 @@ class LaborerMatches(MethodView):
             ineligible=args["ineligible"],
         )
         audit(
-            db.session,
+            db.session(),
             "read",
             user=g.user,
             subject="laborer",
@@ -193,12 +193,12 @@ class LaborerMatches(MethodView):
         return {"matches": [present(m) for m in result.matches], "ineligible": [present(m) for m in result.ineligible]}
 
 
-def _titles(result) -> dict:
+def _titles(result) -> dict[tuple[str, int], str]:
     """The shown targets' titles: one query per kind, not one per match."""
     wanted: dict[str, set[int]] = {}
     for m in [*result.matches, *result.ineligible]:
         wanted.setdefault(m.kind, set()).add(m.target_id)
-    titles = {}
+    titles: dict[tuple[str, int], str] = {}
     for kind, ids in wanted.items():
         model = CHANNEL_MODELS[kind]
         titles.update(
@@ -210,7 +210,7 @@ def _titles(result) -> dict:
 
 def _candidates(kind: str, target_id: int, args) -> dict:
     _row, result = ranking.candidates_for_target(
-        db.session, g.user, kind, target_id, _config(), limit=args["limit"], ineligible=args["ineligible"]
+        db.session(), g.user, kind, target_id, _config(), limit=args["limit"], ineligible=args["ineligible"]
     )
     from ..models import Laborer
 
@@ -307,7 +307,7 @@ class Placements(MethodView):
         offer or is at work and `rematch` is not set.
         """
         placement = offers.make_offer(
-            db.session,
+            db.session(),
             g.user,
             data["laborer_id"],
             data["kind"],
@@ -329,7 +329,7 @@ class PlacementItem(MethodView):
     @document_errors(blp, 401, 404)
     def get(self, placement_id):
         """One placement with its lifecycle: who did what, when."""
-        return placement_json(scope.get_visible(db.session, Placement, placement_id, g.user))
+        return placement_json(scope.get_visible(db.session(), Placement, placement_id, g.user))
 
     @blp.doc(security=SECURITY)
     @blp.arguments(TransitionSchema)
@@ -338,7 +338,7 @@ class PlacementItem(MethodView):
     def patch(self, data, placement_id):
         """Move a placement on: accepted, declined (with a reason), working, ended (with a reason)."""
         placement = offers.transition(
-            db.session, g.user, placement_id, data["status"], note=data["note"], remote_addr=remote_addr()
+            db.session(), g.user, placement_id, data["status"], note=data["note"], remote_addr=remote_addr()
         )
         return placement_json(placement)
 
@@ -356,7 +356,7 @@ class PlacementCheckins(MethodView):
         from ..services.retention import record_checkin
 
         record_checkin(
-            db.session,
+            db.session(),
             g.user,
             placement_id,
             data["day"],
@@ -364,4 +364,4 @@ class PlacementCheckins(MethodView):
             note=data["note"],
             remote_addr=remote_addr(),
         )
-        return placement_json(scope.get_visible(db.session, Placement, placement_id, g.user))
+        return placement_json(scope.get_visible(db.session(), Placement, placement_id, g.user))

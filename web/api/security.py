@@ -25,7 +25,7 @@ def current_api_user() -> User:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise UnauthorizedError("a bearer token is required (POST /api/v1/auth/token)")
-    user = user_for_token(db.session, token.strip())
+    user = user_for_token(db.session(), token.strip())
     if user is None:
         raise UnauthorizedError("the token is unknown, expired or revoked")
     return user
