@@ -39,7 +39,7 @@ def remote_addr() -> str | None:
 
 
 def list_page(
-    model: type, args: Mapping[str, Any], present=lambda row: row, *, audited: bool = False
+    model: type[Any], args: Mapping[str, Any], present=lambda row: row, *, audited: bool = False
 ) -> dict[str, Any]:
     """One page of the caller's records of `model`, filtered by the list's query arguments; a list
     of people is `audited`: one row naming the filter, how many rows and which ids."""

@@ -48,4 +48,4 @@ def require_user(action: str | None = None) -> Callable:
     return decorator
 
 
-SECURITY = [{"bearerAuth": []}]
+SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]

@@ -32,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
+from typing import overload
 
 from matcher.geo import geodesic_km
 
@@ -109,6 +110,10 @@ def sees_exact_distances(user: User) -> bool:
     return user.role is not Role.EMPLOYER
 
 
+@overload
+def employer_km(distance_km: float) -> int: ...
+@overload
+def employer_km(distance_km: None) -> None: ...
 def employer_km(distance_km: float | None) -> int | None:
     """A distance as an employer sees it: whole km."""
     return None if distance_km is None else int(round(distance_km))
