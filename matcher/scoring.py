@@ -46,6 +46,10 @@ _PAY_EN = {"piece": "piece-rate", "hourly": "hourly", "daily": "daily", "monthly
 _PAY_ZH = {"piece": "计件", "hourly": "计时", "daily": "日结", "monthly": "月薪"}
 
 
+FactorCode = tuple[Any, ...]
+"""A factor's compact code ``(name, value, weight, *facts)``, see `render_factor`."""
+
+
 @dataclass(frozen=True, slots=True)
 class Factor:
     """One part of a score: its value in [0, 1], its weight, and a sentence in Chinese and English."""
@@ -64,10 +68,6 @@ class Score:
     total: float
     factors: tuple[Factor, ...]
     codes: tuple[FactorCode, ...] = ()  # the factors' compact codes (`render_factor`), to store
-
-
-FactorCode = tuple[Any, ...]
-"""A factor's compact code ``(name, value, weight, *facts)``, see `render_factor`."""
 
 
 # -- factor values (columns or scalars) -------------------------------------------------------

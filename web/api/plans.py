@@ -135,7 +135,8 @@ class Plans(MethodView):
         plan = plans.create_plan(
             db.session(), g.user, data.get("county_code") or data["region"], data["mode"], remote_addr=remote_addr()
         )
-        plan = start_plan(current_app._get_current_object(), plan.id)  # type: ignore[attr-defined]  # a LocalProxy, typed as Flask
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy, typed as Flask
+        plan = start_plan(app, plan.id)
         return plan_json(plan)
 
 

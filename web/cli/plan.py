@@ -93,7 +93,8 @@ def worker() -> None:
     url = current_app.config.get("REDIS_URL")
     if not url:
         raise click.ClickException("REDIS_URL is not set; without it plans run inside the request")
-    interrupted, restarted = recover(current_app._get_current_object(), mode="rq")  # type: ignore[attr-defined]  # a LocalProxy, typed as Flask
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy, typed as Flask
+    interrupted, restarted = recover(app, mode="rq")
     if interrupted or restarted:
         click.echo(f"interrupted plans marked failed: {interrupted or 'none'}; queued again: {restarted or 'none'}")
     Worker([QUEUE], connection=Redis.from_url(url)).work()
