@@ -8,7 +8,7 @@ since only words some target uses can ever matter.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeAlias
@@ -42,6 +42,9 @@ Values: TypeAlias = npt.NDArray[Any] | np.number[Any]
 Flags: TypeAlias = npt.NDArray[np.bool_] | np.bool_ | bool
 """A boolean column, or one truth value."""
 
+WordSet: TypeAlias = frozenset[str] | tuple[str, ...]
+"""A set of words (skills, job types) as rows hold them: hashable, so that equal sets are encoded once."""
+
 
 class Vocabulary:
     """Maps words (skills, job types) to bit positions and sets of words to uint64 mask rows.
@@ -56,13 +59,13 @@ class Vocabulary:
         self.index = {w: i for i, w in enumerate(sorted(set(words)), start=1)}
         self.n_words = -(-(len(self.index) + 1) // 64)
 
-    def masks(self, sets: Sequence[Collection[str]], *, mark_unknown: bool = False) -> np.ndarray:
+    def masks(self, sets: Sequence[WordSet], *, mark_unknown: bool = False) -> np.ndarray:
         """One (n_words,) uint64 row per set (of words).
 
         Unknown words set bit 0 if ``mark_unknown``, else are dropped.
         """
         # Few distinct sets recur across many rows (skills, wished job types): encode each once.
-        distinct: dict[Collection[str], int] = {}
+        distinct: dict[WordSet, int] = {}
         code = np.fromiter((distinct.setdefault(words, len(distinct)) for words in sets), np.int64, count=len(sets))
         out = np.zeros((len(distinct), self.n_words), np.uint64)
         index = self.index
