@@ -228,28 +228,33 @@ def _preference_text(
     work_area: str,
     is_batch: bool,
 ) -> tuple[str, str]:
+    """What of the laborer's wishes the target meets, each wish said once: the met ones in one phrase
+    ("做缝纫、计件、在本地，都合她心意"), the others after it, sentences joined with '；'."""
     zh_pron, _, en_subj = _PRONOUNS[sex]
-    zh, en = [], []
+    met_zh: list[str] = []
+    met_en: list[str] = []
+    zh: list[str] = []
+    en: list[str] = []
     if job == JOB_PREFERENCE["none"]:
         zh.append("对工种没有要求")
         en.append("no job-type preference")
     elif job == JOB_PREFERENCE["wanted"]:
-        zh.append(f"想做{job_label(job_type, 'zh')}")
-        en.append(f"wants {job_label(job_type, 'en')} work")
+        met_zh.append(f"做{job_label(job_type, 'zh')}")
+        met_en.append(f"{job_label(job_type, 'en')} work")
     else:
         zh.append(f"不是{zh_pron}想做的工种")
         en.append(f"not the work {en_subj} asked for")
     if laborer_pay and target_pay:
         if laborer_pay == target_pay:
-            zh.append(f"{_PAY_ZH[target_pay]}，合心意")
-            en.append(f"{_PAY_EN[target_pay]} pay as wished")
+            met_zh.append(_PAY_ZH[target_pay])
+            met_en.append(f"{_PAY_EN[target_pay]} pay")
         else:
-            zh.append(f"{_PAY_ZH[target_pay]}，{zh_pron}想要{_PAY_ZH[laborer_pay]}")
+            zh.append(f"按{_PAY_ZH[target_pay]}算，{zh_pron}想要{_PAY_ZH[laborer_pay]}")
             en.append(f"{_PAY_EN[target_pay]} pay, {en_subj} prefers {_PAY_EN[laborer_pay]}")
     if is_batch:
         if work_area == "migrant":
-            zh.append("愿意外出务工")
-            en.append("wants to work away from home")
+            met_zh.append("外出务工")
+            met_en.append("work away from home")
         elif work_area == "any":
             zh.append("可以外出务工")
             en.append("willing to work away from home")
@@ -257,15 +262,20 @@ def _preference_text(
             zh.append(f"{zh_pron}只想在本地就业")
             en.append(f"{en_subj} wants to stay local")
     elif work_area == "local":
-        zh.append("在本地就业，合心意")
-        en.append("local work as wished")
+        met_zh.append("在本地")
+        met_en.append("local work")
     elif work_area == "any":
         zh.append("本地就业")
         en.append("local work")
     else:
         zh.append(f"本地岗位，但{zh_pron}想外出务工")
         en.append(f"local work, though {en_subj} wants to go out")
-    return "，".join(zh), "; ".join(en)
+    if met_zh:
+        met = "、".join(met_zh) + (f"，都合{zh_pron}心意" if len(met_zh) > 1 else f"，合{zh_pron}心意")
+        listed = met_en[0] if len(met_en) == 1 else ", ".join(met_en[:-1]) + " and " + met_en[-1]
+        zh.insert(0, met)
+        en.insert(0, f"{listed}, as {en_subj} wished")
+    return "；".join(zh), "; ".join(en)
 
 
 def _physical_text(sex: str, spare: int, demand: str) -> tuple[str, str]:
