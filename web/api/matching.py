@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import CHANNEL_MODELS, CHANNELS, Placement, PlacementStatus
-from ..services import convert, disclosure, offers, ranking, scope
+from ..services import convert, disclosure, offer_text, offers, ranking, scope
 from ..services.accounts import audit
 from .common import audit_list, document_errors, remote_addr
 from .schemas import RECORD_ID
@@ -341,6 +341,34 @@ class PlacementItem(MethodView):
             db.session(), g.user, placement_id, data["status"], note=data["note"], remote_addr=remote_addr()
         )
         return placement_json(placement)
+
+
+class OfferTextArgsSchema(Schema):
+    lang = fields.String(
+        load_default=None,
+        validate=validate.OneOf(offer_text.LANGUAGES),
+        metadata={"description": "zh or en; default: the request's language"},
+    )
+
+
+class OfferTextSchema(Schema):
+    text = fields.String(required=True, metadata={"description": "a plain message to read out or send"})
+    lang = fields.String(required=True, validate=validate.OneOf(offer_text.LANGUAGES))
+
+
+@blp.route("/placements/<int:placement_id>/text")
+class PlacementText(MethodView):
+    decorators = [require_user("matches")]
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(OfferTextArgsSchema, location="query")
+    @blp.response(200, OfferTextSchema)
+    @document_errors(blp, 401, 403, 404)
+    def get(self, args, placement_id):
+        """The offer as a plain message in the laborer's language, to read out or send by SMS or WeChat."""
+        placement = scope.get_visible(db.session, Placement, placement_id, g.user)
+        language = args["lang"] or offer_text.language_of(_locale())
+        return {"text": offer_text.offer_text(db.session, g.user, placement, language), "lang": language}
 
 
 @blp.route("/placements/<int:placement_id>/checkins")

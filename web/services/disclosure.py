@@ -123,3 +123,13 @@ def village_distance_km(laborer: Laborer, points: list[tuple[float, float]]) -> 
     """Geodesic km from the laborer's village point to the nearest of a posting's points."""
     village = laborer.household.village
     return min(geodesic_km((village.lat, village.lon), point) for point in points)
+
+
+#: Who is shown an employer's contact (name and phone) on match cards and in offer texts: the cadre,
+#: who passes it on to the laborer. Employers know their own; offices reach employers through their records.
+EMPLOYER_CONTACT_ROLES = frozenset({Role.CADRE})
+
+
+def sees_employer_contact(user: User) -> bool:
+    """May the user be shown an employer's contact beside a match or in an offer text?"""
+    return user.role in EMPLOYER_CONTACT_ROLES
