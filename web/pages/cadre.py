@@ -122,13 +122,14 @@ def recent_steps(statuses: list[PlacementStatus], days: int) -> int:
     """How many placements of the cadre's laborers took one of these steps in the last `days` days."""
     since = clock.now() - timedelta(days=days)
     mine = scope.scoped(Placement, current_user).with_only_columns(Placement.id)
-    return db.session.scalar(
+    counted = db.session.scalar(
         select(db.func.count(db.distinct(PlacementEvent.placement_id))).where(
             PlacementEvent.placement_id.in_(mine.scalar_subquery()),
             PlacementEvent.to_status.in_(statuses),
             PlacementEvent.at >= since,
         )
     )
+    return int(counted or 0)
 
 
 # -- households -------------------------------------------------------------------------------------

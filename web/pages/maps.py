@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from matcher.geo import geodesic_km
+
 SIZE = 360  # viewBox units; one unit is one CSS pixel on the narrowest phone
 RADIUS = 150  # of the outermost ring
 RINGS_KM = (1.0, 5.0, 10.0)
@@ -26,7 +28,8 @@ COLOURS = {"opening": "#1f6fb2", "batch": "#c77800", "welfare_post": "#2e7d32", 
 
 @dataclass(frozen=True, slots=True)
 class Mark:
-    """One thing on a map: where it is, how far it is said to be, its kind and its label."""
+    """One thing on a map: where it is, how far from the centre (the radius), its kind and its label (with the
+    distance as the cards say it)."""
 
     lat: float
     lon: float
@@ -78,7 +81,11 @@ def radial_map(centre: tuple[float, float], marks: Sequence[Mark], title: str, c
         x, y = mid + r * math.sin(angle), mid - r * math.cos(angle)
         colour = COLOURS.get(mark.kind, "#555")
         fill = colour if mark.is_eligible else "#fff"
-        name = f"{n}. {mark.label} · {_km_label(round(mark.distance_km, 1))}"
+        name = (
+            f"{n}. {mark.label}"
+            if mark.kind == "laborer"
+            else f"{n}. {mark.label} · {_km_label(round(mark.distance_km, 1))}"
+        )
         parts.append(
             f'<g class="map-mark map-{escape(mark.kind)}"><title>{escape(name)}</title>'
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7" fill="{fill}" stroke="{colour}" stroke-width="2"/>'
@@ -100,10 +107,22 @@ def match_map(home: tuple[float, float], matches: Sequence, title: str, labels: 
             m.point[1],
             m.distance_km,
             m.kind,
-            labels[i] if i < len(labels) else str(m.target_id),
+            f"{labels[i] if i < len(labels) else m.target_id} · {_km_label(round(m.distance_km, 1))}",
             m.eligible,
         )
         for i, m in enumerate(matches)
         if m.point is not None
     ]
     return radial_map(home, marks, title, _("home"))
+
+
+def candidate_map(
+    centre: tuple[float, float], people: Sequence[tuple[float, float, str, float]], title: str, centre_label: str
+) -> Markup:
+    """A posting's candidates (lat, lon, label, distance said) around it, drawn where they are said to be
+    (for an employer, their village's point: `services.disclosure`); the ring scale is measured from the centre."""
+    marks = [
+        Mark(lat, lon, geodesic_km(centre, (lat, lon)), "laborer", f"{label} · {_km_label(said_km)}")
+        for lat, lon, label, said_km in people
+    ]
+    return radial_map(centre, marks, title, centre_label)

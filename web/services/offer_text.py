@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from babel.dates import format_date, format_time
 from flask_babel import force_locale
@@ -116,6 +117,7 @@ def card_facts(
     """Facts of the targets (kind, id, the point measured to) the user was shown, by (kind, id)."""
     wanted = list(wanted)
     rows: dict[tuple[str, int], object] = {}
+    model: Any
     for kind, model in CHANNEL_MODELS.items():
         ids = {target_id for k, target_id, _point in wanted if k == kind}
         if not ids:

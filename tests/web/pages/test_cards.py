@@ -10,7 +10,7 @@ from sqlalchemy import select
 from tests.conftest import DANING
 from web import clock
 from web.extensions import db
-from web.models import Placement
+from web.models import Employer, Placement
 from web.services import convert, offers, ranking
 from web.services.offer_text import offer_text
 
@@ -203,3 +203,21 @@ def test_rematch_only_for_working_laborers_and_the_home_counts_offers_and_answer
     # Holding an accepted job: no new offer unless re-matching is asked for (services.offers).
     response = client.post(f"/cadre/laborers/{laborer.id}/offer", data={"kind": "welfare_post", "target_id": post.id})
     assert response.status_code == 302 and db.session.scalar(select(db.func.count()).select_from(Placement)) == 1
+
+
+def test_an_employer_sees_its_candidates_on_a_map_at_their_village_with_the_score_in_words(client, factory, login):
+    employer_user = factory.user("employer")
+    opening = factory.opening(db.session.get(Employer, employer_user.employer_id))
+    # Two candidates whose homes lie apart from their village's point: the map shows the village only.
+    for lat in (DANING[0] + 0.03, DANING[0] + 0.05):
+        factory.laborer(lat=lat, lon=DANING[1] + 0.01)
+    login(employer_user)
+    page = client.get(f"/employer/openings/{opening.id}").get_data(as_text=True)
+    svg = page.split('<svg class="map"')[1].split("</svg>")[0]
+    assert svg.count('class="map-mark map-laborer"') == 2 == len(re.findall(r"<li class=\"card\">", page))
+    circles = re.findall(
+        r'<g class="map-mark map-laborer"><title>[^<]*</title><circle cx="([\d.]+)" cy="([\d.]+)"', svg
+    )
+    assert len(set(circles)) == 1  # both at the one village point, not at their homes
+    assert re.search(r'<strong class="fit-(good|fair|weak)">(很合适|合适|勉强)</strong>', page)
+    assert "得分 0." not in page
