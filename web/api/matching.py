@@ -366,9 +366,9 @@ class PlacementText(MethodView):
     @document_errors(blp, 401, 403, 404)
     def get(self, args, placement_id):
         """The offer as a plain message in the laborer's language, to read out or send by SMS or WeChat."""
-        placement = scope.get_visible(db.session, Placement, placement_id, g.user)
+        placement = scope.get_visible(db.session(), Placement, placement_id, g.user)
         language = args["lang"] or offer_text.language_of(_locale())
-        return {"text": offer_text.offer_text(db.session, g.user, placement, language), "lang": language}
+        return {"text": offer_text.offer_text(db.session(), g.user, placement, language), "lang": language}
 
 
 @blp.route("/placements/<int:placement_id>/checkins")
