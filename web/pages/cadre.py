@@ -337,7 +337,7 @@ def laborer(laborer_id: int):
     ).all()
     text_lang = offer_text.language_of(request.args.get("lang") or lang())
     texts = {
-        p.id: offer_text.offer_text(db.session, current_user, p, text_lang)
+        p.id: offer_text.offer_text(db.session(), current_user, p, text_lang)
         for p in placements
         if p.status in TEXT_STATUSES
     }

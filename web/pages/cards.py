@@ -29,7 +29,7 @@ def match_cards(matches: list[Match], home: tuple[float, float] | None = None) -
     """Cards for matches shown to the current user, in order (one query per kind of target)."""
     language = lang()
     facts = offer_text.card_facts(
-        db.session, current_user, [(m.kind, m.target_id, m.point) for m in matches], home=home
+        db.session(), current_user, [(m.kind, m.target_id, m.point) for m in matches], home=home
     )
     cards = []
     for m in matches:
