@@ -69,7 +69,7 @@ def my_villages() -> list[Region]:
 
 def _laborer_data(form: LaborerForm) -> dict:
     """The form's data for the service, its household found from the picker's code or head's name."""
-    household = search.find_household(db.session, current_user, form.household.data)
+    household = search.find_household(db.session, current_user, form.household_code.data)
     return {**form.data_for_service(), "household_id": household.id}
 
 
@@ -245,12 +245,12 @@ def laborer_new():
     form = LaborerForm()
     if request.method == "GET" and (chosen := request.args.get("household_id", type=int)):
         household = db.session.scalar(scope.scoped(Household, current_user).where(Household.id == chosen))
-        form.household.data = household.code if household is not None else None
+        form.household_code.data = household.code if household is not None else None
     if form.validate_on_submit():
         row = save_from_form(
             form,
             lambda: registry.create_laborer(db.session, _laborer_data(form), current_user, remote_addr()),
-            aliases={"household_id": "household"},
+            aliases={"household_id": "household_code"},
         )
         if row is not None:
             flash(_("%(name)s registered.", name=row.name), "success")
@@ -266,7 +266,7 @@ def laborer_edit(laborer_id: int):
     row = registry.get_record(db.session, Laborer, laborer_id, current_user)
     form = LaborerForm(obj=row)
     if request.method == "GET":
-        form.household.data = row.household.code
+        form.household_code.data = row.household.code
         for name in ("physical_ability", "work_area", "status", "position_source"):
             getattr(form, name).data = getattr(row, name).value
         form.pay_type.data = row.pay_type.value if row.pay_type else ""
@@ -281,7 +281,7 @@ def laborer_edit(laborer_id: int):
                 changes.pop("id_number")
             registry.update_laborer(db.session, row.id, changes, current_user, remote_addr())
         except DomainError as error:
-            show_errors(form, error, {"household_id": "household"})
+            show_errors(form, error, {"household_id": "household_code"})
         else:
             flash(_("%(name)s saved.", name=form.name.data), "success")
             return redirect(url_for("cadre.laborer", laborer_id=laborer_id))

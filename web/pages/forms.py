@@ -165,7 +165,7 @@ class HouseholdForm(PositionMixin, FlaskForm):
 class LaborerForm(PositionMixin, FlaskForm):
     # A picker: the household's code or its head's name, found among the cadre's households by the
     # view (services.search.find_household), which adds its id to data_for_service's answer.
-    household = StringField(
+    household_code = StringField(
         _l("Household"),
         validators=[DataRequired(), Length(max=80)],
         render_kw={"list": "household-list", "autocomplete": "off", "spellcheck": "false"},

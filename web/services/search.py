@@ -95,7 +95,7 @@ def picker_options(session: Session, user: User) -> list[tuple[str, str]]:
     return [(row.code, row.head_name) for row in rows]
 
 
-def find_household(session: Session, user: User, text: str, field: str = "household") -> Household:
+def find_household(session: Session, user: User, text: str, field: str = "household_code") -> Household:
     """The one household of the user's a picker entry names: its code, else its head's name.
 
     422 on `field` when none matches, or when several heads share the name (the message lists their

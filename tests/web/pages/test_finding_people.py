@@ -85,29 +85,31 @@ def test_the_household_picker_takes_a_code_or_a_head_name(client, factory, login
     assert 'list="household-list"' in form and f'<option value="{liu.code}">刘桂花</option>' in form
     assert outside.code not in form
 
-    data = laborer_form(liu.id, factory.id_number(), household="刘桂花")
+    data = laborer_form(liu.id, factory.id_number(), household_code="刘桂花")
     assert client.post("/cadre/laborers/new", data=data).status_code == 302
     assert db.session.scalar(select(Laborer).order_by(Laborer.id.desc())).household_id == liu.id
 
-    ambiguous = client.post("/cadre/laborers/new", data=laborer_form(liu.id, factory.id_number(), household="赵大山"))
+    data = laborer_form(liu.id, factory.id_number(), household_code="赵大山")
+    ambiguous = client.post("/cadre/laborers/new", data=data)
     assert ambiguous.status_code == 422
     text = ambiguous.get_data(as_text=True)
-    assert 'id="household-error"' in text and zhao[0].code in text and zhao[1].code in text
+    assert 'id="household_code-error"' in text and zhao[0].code in text and zhao[1].code in text
     assert "有几户的户主同名" in text
 
     for term in (outside.code, "钱多多", ""):
-        refused = client.post("/cadre/laborers/new", data=laborer_form(liu.id, factory.id_number(), household=term))
-        assert refused.status_code == 422 and 'id="household-error"' in refused.get_data(as_text=True), term
+        data = laborer_form(liu.id, factory.id_number(), household_code=term)
+        refused = client.post("/cadre/laborers/new", data=data)
+        assert refused.status_code == 422 and 'id="household_code-error"' in refused.get_data(as_text=True), term
 
     # A suggestion picked with its head's name after the code is still that household.
-    data = laborer_form(liu.id, factory.id_number(), household=f"{zhao[1].code} 赵大山")
+    data = laborer_form(liu.id, factory.id_number(), household_code=f"{zhao[1].code} 赵大山")
     assert client.post("/cadre/laborers/new", data=data).status_code == 302
     row = db.session.scalar(select(Laborer).order_by(Laborer.id.desc()))
     assert row.household_id == zhao[1].id
     edit = client.get(f"/cadre/laborers/{row.id}/edit").get_data(as_text=True)
-    assert re.search(rf'<input [^>]*id="household"[^>]*value="{zhao[1].code}"', edit)
+    assert re.search(rf'<input [^>]*id="household_code"[^>]*value="{zhao[1].code}"', edit)
     prefilled = client.get(f"/cadre/laborers/new?household_id={liu.id}").get_data(as_text=True)
-    assert re.search(rf'<input [^>]*id="household"[^>]*value="{liu.code}"', prefilled)
+    assert re.search(rf'<input [^>]*id="household_code"[^>]*value="{liu.code}"', prefilled)
 
 
 def test_the_cadre_navigation_links_their_reports_and_exports(client, factory, login):
