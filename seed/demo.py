@@ -504,6 +504,7 @@ def _users(session, villages, employers):
         "cadre",
         "安古村 李书记",
         village_codes=[villages[n].code for n in ("安古村", "白村", "罗曲村")],
+        phone="13935700123",
     )
     create_user(
         session, "employer", logins["employer"].password, "employer", "手套车间 王经理", employer_id=employers[0].id

@@ -55,7 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     smorest_api.init_app(app)
 
-    from . import errors_handlers, hardening
+    from . import assets, errors_handlers, hardening
     from .api import register as register_api
     from .pages import register as register_pages
 
@@ -64,6 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_api(app)
     errors_handlers.register(app)
     hardening.register(app)
+    assets.install(app)  # hashed static URLs, /favicon.ico, compressed responses
 
     from flask_babel import get_locale
 

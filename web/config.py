@@ -31,6 +31,19 @@ DEFAULTS: dict[str, Any] = {
     "TIMEZONE": "Asia/Shanghai",
     "REDIS_URL": None,
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+    # Static files (web.assets): templates link them under content-hashed names cached for a year;
+    # the plain /static/<file> path is cached this long. Responses are compressed as the browser asks.
+    "SEND_FILE_MAX_AGE_DEFAULT": 300,
+    "COMPRESS_ALGORITHM": ["br", "gzip"],
+    "COMPRESS_MIMETYPES": [
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "image/svg+xml",
+    ],
+    "COMPRESS_MIN_SIZE": 500,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     # Secure cookies need HTTPS; set JIUYE_SECURE_COOKIES=1 behind TLS (the local demo is plain HTTP).

@@ -1,6 +1,7 @@
 """Flask extensions, created unbound here and bound to the app in create_app."""
 
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -19,5 +20,6 @@ csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 smorest_api = Api()
+compress = Compress()  # bound in web.assets.install, with the hashed static URLs
 # Document the error body errors_handlers actually sends, not flask-smorest's default one.
 smorest_api.ERROR_SCHEMA = ErrorSchema

@@ -264,7 +264,7 @@ def field_error(response, field: str) -> bool:
 
 def laborer_form(household_id: int, **kw) -> dict:
     data = {
-        "household_id": str(household_id),
+        "household_code": db.session.get(Household, household_id).code,
         "name": "王秀英",
         "id_number": GOOD_ID,
         "phone": "",
@@ -304,7 +304,7 @@ def test_laborer_form_refuses_bad_input_next_to_the_field(page, people, case):
 def test_laborer_form_refuses_another_villages_household_and_a_duplicate_id(page, factory, people):
     client = page("cadre")
     response = client.post("/cadre/laborers/new", data=laborer_form(people["other_household"]))
-    assert response.status_code == 422 and field_error(response, "household_id")
+    assert response.status_code == 422 and field_error(response, "household_code")
     factory.laborer(db.session.get(Household, people["other_household"]), id_number=GOOD_ID)
     db.session.commit()
     response = client.post("/cadre/laborers/new", data=laborer_form(people["household"]))

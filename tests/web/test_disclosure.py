@@ -43,7 +43,7 @@ REPORTS = [
 ]
 #: Routes that read one person's record on its own: an office or cadre sees the full number there.
 SINGLE_RECORD = {"api_laborers.LaborerById", "cadre.laborer", "cadre.laborer_edit"}
-NOT_READ = {"static", "api-docs.openapi_json", "main.set_language", "main.health"}
+NOT_READ = {"static", "hashed_static", "favicon", "api-docs.openapi_json", "main.set_language", "main.health"}
 #: A masked ID number: 18 characters of digits, X and *, at least one of them *.
 TOKEN = re.compile(r"(?<![0-9X*])[0-9X*]{18}(?![0-9X*])")
 

@@ -63,8 +63,17 @@ PAGE_ROLES = {
     "dashboard": PEOPLE,
     "auth.password": frozenset({"cadre", "employer", "office"}),  # everyone changes their own
 }
+#: The static files, under their plain and their hashed names, and the favicon (web.assets).
+STATIC_FILES = {"static", "hashed_static", "favicon"}
 #: Routes anyone may open.
-PUBLIC = {"main.index", "main.health", "main.set_language", "auth.login", "api-docs.openapi_json", "static"}
+PUBLIC = {
+    "main.index",
+    "main.health",
+    "main.set_language",
+    "auth.login",
+    "api-docs.openapi_json",
+    *STATIC_FILES,
+}
 #: Writes the sweep must not make: they end the sweeping user's session or token.
 NOT_SWEPT = {"auth.logout", "api_auth.Token"}
 
@@ -297,7 +306,7 @@ def _check_nothing_leaks(role: str, url: str, response, world: World) -> None:
 
 def _swept_rules(app, methods: set[str]):
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        if rule.endpoint == "static" or rule.endpoint in NOT_SWEPT:
+        if rule.endpoint in STATIC_FILES or rule.endpoint in NOT_SWEPT:
             continue
         for method in sorted((rule.methods or set()) & methods):
             yield rule, method

@@ -105,6 +105,11 @@ class CheckinSchema(Schema):
     checked_on = fields.Date(dump_only=True)
 
 
+class ContactSchema(Schema):
+    name = fields.String(required=True)
+    phone = fields.String(allow_none=True)
+
+
 class PlacementSchema(Schema):
     id = fields.Integer(required=True)
     laborer_id = fields.Integer(required=True)
@@ -118,6 +123,11 @@ class PlacementSchema(Schema):
     ended_on = fields.Date(allow_none=True)
     events = fields.List(fields.Nested(PlacementEventSchema), required=True)
     checkins = fields.List(fields.Nested(CheckinSchema), required=True)
+    cadre_contact = fields.Nested(
+        ContactSchema,
+        allow_none=True,
+        metadata={"description": "for the employer of an accepted or working placement: the village cadre to call"},
+    )
 
 
 def placement_json(placement) -> dict:
@@ -148,7 +158,13 @@ def placement_json(placement) -> dict:
             {"day": c.day, "is_still_working": c.is_still_working, "note": c.note, "checked_on": c.checked_on}
             for c in placement.checkins
         ],
+        "cadre_contact": _contact(placement),
     }
+
+
+def _contact(placement) -> dict | None:
+    contact = disclosure.cadre_contact(db.session, g.user, placement)
+    return None if contact is None else {"name": contact.name, "phone": contact.phone}
 
 
 def _config():

@@ -21,7 +21,8 @@ user = AppGroup("user", help="Manage users.")
 @click.option("--employer-id", type=int, default=None, help="For employer users.")
 @click.option("--region", "region_code", default=None, help="For office users: region code.")
 @click.option("--village", "village_codes", multiple=True, help="For cadres: village code (repeat).")
-def create(username, role, password, display_name, employer_id, region_code, village_codes):
+@click.option("--phone", default=None, help="For cadres: given to employers of agreed placements.")
+def create(username, role, password, display_name, employer_id, region_code, village_codes, phone):
     """Create a user with a role and the scope that role needs."""
     try:
         with unit_of_work() as session:
@@ -34,6 +35,7 @@ def create(username, role, password, display_name, employer_id, region_code, vil
                 employer_id=employer_id,
                 region_code=region_code,
                 village_codes=village_codes,
+                phone=phone,
             )
     except DomainError as error:
         raise click.ClickException(error.message) from error

@@ -40,6 +40,8 @@ class User(UserMixin, Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     display_name: Mapped[str] = mapped_column(String(80))
+    # A cadre's phone is given to the employer of an agreed placement (services.disclosure.cadre_contact).
+    phone: Mapped[str | None] = mapped_column(String(20), default=None)
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
     employer_id: Mapped[int | None] = mapped_column(ForeignKey("employer.id"), default=None)
     region_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"), default=None)

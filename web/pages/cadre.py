@@ -40,7 +40,7 @@ from ..models import (
     Region,
     TransportBatch,
 )
-from ..services import convert, imports, offer_text, ranking, registry, scope, uploads
+from ..services import convert, imports, offer_text, ranking, registry, scope, search, uploads
 from ..services.accounts import audit
 from ..services.stats import household_without_work
 from ..validation import parse_resident_id
@@ -72,13 +72,10 @@ def my_villages() -> list[Region]:
     )
 
 
-def household_choices() -> list[tuple[int, str]]:
-    rows = db.session.execute(
-        select(Household.id, Household.code, Household.head_name)
-        .where(scope.visible(Household, current_user))
-        .order_by(Household.code)
-    ).all()
-    return options((row.id, f"{row.code} {row.head_name}") for row in rows)
+def _laborer_data(form: LaborerForm) -> dict:
+    """The form's data for the service, its household found from the picker's code or head's name."""
+    household = search.find_household(db.session, current_user, form.household_code.data)
+    return {**form.data_for_service(), "household_id": household.id}
 
 
 @bp.get("/")
@@ -137,8 +134,9 @@ def recent_steps(statuses: list[PlacementStatus], days: int) -> int:
 
 @bp.get("/households")
 def households():
-    """Households of the cadre's villages, filterable by village, poverty status and work."""
-    query = scope.scoped(Household, current_user).options(selectinload(Household.village))
+    """Households of the cadre's villages, found by code or head's name, filterable by village, poverty and work."""
+    text = (request.args.get("q") or "").strip()
+    query = search.households(current_user, text).options(selectinload(Household.village))
     village = request.args.get("village") or None
     poverty = request.args.get("poverty") or None
     without = request.args.get("without_work") == "1"
@@ -153,11 +151,18 @@ def households():
         "list",
         "household",
         [h.id for h in page.items],
-        filters={"village": village, "poverty": poverty, "without_work": without, "page": page.page},
+        filters={
+            "q": search.audit_term(text),
+            "village": village,
+            "poverty": poverty,
+            "without_work": without,
+            "page": page.page,
+        },
     )
     return render_template(
         "cadre/households.html",
         page=page,
+        q=text,
         villages=my_villages(),
         village=village,
         poverty=poverty,
@@ -223,12 +228,13 @@ LABORER_FILTERS = ("seeking", "working", "without_work")
 
 @bp.get("/laborers")
 def laborers():
-    """Laborers of the cadre's villages, filterable by status, poverty and household work."""
-    query = scope.scoped(Laborer, current_user).join(Household).options(selectinload(Laborer.household))
+    """Laborers of the cadre's villages, found by name, ID number (or its last 4), phone or household code,
+    filterable by status, poverty and household work."""
+    text = (request.args.get("q") or "").strip()
+    query = search.laborers(current_user, text).options(selectinload(Laborer.household))
     show = request.args.get("show") or None
     poverty = request.args.get("poverty") or None
     village = request.args.get("village") or None
-    text = (request.args.get("q") or "").strip()
     if show == "seeking":
         query = query.where(Laborer.status == LaborerStatus.SEEKING)
     elif show == "working":
@@ -241,14 +247,12 @@ def laborers():
         query = query.where(Household.poverty_status == poverty)
     if village:
         query = query.where(scope.region_filter(Household, village))
-    if text:
-        query = query.where(Laborer.name.contains(text) | Household.code.contains(text))
     page = paginate(query.order_by(Household.code, Laborer.id))
     audit_list(
         "list",
         "laborer",
         [row.id for row in page.items],
-        filters={"show": show, "poverty": poverty, "village": village, "q": text, "page": page.page},
+        filters={"show": show, "poverty": poverty, "village": village, "q": search.audit_term(text), "page": page.page},
     )
     return render_template(
         "cadre/laborers.html",
@@ -268,17 +272,21 @@ def laborers():
 def laborer_new():
     """Register a laborer; the ID number is checked as it is typed and again here."""
     form = LaborerForm()
-    form.household_id.choices = household_choices()
-    if request.method == "GET" and request.args.get("household_id", type=int):
-        form.household_id.data = request.args.get("household_id", type=int)
+    if request.method == "GET" and (chosen := request.args.get("household_id", type=int)):
+        household = db.session.scalar(scope.scoped(Household, current_user).where(Household.id == chosen))
+        form.household_code.data = household.code if household is not None else None
     if form.validate_on_submit():
         row = save_from_form(
-            form, lambda: registry.create_laborer(db.session, form.data_for_service(), current_user, remote_addr())
+            form,
+            lambda: registry.create_laborer(db.session, _laborer_data(form), current_user, remote_addr()),
+            aliases={"household_id": "household_code"},
         )
         if row is not None:
             flash(_("%(name)s registered.", name=row.name), "success")
             return redirect(url_for("cadre.laborer", laborer_id=row.id))
-    return form_page("cadre/laborer_form.html", form, laborer=None)
+    return form_page(
+        "cadre/laborer_form.html", form, laborer=None, households=search.picker_options(db.session, current_user)
+    )
 
 
 @bp.route("/laborers/<int:laborer_id>/edit", methods=["GET", "POST"])
@@ -286,8 +294,8 @@ def laborer_edit(laborer_id: int):
     """Change a laborer's details, status and preferences."""
     row = registry.get_record(db.session, Laborer, laborer_id, current_user)
     form = LaborerForm(obj=row)
-    form.household_id.choices = household_choices()
     if request.method == "GET":
+        form.household_code.data = row.household.code
         for name in ("physical_ability", "work_area", "status", "position_source"):
             getattr(form, name).data = getattr(row, name).value
         form.pay_type.data = row.pay_type.value if row.pay_type else ""
@@ -296,17 +304,19 @@ def laborer_edit(laborer_id: int):
         form.other_job_types.data = ", ".join(t for t in row.job_types or [] if t not in WORK_JOB_TYPES)
         registry.read_laborer(db.session, row.id, current_user, remote_addr())  # the form shows it all
     if form.validate_on_submit():
-        changes = form.data_for_service()
-        if changes["id_number"] == row.id_number:
-            changes.pop("id_number")
         try:
+            changes = _laborer_data(form)
+            if changes["id_number"] == row.id_number:
+                changes.pop("id_number")
             registry.update_laborer(db.session, row.id, changes, current_user, remote_addr())
         except DomainError as error:
-            show_errors(form, error)
+            show_errors(form, error, {"household_id": "household_code"})
         else:
             flash(_("%(name)s saved.", name=form.name.data), "success")
             return redirect(url_for("cadre.laborer", laborer_id=laborer_id))
-    return form_page("cadre/laborer_form.html", form, laborer=row)
+    return form_page(
+        "cadre/laborer_form.html", form, laborer=row, households=search.picker_options(db.session, current_user)
+    )
 
 
 #: Placements whose offer text the laborer page shows: offered (to tell them) and accepted (to remind them).

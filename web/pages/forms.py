@@ -163,7 +163,13 @@ class HouseholdForm(PositionMixin, FlaskForm):
 
 
 class LaborerForm(PositionMixin, FlaskForm):
-    household_id = SelectField(_l("Household"), coerce=int, validators=[InputRequired()])
+    # A picker: the household's code or its head's name, found among the cadre's households by the
+    # view (services.search.find_household), which adds its id to data_for_service's answer.
+    household_code = StringField(
+        _l("Household"),
+        validators=[DataRequired(), Length(max=80)],
+        render_kw={"list": "household-list", "autocomplete": "off", "spellcheck": "false"},
+    )
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=40)])
     id_number = StringField(
         _l("ID number"), validators=[DataRequired(), resident_id], render_kw={"autocomplete": "off"}
@@ -188,7 +194,6 @@ class LaborerForm(PositionMixin, FlaskForm):
 
     def data_for_service(self) -> dict[str, Any]:
         return {
-            "household_id": self.household_id.data,
             "name": self.name.data.strip(),
             "id_number": self.id_number.data.strip(),
             "phone": (self.phone.data or "").strip() or None,
@@ -228,9 +233,9 @@ class OfferForm(FlaskForm):
 
 
 class EmployerForm(PositionMixin, FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Organisation name"), validators=[DataRequired(), Length(max=120)])
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=40)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20), phone])
+    phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=20), phone])
 
     def data_for_service(self) -> dict[str, Any]:
         return {

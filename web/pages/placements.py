@@ -111,6 +111,7 @@ def register_placement_views(bp: Blueprint) -> None:
             blueprint=name,
             # An employer: the age, the phone once agreed, whole km, and no score or distance sentence.
             shown=disclosure.identity(current_user, row.laborer, disclosure.View.LIST, placement=row),
+            cadre=disclosure.cadre_contact(db.session, current_user, row),
             distance_km=row.distance_km if exact else disclosure.employer_km(row.distance_km),
             score=row.score if exact else None,
             reasons=sentences(row.explanation, skip=() if exact else ("distance",)),

@@ -18,6 +18,7 @@ from zxcvbn import zxcvbn
 from ..config import setting
 from ..errors import DomainError, ValidationError
 from ..models import ApiToken, AuditEvent, Employer, Region, RegionLevel, Role, User, UserVillage
+from ..validation import check_phone
 from . import scope
 from .login_guard import LoginGuard, login_guard
 
@@ -64,8 +65,9 @@ def create_user(
     employer_id: int | None = None,
     region_code: str | None = None,
     village_codes: Iterable[str] = (),
+    phone: str | None = None,
 ) -> User:
-    """Create a user with a hashed password and the scope its role needs."""
+    """Create a user with a hashed password and the scope its role needs (and a phone to be called on)."""
     role = Role(role)
     check_password_strength(password, username, display_name)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -86,10 +88,16 @@ def create_user(
         village = session.get(Region, code)
         if village is None or village.level != RegionLevel.VILLAGE:
             raise ValidationError.on("village_codes", f"unknown village {code}")
+    if phone:
+        try:
+            phone = check_phone(phone)
+        except ValueError as exc:
+            raise ValidationError.on("phone", str(exc)) from None
     user = User(
         username=username,
         password_hash=generate_password_hash(password, method=_hash_method()),
         display_name=display_name or username,
+        phone=phone or None,
         role=role,
         employer_id=employer_id if role is Role.EMPLOYER else None,
         region_code=region_code if role is Role.OFFICE else None,

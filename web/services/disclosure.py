@@ -10,7 +10,9 @@ age leaves about 33 candidates. So every place that shows people asks `identity(
 - office, cadre, one record read on its own, or an export asked for with full ID numbers (both
   audited): the full ID number, birth date and phone;
 - employer, everywhere: no ID characters, no birth date, the age in whole years; the phone only of
-  a laborer whose placement with this employer is accepted or working.
+  a laborer whose placement with this employer is accepted or working — and, on that same placement
+  only, the name and phone of the village cadre to call (`cadre_contact`): the cadre who made the
+  offer, or, for an offer from an office's plan, a cadre of the laborer's village.
 
 With the first six and the last character known, the birth date within a year (the age) and the sex,
 some 16,000 numbers remain for every person, and nothing else shown beside them narrows that.
@@ -34,10 +36,21 @@ from datetime import date
 from enum import Enum
 from typing import overload
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from matcher.geo import geodesic_km
 
 from .. import clock
-from ..models import COMMITTED_STATUSES, Laborer, Placement, Role, Sex, User
+from ..models import (
+    COMMITTED_STATUSES,
+    Laborer,
+    Placement,
+    Role,
+    Sex,
+    User,
+    UserVillage,
+)
 
 #: A placement lets its employer see the laborer's phone once it is agreed (accepted or working).
 PHONE_STATUSES = COMMITTED_STATUSES
@@ -85,6 +98,36 @@ def employer_may_call(user: User, placement: Placement | None) -> bool:
         return False
     posting = placement.opening or placement.batch
     return posting is not None and posting.employer_id == user.employer_id
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """Whom an employer calls about a placement: a village cadre's name and phone (None if not recorded)."""
+
+    name: str
+    phone: str | None
+
+
+def cadre_contact(session: Session, user: User, placement: Placement) -> Contact | None:
+    """The village cadre this user may call about the placement: only an employer, only on its own
+    accepted or working placement (as for the laborer's phone); the cadre who made the offer, else
+    (an office's plan made it) the first enabled cadre of the laborer's village."""
+    if user.role is not Role.EMPLOYER or not employer_may_call(user, placement):
+        return None
+    made_by = session.get(User, placement.created_by_id) if placement.created_by_id is not None else None
+    offered_by = made_by if made_by is not None and made_by.role is Role.CADRE else None
+    cadre = offered_by or session.scalar(
+        select(User)
+        .join(UserVillage, UserVillage.user_id == User.id)
+        .where(
+            UserVillage.village_code == placement.laborer.household.village_code,
+            User.role == Role.CADRE,
+            User.is_enabled.is_(True),
+        )
+        .order_by(User.phone.is_(None), User.id)
+        .limit(1)
+    )
+    return None if cadre is None else Contact(cadre.display_name, cadre.phone)
 
 
 def identity(

@@ -23,8 +23,9 @@ def household_form(**kw):
 
 
 def laborer_form(household_id, id_number, **kw):
+    """The laborer form's fields; the household picked by its code, as a cadre types it."""
     data = {
-        "household_id": household_id,
+        "household_code": db.session.get(Household, household_id).code,
         "name": "王秀英",
         "id_number": id_number,
         "phone": "13912345678",
