@@ -9,7 +9,6 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..errors import DomainError, NotFoundError
-from ..extensions import db
 from ..jobs.plans import execute_plan, execution_mode, queue_name, recover, rerun, serve_with, start_plan
 from ..models import CHANNELS, Plan, PlanMode, PlanStatus, Region
 from ..services.plans import county_codes
@@ -144,6 +143,4 @@ def worker(burst: bool) -> None:
     if interrupted or restarted:
         click.echo(f"interrupted plans marked failed: {interrupted or 'none'}; queued again: {restarted or 'none'}")
     serve_with(app)  # jobs (and the work horses forked for them) use this app instead of building one each
-    db.session.remove()
-    db.engine.dispose()
     Worker([queue_name(app)], connection=Redis.from_url(url)).work(burst=burst)
