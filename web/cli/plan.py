@@ -143,4 +143,7 @@ def worker(burst: bool) -> None:
     if interrupted or restarted:
         click.echo(f"interrupted plans marked failed: {interrupted or 'none'}; queued again: {restarted or 'none'}")
     serve_with(app)  # jobs (and the work horses forked for them) use this app instead of building one each
-    Worker([queue_name(app)], connection=Redis.from_url(url)).work(burst=burst)
+    try:
+        Worker([queue_name(app)], connection=Redis.from_url(url)).work(burst=burst)
+    finally:
+        serve_with(None)

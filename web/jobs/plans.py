@@ -358,8 +358,8 @@ worker_app: Flask | None = None
 _worker_pid: int | None = None
 
 
-def serve_with(app: Flask) -> None:
-    """Let this worker's jobs (and the work horses it forks) use `app` instead of building their own."""
+def serve_with(app: Flask | None) -> None:
+    """Let this worker's jobs (and the work horses it forks) use `app` instead of building their own (None: stop)."""
     global worker_app, _worker_pid
     worker_app, _worker_pid = app, os.getpid()
 
