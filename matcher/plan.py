@@ -9,8 +9,9 @@ and is solved in one of three modes:
 - ``optimal``: the exact maximum of the objective (placement scores, poverty priority, and a
   concave household term worth ``household_bonus`` once per household moved out of
   "without work") as an integer min-cost flow (OR-tools ``SimpleMinCostFlow``), solved per
-  connected component of the graph; components are independent, so ``parts`` and
-  ``solve_part`` can be farmed out to workers unchanged.
+  connected component of the graph; components are independent, so a plan can be split into
+  ``prepare``, ``solve_part`` per ``job_parts`` (on workers: ``web.jobs.components``) and
+  ``finish``, with exactly the result of ``run``.
 - ``stable``: laborer-proposing deferred acceptance with capacities (laborers rank by their own
   score; targets rank by priority, then score).
 - ``greedy``: laborers in registration order each take their best free target, as is done by
@@ -690,6 +691,70 @@ def solve_stage(
     raise ValueError(f"unknown plan mode {mode!r}; expected one of {', '.join(MODES)}")
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A plan's inputs as columns and its stage-1 (jobs) graph: what every mode starts from.
+
+    The jobs graph does not depend on the mode, so one ``Prepared`` serves a plan and its greedy
+    baseline; its parts (``job_parts``) can be solved apart (``solve_part``, on workers) and the
+    plan finished from their chosen edges (``finish``), exactly as ``run`` does in one process.
+    """
+
+    laborers: LaborerColumns
+    targets: TargetColumns
+    jobs: Graph
+    rematch: bool = False
+
+
+def prepare(
+    laborers: Sequence[Laborer] | Mapping[str, Sequence],
+    targets: Sequence[Target],
+    config: Config = DEFAULT_CONFIG,
+    *,
+    rematch: bool = False,
+) -> Prepared:
+    """Columns of the inputs and the jobs candidate graph (``laborers`` may be columns, as a query gives them)."""
+    T = TargetColumns.from_targets(targets)
+    if isinstance(laborers, Mapping):
+        L = LaborerColumns.from_columns(laborers, T.skills, T.job_types)
+    else:
+        L = LaborerColumns.from_laborers(laborers, T.skills, T.job_types)
+    return Prepared(L, T, candidate_graph(L, T, "jobs", config, rematch=rematch), rematch)
+
+
+def job_parts(prepared: Prepared, mode: str, config: Config) -> list[np.ndarray]:
+    """The independent parts ``solve_stage`` solves stage jobs in, for a mode that has them (optimal).
+
+    Their chosen edges, concatenated in this order and sorted, are the stage's chosen edges; an
+    empty list means the mode solves the stage in one sequential piece (stable, greedy).
+    """
+    return list(parts(prepared.jobs, config.max_part_arcs)) if mode == "optimal" else []
+
+
+def part_graph(graph: Graph, edges: np.ndarray) -> Graph:
+    """The graph of ``edges`` alone, with every node array of ``graph``: what ``solve_part`` reads.
+
+    ``solve_part(part_graph(g, e), np.arange(len(e)))`` chooses, as local indices into ``e``,
+    exactly the edges ``solve_part(g, e)`` chooses (same network, same order).
+    """
+    empty = np.empty(0)
+    return Graph(
+        graph.stage,
+        graph.lab[edges],
+        graph.tgt[edges],
+        empty,
+        empty,
+        graph.weight_units[edges],
+        graph.household,
+        graph.household_has_work,
+        graph.capacity,
+        graph.n_labs,
+        graph.n_targets,
+        graph.n_households,
+        laborer_rank=graph.laborer_rank,
+    )
+
+
 def run(
     laborers: Sequence[Laborer] | Mapping[str, Sequence[Any]],
     targets: Sequence[Target],
@@ -706,14 +771,29 @@ def run(
     """
     if mode not in MODES:
         raise ValueError(f"unknown plan mode {mode!r}; expected one of {', '.join(MODES)}")
-    T = TargetColumns.from_targets(targets)
-    if isinstance(laborers, Mapping):
-        L = LaborerColumns.from_columns(laborers, T.skills, T.job_types)
-    else:
-        L = LaborerColumns.from_laborers(laborers, T.skills, T.job_types)
-    jobs = candidate_graph(L, T, "jobs", config, rematch=rematch)
-    chosen_jobs, parts_jobs = solve_stage(jobs, mode, L, T, config)
+    return run_prepared(prepare(laborers, targets, config, rematch=rematch), mode, config, explain=explain)
 
+
+def run_prepared(prepared: Prepared, mode: str, config: Config = DEFAULT_CONFIG, *, explain: bool = True) -> PlanResult:
+    """``run`` from prepared inputs (a plan and its baseline share one ``Prepared``)."""
+    if mode not in MODES:
+        raise ValueError(f"unknown plan mode {mode!r}; expected one of {', '.join(MODES)}")
+    chosen_jobs, parts_jobs = solve_stage(prepared.jobs, mode, prepared.laborers, prepared.targets, config)
+    return finish(prepared, mode, config, chosen_jobs, parts_jobs, explain=explain)
+
+
+def finish(
+    prepared: Prepared,
+    mode: str,
+    config: Config,
+    chosen_jobs: np.ndarray,
+    parts_jobs: int,
+    *,
+    explain: bool = True,
+) -> PlanResult:
+    """The plan from stage jobs' chosen edges (sorted) and its number of parts: stage welfare for the
+    households still without work, the assignments (explained) and the report."""
+    L, T, jobs, rematch = prepared.laborers, prepared.targets, prepared.jobs, prepared.rematch
     placed = np.zeros(len(L), bool)
     placed[jobs.lab[chosen_jobs]] = True
     household, has_work = household_numbers(L)

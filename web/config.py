@@ -17,6 +17,9 @@ ENVIRONMENT_KEYS = {
     "JIUYE_DEFAULT_LOCALE": "BABEL_DEFAULT_LOCALE",
     "JIUYE_SECURE_COOKIES": "SESSION_COOKIE_SECURE",
     "JIUYE_PLAN_EXECUTION": "PLAN_EXECUTION",
+    "JIUYE_PLAN_QUEUE": "PLAN_QUEUE",
+    "JIUYE_PLAN_LEASE_S": "PLAN_LEASE_S",
+    "JIUYE_PLAN_PART_ARCS": "PLAN_PART_ARCS",
     "JIUYE_TIMEZONE": "TIMEZONE",
     "JIUYE_SQLITE_BUSY_TIMEOUT_S": "SQLITE_BUSY_TIMEOUT_S",
 }
@@ -74,6 +77,11 @@ DEFAULTS: dict[str, Any] = {
     "PLAN_EXECUTION": None,  # inline | thread | rq; None = rq with REDIS_URL, else thread
     # A running plan's lease (web.jobs.plans): renewed every third of it; lapsed = the runner is gone.
     "PLAN_LEASE_S": 60,
+    # The RQ queue plans run on (workers and web processes sharing one Redis must agree on it).
+    "PLAN_QUEUE": "jiuye-plans",
+    # Independent components of a plan's jobs stage are packed into parts of about this many arcs;
+    # on RQ workers each part of an optimal plan is a job of its own (web.jobs.components).
+    "PLAN_PART_ARCS": 2_000_000,
     "MATCH_DEFAULT_MAX_COMMUTE_KM": 10.0,
     "MATCH_MAX_PICKUP_KM": 60.0,
     # A match's score in words on cards (很合适 from GOOD up, 合适 from FAIR up, else 勉强).
@@ -124,6 +132,8 @@ def build_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> di
     # Flask-Babel formats times in the same zone the rules use; an unknown zone stops the start.
     config["BABEL_DEFAULT_TIMEZONE"] = str(ZoneInfo(config["TIMEZONE"]))
     config["SQLITE_BUSY_TIMEOUT_S"] = float(config["SQLITE_BUSY_TIMEOUT_S"])
+    config["PLAN_LEASE_S"] = float(config["PLAN_LEASE_S"])
+    config["PLAN_PART_ARCS"] = int(config["PLAN_PART_ARCS"])
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = load_secret_key(instance_path)
     # Rate-limit counters live in Redis when there is one, so that every worker shares them.

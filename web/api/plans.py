@@ -30,6 +30,18 @@ class PlanCreateSchema(Schema):
             raise ValidationError("give exactly one of county_code or region", "region")
 
 
+class PlanBatchSchema(Schema):
+    region = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^(\d{2}|\d{4}|\d{6})$"),
+        metadata={"description": "a province, city or county code in your scope"},
+    )
+    mode = fields.String(required=True, validate=validate.OneOf([m.value for m in PlanMode]))
+    per = fields.String(
+        load_default="county", validate=validate.OneOf(["county"]), metadata={"description": "one plan per county"}
+    )
+
+
 class AssignmentFactorSchema(Schema):
     name = fields.String(required=True)
     value = fields.Float(required=True)
@@ -138,6 +150,24 @@ class Plans(MethodView):
         app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy, typed as Flask
         plan = start_plan(app, plan.id)
         return plan_json(plan)
+
+
+@blp.route("/batch")
+class PlanBatch(MethodView):
+    decorators = [require_user("plans")]
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(PlanBatchSchema)
+    @blp.response(201, PlanSummarySchema(many=True))
+    @document_errors(blp, 401, 403)
+    def post(self, data):
+        """Queue one plan per county of a region in your scope, in one action; as many workers as are
+        started run them (`jiuye plan worker`, with REDIS_URL). The plans, by county code."""
+        from ..jobs.plans import start_plan
+
+        app = current_app._get_current_object()
+        rows = plans.create_county_plans(db.session, g.user, data["region"], data["mode"], remote_addr=remote_addr())
+        return [plan_json(start_plan(app, row.id), with_assignments=False) for row in rows]
 
 
 @blp.route("/<int:plan_id>")

@@ -152,7 +152,16 @@ def print_table(columns: dict[str, dict[str, str]]) -> None:
     is_flag=True,
     help="Matches over HTTP (gunicorn, wrk on 127.0.0.1) beside a Flask hello-world (web.bench_http).",
 )
-@click.option("--workers", default=2, show_default=True, type=int, help="With --http: server processes.")
+@click.option(
+    "--rq",
+    "on_workers",
+    is_flag=True,
+    help="Per-county plans of --region on 1…--workers RQ workers, on the configured seeded database and Redis "
+    "(web.bench_workers): wall time, speed-up, identical results.",
+)
+@click.option(
+    "--workers", default=2, show_default=True, type=int, help="With --http: server processes; --rq: up to this many."
+)
 @click.option("--threads", default=2, show_default=True, type=int, help="With --http: threads per process.")
 @click.option("--connections", multiple=True, type=int, help="With --http: wrk connections (default 16 and 32).")
 @click.option("--seconds", default=20, show_default=True, type=int, help="With --http: per wrk run.")
@@ -166,13 +175,22 @@ def bench(
     samples: int,
     no_plan: bool,
     over_http: bool,
+    on_workers: bool,
     workers: int,
     threads: int,
     connections: tuple[int, ...],
     seconds: int,
 ) -> None:
     """Plans end to end, OR-tools called directly on the same instance, ranking latency and quality;
-    with --db the real path on the seeded database, with --http the request over HTTP."""
+    with --db the real path on the seeded database, with --http the request over HTTP, with --rq plans on workers."""
+    if on_workers:
+        from ..bench_workers import run_workers_bench, workers_table
+
+        mode = (modes or ("optimal",))[0]
+        rows = run_workers_bench(region_code, mode, range(1, workers + 1))
+        for line in workers_table(rows, region_code, mode):
+            click.echo(line)
+        return
     if over_http:
         from ..bench_http import http_table, run_http_bench
 

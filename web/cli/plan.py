@@ -9,8 +9,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..errors import DomainError, NotFoundError
-from ..jobs.plans import QUEUE, execute_plan, recover, rerun
+from ..jobs.plans import execute_plan, execution_mode, queue_name, recover, rerun, serve_with, start_plan
 from ..models import CHANNELS, Plan, PlanMode, PlanStatus, Region
+from ..services.plans import county_codes
 from ..unit_of_work import unit_of_work
 
 plan = AppGroup("plan", help="Run matching plans.")
@@ -43,8 +44,17 @@ def print_report(plan_row: Plan) -> None:
 @plan.command("run")
 @click.option("--region", "--county", "region_code", required=True, help="Region code, e.g. 141030 (Daning).")
 @click.option("--mode", type=click.Choice([m.value for m in PlanMode]), default="optimal", show_default=True)
-def run(region_code: str, mode: str) -> None:
+@click.option(
+    "--per",
+    type=click.Choice(["county"]),
+    help="One plan per county of the region, queued for `jiuye plan worker` processes (with REDIS_URL), "
+    "else run here one after another.",
+)
+def run(region_code: str, mode: str, per: str | None) -> None:
     """Run a plan for a region and print its report beside the greedy baseline."""
+    if per == "county":
+        run_per_county(region_code, mode)
+        return
     with unit_of_work() as session:
         if session.get(Region, region_code) is None:
             raise click.BadParameter(f"unknown region {region_code}", param_hint="--region")
@@ -61,6 +71,41 @@ def run(region_code: str, mode: str) -> None:
         f"{len(row.assignments)} proposed assignments. Review and confirm it on the office pages or the API."
     )
     print_report(row)
+
+
+def run_per_county(region_code: str, mode: str) -> None:
+    """Queue one plan per county of the region on the RQ workers, or, without Redis, run them here."""
+    app = current_app._get_current_object()
+    on_workers = bool(app.config.get("REDIS_URL")) and execution_mode(app) == "rq"
+    with unit_of_work() as session:
+        region = session.get(Region, region_code)
+        if region is None:
+            raise click.BadParameter(f"unknown region {region_code}", param_hint="--region")
+        try:
+            codes = county_codes(session, region)
+        except DomainError as error:
+            raise click.BadParameter(error.message, param_hint="--region") from None
+        rows = [Plan(region_code=code, mode=PlanMode(mode), status=PlanStatus.QUEUED) for code in codes]
+        session.add_all(rows)
+        session.flush()
+        ids = [row.id for row in rows]
+        if on_workers:
+            for plan_id in ids:
+                start_plan(app, plan_id, mode="rq")
+    if on_workers:
+        click.echo(
+            f"{len(ids)} county plans ({mode}, region {region_code}) queued on {queue_name(app)}: "
+            f"{ids[0]}–{ids[-1]}. Start `jiuye plan worker` processes to run them."
+        )
+        return
+    failed = 0
+    for plan_id in ids:
+        row = execute_plan(plan_id)
+        placed = row.report["placed"] if row.report else 0
+        click.echo(f"plan {row.id} (county {row.region_code}): {row.status.value}, {placed} placed")
+        failed += row.status is PlanStatus.FAILED
+    if failed:
+        raise click.ClickException(f"{failed} of {len(ids)} county plans failed")
 
 
 @plan.command("rerun")
@@ -85,8 +130,10 @@ def rerun_command(plan_id: int) -> None:
 
 
 @plan.command("worker")
-def worker() -> None:
-    """Serve plans queued in Redis (REDIS_URL) until stopped; first recover the plans left behind."""
+@click.option("--burst", is_flag=True, help="Stop once the queue is empty (tests, benchmarks, cron).")
+def worker(burst: bool) -> None:
+    """Serve plans queued in Redis (REDIS_URL, queue PLAN_QUEUE) until stopped; first recover the plans left
+    behind. Start as many as there are cores to spare, on one machine or several sharing the database and Redis."""
     from redis import Redis
     from rq import Worker
 
@@ -97,4 +144,8 @@ def worker() -> None:
     interrupted, restarted = recover(app, mode="rq")
     if interrupted or restarted:
         click.echo(f"interrupted plans marked failed: {interrupted or 'none'}; queued again: {restarted or 'none'}")
-    Worker([QUEUE], connection=Redis.from_url(url)).work()
+    serve_with(app)  # jobs (and the work horses forked for them) use this app instead of building one each
+    try:
+        Worker([queue_name(app)], connection=Redis.from_url(url)).work(burst=burst)
+    finally:
+        serve_with(None)

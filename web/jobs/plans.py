@@ -28,7 +28,9 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app
@@ -36,16 +38,20 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+import matcher.plan
+from matcher.plan import PlanResult
+
 from .. import unit_of_work as uow
 from ..errors import NotFoundError
 from ..extensions import db
-from ..models import Plan, PlanStatus
+from ..models import Plan, PlanMode, PlanStatus
 from ..services import plans as plan_service
 from ..services.convert import matcher_config
 from ..unit_of_work import after_commit, unit_of_work
 
 log = logging.getLogger(__name__)
-QUEUE = "jiuye-plans"
+QUEUE = "jiuye-plans"  # PLAN_QUEUE's default
+JOB_TIMEOUT_S = 3600
 
 #: Why a plan whose runner stopped was given up (English; pages show it in their language).
 INTERRUPTED = "interrupted"
@@ -197,9 +203,14 @@ def _claim(plan_id: int, worker: str, seconds: float) -> bool:
     return result.rowcount == 1
 
 
-def execute_plan(plan_id: int) -> Plan:
+def execute_plan(plan_id: int, *, split: bool = False) -> Plan:
     """Run a queued plan to the end, committing its result or its failure; a plan another runner has
-    taken (or that is not queued) is left alone and returned as it stands."""
+    taken (or that is not queued) is left alone and returned as it stands.
+
+    With ``split`` (an RQ worker), an optimal plan whose jobs stage has several independent parts is
+    handed to one job per part and a job that assembles them (``web.jobs.components``); this call
+    then returns the plan still running under that run's name.
+    """
     recover_interrupted()
     me, seconds = worker_name(), _lease_s()
     if not _claim(plan_id, me, seconds):
@@ -214,31 +225,52 @@ def execute_plan(plan_id: int) -> Plan:
                 laborers, targets = plan_service.plan_inputs(session, plan.region_code)
                 mode = plan.mode
             lease.renew(0.2)
-            result, baseline = plan_service.solve_plan(laborers, targets, mode, config, progress=lease.renew)
-            lease.renew(0.9)
-        with unit_of_work() as session:
-            plan = session.get(Plan, plan_id, with_for_update=True, populate_existing=True)
-            if plan.status is not PlanStatus.RUNNING or plan.worker != me:
-                # Given up as interrupted while it ran (a lease that lapsed): the newer state stands.
-                uow.discard()
-                log.warning("plan %s is no longer this runner's; its result is dropped", plan_id)
+            if split and mode is PlanMode.OPTIMAL:
+                from . import components
+
+                prepared = matcher.plan.prepare(laborers, targets, config)
+                parts = matcher.plan.job_parts(prepared, mode.value, config)
+                if len(parts) > 1:
+                    components.fan_out(current_app._get_current_object(), plan_id, me, prepared, parts, config)
+                    return db.session.get(Plan, plan_id)
+                result, baseline = plan_service.solve_prepared(prepared, mode, config, progress=lease.renew)
             else:
-                plan_service.store_result(session, plan, result, baseline)
+                result, baseline = plan_service.solve_plan(laborers, targets, mode, config, progress=lease.renew)
+            lease.renew(0.9)
+        store_if_held(plan_id, me, result, baseline)
     except Exception as error:  # any failure: keep nothing of the run, say why
         log.exception("plan %s failed", plan_id)
-        with unit_of_work() as session:
-            session.execute(
-                update(Plan)
-                .where(Plan.id == plan_id, Plan.status == PlanStatus.RUNNING, Plan.worker == me)
-                .values(
-                    status=PlanStatus.FAILED,
-                    error=f"{type(error).__name__}: {error}"[:1000],
-                    progress=0.0,
-                    lease_expires_at=None,
-                )
-                .execution_options(synchronize_session="fetch")
-            )
+        fail(plan_id, me, error)
     return db.session.get(Plan, plan_id)
+
+
+def store_if_held(plan_id: int, runner: str, result: PlanResult, baseline: PlanResult) -> bool:
+    """Store a solved plan if, under its row lock, `runner` still holds it; False (dropped) otherwise."""
+    with unit_of_work() as session:
+        plan = session.get(Plan, plan_id, with_for_update=True, populate_existing=True)
+        if plan is None or plan.status is not PlanStatus.RUNNING or plan.worker != runner:
+            # Given up as interrupted while it ran (a lease that lapsed): the newer state stands.
+            uow.discard()
+            log.warning("plan %s is no longer held by %s; its result is dropped", plan_id, runner)
+            return False
+        plan_service.store_result(session, plan, result, baseline)
+    return True
+
+
+def fail(plan_id: int, runner: str, error: BaseException) -> None:
+    """Mark a plan `runner` holds failed, saying why; nothing of the run is kept."""
+    with unit_of_work() as session:
+        session.execute(
+            update(Plan)
+            .where(Plan.id == plan_id, Plan.status == PlanStatus.RUNNING, Plan.worker == runner)
+            .values(
+                status=PlanStatus.FAILED,
+                error=f"{type(error).__name__}: {error}"[:1000],
+                progress=0.0,
+                lease_expires_at=None,
+            )
+            .execution_options(synchronize_session="fetch")
+        )
 
 
 def execution_mode(app: Flask) -> str:
@@ -275,11 +307,20 @@ def _submit(app: Flask, plan_id: int) -> None:
     running[plan_id] = _executor.submit(_run_in_thread, app, plan_id)
 
 
-def _enqueue(app: Flask, plan_id: int) -> None:
+def queue(app: Flask):
+    """The RQ queue plans run on (PLAN_QUEUE on REDIS_URL)."""
     from redis import Redis
     from rq import Queue
 
-    Queue(QUEUE, connection=Redis.from_url(app.config["REDIS_URL"])).enqueue(run_job, plan_id, job_timeout=3600)
+    return Queue(queue_name(app), connection=Redis.from_url(app.config["REDIS_URL"]))
+
+
+def queue_name(app: Flask) -> str:
+    return app.config.get("PLAN_QUEUE") or QUEUE
+
+
+def _enqueue(app: Flask, plan_id: int) -> None:
+    queue(app).enqueue(run_job, plan_id, job_timeout=JOB_TIMEOUT_S)
 
 
 def _run_in_thread(app: Flask, plan_id: int) -> str:
@@ -312,18 +353,40 @@ def install(app: Flask) -> None:
             log.exception("could not recover plans at start")
 
 
-def run_job(plan_id: int) -> str:
-    """The rq worker's entry point: build the app from the environment and run one plan."""
-    from .. import create_app
+#: The app `jiuye plan worker` built before it serves jobs (None: each job builds one from the environment).
+worker_app: Flask | None = None
+_worker_pid: int | None = None
 
-    app = create_app()
+
+def serve_with(app: Flask | None) -> None:
+    """Let this worker's jobs (and the work horses it forks) use `app` instead of building their own (None: stop)."""
+    global worker_app, _worker_pid
+    worker_app, _worker_pid = app, os.getpid()
+
+
+@contextmanager
+def job_context() -> Iterator[Flask]:
+    """An app context for an RQ job: the worker's app (connections it inherited by fork set aside), or a
+    new one from the environment; the pool is let go at the end."""
+    app = worker_app
+    if app is None:
+        from .. import create_app
+
+        app = create_app()
     with app.app_context():
+        if worker_app is not None and os.getpid() != _worker_pid:
+            db.engine.dispose(close=False)  # a forked work horse: never share the parent's connections
         try:
-            return execute_plan(plan_id).status.value
+            yield app
         finally:
-            # The app (and its connection pool) lives for this job only.
             db.session.remove()
             db.engine.dispose()
+
+
+def run_job(plan_id: int) -> str:
+    """The rq worker's entry point: run one plan (its parts as jobs of their own, when it has several)."""
+    with job_context():
+        return execute_plan(plan_id, split=True).status.value
 
 
 def rerun(plan_id: int) -> Plan:

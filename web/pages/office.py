@@ -107,7 +107,22 @@ def plans():
     """Run a plan for a county or city in a chosen mode; the list of earlier plans."""
     form = PlanForm()
     _plan_regions(form)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and request.form.get("per") == "county":
+        # One action queues a plan for every county of the region; as many runners as there are take them.
+        rows = save_from_form(
+            form,
+            lambda: plan_service.create_county_plans(
+                db.session, current_user, form.region_code.data, form.mode.data, remote_addr=remote_addr()
+            ),
+            aliases={"region": "region_code"},
+        )
+        if rows is not None:
+            app = current_app._get_current_object()
+            for row in rows:
+                plan_runs.start_plan(app, row.id)
+            flash(_("%(count)s county plans started (%(mode)s).", count=len(rows), mode=label(rows[0].mode)), "success")
+            return redirect(url_for("office.plans"))
+    elif form.validate_on_submit():
         plan = save_from_form(
             form,
             lambda: plan_service.create_plan(

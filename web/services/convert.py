@@ -55,6 +55,7 @@ def matcher_config(settings: dict) -> Config:
     return Config(
         default_max_commute_km=settings.get("MATCH_DEFAULT_MAX_COMMUTE_KM", 10.0),
         max_pickup_km=settings.get("MATCH_MAX_PICKUP_KM", 60.0),
+        max_part_arcs=int(settings.get("PLAN_PART_ARCS", 2_000_000)),
     )
 
 

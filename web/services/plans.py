@@ -31,6 +31,7 @@ from ..models import (
     PlanMode,
     PlanStatus,
     Region,
+    RegionLevel,
     User,
 )
 from . import scope
@@ -81,6 +82,33 @@ def plan_inputs(session: Session, region_code: str) -> tuple[dict[str, list], li
     return laborers, load_targets(session, region_code)
 
 
+def create_county_plans(
+    session: Session, user: User, region_code: str, mode: str, *, remote_addr: str | None = None
+) -> list[Plan]:
+    """One queued plan per county of a region within the office's scope (a county: itself), by code.
+
+    Counties do not share laborers or targets in a plan (each plan reads its own region), so the
+    plans are independent and run on as many runners as there are.
+    """
+    scope.require(user, "plans")
+    region = session.get(Region, region_code)
+    if region is None or not scope.covers_region(user, region_code):
+        raise ValidationError.on("region", f"unknown region {region_code} (or outside your scope)")
+    return [create_plan(session, user, code, mode, remote_addr=remote_addr) for code in county_codes(session, region)]
+
+
+def county_codes(session: Session, region: Region) -> list[str]:
+    """The codes of the counties a region holds (a county: itself), ascending; 422 when it holds none."""
+    counties = session.scalars(
+        select(Region.code)
+        .where(Region.level == RegionLevel.COUNTY, in_region(Region.code, region.code))
+        .order_by(Region.code)
+    ).all()
+    if not counties:
+        raise ValidationError.on("region", f"region {region.code} holds no county")
+    return list(counties)
+
+
 def solve_plan(
     laborers: list[MLaborer] | dict[str, list],
     targets: list[Target],
@@ -94,6 +122,20 @@ def solve_plan(
     if mode is PlanMode.GREEDY:
         return result, result
     return result, matcher.plan.run(laborers, targets, "greedy", config, explain=False)
+
+
+def solve_prepared(
+    prepared: matcher.plan.Prepared,
+    mode: PlanMode,
+    config: Config,
+    progress: Callable[[float], None] = lambda fraction: None,
+) -> tuple[PlanResult, PlanResult]:
+    """``solve_plan`` from inputs already prepared (the jobs graph built once for the plan and its baseline)."""
+    result = matcher.plan.run_prepared(prepared, mode.value, config)
+    progress(0.6)
+    if mode is PlanMode.GREEDY:
+        return result, result
+    return result, matcher.plan.run_prepared(prepared, "greedy", config, explain=False)
 
 
 def store_result(session: Session, plan: Plan, result: PlanResult, baseline: PlanResult) -> Plan:
