@@ -380,9 +380,10 @@ def _upload_path(token: str) -> Path | None:
 
 @bp.get("/import/template.xlsx")
 def import_template():
-    """The XLSX template with Chinese headers and an example row."""
+    """The XLSX template with Chinese headers, dropdowns and an example row in the cadre's first village."""
+    villages = sorted(current_user.village_codes)
     return Response(
-        imports.template_workbook(),
+        imports.template_workbook(villages[0] if villages else None),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": "attachment; filename=laborers-template.xlsx"},
     )

@@ -234,14 +234,18 @@ def _add_dropdowns(book: Workbook, sheet: Any) -> None:
         sheet.add_data_validation(validation)
 
 
-def template_workbook() -> bytes:
-    """The XLSX template: headers, one example row (it imports as it is), dropdowns on every
-    enumerated column, and a sheet explaining the accepted values."""
+def template_workbook(village_code: str | None = None) -> bytes:
+    """The XLSX template: headers, one example row, dropdowns on every enumerated column, and a sheet
+    explaining the accepted values. Given the downloading cadre's village, the example row is placed
+    there, so that it imports as it is in any office."""
+    examples = {name: example for name, _, example in COLUMNS}
+    if village_code:
+        examples |= {"village_code": village_code, "household_code": f"{village_code}-0999"}
     book = Workbook()
     sheet = book.active
     sheet.title = "劳动力"
     _headers_row(sheet)
-    append_row(sheet, [example for _, _, example in COLUMNS])
+    append_row(sheet, [examples[name] for name, _, _ in COLUMNS])
     _add_dropdowns(book, sheet)
     notes = book.create_sheet("填写说明", 1)
     append_row(notes, ["列", "说明"])
@@ -592,6 +596,10 @@ def _import_row(session: Session, row: RowOutcome, user: User, remote_addr: str 
     return laborer
 
 
+class _RowRefused(Exception):
+    """A row with complaints: its savepoint is undone, the import goes on with the next row."""
+
+
 def run_import(session: Session, rows: list[RowOutcome], user: User, remote_addr: str | None = None) -> ImportResult:
     """Register every row's household (if new) and laborer; collect every complaint of every row.
 
@@ -602,12 +610,12 @@ def run_import(session: Session, rows: list[RowOutcome], user: User, remote_addr
     """
     result = ImportResult(rows=rows)
     for row in rows:
-        nested = session.begin_nested()
-        laborer = _import_row(session, row, user, remote_addr)
-        if laborer is None:
-            nested.rollback()
+        try:
+            with session.begin_nested():  # leaving it by _RowRefused undoes the row
+                if _import_row(session, row, user, remote_addr) is None:
+                    raise _RowRefused
+        except _RowRefused:
             continue
-        nested.commit()
         result.households_created += row.household_created
         result.laborers_created += 1
     return result

@@ -424,8 +424,11 @@ class _Complaints:
         try:
             step()
         except ValidationError as error:
-            for name, messages in error.fields.items():
-                self.fields.setdefault(name, []).extend(str(m) for m in messages)
+            self.add(error)
+
+    def add(self, error: ValidationError) -> None:
+        for name, messages in error.fields.items():
+            self.fields.setdefault(name, []).extend(str(m) for m in messages)
 
     def raise_any(self) -> None:
         if self.fields:
@@ -505,9 +508,12 @@ def create_laborer(session: Session, data: Mapping[str, Any], by: User, remote_a
     scope.check_role(Laborer, by, scope.CREATE_ROLES)
     complaints = _Complaints()
     complaints.fields.update(laborer_complaints(data))
-    complaints.check(lambda: _household_for_laborer(session, by, data["household_id"]))
-    complaints.raise_any()
-    household = _household_for_laborer(session, by, data["household_id"])
+    household = None
+    try:
+        household = _household_for_laborer(session, by, data["household_id"])
+    except ValidationError as error:
+        complaints.add(error)
+    complaints.raise_any()  # every field's complaint at once
     row = Laborer(household=household)
     _set_identity(session, row, data, by, remote_addr)
     _set_plain(row, data, LABORER_FIELDS)
