@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD
 from web.extensions import db
-from web.models import AuditEvent, Household, Laborer, Region
+from web.models import AuditEvent, Laborer, Region
 from web.services.accounts import AuditTrailError, audit
 from web.services.imports import COLUMNS
 
