@@ -8,11 +8,13 @@ since only words some target uses can ever matter.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any, TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 
 from matcher.types import (
     ABILITY_RANK,
@@ -34,6 +36,15 @@ AREA_CODE = {a: i for i, a in enumerate(WORK_AREAS)}
 PAY_CODE = {p: i for i, p in enumerate(PAY_TYPES)}
 POVERTY_CODE = {p: i for i, p in enumerate(POVERTY_STATUSES)}
 
+Values: TypeAlias = npt.NDArray[Any] | np.number[Any]
+"""A column, or one numpy number: the factor and rule formulas take and give either alike."""
+
+Flags: TypeAlias = npt.NDArray[np.bool_] | np.bool_ | bool
+"""A boolean column, or one truth value."""
+
+WordSet: TypeAlias = frozenset[str] | tuple[str, ...]
+"""A set of words (skills, job types) as rows hold them: hashable, so that equal sets are encoded once."""
+
 
 class Vocabulary:
     """Maps words (skills, job types) to bit positions and sets of words to uint64 mask rows.
@@ -48,13 +59,13 @@ class Vocabulary:
         self.index = {w: i for i, w in enumerate(sorted(set(words)), start=1)}
         self.n_words = -(-(len(self.index) + 1) // 64)
 
-    def masks(self, sets: Sequence[Hashable], *, mark_unknown: bool = False) -> np.ndarray:
+    def masks(self, sets: Sequence[WordSet], *, mark_unknown: bool = False) -> np.ndarray:
         """One (n_words,) uint64 row per set (of words).
 
         Unknown words set bit 0 if ``mark_unknown``, else are dropped.
         """
         # Few distinct sets recur across many rows (skills, wished job types): encode each once.
-        distinct: dict[Hashable, int] = {}
+        distinct: dict[WordSet, int] = {}
         code = np.fromiter((distinct.setdefault(words, len(distinct)) for words in sets), np.int64, count=len(sets))
         out = np.zeros((len(distinct), self.n_words), np.uint64)
         index = self.index
@@ -69,20 +80,22 @@ class Vocabulary:
 
 def mask_missing(required: np.ndarray, held: np.ndarray) -> np.ndarray:
     """True where some required bit is not held (row-wise over mask arrays)."""
-    return ((required & ~held) != 0).any(axis=-1)
+    missing: np.ndarray = ((required & ~held) != 0).any(axis=-1)
+    return missing
 
 
 def mask_overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """True where two mask rows share a bit."""
-    return ((a & b) != 0).any(axis=-1)
+    overlap: np.ndarray = ((a & b) != 0).any(axis=-1)
+    return overlap
 
 
-def age_years(birth_y, birth_md, on_y, on_md):
+def age_years(birth_y: Values, birth_md: Values, on_y: Values, on_md: Values) -> Values:
     """Completed years between a birth (year, month*100+day) and a date; vectorised."""
     return on_y - birth_y - (on_md < birth_md)
 
 
-def date_code(y, md):
+def date_code(y: npt.ArrayLike, md: Values) -> np.ndarray:
     """A date as the integer year*10000 + month*100 + day, which orders like the date itself."""
     return np.asarray(y, np.int64) * 10_000 + md
 
@@ -152,7 +165,8 @@ class TargetColumns:
     @cached_property
     def needs_skill(self) -> np.ndarray:
         """Whether a target requires any skill at all."""
-        return (self.skill_mask != 0).any(axis=1)
+        needs: np.ndarray = (self.skill_mask != 0).any(axis=1)
+        return needs
 
     @cached_property
     def points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -222,7 +236,9 @@ class LaborerColumns:
         )
 
     @classmethod
-    def from_columns(cls, columns: Mapping[str, Sequence], skills: Vocabulary, job_types: Vocabulary) -> LaborerColumns:
+    def from_columns(
+        cls, columns: Mapping[str, Sequence[Any]], skills: Vocabulary, job_types: Vocabulary
+    ) -> LaborerColumns:
         """Encode laborers given as columns (one sequence per ``Laborer`` field, e.g. a query's
         result) without building a ``Laborer`` per row; ``laborers`` stays empty."""
         c = columns

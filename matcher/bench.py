@@ -79,6 +79,8 @@ def measured(fn: Callable[..., Any], *args: Any) -> Measured:
 
     process = context.Process(target=child)
     process.start()
+    error: str | None
+    result: Measured
     error, result = receive.recv()
     process.join()
     if error is not None:
@@ -89,7 +91,7 @@ def measured(fn: Callable[..., Any], *args: Any) -> Measured:
 # -- what users wait for -----------------------------------------------------------------------
 
 
-def end_to_end(laborers: Sequence[Laborer], targets: Sequence[Target], mode: str, config: Config) -> dict:
+def end_to_end(laborers: Sequence[Laborer], targets: Sequence[Target], mode: str, config: Config) -> dict[str, Any]:
     """A plan as ``run_plan`` computes it: the mode with explanations, and the greedy baseline."""
     result = plan.run(laborers, targets, mode, config)
     if mode != "greedy":
@@ -97,7 +99,7 @@ def end_to_end(laborers: Sequence[Laborer], targets: Sequence[Target], mode: str
     return _quality(result.report)
 
 
-def _quality(report: plan.Report) -> dict:
+def _quality(report: plan.Report) -> dict[str, Any]:
     return {
         "placed": report.placed,
         "placed_by_kind": report.placed_by_kind,
@@ -109,7 +111,7 @@ def _quality(report: plan.Report) -> dict:
     }
 
 
-def optimal_alone(laborers: Sequence[Laborer], targets: Sequence[Target], config: Config) -> dict:
+def optimal_alone(laborers: Sequence[Laborer], targets: Sequence[Target], config: Config) -> dict[str, int]:
     """``optimal`` with no explanations nor baseline: the same work as ``direct_plan``, and more."""
     return plan.run(laborers, targets, "optimal", config, explain=False).report.objective_units_by_stage
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Self
 
 import numpy as np
+import numpy.typing as npt
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
@@ -92,15 +94,15 @@ class SuccessModel(ClassifierMixin, BaseEstimator):
         learning_rate: float = 0.05,
         max_leaf_nodes: int = 15,
         l2_regularization: float = 1.0,
-        random_state=None,
-    ):
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
         self.max_iter = max_iter
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
         self.l2_regularization = l2_regularization
         self.random_state = random_state
 
-    def fit(self, X, y):
+    def fit(self, X: npt.ArrayLike, y: npt.ArrayLike) -> Self:
         """Fit on feature rows ``X`` and outcomes ``y`` (1 = still working after 90 days); returns self."""
         X, y = validate_data(self, X, y)
         check_classification_targets(y)
@@ -114,17 +116,19 @@ class SuccessModel(ClassifierMixin, BaseEstimator):
         self.classes_ = self.estimator_.classes_
         return self
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: npt.ArrayLike) -> np.ndarray:
         """Class probabilities per row (columns follow ``classes_``)."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
-        return self.estimator_.predict_proba(X)
+        proba: np.ndarray = self.estimator_.predict_proba(X)
+        return proba
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: npt.ArrayLike) -> np.ndarray:
         """Most likely outcome per row."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
-        return self.estimator_.predict(X)
+        outcome: np.ndarray = self.estimator_.predict(X)
+        return outcome
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ import heapq
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import repeat
+from typing import Any
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -35,7 +36,7 @@ from scipy.sparse.csgraph import connected_components
 from matcher import rules, scoring
 from matcher.arrays import KIND_CODE, POVERTY_CODE, LaborerColumns, TargetColumns
 from matcher.geo import EARTH_RADIUS_KM, haversine_rad_km, pairs_within_km
-from matcher.scoring import Factor
+from matcher.scoring import Factor, FactorCode
 from matcher.types import (
     ABILITY_RANK,
     DEFAULT_CONFIG,
@@ -60,7 +61,7 @@ class Assignment:
     score: float
     distance_km: float
     stage: str  # 'jobs' | 'welfare'
-    codes: tuple[tuple, ...]  # compact factor codes (``scoring.render_factor``); empty unexplained
+    codes: tuple[FactorCode, ...]  # compact factor codes (``scoring.render_factor``); empty unexplained
 
     @property
     def factors(self) -> tuple[Factor, ...]:
@@ -121,7 +122,7 @@ class Graph:
     n_labs: int
     n_targets: int
     n_households: int
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
     laborer_rank: np.ndarray | None = None  # per laborer row: the solver numbers laborers in this order
 
     def __len__(self) -> int:
@@ -262,7 +263,7 @@ def _homes_per_query(laborers: LaborerColumns, rows: np.ndarray, radius_km: floa
     width = np.ptp(lon) * km_per_deg * np.cos(np.radians(np.median(lat))) + 2 * radius_km
     share = min(1.0, np.pi * radius_km**2 / (height * width))
     position = laborers.positions[0]
-    return len(present(position[rows], len(position))) * share
+    return len(present(position[rows], len(position))) * float(share)
 
 
 def _pairs_near_points(
@@ -335,7 +336,8 @@ def radius_bands(who: np.ndarray, limit_km: np.ndarray) -> Iterator[tuple[np.nda
 
 def _ranks_within(counts: np.ndarray) -> np.ndarray:
     """0, 1, …, c-1 for each count c, concatenated."""
-    return np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    ranks: np.ndarray = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    return ranks
 
 
 def grid_rank(lat: np.ndarray, lon: np.ndarray, cell_deg: float = 0.1) -> np.ndarray:
@@ -669,7 +671,9 @@ def stage_objective_units(graph: Graph, chosen: np.ndarray, config: Config) -> i
     return int(graph.weight_units[chosen].sum()) + household_bonus_units(config) * moved
 
 
-def solve_stage(graph: Graph, mode: str, laborers: LaborerColumns, targets: TargetColumns, config: Config):
+def solve_stage(
+    graph: Graph, mode: str, laborers: LaborerColumns, targets: TargetColumns, config: Config
+) -> tuple[np.ndarray, int]:
     """Chosen edges of one stage in one mode, and the number of independent parts solved."""
     if mode == "optimal":
         chosen, _, n_parts = solve_optimal(graph, config)
@@ -687,7 +691,7 @@ def solve_stage(graph: Graph, mode: str, laborers: LaborerColumns, targets: Targ
 
 
 def run(
-    laborers: Sequence[Laborer] | Mapping[str, Sequence],
+    laborers: Sequence[Laborer] | Mapping[str, Sequence[Any]],
     targets: Sequence[Target],
     mode: str,
     config: Config = DEFAULT_CONFIG,
@@ -766,7 +770,18 @@ def _assignments(
     )
 
 
-def _report(mode, L, T, jobs, chosen_jobs, welfare, chosen_welfare, units, n_parts, config) -> Report:
+def _report(
+    mode: str,
+    L: LaborerColumns,
+    T: TargetColumns,
+    jobs: Graph,
+    chosen_jobs: np.ndarray,
+    welfare: Graph,
+    chosen_welfare: np.ndarray,
+    units: Mapping[str, int],
+    n_parts: int,
+    config: Config,
+) -> Report:
     labs = np.concatenate([jobs.lab[chosen_jobs], welfare.lab[chosen_welfare]])
     tgts = np.concatenate([jobs.tgt[chosen_jobs], welfare.tgt[chosen_welfare]])
     dist = np.concatenate([jobs.distance_km[chosen_jobs], welfare.distance_km[chosen_welfare]])

@@ -40,6 +40,7 @@ class Match:
     factors: tuple[Factor, ...]
     reasons: tuple[Reason, ...]
     eligible: bool
+    point: tuple[float, float] | None = None  # the target point measured to (a batch's nearest pickup point)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,9 @@ class RankResult:
     ineligible: list[Match]
 
 
-def nearest_per_target(target_row: np.ndarray, point_row: np.ndarray, distance_km: np.ndarray):
+def nearest_per_target(
+    target_row: np.ndarray, point_row: np.ndarray, distance_km: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Keep, for each target, only its nearest point (batches have several pickup points)."""
     order = np.lexsort((distance_km, target_row))
     target_row, point_row, distance_km = target_row[order], point_row[order], distance_km[order]
@@ -62,6 +65,20 @@ def nearest_per_target(target_row: np.ndarray, point_row: np.ndarray, distance_k
 def _ranked(primary_desc: np.ndarray, distance_km: np.ndarray, kind: np.ndarray, ident: np.ndarray) -> np.ndarray:
     """Order by a key descending, then distance, kind and id ascending (a strict, reproducible order)."""
     return np.lexsort((ident, kind, distance_km, -primary_desc))
+
+
+def nearest_misses(bad: np.ndarray, kind: np.ndarray, ident: np.ndarray, distance_km: np.ndarray, n: int) -> np.ndarray:
+    """Up to ``n`` of the candidate rows ``bad``: the nearest miss of every kind first (so that each channel's
+    near miss is explained, e.g. a batch 65 km away beside many openings just too far), then the nearest
+    others; nearest first."""
+    if n <= 0 or not len(bad):
+        return bad[:0]
+    order = bad[np.lexsort((ident[bad], kind[bad], distance_km[bad]))]
+    first = np.zeros(len(order), bool)
+    _, at = np.unique(kind[order], return_index=True)
+    first[at] = True
+    chosen = np.concatenate([order[first], order[~first]])[:n]
+    return chosen[np.lexsort((ident[chosen], kind[chosen], distance_km[chosen]))]
 
 
 _GROUPS: dict[str, tuple[str, ...]] = {"near": ("opening", "welfare_post"), "far": ("batch",)}
@@ -107,13 +124,15 @@ class Ranker:
             capacity[row] = n
         self.targets = replace(T, targets=tuple(targets), capacity=capacity)
 
-    def radius_km(self, laborer: Laborer, kind: str) -> float:
-        """How far a laborer's candidates of one kind are searched (beyond the limit, to explain 'too far')."""
-        if kind == "batch":
-            return self.config.max_pickup_km
-        return laborer.max_commute_km * self.config.explain_radius_factor
+    def radius_km(self, laborer: Laborer, kind: str, *, explain: bool = True) -> float:
+        """How far a laborer's candidates of one kind are searched: the limit (a batch's pickup limit, else
+        the commute), widened by ``explain_radius_factor`` when near misses are to be explained ('too far')."""
+        limit_km = self.config.max_pickup_km if kind == "batch" else laborer.max_commute_km
+        return limit_km * self.config.explain_radius_factor if explain else limit_km
 
-    def candidates(self, laborer: Laborer, kinds: Iterable[str] = KINDS):
+    def candidates(
+        self, laborer: Laborer, kinds: Iterable[str] = KINDS, *, explain: bool = True
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Target rows near a laborer with the nearest (group-tagged) point and the haversine distance to it."""
         kinds = set(kinds)
         if not kinds <= set(KINDS):
@@ -123,7 +142,7 @@ class Ranker:
             wanted = kinds.intersection(group_kinds)
             if not wanted:
                 continue
-            radius_km = max(self.radius_km(laborer, kind) for kind in wanted)
+            radius_km = max(self.radius_km(laborer, kind, explain=explain) for kind in wanted)
             p = index.near_km(laborer.lat, laborer.lon, radius_km * _RADIUS_SLACK)
             if len(wanted) < len(group_kinds):
                 p = p[np.isin(self.targets.kind[point_target[p]], [KIND_CODE[k] for k in wanted])]
@@ -154,39 +173,31 @@ class Ranker:
     ) -> RankResult:
         """Top-k eligible targets for a laborer (best first) and the nearest ``ineligible`` ones with reasons."""
         T, config = self.targets, self.config
-        rows, points, dist = self.candidates(laborer, KINDS if kinds is None else kinds)
+        rows, points, dist = self.candidates(laborer, KINDS if kinds is None else kinds, explain=ineligible > 0)
         L = LaborerColumns.from_laborers([laborer], T.skills, T.job_types)
         zeros = np.zeros(len(rows), np.int64)
         ok = rules.eligible(L, zeros, T, rows, dist, config, rematch=rematch)
         good = np.flatnonzero(ok)
         values = scoring.factor_columns(L, zeros[good], T, rows[good], dist[good], config)
-        totals = scoring.combine(*values, None, config)
+        totals = np.asarray(scoring.combine(*values, None, config))
         top = _ranked(totals, dist[good], T.kind[rows[good]], T.id[rows[good]])[:k]
         matches = []
         for i in top.tolist():
             e = good[i]
             target = T.targets[rows[e]]
-            shown_km = geodesic_km((laborer.lat, laborer.lon), self._point(int(points[e])))
+            point = self._point(int(points[e]))
+            shown_km = geodesic_km((laborer.lat, laborer.lon), point)
             factors = scoring.explain(laborer, target, tuple(v[i] for v in values), shown_km, config)
             matches.append(
-                Match(
-                    target.kind,
-                    target.id,
-                    laborer.id,
-                    shown_km,
-                    float(totals[i]),
-                    factors,
-                    (),
-                    True,
-                )
+                Match(target.kind, target.id, laborer.id, shown_km, float(totals[i]), factors, (), True, point)
             )
-        bad = np.flatnonzero(~ok)
         misses = []
-        for e in bad[np.lexsort((T.id[rows[bad]], T.kind[rows[bad]], dist[bad]))[:ineligible]].tolist():
+        for e in nearest_misses(np.flatnonzero(~ok), T.kind[rows], T.id[rows], dist, ineligible).tolist():
             target = T.targets[rows[e]]
-            shown_km = geodesic_km((laborer.lat, laborer.lon), self._point(int(points[e])))
+            point = self._point(int(points[e]))
+            shown_km = geodesic_km((laborer.lat, laborer.lon), point)
             reasons = tuple(rules.check(laborer, target, float(dist[e]), config, rematch=rematch))
-            misses.append(Match(target.kind, target.id, laborer.id, shown_km, 0.0, (), reasons, False))
+            misses.append(Match(target.kind, target.id, laborer.id, shown_km, 0.0, (), reasons, False, point))
         return RankResult(matches, misses)
 
 
@@ -220,9 +231,8 @@ class CandidateRanker:
         """
         config, L = self.config, self.laborers
         T = TargetColumns.from_targets([target], self.skills, self.job_types)
-        radius_km = (
-            config.max_pickup_km if target.kind == "batch" else self._max_commute_km * config.explain_radius_factor
-        )
+        limit_km = config.max_pickup_km if target.kind == "batch" else self._max_commute_km
+        radius_km = limit_km * config.explain_radius_factor if ineligible or target.kind != "batch" else limit_km
         lat = np.array([p[0] for p in target.points])
         lon = np.array([p[1] for p in target.points])
         q, rows, _ = self._index.within_km(lat, lon, radius_km * _RADIUS_SLACK)
@@ -287,4 +297,5 @@ class CandidateRanker:
             factors,
             tuple(reasons),
             not reasons,
+            (float(point[0]), float(point[1])),
         )

@@ -236,7 +236,7 @@ def eligible(
     cap = T.capacity if capacity is None else capacity
     birth = L.birth_code[li]
     # Ages compared as birth dates: born on or before ``born_by`` means old enough, and so on.
-    ok = (cap[ti] > 0) & (birth <= T.born_by[ti]) & (birth > T.born_after[ti])
+    ok: np.ndarray = (cap[ti] > 0) & (birth <= T.born_by[ti]) & (birth > T.born_after[ti])
     ok &= suits(L.ability[li], L.needs_flexible[li], T.demand[ti], T.is_flexible[ti])
     asks = np.flatnonzero(T.needs_skill[ti])  # most targets ask for no skill: check only those that do
     if len(asks):

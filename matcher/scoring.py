@@ -9,6 +9,7 @@ ranking/planning path and the explained single-pair path compute the very same n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -20,8 +21,10 @@ from matcher.arrays import (
     NO_PAY,
     PAY_CODE,
     POVERTY_CODE,
+    Flags,
     LaborerColumns,
     TargetColumns,
+    Values,
     age_years,
     mask_overlap,
 )
@@ -43,6 +46,10 @@ _PAY_EN = {"piece": "piece-rate", "hourly": "hourly", "daily": "daily", "monthly
 _PAY_ZH = {"piece": "计件", "hourly": "计时", "daily": "日结", "monthly": "月薪"}
 
 
+FactorCode = tuple[Any, ...]
+"""A factor's compact code ``(name, value, weight, *facts)``, see `render_factor`."""
+
+
 @dataclass(frozen=True, slots=True)
 class Factor:
     """One part of a score: its value in [0, 1], its weight, and a sentence in Chinese and English."""
@@ -60,57 +67,60 @@ class Score:
 
     total: float
     factors: tuple[Factor, ...]
-    codes: tuple[tuple, ...] = ()  # the factors' compact codes (`render_factor`), to store
+    codes: tuple[FactorCode, ...] = ()  # the factors' compact codes (`render_factor`), to store
 
 
 # -- factor values (columns or scalars) -------------------------------------------------------
 
 
-def distance_value(distance_km, limit_km):
+def distance_value(distance_km: Values, limit_km: Values) -> Values:
     """1.0 at the doorstep, falling linearly to 0.0 at the limit (commute, or pickup for batches)."""
     return np.clip(1.0 - distance_km / np.maximum(limit_km, 1e-9), 0.0, 1.0)
 
 
-def preference_value(job_value, pay_value, area_value):
+def preference_value(job_value: Values, pay_value: Values, area_value: Values) -> Values:
     """Mean of the job-type, pay-type and local-vs-migrant sub-scores."""
     return (job_value + pay_value + area_value) / 3.0
 
 
-def job_value(has_preference, is_match, config: Config):
+def job_value(has_preference: Flags, is_match: Flags, config: Config) -> Values:
     """1 when the job type is one the laborer asked for, 0 when not, neutral without a preference."""
     return np.where(has_preference, np.where(is_match, 1.0, 0.0), config.no_preference_value)
 
 
-def pay_value(laborer_pay, target_pay, config: Config):
+def pay_value(laborer_pay: Values, target_pay: Values, config: Config) -> Values:
     """1 when the pay type is the one preferred, 0 when another, neutral when either side is unset."""
     unset = (laborer_pay == NO_PAY) | (target_pay == NO_PAY)
     return np.where(unset, config.no_preference_value, np.where(laborer_pay == target_pay, 1.0, 0.0))
 
 
-def area_value(area_code, is_batch):
+def area_value(area_code: Values, is_batch: Flags) -> Values:
     """1 when local/away matches the laborer's wish: batches suit 'migrant'/'any', the rest 'local'/'any'."""
-    return np.where(is_batch, area_code != AREA_CODE["local"], area_code != AREA_CODE["migrant"]).astype(float)
+    suits: np.ndarray = np.where(is_batch, area_code != AREA_CODE["local"], area_code != AREA_CODE["migrant"])
+    return suits.astype(float)
 
 
-def physical_value(ability_rank, demand_rank, config: Config):
+def physical_value(ability_rank: Values, demand_rank: Values, config: Config) -> Values:
     """1 when the demand matches the ability exactly, a little less per rank of spare strength, 0 when too hard."""
     spare = ability_rank - demand_rank
     return np.where(spare < 0, 0.0, np.clip(1.0 - config.overqualified_step * spare, 0.0, 1.0))
 
 
-def age_bounds(min_age, max_age, config: Config):
+def age_bounds(min_age: Values, max_age: Values, config: Config) -> tuple[Values, Values]:
     """The age range used for age fit: the target's own, or the configured working-age default."""
     low = np.where(min_age == NO_MIN_AGE, config.default_min_age, min_age)
     high = np.where(max_age == NO_MAX_AGE, config.default_max_age, max_age)
     return low, high
 
 
-def age_value(age, low, high, config: Config):
+def age_value(age: Values, low: Values, high: Values, config: Config) -> Values:
     """1 when at least ``age_margin_years`` inside the range, falling linearly to 0 at a limit."""
     return np.clip(np.minimum(age - low, high - age) / config.age_margin_years, 0.0, 1.0)
 
 
-def combine(distance, preference, physical, age, learned, config: Config):
+def combine(
+    distance: Values, preference: Values, physical: Values, age: Values, learned: Values | None, config: Config
+) -> Values:
     """Weighted mean of the factor values; the learned factor counts only when given."""
     total = (
         config.weight_distance * distance
@@ -153,7 +163,7 @@ def factor_columns(
     physical = physical_value(L.ability[li], T.demand[ti], config)
     low, high = age_bounds(T.min_age[ti], T.max_age[ti], config)
     age = age_value(age_years(L.birth_y[li], L.birth_md[li], T.start_y[ti], T.start_md[ti]), low, high, config)
-    return distance, preference, physical, age
+    return np.asarray(distance), np.asarray(preference), np.asarray(physical), np.asarray(age)
 
 
 def score_columns(
@@ -166,10 +176,10 @@ def score_columns(
     learned: np.ndarray | None = None,
 ) -> np.ndarray:
     """Total score of each candidate pair (laborer row ``li[k]``, target row ``ti[k]``)."""
-    return combine(*factor_columns(laborers, li, targets, ti, distance_km, config), learned, config)
+    return np.asarray(combine(*factor_columns(laborers, li, targets, ti, distance_km, config), learned, config))
 
 
-def bonus_columns(poverty: np.ndarray, ability: np.ndarray, kind: np.ndarray, config: Config) -> np.ndarray:
+def bonus_columns(poverty: Values, ability: Values, kind: Values, config: Config) -> np.ndarray:
     """Per-placement priority added to the score in plan objectives: poverty, and light workers on welfare posts."""
     bonus = np.where(
         poverty == POVERTY_CODE["registered_poor"],
@@ -180,7 +190,9 @@ def bonus_columns(poverty: np.ndarray, ability: np.ndarray, kind: np.ndarray, co
     return bonus + np.where(light_on_post, config.light_welfare_bonus, 0.0)
 
 
-def priority_columns(poverty, ability, household_has_work, kind, config: Config) -> np.ndarray:
+def priority_columns(
+    poverty: Values, ability: Values, household_has_work: Flags, kind: Values, config: Config
+) -> np.ndarray:
     """How strongly targets prefer a laborer: poverty first, households without work, light workers for posts."""
     return bonus_columns(poverty, ability, kind, config) + np.where(household_has_work, 0.0, config.without_work_bonus)
 
@@ -207,29 +219,42 @@ JOB_PREFERENCE = {"none": 0, "wanted": 1, "other": 2}
 """How a target's job type stands to the laborer's wishes, as stored in a factor code."""
 
 
-def _preference_text(sex, job, job_type, laborer_pay, target_pay, work_area, is_batch) -> tuple[str, str]:
+def _preference_text(
+    sex: str,
+    job: int,
+    job_type: str,
+    laborer_pay: str | None,
+    target_pay: str | None,
+    work_area: str,
+    is_batch: bool,
+) -> tuple[str, str]:
+    """What of the laborer's wishes the target meets, each wish said once: the met ones in one phrase
+    ("做缝纫、计件、在本地，都合她心意"), the others after it, sentences joined with '；'."""
     zh_pron, _, en_subj = _PRONOUNS[sex]
-    zh, en = [], []
+    met_zh: list[str] = []
+    met_en: list[str] = []
+    zh: list[str] = []
+    en: list[str] = []
     if job == JOB_PREFERENCE["none"]:
         zh.append("对工种没有要求")
         en.append("no job-type preference")
     elif job == JOB_PREFERENCE["wanted"]:
-        zh.append(f"想做{job_label(job_type, 'zh')}")
-        en.append(f"wants {job_label(job_type, 'en')} work")
+        met_zh.append(f"做{job_label(job_type, 'zh')}")
+        met_en.append(f"{job_label(job_type, 'en')} work")
     else:
         zh.append(f"不是{zh_pron}想做的工种")
         en.append(f"not the work {en_subj} asked for")
     if laborer_pay and target_pay:
         if laborer_pay == target_pay:
-            zh.append(f"{_PAY_ZH[target_pay]}，合心意")
-            en.append(f"{_PAY_EN[target_pay]} pay as wished")
+            met_zh.append(_PAY_ZH[target_pay])
+            met_en.append(f"{_PAY_EN[target_pay]} pay")
         else:
-            zh.append(f"{_PAY_ZH[target_pay]}，{zh_pron}想要{_PAY_ZH[laborer_pay]}")
+            zh.append(f"按{_PAY_ZH[target_pay]}算，{zh_pron}想要{_PAY_ZH[laborer_pay]}")
             en.append(f"{_PAY_EN[target_pay]} pay, {en_subj} prefers {_PAY_EN[laborer_pay]}")
     if is_batch:
         if work_area == "migrant":
-            zh.append("愿意外出务工")
-            en.append("wants to work away from home")
+            met_zh.append("外出务工")
+            met_en.append("work away from home")
         elif work_area == "any":
             zh.append("可以外出务工")
             en.append("willing to work away from home")
@@ -237,18 +262,23 @@ def _preference_text(sex, job, job_type, laborer_pay, target_pay, work_area, is_
             zh.append(f"{zh_pron}只想在本地就业")
             en.append(f"{en_subj} wants to stay local")
     elif work_area == "local":
-        zh.append("在本地就业，合心意")
-        en.append("local work as wished")
+        met_zh.append("在本地")
+        met_en.append("local work")
     elif work_area == "any":
         zh.append("本地就业")
         en.append("local work")
     else:
         zh.append(f"本地岗位，但{zh_pron}想外出务工")
         en.append(f"local work, though {en_subj} wants to go out")
-    return "，".join(zh), "; ".join(en)
+    if met_zh:
+        met = "、".join(met_zh) + (f"，都合{zh_pron}心意" if len(met_zh) > 1 else f"，合{zh_pron}心意")
+        listed = met_en[0] if len(met_en) == 1 else ", ".join(met_en[:-1]) + " and " + met_en[-1]
+        zh.insert(0, met)
+        en.insert(0, f"{listed}, as {en_subj} wished")
+    return "；".join(zh), "; ".join(en)
 
 
-def _physical_text(sex, spare, demand) -> tuple[str, str]:
+def _physical_text(sex: str, spare: int, demand: str) -> tuple[str, str]:
     zh_pron, en_obj, _ = _PRONOUNS[sex]
     demand_zh = _DEMAND_ZH[demand]
     if spare == 0:
@@ -268,7 +298,7 @@ def _age_text(age: int, low: int, high: int, value: float) -> tuple[str, str]:
     return f"{age} 岁，接近上限 {high} 岁", f"age {age}, close to the limit of {high}"
 
 
-def render_factor(code) -> Factor:
+def render_factor(code: FactorCode) -> Factor:
     """A factor with its sentences from its compact code ``(name, value, weight, *facts)``.
 
     The facts each factor's sentence needs, in order: distance (shown km, is batch); preference
@@ -291,7 +321,8 @@ def render_factor(code) -> Factor:
     elif name == "physical":
         texts = _physical_text(*facts)
     elif name == "age":
-        texts = _age_text(*facts, value)
+        age, low, high = facts
+        texts = _age_text(age, low, high, value)
     elif name == "learned":
         texts = (f"90 天后仍在岗的可能性 {value:.0%}", f"{value:.0%} likely to still be working after 90 days")
     else:
@@ -306,7 +337,7 @@ def factor_codes(
     shown_km: float,
     config: Config,
     learned: float | None = None,
-) -> tuple[tuple, ...]:
+) -> tuple[FactorCode, ...]:
     """Compact codes (see `render_factor`) of a pair whose factor values (``FACTOR_NAMES`` order) are known."""
     d_value, p_value, ph_value, a_value = (float(v) for v in values)
     is_batch = target.kind == "batch"
@@ -352,7 +383,7 @@ def factor_code_columns(
     ti: np.ndarray,
     distance_km: np.ndarray,
     config: Config,
-) -> list[tuple]:
+) -> list[tuple[FactorCode, ...]]:
     """`factor_codes` of many pairs at once, from the columns alone (the distance shown is ``distance_km``)."""
     L, T = laborers, targets
     values = factor_columns(L, li, T, ti, distance_km, config)
@@ -370,8 +401,8 @@ def factor_code_columns(
     area = [WORK_AREAS[a] for a in L.area[li].tolist()]
     spare = (L.ability[li].astype(np.int64) - T.demand[ti]).tolist()
     demand = [_DEMAND_NAME[d] for d in T.demand[ti].tolist()]
-    low, high = age_bounds(T.min_age[ti], T.max_age[ti], config)
-    age = age_years(L.birth_y[li], L.birth_md[li], T.start_y[ti], T.start_md[ti]).tolist()
+    low, high = (np.asarray(b) for b in age_bounds(T.min_age[ti], T.max_age[ti], config))
+    age = np.asarray(age_years(L.birth_y[li], L.birth_md[li], T.start_y[ti], T.start_md[ti])).tolist()
     d_v, p_v, ph_v, a_v = (v.tolist() for v in values)
     w = config
     return [
@@ -440,5 +471,6 @@ def score(
     learned_value = None if learned is None else np.float64(learned)
     total = combine(d_value, p_value, ph_value, a_value, learned_value, config)
     shown_km = distance_km if display_km is None else display_km
-    codes = factor_codes(laborer, target, (d_value, p_value, ph_value, a_value), shown_km, config, learned)
+    values = (float(d_value), float(p_value), float(ph_value), float(a_value))
+    codes = factor_codes(laborer, target, values, shown_km, config, learned)
     return Score(float(total), tuple(render_factor(code) for code in codes), codes)

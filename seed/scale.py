@@ -24,6 +24,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Table, exists, select, text
@@ -312,8 +313,8 @@ class _Market:
         band = np.digitize(self.age, (45, 60))
         draws = rng.random(n)
         self.ability = np.empty(n, dtype=np.int8)
-        for b, weights in enumerate(ABILITY_WEIGHTS):
-            cumulative = np.cumsum(_p(weights))
+        for b, band_weights in enumerate(ABILITY_WEIGHTS):
+            cumulative = np.cumsum(_p(band_weights))
             self.ability[band == b] = np.searchsorted(cumulative, draws[band == b], side="right")
         self.ability = np.minimum(self.ability, len(ABILITIES) - 1)
         older = self.age >= 55
@@ -426,17 +427,17 @@ class _Market:
             ("workshop", s.workshops, s.workshop_workers, WORKSHOP_WORK),
             ("enterprise", s.enterprises, s.enterprise_workers, ENTERPRISE_WORK),
         ):
-            employers = []
+            employers: list[dict[str, Any]] = []
             for county, n in enumerate(self._county_counts(total)):
                 code = self.counties[county]
                 for _ in range(n):
                     if kind == "workshop":
                         region = str(self.villages[rng.choice(np.flatnonzero(self.village_county == county))])
-                        (lat,), (lon,) = jitter_many(*map(np.atleast_1d, self.points[region]), 1.0, rng)
+                        (lat,), (lon,) = jitter_many(*_one_centre(self.points[region]), 1.0, rng)
                         name = f"{self.region_names[region[:9]]}扶贫车间{len(employers) + 1}"
                     else:
                         region = self.townships_of[code][rng.integers(len(self.townships_of[code]))]
-                        (lat,), (lon,) = jitter_many(*map(np.atleast_1d, self.points[code]), 6.0, rng)
+                        (lat,), (lon,) = jitter_many(*_one_centre(self.points[code]), 6.0, rng)
                         name = f"{self.region_names[code]}龙头企业{len(employers) + 1}"
                     employers.append(self._employer(kind, county, name, region, float(lat), float(lon)))
             weights = rng.uniform(0.3, 1.7, len(employers)).tolist()
@@ -700,6 +701,12 @@ class _Market:
         username, password, display = SCALE_LOGIN
         if self.session.scalar(select(User.id).where(User.username == username)) is None:
             create_user(self.session, username, password, "office", display, region_code="14")
+
+
+def _one_centre(point: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """One (lat, lon) centre as the one-element arrays `jitter_many` takes."""
+    lat, lon = point
+    return np.atleast_1d(lat), np.atleast_1d(lon)
 
 
 def _p(weights) -> np.ndarray:

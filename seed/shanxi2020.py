@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -41,6 +42,7 @@ from seed.regions import ensure_regions
 from web.errors import AlreadySeededError
 from web.models import (
     POOR_STATUSES,
+    Base,
     Employer,
     Household,
     Laborer,
@@ -355,7 +357,7 @@ class _Builder:
                 t.workshop_poor_workers,
             ),
         ):
-            ids = []
+            ids: list[int] = []
             for county, n in self._spread(count):
                 for _ in range(n):
                     if kind == "workshop":
@@ -605,7 +607,9 @@ class _Builder:
         by_group: dict[tuple[str, bool], list[_Person]] = defaultdict(list)
         for person in self.people:
             by_group[(person.village, person.is_poor)].append(person)
-        households, laborers, placements = [], [], []
+        households: list[dict[str, Any]] = []
+        laborers: list[dict[str, Any]] = []
+        placements: list[dict[str, Any]] = []
         for (village, is_poor), members in sorted(by_group.items(), key=lambda item: item[0]):
             rng.shuffle(members)
             # One household, one welfare post: a holder always opens a household of its own.
@@ -733,7 +737,7 @@ class _Builder:
             create_user(self.session, username, password, "office", display, region_code="14")
 
 
-def _write(session: Session, model: type, rows: Iterable[dict]) -> None:
+def _write(session: Session, model: type[Base], rows: Iterable[dict]) -> None:
     """Bulk-write rows with the ids they carry, in the session's transaction (web.services.bulk)."""
     bulk_insert(session, model.__table__, rows)
 

@@ -83,7 +83,7 @@ def bench_requests(region_code: str, laborers: int = 500, postings: int = 200, r
     """p50/p99 of matches and candidates through the service layer (rows for the table)."""
     config, user = matcher_config(current_app.config), _office(region_code)
     rng = np.random.default_rng(random_seed)
-    session = db.session
+    session = db.session()
     seeking = np.array(session.scalars(select(Laborer.id).where(Laborer.status == "seeking")).all())
     ids = rng.choice(seeking, min(laborers + 1, len(seeking)), replace=False).tolist() if len(seeking) else []
     rows = []
@@ -150,7 +150,7 @@ def bench_plan(region_code: str, mode: str) -> dict:
         "peak_rss_mib": peak_kib / 1024,
         "status": made[-1].status.value if made else "none",
     }
-    if made and made[-1].report:
+    if made and made[-1].report and made[-1].baseline_report:
         row.update(placed=made[-1].report["placed"], greedy_placed=made[-1].baseline_report["placed"])
     if child.returncode:
         row["error"] = (child.stderr or child.stdout).strip().splitlines()[-1][:200]

@@ -55,13 +55,21 @@ def _wait_until_up(port: int, process: subprocess.Popen, timeout_s: float = 600)
     raise TimeoutError(f"nothing listens on {HOST}:{port} after {timeout_s} s")
 
 
+def _found(pattern: str, out: str) -> re.Match[str]:
+    """The first match of a figure wrk always prints."""
+    match = re.search(pattern, out)
+    if match is None:
+        raise RuntimeError(f"wrk printed no {pattern!r}:\n{out}")
+    return match
+
+
 def _wrk(url: str, connections: int, seconds: int, script: Path | None) -> dict:
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
     if script is not None:
         command += ["-s", str(script)]
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
+    rps = float(_found(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = _found(r"99%\s+([\d.]+)(us|ms|s)\b", out)
     factor = {"us": 1e-3, "ms": 1.0, "s": 1e3}[p99.group(2)]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": rps, "p99_ms": float(p99.group(1)) * factor, "non_2xx": int(errors.group(1)) if errors else 0}
@@ -81,7 +89,7 @@ def run_http_bench(
     workers: int, threads: int, connections: tuple[int, ...], seconds: int, samples: int, random_seed: int
 ) -> list[dict]:
     """Rows: for each connection count, the endpoint's and hello-world's requests/s and p99."""
-    session = db.session
+    session = db.session()
     office = session.scalars(
         select(User).where(User.role == Role.OFFICE, User.is_enabled).order_by(func.length(User.region_code), User.id)
     ).first()
@@ -95,8 +103,8 @@ def run_http_bench(
     env = {**os.environ, "DATABASE_URL": str(db.engine.url.render_as_string(hide_password=False))}
     rows, servers = [], []
     try:
-        with tempfile.TemporaryDirectory() as scratch:
-            scratch = Path(scratch)
+        with tempfile.TemporaryDirectory() as scratch_dir:
+            scratch = Path(scratch_dir)
             (scratch / "hello.py").write_text(HELLO_APP)
             lua = scratch / "matches.lua"
             _lua(lua, token, laborer_ids)

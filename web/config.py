@@ -63,6 +63,11 @@ DEFAULTS: dict[str, Any] = {
     "PLAN_LEASE_S": 60,
     "MATCH_DEFAULT_MAX_COMMUTE_KM": 10.0,
     "MATCH_MAX_PICKUP_KM": 60.0,
+    # A match's score in words on cards (很合适 from GOOD up, 合适 from FAIR up, else 勉强).
+    "MATCH_SCORE_GOOD": 0.75,
+    "MATCH_SCORE_FAIR": 0.5,
+    # The cadre home counts offers made and answered in this many days.
+    "HOME_RECENT_DAYS": 7,
     # Unanswered offers a laborer may hold at once (DESIGN §2: offers spread, not hoarded).
     "MAX_LIVE_OFFERS": 1,
     # Workshop recognition (DESIGN §2): poor laborers working needed to be recognised.

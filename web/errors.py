@@ -65,10 +65,11 @@ class ErrorBodySchema(Schema):
 
     status = ma_fields.Integer(required=True)
     message = ma_fields.String(required=True)
-    fields = ma_fields.Dict(
+    fields_ = ma_fields.Dict(  # `fields` would hide Schema.fields
         keys=ma_fields.String(),
         values=ma_fields.Raw(),
         required=True,
+        data_key="fields",
         metadata={"description": "each field in error → its messages"},
     )
 

@@ -6,6 +6,7 @@ and query arguments that may go back into links (never a name url_for reads itse
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, Response, current_app, request
@@ -85,6 +86,7 @@ def _unstorable_field(value: Any, path: str = "body") -> str | None:
     column can store."""
     if isinstance(value, str):
         return path if _UNSTORABLE.search(value) else None
+    pairs: Iterable[tuple[Any, Any]]
     if isinstance(value, dict):
         pairs = value.items()
     elif isinstance(value, list):
@@ -117,7 +119,7 @@ def register(app: Flask) -> None:
             limit = current_app.config["JSON_MAX_DEPTH"]
             if json_depth(request.get_data(cache=True), limit) > limit:
                 raise ValidationError.on("body", _("nested deeper than %(n)s levels", n=limit))
-        sources = [request.args.to_dict(flat=False), request.form.to_dict(flat=False)]
+        sources: list[Any] = [request.args.to_dict(flat=False), request.form.to_dict(flat=False)]
         if request.is_json:
             sources.append(request.get_json(silent=True))
         for source in sources:

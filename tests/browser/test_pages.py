@@ -4,6 +4,7 @@ seeded Daning demo. Skipped without /usr/bin/chromium unless JIUYE_REQUIRE_BROWS
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -128,13 +129,51 @@ def test_cadre_registers_a_household_and_laborer_and_makes_an_offer(page_for):
     page.click("main button[type=submit]")
     expect(page.locator(".flash.success").first).to_be_visible()
     expect(page.locator(".match").first).to_be_visible()
-    expect(page.locator(".match .reasons li").first).to_contain_text("公里")
+    expect(page.locator(".match .reasons").first).to_contain_text("公里")
     shoot(page, "cadre-laborer-matches-360")
     glove = page.locator(".match", has_text="一次性手套分拣包装")
     card = glove.first if glove.count() else page.locator(".match").first
     card.locator("button[type=submit]").click()
     expect(page.locator(".flash.success").first).to_contain_text("已推荐")
     expect(page.locator(".timeline")).to_contain_text("已推荐")
+
+
+def _laborer_with_matches(page, base: str) -> str:
+    """The address of a seeking demo laborer whose page shows match cards."""
+    page.goto(base + "/cadre/laborers?show=seeking")
+    hrefs = [a.get_attribute("href") for a in page.locator("tbody a[href*='/cadre/laborers/']").all()][:20]
+    for href in hrefs:
+        page.goto(base + href)
+        if page.locator(".match:not(.miss)").count() >= 2:
+            return base + href
+    pytest.fail("no seeking demo laborer has two matches")
+
+
+def test_laborer_page_cards_map_and_offer_text_at_360_and_1280(page_for, live_server):
+    base = live_server["url"]
+    page = page_for("cadre")
+    url = _laborer_with_matches(page, base)
+    card = page.locator(".match:not(.miss)").first
+    expect(card.locator(".card-facts")).to_contain_text("元")
+    expect(card.locator(".fit strong")).to_have_text(re.compile("很合适|合适|勉强"))
+    expect(page.locator("svg.map")).to_be_visible()
+    assert page.locator("svg.map .map-mark").count() == page.locator(".match:not(.miss)").count()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    box = page.locator("svg.map").bounding_box()
+    assert box is not None and 300 <= box["width"] <= 360
+    card.locator("summary").click()  # what the word means, one tap away
+    expect(card.locator("details p")).to_be_visible()
+    shoot(page, "cadre-laborer-cards-360")
+    card.locator("button[type=submit]").click()
+    page.goto(url)
+    expect(page.locator("textarea.offer-text").first).to_have_value(re.compile("：.*公里"))
+    shoot(page, "cadre-laborer-offer-text-360")
+    wide = page_for("cadre", 1280, 900)
+    wide.goto(url)
+    expect(wide.locator("textarea.offer-text").first).to_be_visible()
+    shoot(wide, "cadre-laborer-cards-1280")
+    wide.goto(url + "?lang=en")
+    expect(wide.locator("textarea.offer-text").first).to_have_value(re.compile("km from home"))
 
 
 def test_employer_answers_an_offer(page_for):

@@ -55,9 +55,12 @@ def test_for_laborer_equals_brute_force(seed, k):
                 bad.append((d, KINDS.index(t.kind), t.id))
         good.sort()
         bad.sort()
+        # The nearest miss of each kind first, then the nearest others; shown nearest first.
+        firsts = [next(b for b in bad if b[1] == kind) for kind in sorted({b[1] for b in bad})]
+        shown_bad = sorted((firsts + [b for b in bad if b not in firsts])[:5])
         assert [(KINDS.index(m.kind), m.target_id) for m in result.matches] == [(g[2], g[3]) for g in good[:k]]
         assert [m.score for m in result.matches] == pytest.approx([-g[0] for g in good[:k]], abs=1e-12)
-        assert [(KINDS.index(m.kind), m.target_id) for m in result.ineligible] == [(b[1], b[2]) for b in bad[:5]]
+        assert [(KINDS.index(m.kind), m.target_id) for m in result.ineligible] == [(b[1], b[2]) for b in shown_bad]
         for m in result.matches:
             assert m.eligible and not m.reasons and m.factors
         for m in result.ineligible:
@@ -74,6 +77,20 @@ def test_match_shows_geodesic_distance_and_explains(make_laborer, make_target):
     assert match.factors[0].en == f"{match.distance_km:.1f} km from home"
     [miss] = result.ineligible
     assert miss.target_id == 2 and [r.code for r in miss.reasons] == ["too_far"]
+
+
+def test_batch_beyond_pickup_limit_is_a_miss_with_its_reason(make_laborer, make_target):
+    """A migrant 65 km from a batch's only pickup point (limit 60) is told why, beside nearer misses."""
+    laborer = make_laborer(work_area="migrant")
+    far_batch = make_target(kind="batch", id=7, points=((HOME[0] + 65 / 111.2, HOME[1]),))
+    just_too_far = [make_target(id=i, points=((HOME[0] + (10.5 + i) / 111.2, HOME[1]),)) for i in range(1, 7)]
+    result = Ranker([far_batch, *just_too_far], Config()).for_laborer(laborer, ineligible=5)
+    assert result.matches == []
+    kinds = [m.kind for m in result.ineligible]
+    assert len(kinds) == 5 and kinds[-1] == "batch", kinds  # nearest first; the batch not crowded out
+    [miss] = [m for m in result.ineligible if m.kind == "batch"]
+    assert [r.code for r in miss.reasons] == ["too_far"]
+    assert "65" in miss.reasons[0].zh and miss.point == far_batch.points[0]
 
 
 def test_kinds_filter(make_laborer, make_target):

@@ -60,8 +60,8 @@ def test_physical_factor_uses_her_or_him(make_laborer, make_target, config):
 def test_preference_factor(make_laborer, make_target, config):
     wished = factor(score(make_laborer(work_area="local"), make_target(), 2.0, config), "preference")
     assert wished.value == 1.0
-    assert wished.en == "wants sewing work; piece-rate pay as wished; local work as wished"
-    assert wished.zh == "想做缝纫，计件，合心意，在本地就业，合心意"
+    assert wished.en == "sewing work, piece-rate pay and local work, as she wished"
+    assert wished.zh == "做缝纫、计件、在本地，都合她心意"
     other = make_laborer(work_area="migrant", job_types=frozenset({"construction"}), pay_type="monthly", sex="M")
     mismatch = factor(score(other, make_target(), 2.0, config), "preference")
     assert mismatch.value == 0.0
@@ -69,7 +69,7 @@ def test_preference_factor(make_laborer, make_target, config):
         mismatch.en
         == "not the work he asked for; piece-rate pay, he prefers monthly; local work, though he wants to go out"
     )
-    assert mismatch.zh == "不是他想做的工种，计件，他想要月薪，本地岗位，但他想外出务工"
+    assert mismatch.zh == "不是他想做的工种；按计件算，他想要月薪；本地岗位，但他想外出务工"
     none = factor(
         score(make_laborer(job_types=frozenset(), pay_type=None), make_target(), 2.0, config),
         "preference",
@@ -84,8 +84,8 @@ def test_preference_factor_for_a_batch(make_laborer, make_target, config):
         "preference",
     )
     assert result.value == 1.0
-    assert result.en.endswith("wants to work away from home")
-    assert result.zh.endswith("愿意外出务工")
+    assert result.en == "sewing work, piece-rate pay and work away from home, as she wished"
+    assert result.zh == "做缝纫、计件、外出务工，都合她心意"
 
 
 def test_age_factor(make_laborer, make_target, config):

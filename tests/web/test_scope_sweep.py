@@ -49,6 +49,7 @@ API_ROLES = {
     "api_welfare_posts": PEOPLE,
     "api_matching.LaborerMatches": PEOPLE,
     "api_matching.WelfarePostCandidates": PEOPLE,
+    "api_matching.PlacementText": PEOPLE,
     "api_matching": ALL,
     "api_plans": frozenset({"office"}),
     "api_stats": PEOPLE,

@@ -36,10 +36,10 @@ class Token(MethodView):
     @blp.alt_response(401, description="Wrong username or password")
     def post(self, data):
         """Issue a bearer token that expires (API_TOKEN_LIFETIME_S)."""
-        user = authenticate(db.session, data["username"], data["password"], remote_addr=request.remote_addr)
+        user = authenticate(db.session(), data["username"], data["password"], remote_addr=request.remote_addr)
         if user is None:
             audit(
-                db.session,
+                db.session(),
                 "login_failed",
                 username=data["username"],
                 remote_addr=request.remote_addr,
@@ -47,8 +47,8 @@ class Token(MethodView):
             )
             unit_of_work.keep()  # the failed try counts towards the lock-out although the answer is 401
             raise UnauthorizedError("wrong username or password")
-        token, row = issue_token(db.session, user, current_app.config["API_TOKEN_LIFETIME_S"])
-        audit(db.session, "login", user=user, remote_addr=request.remote_addr, via="api")
+        token, row = issue_token(db.session(), user, current_app.config["API_TOKEN_LIFETIME_S"])
+        audit(db.session(), "login", user=user, remote_addr=request.remote_addr, via="api")
         return {
             "token": token,
             "token_type": "bearer",
@@ -63,5 +63,5 @@ class Token(MethodView):
         """Revoke the bearer token of this request (log out of the API)."""
         user = current_api_user()
         token = request.headers["Authorization"].partition(" ")[2].strip()
-        revoke_token(db.session, token)
-        audit(db.session, "logout", user=user, remote_addr=request.remote_addr, via="api")
+        revoke_token(db.session(), token)
+        audit(db.session(), "logout", user=user, remote_addr=request.remote_addr, via="api")

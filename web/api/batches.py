@@ -37,7 +37,7 @@ class Batches(MethodView):
     def post(self, data):
         """Post a batch with at least one pickup point; it belongs to the employer's county
         unless `region_code` says otherwise."""
-        return registry.create_batch(db.session, data, g.user, remote_addr())
+        return registry.create_batch(db.session(), data, g.user, remote_addr())
 
 
 @blp.route("/<int:batch_id>")
@@ -49,7 +49,7 @@ class BatchById(MethodView):
     @document_errors(blp)
     def get(self, batch_id):
         """One batch with its pickup points."""
-        return registry.get_record(db.session, TransportBatch, batch_id, g.user)
+        return registry.get_record(db.session(), TransportBatch, batch_id, g.user)
 
     @blp.doc(security=SECURITY)
     @blp.arguments(BatchPatchSchema)
@@ -57,4 +57,4 @@ class BatchById(MethodView):
     @document_errors(blp, 401, 403, 404, 429)
     def patch(self, changes, batch_id):
         """Change some fields of a batch; `pickup_points` replaces the whole list (moves are limited)."""
-        return registry.update_batch(db.session, batch_id, changes, g.user, remote_addr())
+        return registry.update_batch(db.session(), batch_id, changes, g.user, remote_addr())

@@ -39,14 +39,14 @@ def remote_addr() -> str | None:
 
 
 def list_page(
-    model: type, args: Mapping[str, Any], present=lambda row: row, *, audited: bool = False
+    model: type[Any], args: Mapping[str, Any], present=lambda row: row, *, audited: bool = False
 ) -> dict[str, Any]:
     """One page of the caller's records of `model`, filtered by the list's query arguments; a list
     of people is `audited`: one row naming the filter, how many rows and which ids."""
     per_page = min(args["per_page"], current_app.config["API_PAGE_SIZE_MAX"])
     filters = {k: v for k, v in args.items() if k not in ("region", "page", "per_page")}
     rows, total = registry.list_records(
-        db.session,
+        db.session(),
         model,
         g.user,
         region=args.get("region"),
@@ -70,4 +70,4 @@ def list_page(
 def audit_list(action: str, subject: str, ids: list[Any], **detail: Any) -> None:
     """One audit row for an answer that lists people's records (who, which filter, how many, which ids);
     the request's unit of work keeps it with the answer."""
-    audit_read(db.session, action, user=g.user, subject=subject, ids=ids, remote_addr=remote_addr(), **detail)
+    audit_read(db.session(), action, user=g.user, subject=subject, ids=ids, remote_addr=remote_addr(), **detail)

@@ -36,7 +36,7 @@ class Employers(MethodView):
     @document_errors(blp, 401, 403)
     def post(self, data):
         """Register an employer of your region (offices only)."""
-        return registry.create_employer(db.session, data, g.user, remote_addr())
+        return registry.create_employer(db.session(), data, g.user, remote_addr())
 
 
 @blp.route("/<int:employer_id>")
@@ -48,7 +48,7 @@ class EmployerById(MethodView):
     @document_errors(blp)
     def get(self, employer_id):
         """One employer."""
-        return registry.get_record(db.session, Employer, employer_id, g.user)
+        return registry.get_record(db.session(), Employer, employer_id, g.user)
 
     @blp.doc(security=SECURITY)
     @blp.arguments(EmployerPatchSchema)
@@ -56,4 +56,4 @@ class EmployerById(MethodView):
     @document_errors(blp)
     def patch(self, changes, employer_id):
         """Change some fields of an employer (only an office marks a workshop resumed)."""
-        return registry.update_employer(db.session, employer_id, changes, g.user, remote_addr())
+        return registry.update_employer(db.session(), employer_id, changes, g.user, remote_addr())

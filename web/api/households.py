@@ -36,7 +36,7 @@ class Households(MethodView):
     @document_errors(blp, 401, 403, 429)
     def post(self, data):
         """Register a household; without lat/lon it stands at its village's point."""
-        return registry.create_household(db.session, data, g.user, remote_addr())
+        return registry.create_household(db.session(), data, g.user, remote_addr())
 
 
 @blp.route("/<int:household_id>")
@@ -48,7 +48,7 @@ class HouseholdById(MethodView):
     @document_errors(blp)
     def get(self, household_id):
         """One household (the read is audited)."""
-        return registry.read_household(db.session, household_id, g.user, remote_addr())
+        return registry.read_household(db.session(), household_id, g.user, remote_addr())
 
     @blp.doc(security=SECURITY)
     @blp.arguments(HouseholdPatchSchema)
@@ -56,4 +56,4 @@ class HouseholdById(MethodView):
     @document_errors(blp, 401, 403, 404, 429)
     def patch(self, changes, household_id):
         """Change some fields of a household."""
-        return registry.update_household(db.session, household_id, changes, g.user, remote_addr())
+        return registry.update_household(db.session(), household_id, changes, g.user, remote_addr())

@@ -71,7 +71,7 @@ class Laborers(MethodView):
     @document_errors(blp, 401, 403, 429)
     def post(self, data):
         """Register a laborer; birth date and sex come from the ID number."""
-        laborer = registry.create_laborer(db.session, data, g.user, remote_addr())
+        laborer = registry.create_laborer(db.session(), data, g.user, remote_addr())
         return present(laborer, g.user)
 
 
@@ -84,7 +84,7 @@ class LaborerById(MethodView):
     @document_errors(blp)
     def get(self, laborer_id):
         """One laborer's full record (the read is audited)."""
-        laborer = registry.read_laborer(db.session, laborer_id, g.user, remote_addr())
+        laborer = registry.read_laborer(db.session(), laborer_id, g.user, remote_addr())
         return present(laborer, g.user)
 
     @blp.doc(security=SECURITY)
@@ -93,5 +93,5 @@ class LaborerById(MethodView):
     @document_errors(blp, 401, 403, 404, 429)
     def patch(self, changes, laborer_id):
         """Change some fields of a laborer; a new ID number re-derives birth date and sex."""
-        laborer = registry.update_laborer(db.session, laborer_id, changes, g.user, remote_addr())
+        laborer = registry.update_laborer(db.session(), laborer_id, changes, g.user, remote_addr())
         return present(laborer, g.user)

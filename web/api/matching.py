@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import CHANNEL_MODELS, CHANNELS, Placement, PlacementStatus
-from ..services import convert, disclosure, offers, ranking, scope
+from ..services import convert, disclosure, offer_text, offers, ranking, scope
 from ..services.accounts import audit
 from .common import audit_list, document_errors, remote_addr
 from .schemas import RECORD_ID
@@ -170,7 +170,7 @@ class LaborerMatches(MethodView):
     def get(self, args, laborer_id):
         """Top targets across openings, batches and welfare posts, with reasons; and the nearest misses."""
         row, result = ranking.matches_for_laborer(
-            db.session,
+            db.session(),
             g.user,
             laborer_id,
             _config(),
@@ -179,7 +179,7 @@ class LaborerMatches(MethodView):
             ineligible=args["ineligible"],
         )
         audit(
-            db.session,
+            db.session(),
             "read",
             user=g.user,
             subject="laborer",
@@ -193,12 +193,12 @@ class LaborerMatches(MethodView):
         return {"matches": [present(m) for m in result.matches], "ineligible": [present(m) for m in result.ineligible]}
 
 
-def _titles(result) -> dict:
+def _titles(result) -> dict[tuple[str, int], str]:
     """The shown targets' titles: one query per kind, not one per match."""
     wanted: dict[str, set[int]] = {}
     for m in [*result.matches, *result.ineligible]:
         wanted.setdefault(m.kind, set()).add(m.target_id)
-    titles = {}
+    titles: dict[tuple[str, int], str] = {}
     for kind, ids in wanted.items():
         model = CHANNEL_MODELS[kind]
         titles.update(
@@ -210,7 +210,7 @@ def _titles(result) -> dict:
 
 def _candidates(kind: str, target_id: int, args) -> dict:
     _row, result = ranking.candidates_for_target(
-        db.session, g.user, kind, target_id, _config(), limit=args["limit"], ineligible=args["ineligible"]
+        db.session(), g.user, kind, target_id, _config(), limit=args["limit"], ineligible=args["ineligible"]
     )
     from ..models import Laborer
 
@@ -307,7 +307,7 @@ class Placements(MethodView):
         offer or is at work and `rematch` is not set.
         """
         placement = offers.make_offer(
-            db.session,
+            db.session(),
             g.user,
             data["laborer_id"],
             data["kind"],
@@ -329,7 +329,7 @@ class PlacementItem(MethodView):
     @document_errors(blp, 401, 404)
     def get(self, placement_id):
         """One placement with its lifecycle: who did what, when."""
-        return placement_json(scope.get_visible(db.session, Placement, placement_id, g.user))
+        return placement_json(scope.get_visible(db.session(), Placement, placement_id, g.user))
 
     @blp.doc(security=SECURITY)
     @blp.arguments(TransitionSchema)
@@ -338,9 +338,37 @@ class PlacementItem(MethodView):
     def patch(self, data, placement_id):
         """Move a placement on: accepted, declined (with a reason), working, ended (with a reason)."""
         placement = offers.transition(
-            db.session, g.user, placement_id, data["status"], note=data["note"], remote_addr=remote_addr()
+            db.session(), g.user, placement_id, data["status"], note=data["note"], remote_addr=remote_addr()
         )
         return placement_json(placement)
+
+
+class OfferTextArgsSchema(Schema):
+    lang = fields.String(
+        load_default=None,
+        validate=validate.OneOf(offer_text.LANGUAGES),
+        metadata={"description": "zh or en; default: the request's language"},
+    )
+
+
+class OfferTextSchema(Schema):
+    text = fields.String(required=True, metadata={"description": "a plain message to read out or send"})
+    lang = fields.String(required=True, validate=validate.OneOf(offer_text.LANGUAGES))
+
+
+@blp.route("/placements/<int:placement_id>/text")
+class PlacementText(MethodView):
+    decorators = [require_user("matches")]
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(OfferTextArgsSchema, location="query")
+    @blp.response(200, OfferTextSchema)
+    @document_errors(blp, 401, 403, 404)
+    def get(self, args, placement_id):
+        """The offer as a plain message in the laborer's language, to read out or send by SMS or WeChat."""
+        placement = scope.get_visible(db.session(), Placement, placement_id, g.user)
+        language = args["lang"] or offer_text.language_of(_locale())
+        return {"text": offer_text.offer_text(db.session(), g.user, placement, language), "lang": language}
 
 
 @blp.route("/placements/<int:placement_id>/checkins")
@@ -356,7 +384,7 @@ class PlacementCheckins(MethodView):
         from ..services.retention import record_checkin
 
         record_checkin(
-            db.session,
+            db.session(),
             g.user,
             placement_id,
             data["day"],
@@ -364,4 +392,4 @@ class PlacementCheckins(MethodView):
             note=data["note"],
             remote_addr=remote_addr(),
         )
-        return placement_json(scope.get_visible(db.session, Placement, placement_id, g.user))
+        return placement_json(scope.get_visible(db.session(), Placement, placement_id, g.user))

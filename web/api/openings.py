@@ -36,7 +36,7 @@ class Openings(MethodView):
     @document_errors(blp, 401, 403)
     def post(self, data):
         """Post an opening; without lat/lon it is at the employer's site."""
-        return registry.create_opening(db.session, data, g.user, remote_addr())
+        return registry.create_opening(db.session(), data, g.user, remote_addr())
 
 
 @blp.route("/<int:opening_id>")
@@ -48,7 +48,7 @@ class OpeningById(MethodView):
     @document_errors(blp)
     def get(self, opening_id):
         """One opening."""
-        return registry.get_record(db.session, Opening, opening_id, g.user)
+        return registry.get_record(db.session(), Opening, opening_id, g.user)
 
     @blp.doc(security=SECURITY)
     @blp.arguments(OpeningPatchSchema)
@@ -56,4 +56,4 @@ class OpeningById(MethodView):
     @document_errors(blp, 401, 403, 404, 429)
     def patch(self, changes, opening_id):
         """Change some fields of an opening; an employer moves it at most POSTING_MOVES_PER_DAY times a day."""
-        return registry.update_opening(db.session, opening_id, changes, g.user, remote_addr())
+        return registry.update_opening(db.session(), opening_id, changes, g.user, remote_addr())

@@ -120,7 +120,7 @@ class Plans(MethodView):
         runner was killed is shown failed, "interrupted"."""
         from ..jobs.plans import reap_interrupted
 
-        reap_interrupted(db.session)
+        reap_interrupted(db.session())
         rows = db.session.scalars(scope.scoped(Plan, g.user).order_by(Plan.id.desc()).limit(200))
         return [plan_json(row, with_assignments=False) for row in rows]
 
@@ -133,9 +133,10 @@ class Plans(MethodView):
         from ..jobs.plans import start_plan
 
         plan = plans.create_plan(
-            db.session, g.user, data.get("county_code") or data["region"], data["mode"], remote_addr=remote_addr()
+            db.session(), g.user, data.get("county_code") or data["region"], data["mode"], remote_addr=remote_addr()
         )
-        plan = start_plan(current_app._get_current_object(), plan.id)
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy, typed as Flask
+        plan = start_plan(app, plan.id)
         return plan_json(plan)
 
 
@@ -150,8 +151,8 @@ class PlanItem(MethodView):
         """A plan: status and progress, its report beside greedy, and the proposed assignments (audited)."""
         from ..jobs.plans import reap_interrupted
 
-        reap_interrupted(db.session)
-        plan = scope.get_visible(db.session, Plan, plan_id, g.user)
+        reap_interrupted(db.session())
+        plan = scope.get_visible(db.session(), Plan, plan_id, g.user)
         audit_list("list", "laborer", [a.laborer_id for a in plan.assignments], plan=plan.id)
         return plan_json(plan)
 
@@ -166,7 +167,7 @@ class PlanConfirm(MethodView):
     def post(self, plan_id):
         """Create offered placements from the plan, once; refused if slots filled meanwhile."""
         placements = plans.confirm_plan(
-            db.session,
+            db.session(),
             g.user,
             plan_id,
             max_live_offers=current_app.config["MAX_LIVE_OFFERS"],

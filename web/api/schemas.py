@@ -153,6 +153,8 @@ class AgeRangeSchema(Schema):
 class PatchMixin:
     """PATCH bodies: every top-level field optional, nested objects still complete."""
 
+    _declared_fields: dict[str, fields.Field]  # the Schema's, which this mixin comes with
+
     def __init__(self, **kwargs):
         kwargs.setdefault("partial", tuple(self._declared_fields))
         super().__init__(**kwargs)

@@ -25,7 +25,7 @@ def current_api_user() -> User:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise UnauthorizedError("a bearer token is required (POST /api/v1/auth/token)")
-    user = user_for_token(db.session, token.strip())
+    user = user_for_token(db.session(), token.strip())
     if user is None:
         raise UnauthorizedError("the token is unknown, expired or revoked")
     return user
@@ -48,4 +48,4 @@ def require_user(action: str | None = None) -> Callable:
     return decorator
 
 
-SECURITY = [{"bearerAuth": []}]
+SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]

@@ -72,7 +72,7 @@ class Stats(MethodView):
         """Figures of a region on a day: offices within their region, cadres for their villages."""
         region = statistics_region(g.user, args["region"])
         stats = region_stats(
-            db.session,
+            db.session(),
             region,
             args["on"] or today(),
             current_app.config["WORKSHOP_RECOGNITION_MIN_POOR"],

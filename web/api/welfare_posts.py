@@ -41,7 +41,7 @@ class WelfarePosts(MethodView):
     @document_errors(blp, 401, 403)
     def post(self, data):
         """Create a welfare post of a village or township (offices only)."""
-        return registry.create_welfare_post(db.session, data, g.user, remote_addr())
+        return registry.create_welfare_post(db.session(), data, g.user, remote_addr())
 
 
 @blp.route("/<int:post_id>")
@@ -53,7 +53,7 @@ class WelfarePostById(MethodView):
     @document_errors(blp)
     def get(self, post_id):
         """One welfare post."""
-        return registry.get_record(db.session, WelfarePost, post_id, g.user)
+        return registry.get_record(db.session(), WelfarePost, post_id, g.user)
 
     @blp.doc(security=SECURITY)
     @blp.arguments(WelfarePostPatchSchema)
@@ -61,4 +61,4 @@ class WelfarePostById(MethodView):
     @document_errors(blp)
     def patch(self, changes, post_id):
         """Change some fields of a welfare post (offices only)."""
-        return registry.update_welfare_post(db.session, post_id, changes, g.user, remote_addr())
+        return registry.update_welfare_post(db.session(), post_id, changes, g.user, remote_addr())

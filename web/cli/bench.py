@@ -198,8 +198,9 @@ def bench(
     from seed.gazetteer import load_shanxi
 
     regions = load_shanxi()
-    seats = [(r.lat, r.lon) for r in regions if r.level == "county" and r.lat is not None]
-    daning = [(r.lat, r.lon) for r in regions if r.code == "141030"]
+    points = {r.code: (r.lat, r.lon) for r in regions if r.lat is not None and r.lon is not None}
+    seats = [points[r.code] for r in regions if r.level == "county" and r.code in points]
+    daning = [points["141030"]] if "141030" in points else []
     columns: dict[str, dict[str, str]] = {}
     for scale in scales or ("county", "province"):
         click.echo(f"running {scale} scale …", err=True)

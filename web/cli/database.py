@@ -22,7 +22,7 @@ def grant_app_role(role: str, password: str | None) -> None:
     from ..services.app_role import grant_app_role as grant
 
     try:
-        created = grant(db.session, role, password)
+        created = grant(db.session(), role, password)
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from None

@@ -30,6 +30,8 @@ FIGURES = [
 def print_report(plan_row: Plan) -> None:
     """The plan's figures beside the greedy baseline, one line each."""
     report, base = plan_row.report, plan_row.baseline_report
+    if report is None or base is None:
+        raise click.ClickException(f"plan {plan_row.id} has no report yet ({plan_row.status.value})")
     click.echo(f"{'':40} {plan_row.mode.value:>12} {'greedy':>12}")
     for key, label in FIGURES:
         click.echo(f"{label:40} {report[key]:>12} {base[key]:>12}")
@@ -91,7 +93,8 @@ def worker() -> None:
     url = current_app.config.get("REDIS_URL")
     if not url:
         raise click.ClickException("REDIS_URL is not set; without it plans run inside the request")
-    interrupted, restarted = recover(current_app._get_current_object(), mode="rq")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy, typed as Flask
+    interrupted, restarted = recover(app, mode="rq")
     if interrupted or restarted:
         click.echo(f"interrupted plans marked failed: {interrupted or 'none'}; queued again: {restarted or 'none'}")
     Worker([QUEUE], connection=Redis.from_url(url)).work()

@@ -33,7 +33,7 @@ def warm_rankers(app: Flask) -> None:
     from ..services.convert import matcher_config
 
     with app.app_context():
-        ranking.warm(db.session, matcher_config(app.config))
+        ranking.warm(db.session(), matcher_config(app.config))
         db.session.remove()
 
 
@@ -75,7 +75,7 @@ def serve(host: str, port: int, threads: int, workers: int, warm: bool) -> None:
     """Serve jiuye with a production WSGI server, printing the URL and demo logins."""
     from seed.demo import DEMO_LOGINS
 
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy, typed as Flask
     url = db.engine.url.render_as_string(hide_password=True)
     try:
         known = set(db.session.scalars(select(User.username)))

@@ -54,8 +54,10 @@ from .summary import SUMMARY_FIGURES, EmployerDayStat, RegionDayStat
 from .version import DataVersion
 from .welfare import WelfarePost, WelfarePostType
 
+#: A row of some channel's target: an opening, a transport batch or a welfare post.
+TargetRow = Opening | TransportBatch | WelfarePost
 #: The model of each channel's target (DESIGN §1), by channel name.
-CHANNEL_MODELS: dict[str, type[Base]] = {
+CHANNEL_MODELS: dict[str, type[TargetRow]] = {
     Channel.OPENING.value: Opening,
     Channel.BATCH.value: TransportBatch,
     Channel.WELFARE_POST.value: WelfarePost,
@@ -115,6 +117,7 @@ __all__ = [
     "SUMMARY_FIGURES",
     "Sex",
     "TRANSITIONS",
+    "TargetRow",
     "TransportBatch",
     "User",
     "UserVillage",

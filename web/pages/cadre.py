@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from pathlib import Path
 
 from flask import (
@@ -27,22 +28,26 @@ from .. import clock, unit_of_work
 from ..errors import DomainError
 from ..extensions import db
 from ..models import (
-    CHANNEL_MODELS,
     COMMITTED_STATUSES,
     WORKING_STATUSES,
     AuditEvent,
     Household,
     Laborer,
     LaborerStatus,
+    Opening,
     Placement,
+    PlacementEvent,
     PlacementStatus,
     PovertyStatus,
     Region,
+    TransportBatch,
 )
-from ..services import convert, imports, ranking, registry, scope, uploads
+from ..services import convert, imports, offer_text, ranking, registry, scope, uploads
 from ..services.accounts import audit
 from ..services.stats import household_without_work
 from ..validation import age_on, parse_resident_id, working_age_problem
+from . import maps
+from .cards import match_cards
 from .common import (
     audit_list,
     form_page,
@@ -56,7 +61,7 @@ from .common import (
 )
 from .forms import HouseholdForm, ImportCommitForm, ImportForm, LaborerForm, OfferForm, TokenForm, options
 from .labels import label, lang, translated
-from .placements import register_placement_views
+from .placements import placement_target, register_placement_views
 
 bp = role_blueprint("cadre", "cadre_pages")
 register_placement_views(bp)
@@ -92,17 +97,41 @@ def home():
     )
     recent = db.session.scalars(
         scope.scoped(Placement, current_user)
-        .options(selectinload(Placement.laborer))
+        .options(
+            selectinload(Placement.laborer),
+            selectinload(Placement.opening),
+            selectinload(Placement.batch),
+            selectinload(Placement.welfare_post),
+        )
         .order_by(Placement.id.desc())
         .limit(5)
     ).all()
+    days = current_app.config["HOME_RECENT_DAYS"]
     return render_template(
         "cadre/home.html",
         villages=my_villages(),
         seeking=seeking,
         without_work=without_work,
         recent=recent,
+        target_of=placement_target,
+        days=days,
+        offered=recent_steps([PlacementStatus.OFFERED], days),
+        answered=recent_steps([PlacementStatus.ACCEPTED, PlacementStatus.DECLINED], days),
     )
+
+
+def recent_steps(statuses: list[PlacementStatus], days: int) -> int:
+    """How many placements of the cadre's laborers took one of these steps in the last `days` days."""
+    since = clock.now() - timedelta(days=days)
+    mine = scope.scoped(Placement, current_user).with_only_columns(Placement.id)
+    counted = db.session.scalar(
+        select(db.func.count(db.distinct(PlacementEvent.placement_id))).where(
+            PlacementEvent.placement_id.in_(mine.scalar_subquery()),
+            PlacementEvent.to_status.in_(statuses),
+            PlacementEvent.at >= since,
+        )
+    )
+    return int(counted or 0)
 
 
 # -- households -------------------------------------------------------------------------------------
@@ -282,39 +311,50 @@ def laborer_edit(laborer_id: int):
     return form_page("cadre/laborer_form.html", form, laborer=row)
 
 
-def _targets(matches) -> dict[tuple[str, int], object]:
-    """The opening, batch and post rows behind a list of matches, to show their names."""
-    found = {}
-    for kind, model in CHANNEL_MODELS.items():
-        ids = [m.target_id for m in matches if m.kind == kind]
-        if ids:
-            for row in db.session.scalars(select(model).where(model.id.in_(ids))):
-                found[(kind, row.id)] = row
-    return found
+#: Placements whose offer text the laborer page shows: offered (to tell them) and accepted (to remind them).
+TEXT_STATUSES = (PlacementStatus.OFFERED, PlacementStatus.ACCEPTED)
 
 
 @bp.get("/laborers/<int:laborer_id>")
 def laborer(laborer_id: int):
-    """A laborer, their top matches with reasons, the nearest misses and why, and their placements."""
+    """A laborer, their top matches as cards (and a map), the nearest misses and why, and their placements
+    with the offer text to read out or send."""
     row = registry.read_laborer(db.session, laborer_id, current_user, remote_addr())
     rematch = request.args.get("rematch") == "1"
     config = convert.matcher_config(current_app.config)
-    _, result = ranking.matches_for_laborer(
+    result = ranking.matches_for_laborer(
         db.session, current_user, row.id, config, limit=10, ineligible=5, rematch=rematch
-    )
-    language = lang()
-    matches = [ranking.match_json(m, language) for m in result.matches]
-    misses = [ranking.match_json(m, language) for m in result.ineligible]
+    )[1]
+    home = (row.lat, row.lon)
     placements = db.session.scalars(
-        select(Placement).where(Placement.laborer_id == row.id).order_by(Placement.id.desc())
+        select(Placement)
+        .where(Placement.laborer_id == row.id)
+        .options(
+            selectinload(Placement.opening).selectinload(Opening.employer),
+            selectinload(Placement.batch).selectinload(TransportBatch.employer),
+            selectinload(Placement.batch).selectinload(TransportBatch.pickup_points),
+            selectinload(Placement.welfare_post),
+        )
+        .order_by(Placement.id.desc())
     ).all()
+    text_lang = offer_text.language_of(request.args.get("lang") or lang())
+    texts = {
+        p.id: offer_text.offer_text(db.session(), current_user, p, text_lang)
+        for p in placements
+        if p.status in TEXT_STATUSES
+    }
+    cards = match_cards(result.matches, home)
     return render_template(
         "cadre/laborer.html",
         laborer=row,
-        matches=matches,
-        misses=misses,
-        targets=_targets([*result.matches, *result.ineligible]),
+        matches=cards,
+        misses=match_cards(result.ineligible, home),
+        match_map=maps.match_map(
+            home, result.matches, _("Where the matches are"), [c.facts.title if c.facts else "" for c in cards]
+        ),
         placements=placements,
+        target_of=placement_target,
+        texts=texts,
         offer_form=OfferForm(),
         refusal=offer_refusal(row.id, rematch=rematch),
         rematch=rematch,

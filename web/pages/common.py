@@ -26,7 +26,7 @@ from ..models import Placement
 from ..services import convert, disclosure, offers, scope
 from ..services.accounts import audit_read
 from ..validation import parse_page
-from .labels import label, lang, local_time, sentences, translated, yuan
+from .labels import joined, label, lang, local_time, sentences, translated, yuan
 
 PER_PAGE = 20
 
@@ -53,6 +53,7 @@ def role_blueprint(name: str, action: str) -> Blueprint:
     bp.add_app_template_filter(yuan, "yuan")
     bp.add_app_template_filter(sentences, "sentences")
     bp.add_app_template_global(lang, "lang")
+    bp.add_app_template_global(joined, "joined")
     bp.add_app_template_global(local_time, "local_time")
     bp.add_app_template_global(disclosure.mask_id_number, "mask_id")
     bp.add_app_template_global(disclosure.mask_phone, "mask_phone")

@@ -20,6 +20,7 @@ from ..extensions import db
 from ..models import (
     PASSENGER_STATUSES,
     Employer,
+    Household,
     Laborer,
     Opening,
     Placement,
@@ -31,6 +32,7 @@ from ..models import (
 )
 from ..services import convert, disclosure, ranking, registry, reports, scope
 from ..services.accounts import audit
+from . import maps
 from .common import (
     audit_list,
     form_page,
@@ -41,7 +43,7 @@ from .common import (
     show_errors,
 )
 from .forms import BatchForm, EmployerForm, OpeningForm, options
-from .labels import label, lang, local_time
+from .labels import label, lang, local_time, score_words
 from .placements import register_placement_views
 
 bp = role_blueprint("employer", "employer_pages")
@@ -159,7 +161,9 @@ def _candidates(kind: str, target_id: int, placements: Callable[[Any], list[Plac
         {
             r.id: r
             for r in db.session.scalars(
-                select(Laborer).where(Laborer.id.in_(ids)).options(selectinload(Laborer.household))
+                select(Laborer)
+                .where(Laborer.id.in_(ids))
+                .options(selectinload(Laborer.household).selectinload(Household.village))
             )
         }
         if ids
@@ -179,19 +183,34 @@ def _candidates(kind: str, target_id: int, placements: Callable[[Any], list[Plac
                 "age": shown.age,
                 "sex": shown.sex,
                 "ability": laborer.physical_ability,
+                "fit": score_words(m.score),
             }
         )
+    # Drawn at their village's point, never their home (services.disclosure); a batch from its first pickup point.
+    drawn: Any = row
+    posting = drawn.pickup_points[0] if kind == "batch" else drawn
+    villages = [laborers[m.laborer_id].household.village for m in result.matches]
+    marks = [
+        (v.lat, v.lon, str(p["name"]), m.distance_km) for v, p, m in zip(villages, people, result.matches, strict=True)
+    ]
+    people_map = maps.candidate_map(
+        (posting.lat, posting.lon),
+        marks,
+        _("Where the candidates live"),
+        posting.name if kind == "batch" else posting.title,
+    )
     held_by = placements(row)
     audit_list("candidates", "laborer", ids, target=f"{kind} {target_id}", placements=[p.id for p in held_by])
-    return row, people, held_by
+    return row, people, held_by, people_map
 
 
 @bp.get("/openings/<int:opening_id>")
 def opening(opening_id: int):
     """An opening, its ranked candidates (ID numbers masked) and its placements."""
-    row, people, placements = _candidates("opening", opening_id, _opening_placements)
+    row, people, placements, people_map = _candidates("opening", opening_id, _opening_placements)
     return render_template(
         "employer/opening.html",
+        people_map=people_map,
         opening=row,
         people=people,
         placements=placements,
@@ -278,9 +297,10 @@ def batch_new():
 @bp.get("/batches/<int:batch_id>")
 def batch(batch_id: int):
     """A batch, its ranked candidates (ID numbers masked), passengers and manifest."""
-    row, people, passengers = _candidates("batch", batch_id, _passengers)
+    row, people, passengers, people_map = _candidates("batch", batch_id, _passengers)
     return render_template(
         "employer/batch.html",
+        people_map=people_map,
         batch=row,
         people=people,
         passengers=passengers,

@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -203,3 +204,34 @@ def local_time(moment: datetime | None) -> str:
     if moment is None:
         return ""
     return clock.local(moment).strftime("%Y-%m-%d %H:%M")
+
+
+#: A match's score in words (thresholds MATCH_SCORE_GOOD and MATCH_SCORE_FAIR in the configuration).
+SCORE_WORDS = {"good": _l("very suitable"), "fair": _l("suitable"), "weak": _l("barely suitable")}
+
+
+def score_words(score: float) -> dict[str, str]:
+    """A score as a word (很合适 / 合适 / 勉强) and what it means, for a `<details>` beside it."""
+    good, fair = current_app.config["MATCH_SCORE_GOOD"], current_app.config["MATCH_SCORE_FAIR"]
+    level = "good" if score >= good else "fair" if score >= fair else "weak"
+    meaning = _(
+        "The matcher scores every suitable job from 0 to 1 by distance from home, the wishes stated, "
+        "physical fit and age; this one has %(score)s. From %(good)s up it reads “%(good_word)s”, "
+        "from %(fair)s up “%(fair_word)s”, below that “%(weak_word)s”.",
+        score=f"{score:.2f}",
+        good=f"{good:g}",
+        fair=f"{fair:g}",
+        good_word=SCORE_WORDS["good"],
+        fair_word=SCORE_WORDS["fair"],
+        weak_word=SCORE_WORDS["weak"],
+    )
+    return {"level": level, "word": str(SCORE_WORDS[level]), "meaning": meaning}
+
+
+def joined(texts) -> str:
+    """Sentences joined as the page's language joins them (；in Chinese), each said once."""
+    seen: list[str] = []
+    for text in texts:
+        if text and text not in seen:
+            seen.append(text)
+    return ("；" if lang() == "zh" else "; ").join(seen)

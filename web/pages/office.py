@@ -38,6 +38,7 @@ from ..services import plans as plan_service
 from ..services.accounts import AUDIT_MAX_IDS, audit_events
 from ..services.stats import employer_figures, household_without_work
 from ..validation import parse_day
+from .cards import match_cards
 from .common import (
     audit_list,
     form_page,
@@ -51,7 +52,7 @@ from .common import (
     try_offer,
 )
 from .forms import ConfirmForm, OfferForm, PlanForm, RerunForm, WelfarePostForm, options
-from .labels import AUDIT_ACTIONS, action_label, label, lang, translated
+from .labels import AUDIT_ACTIONS, action_label, label, translated
 from .placements import register_placement_views
 
 bp = role_blueprint("office", "office_pages")
@@ -309,19 +310,11 @@ def assign(laborer_id: int):
         kinds=["welfare_post"],
         ineligible=5,
     )
-    language = lang()
-    ids = [m.target_id for m in [*result.matches, *result.ineligible]]
-    posts = (
-        {("welfare_post", p.id): p for p in db.session.scalars(select(WelfarePost).where(WelfarePost.id.in_(ids)))}
-        if ids
-        else {}
-    )
     return render_template(
         "office/assign.html",
         laborer=row,
-        matches=[ranking.match_json(m, language) for m in result.matches],
-        misses=[ranking.match_json(m, language) for m in result.ineligible],
-        targets=posts,
+        matches=match_cards(result.matches, (row.lat, row.lon)),
+        misses=match_cards(result.ineligible, (row.lat, row.lon)),
         offer_form=OfferForm(),
         refusal=offer_refusal(row.id),
         today=clock.today(),

@@ -309,7 +309,7 @@ def _write_durable(session: Session, transaction: SessionTransaction) -> None:
         return  # a savepoint: the transaction goes on
     rows = _forget_transaction(session).get(_DURABLE)
     if rows:
-        with session.get_bind(mapper=AuditEvent.__mapper__).begin() as connection:
+        with session.get_bind(mapper=AuditEvent.__mapper__).engine.begin() as connection:
             connection.execute(insert(AuditEvent), rows)
 
 

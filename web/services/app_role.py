@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ..errors import DomainError, ValidationError
+from .bulk import driver_connection
 
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -49,7 +50,7 @@ def _statements(role: str, password: str | None, database: str, schema: str, *, 
     ]
     if has_alembic:  # migrations' bookkeeping (absent from a schema built by create_all): read only
         grants.append(sql.SQL("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {}.alembic_version FROM {}").format(s, r))
-    attributes = sql.SQL("LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS")
+    attributes: sql.Composable = sql.SQL("LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS")
     if password:
         attributes = sql.SQL("{} PASSWORD {}").format(attributes, sql.Literal(password))
     return [attributes, *grants]
@@ -75,7 +76,7 @@ def grant_app_role(session: Session, role: str, password: str | None = None) -> 
     has_alembic = connection.scalar(text("SELECT to_regclass('alembic_version') IS NOT NULL"))
     attributes, *grants = _statements(role, password, database, schema, has_alembic=has_alembic)
     verb = "CREATE ROLE" if existing is None else "ALTER ROLE"
-    raw = connection.connection.driver_connection
+    raw = driver_connection(connection)
     raw.execute(sql.SQL(verb + " {} {}").format(sql.Identifier(role), attributes))
     for statement in grants:
         raw.execute(statement)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
+from typing import Any
 
-from sqlalchemy import Table, insert, text
+from sqlalchemy import Connection, Table, insert, text
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import AddConstraint, Constraint, DropConstraint, UniqueConstraint
 
@@ -85,7 +86,7 @@ def _load(
     else:
         processors = [_memoised(table.c[name].type._cached_bind_processor(dialect)) for name in names]
         quoted = ", ".join(f'"{name}"' for name in names)
-        cursor = connection.connection.driver_connection.cursor()
+        cursor = driver_connection(connection).cursor()
         indexes = list(table.indexes) if rebuild_indexes else []
         for index in indexes:
             index.drop(connection)
@@ -123,6 +124,14 @@ def _load(
     return count
 
 
+def driver_connection(connection: Connection) -> Any:
+    """The driver's own connection (psycopg's, sqlite3's) under a SQLAlchemy connection in use."""
+    raw = connection.connection.driver_connection
+    if raw is None:  # only a pool entry that was invalidated has none
+        raise RuntimeError("the database connection was invalidated")
+    return raw
+
+
 def _droppable_constraints(table: Table) -> list[Constraint]:
     """The table's foreign keys, and its unique constraints that no foreign key refers to."""
     referred = {
@@ -141,6 +150,7 @@ def _memoised(process: Callable | None) -> Callable[[Sequence], list] | None:
 
     def apply(values: Sequence) -> list:
         kinds = set(map(type, values))
+        keys: Sequence[Any]
         # Keys carry the type where types mix: 1 and True are equal keys but not the same JSON.
         if list in kinds:
             keys = [(tuple(v), tuple(map(type, v))) if type(v) is list else (v, type(v)) for v in values]

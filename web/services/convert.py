@@ -37,13 +37,12 @@ from ..models import (
     WORKING_STATUSES,
     Household,
     Laborer,
-    Opening,
     PickupPoint,
     Placement,
     PlacementStatus,
     PostingStatus,
+    TargetRow,
     TransportBatch,
-    WelfarePost,
 )
 from .stats import in_region
 
@@ -190,12 +189,12 @@ def to_matcher_laborers(session: Session, rows: Sequence[Laborer]) -> list[MLabo
     return [found[i] for i in ids]
 
 
-def kind_of(row: Opening | TransportBatch | WelfarePost) -> str:
+def kind_of(row: TargetRow) -> str:
     """opening, batch or welfare_post: the kind of a target row."""
     return next(kind for kind, model in CHANNEL_MODELS.items() if isinstance(row, model))
 
 
-def capacity_of(row: Opening | TransportBatch | WelfarePost) -> int:
+def capacity_of(row: TargetRow) -> int:
     """How many people a target takes in all: a batch's seats, an opening's or welfare post's slots."""
     return getattr(row, CAPACITY[kind_of(row)])
 
@@ -209,29 +208,28 @@ def held_slots(session: Session, kind: str, ids: Iterable[int] | None = None) ->
     return dict(session.execute(query.group_by(column)).all())
 
 
-def held_of(session: Session, row: Opening | TransportBatch | WelfarePost) -> int:
+def held_of(session: Session, row: TargetRow) -> int:
     """Slots of one target held now (offered, accepted, working)."""
     return held_slots(session, kind_of(row), [row.id]).get(row.id, 0)
 
 
-def free_capacity(session: Session, row: Opening | TransportBatch | WelfarePost) -> int:
+def free_capacity(session: Session, row: TargetRow) -> int:
     """Free capacity of one target now: its capacity less what is held (lock the row first to rely on it)."""
     return capacity_of(row) - held_of(session, row)
 
 
 def is_open(kind: str) -> ColumnElement[bool]:
     """The target may take people now: an open posting, or a batch still to depart."""
-    model = CHANNEL_MODELS[kind]
     if kind == "batch":
-        return and_(model.status.in_(OPEN_BATCH_STATUSES), model.departs_at > clock.now())
-    return model.status == PostingStatus.OPEN
+        return and_(TransportBatch.status.in_(OPEN_BATCH_STATUSES), TransportBatch.departs_at > clock.now())
+    return CHANNEL_MODELS[kind].status == PostingStatus.OPEN
 
 
 def free_slots(session: Session, kind: str, ids: Sequence[int]) -> dict[int, int]:
     """Free slots (or seats) now of the given targets of one kind."""
     model = CHANNEL_MODELS[kind]
     capacity = getattr(model, CAPACITY[kind])
-    free = {}
+    free: dict[int, int] = {}
     for start in range(0, len(ids), ID_CHUNK):
         chunk = list(ids[start : start + ID_CHUNK])
         held = held_slots(session, kind, chunk)
@@ -365,7 +363,8 @@ def load_targets(
     session: Session, region_prefix: str | None = None, kinds: Iterable[str] = CHANNEL_MODELS
 ) -> list[Target]:
     """Every open target (optionally within a region) with its free capacity now, read with Core selects."""
-    targets, today = [], clock.today()
+    targets: list[Target] = []
+    today = clock.today()
     for kind in kinds:
         model = CHANNEL_MODELS[kind]
         query = select(*(model.__table__.c[name] for name in _TARGET_COLUMNS[kind])).where(is_open(kind))

@@ -32,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
+from typing import overload
 
 from matcher.geo import geodesic_km
 
@@ -109,6 +110,10 @@ def sees_exact_distances(user: User) -> bool:
     return user.role is not Role.EMPLOYER
 
 
+@overload
+def employer_km(distance_km: float) -> int: ...
+@overload
+def employer_km(distance_km: None) -> None: ...
 def employer_km(distance_km: float | None) -> int | None:
     """A distance as an employer sees it: whole km."""
     return None if distance_km is None else int(round(distance_km))
@@ -118,3 +123,13 @@ def village_distance_km(laborer: Laborer, points: list[tuple[float, float]]) -> 
     """Geodesic km from the laborer's village point to the nearest of a posting's points."""
     village = laborer.household.village
     return min(geodesic_km((village.lat, village.lon), point) for point in points)
+
+
+#: Who is shown an employer's contact (name and phone) on match cards and in offer texts: the cadre,
+#: who passes it on to the laborer. Employers know their own; offices reach employers through their records.
+EMPLOYER_CONTACT_ROLES = frozenset({Role.CADRE})
+
+
+def sees_employer_contact(user: User) -> bool:
+    """May the user be shown an employer's contact beside a match or in an offer text?"""
+    return user.role in EMPLOYER_CONTACT_ROLES

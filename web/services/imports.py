@@ -430,7 +430,7 @@ def _rows_from_csv(data: bytes) -> list[tuple[int, list[Any]]]:
     if "\x00" in text:
         raise ImportFileError(_l("the file is not a readable CSV file"))
     max_chars = setting("IMPORT_MAX_CELL_CHARS")
-    rows = []
+    rows: list[tuple[int, list[Any]]] = []
     reader = csv.reader(io.StringIO(text))
     try:
         for row in reader:

@@ -28,6 +28,7 @@ from typing import Protocol
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from ..errors import DomainError
@@ -77,19 +78,17 @@ class DatabaseCounters:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def _insert(self):
+    def _insert(self) -> postgresql.Insert | sqlite.Insert:
         if self.engine.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        return insert(LoginCounter)
+            return postgresql.insert(LoginCounter)
+        return sqlite.insert(LoginCounter)
 
     def hit(self, key: str, window_s: int) -> int:
         now = utcnow()
         ends = now + timedelta(seconds=window_s)
         expired = LoginCounter.window_ends_at <= now
-        statement = self._insert().values(key=key, hits=1, window_ends_at=ends)
-        statement = statement.on_conflict_do_update(
+        insert = self._insert().values(key=key, hits=1, window_ends_at=ends)
+        statement = insert.on_conflict_do_update(
             index_elements=[LoginCounter.key],
             set_={
                 "hits": case((expired, 1), else_=LoginCounter.hits + 1),
@@ -169,7 +168,7 @@ class LoginGuard:
 
 def login_guard() -> LoginGuard:
     """The running app's guard (built once per app from its configuration)."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy, typed as Flask
     guard = app.extensions.get("jiuye_login_guard")
     if guard is None:
         config = app.config

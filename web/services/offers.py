@@ -10,6 +10,7 @@ at work gets no new one unless re-matching is asked for, and nobody holds more t
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +34,7 @@ from ..models import (
     Placement,
     PlacementEvent,
     PlacementStatus,
+    TargetRow,
     User,
 )
 from . import scope
@@ -42,14 +44,14 @@ from .ranking import target_row
 from .savepoint import breaks_unique, savepoint
 
 
-def lock_targets(session: Session, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], object]:
+def lock_targets(session: Session, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], TargetRow]:
     """Lock target rows (in a fixed order, so that concurrent confirms cannot deadlock) and return them."""
-    locked = {}
+    locked: dict[tuple[str, int], TargetRow] = {}
     for kind, target_id in sorted(set(keys)):
         row = session.get(CHANNEL_MODELS[kind], target_id, with_for_update=True, populate_existing=True)
         if row is None:
             raise NotFoundError(f"{kind} {target_id} does not exist")
-        locked[(kind, target_id)] = row
+        locked[(kind, target_id)] = cast(TargetRow, row)  # mypy joins a union of models to their Base
     return locked
 
 

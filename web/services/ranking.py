@@ -71,7 +71,7 @@ def _today() -> date:
 
 def ranker(session: Session, config: Config) -> Ranker:
     """The Ranker over all open targets, built once per targets version and kept current in place."""
-    url = str(session.get_bind().url)
+    url = str(session.get_bind().engine.url)
     now = versions.current(session)
     key = (now[versions.TARGETS], config, _today())
     with _lock:  # one build at a time: the others would wait for it anyway
@@ -103,7 +103,7 @@ def _recount(session: Session, built: Ranker, since: int) -> None:
 
 def candidate_ranker(session: Session, config: Config) -> _Laborers:
     """The CandidateRanker over all seeking laborers (with their villages), built once per laborers version."""
-    url = str(session.get_bind().url)
+    url = str(session.get_bind().engine.url)
     key = (versions.current(session)[versions.LABORERS], config, _today())
     with _lock:
         cached = _candidates.get(url)

@@ -294,7 +294,7 @@ def _moved(
 
 def list_records(
     session: Session,
-    model: type,
+    model: type[Any],
     user: User,
     *,
     region: str | None = None,

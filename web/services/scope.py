@@ -261,7 +261,7 @@ def _region_prefixes(user: User) -> list[str]:
     return county_codes(user) if user.role is CADRE else [user.region_code or ""]
 
 
-def visible(model: type, user: User) -> ColumnElement[bool]:
+def visible(model: type[Any], user: User) -> ColumnElement[bool]:
     """The where-clause selecting the rows of `model` the user may see."""
     if user.role not in READ_ROLES[model]:
         return false()
@@ -298,7 +298,7 @@ def scoped(model: type, user: User) -> Select:
     return select(model).where(visible(model, user))
 
 
-def get_visible(session: Session, model: type, record_id: int, user: User, *, for_update: bool = False) -> Any:
+def get_visible(session: Session, model: type[Any], record_id: int, user: User, *, for_update: bool = False) -> Any:
     """The record if the user may see it (locked and re-read when for_update); 404 otherwise."""
     check_role(model, user)
     query = select(model).where(model.id == record_id, visible(model, user))
@@ -326,18 +326,20 @@ def covers_village(user: User, village_code: str) -> bool:
     """May the user register people in this village?"""
     if user.role is CADRE:
         return village_code in user.village_codes
-    return user.role is OFFICE and bool(user.region_code) and village_code.startswith(user.region_code)
+    prefix = user.region_code
+    return user.role is OFFICE and bool(prefix and village_code.startswith(prefix))
 
 
 def covers_region(user: User, region_code: str) -> bool:
     """May the user place a posting (employer, opening, batch, welfare post) or a plan in this region?"""
     if user.role is OFFICE:
-        return bool(user.region_code) and region_code.startswith(user.region_code)
+        prefix = user.region_code
+        return bool(prefix and region_code.startswith(prefix))
     # Employers post wherever their site or their coach is; cadres post nothing.
     return user.role is EMPLOYER
 
 
-def region_filter(model: type, prefix: str) -> ColumnElement[bool]:
+def region_filter(model: type[Any], prefix: str) -> ColumnElement[bool]:
     """The `region=` filter of lists: the record lies in the region with this code prefix."""
     if model is Region:
         return Region.code.startswith(prefix)
@@ -369,7 +371,8 @@ def sees_region(user: User, region_code: str) -> bool:
     would count villages that are not theirs).
     """
     if user.role is OFFICE:
-        return bool(user.region_code) and region_code.startswith(user.region_code)
+        prefix = user.region_code
+        return bool(prefix and region_code.startswith(prefix))
     if user.role is CADRE:
         return region_code in user.village_codes
     return False

@@ -532,7 +532,7 @@ def overview(
     ).all()
     children = []
     for code, name in names:
-        row = found.pop(code, None) or RegionStats(region_code=code, on=on)
+        row = found.pop(code) if code in found else RegionStats(region_code=code, on=on)
         row.region_name = name
         children.append(row)
     if found:

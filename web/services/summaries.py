@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, delete, event, exists, func, inspect, or_, select, true, union_all
+from sqlalchemy import ColumnElement, Select, case, delete, event, exists, func, inspect, or_, select, true, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -180,10 +180,11 @@ def _compute(session: Session, units: set[str] | None) -> Deltas:
         )
     # One laborer's placements in one village (the grouping of web.services.stats).
     current: tuple[int, str] | None = None
-    poor, works = 0, []
+    poor = 0
+    works: list[tuple[int, date, date | None]] = []
 
-    def laborer_done() -> None:
-        unit = unit_of(current[1])
+    def laborer_done(code: str) -> None:
+        unit = unit_of(code)
         if len(works) == 1:  # most laborers: one spell, no merging (a million of them)
             channel, start, end = works[0]
             if end is not None and end <= start:
@@ -197,8 +198,8 @@ def _compute(session: Session, units: set[str] | None) -> Deltas:
                 for column in columns:
                     row[column] -= 1
             return
-        columns = [_ANY, *sorted({channel for channel, _, _ in works})]
-        for column in columns:
+        merged = [_ANY, *sorted({channel for channel, _, _ in works})]
+        for column in merged:
             chosen = [(s, e) for channel, s, e in works if column == _ANY or channel == column]
             spell_deltas(unit, chosen, column)
             if poor:
@@ -207,7 +208,7 @@ def _compute(session: Session, units: set[str] | None) -> Deltas:
     for laborer_id, household_id, code, is_poor_row, opening_id, batch_id, start, end in placements:
         if (laborer_id, code) != current:
             if current is not None:
-                laborer_done()
+                laborer_done(current[1])
             current, poor, works = (laborer_id, code), 0, []
         channel = _CHANNEL[channel_of(opening_id, batch_id)]
         works.append((channel, start, end))
@@ -215,7 +216,7 @@ def _compute(session: Session, units: set[str] | None) -> Deltas:
         if household_id in candidates:
             household_work[household_id].append((start, end))
     if current is not None:
-        laborer_done()
+        laborer_done(current[1])
     for household_id, intervals in household_work.items():
         spell_deltas(candidates[household_id], intervals, _WITHOUT_WORK, sign=-1)
 
@@ -224,9 +225,9 @@ def _compute(session: Session, units: set[str] | None) -> Deltas:
     for code, count in session.execute(posts.group_by(WelfarePost.region_code)):
         out[(unit_of(code), ALWAYS_ON)][_POSTS] += count
     held: dict[tuple[int, str], list] = defaultdict(list)
-    posts_in_units = select(WelfarePost.id).where(in_units)
-    if units is not None:  # by index, as for the households
-        posts_in_units = list(session.scalars(posts_in_units))
+    in_posts = select(WelfarePost.id).where(in_units)
+    # by index, as for the households
+    posts_in_units: Select[int] | list[int] = in_posts if units is None else list(session.scalars(in_posts))
     for post_id, code, start, end in _rows(
         session,
         select(
@@ -250,7 +251,7 @@ def _employer_deltas(session: Session, employer_ids: set[int] | None) -> dict:
     A laborer counts once per employer however many of its openings and batches they work in
     (their placements there merged into spells); poor when their household is.
     """
-    counted = Employer.kind.in_(EMPLOYING_KINDS)
+    counted: ColumnElement[bool] = Employer.kind.in_(EMPLOYING_KINDS)
     if employer_ids is not None:
         counted = counted & Employer.id.in_(employer_ids)
     is_poor = case((Household.poverty_status.in_(POOR_STATUSES), 1), else_=0)

@@ -88,7 +88,7 @@ def bump(session: Session, scopes: Iterable[str], held: Iterable[tuple[str, int]
     held = sorted(set(held))
     scopes = sorted(set(scopes) | ({HOLDINGS} if held else set()))
     insert = _upsert(session)
-    new = {}
+    new: dict[str, int] = {}
     # A counter starts at the clock (µs), not 1: emptied tables (a restored or reset database)
     # then never give a version a cache has already seen for other data.
     start = time.time_ns() // 1000
@@ -98,7 +98,7 @@ def bump(session: Session, scopes: Iterable[str], held: Iterable[tuple[str, int]
                 index_elements=[DataVersion.scope], set_={"version": DataVersion.version + 1}
             )
         )
-        new[scope] = session.scalar(select(DataVersion.version).where(DataVersion.scope == scope))
+        new[scope] = session.execute(select(DataVersion.version).where(DataVersion.scope == scope)).scalar_one()
     if held:
         stamp = insert.on_conflict_do_update(
             index_elements=[DataVersion.scope], set_={"version": insert.excluded.version}
