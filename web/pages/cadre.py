@@ -434,7 +434,7 @@ def _preview(path: Path, token: str, *, commit: bool, valid_only: bool = False):
     is correct; or, with `valid_only`, the correct ones, the refused rows returned as a workbook."""
     try:
         rows = imports.read_upload(path.name, path.read_bytes())
-        result = imports.run_import(db.session, rows, current_user, remote_addr())
+        result = imports.run_import(db.session(), rows, current_user, remote_addr())
     except DomainError as error:
         # The file as a whole is refused: say why next to the upload field (422), keep nothing.
         uploads.discard(path)
@@ -479,7 +479,7 @@ def _imported(path: Path, result: imports.ImportResult):
         refused = io.BytesIO(imports.refused_workbook(result.failed))
         refused_token, _path = uploads.save(directory, current_user.id, refused, ".xlsx")
     event = audit(
-        db.session,
+        db.session(),
         "import",
         user=current_user,
         remote_addr=remote_addr(),
