@@ -100,6 +100,10 @@ DEFAULTS: dict[str, Any] = {
     "IMPORT_MAX_CELL_CHARS": 1000,
     "IMPORT_PREVIEW_MAX_AGE_HOURS": 24,  # then `jiuye imports clean` deletes a waiting upload
     "JSON_MAX_DEPTH": 32,
+    # Working age (issue 11, part 1): younger is refused; older only with the cadre's confirmation
+    # that the person still wants and is able to work (Laborer.over_age_confirmed).
+    "MIN_LABOR_AGE": 16,
+    "MAX_LABOR_AGE": 75,
 }
 
 

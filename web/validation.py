@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
+from stdnum import numdb
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
 from . import clock
+from .config import setting
 from .models import Sex
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -59,12 +61,62 @@ def parse_resident_id(value: str, today: date | None = None) -> ResidentId:
         raise ValueError(_l("the birth date in the number is before 1900"))
     if number[17] != ric.calc_check_digit(number):
         raise ValueError(_l("the check digit is wrong; please check the number"))
-    try:
-        ric.get_birth_place(number)
-    except StdnumError:
-        raise ValueError(_l("the first six digits are not a region that existed then")) from None
+    if not region_existed(number[:6], birth_on.year, (today or clock.today()).year):
+        raise ValueError(
+            _l("the first six digits are not a region code that existed at any time from the birth year to today")
+        )
     sex = Sex.MALE if int(number[16]) % 2 else Sex.FEMALE
     return ResidentId(number=number, birth_on=birth_on, sex=sex, region_code=number[:6])
+
+
+def region_existed(code: str, first_year: int, last_year: int) -> bool:
+    """Whether a 6-digit address code was in force at any time from first_year to last_year.
+
+    GB 11643: the code is that of the place where the number was issued, not of the birth place,
+    so a person born in 1962 who registered after 2000 carries a code created in 2000. python-stdnum's
+    table gives each code the years it was in force ("[2000-]大宁县"); a code is refused only when
+    none of its spans meets the span from the birth year to this year (or it is not in the table).
+    """
+    info = {key: value for _, props in numdb.get("cn/loc").info(code) for key, value in props.items()}
+    if not info.get("county"):
+        return False
+    for entry in info["county"].split(","):
+        if not entry.startswith("["):
+            return True  # in force without interruption
+        start, end = entry[1:].split("]", 1)[0].split("-")
+        if (not start or int(start) <= last_year) and (not end or int(end) >= first_year):
+            return True
+    return False
+
+
+def age_on(birth_on: date, day: date) -> int:
+    """Age in whole years on the given day."""
+    return day.year - birth_on.year - ((day.month, day.day) < (birth_on.month, birth_on.day))
+
+
+def working_age_problem(birth_on: date, over_age_confirmed: bool, today: date | None = None) -> tuple[str, str] | None:
+    """Why a person of this birth date may not be registered as a laborer, as (field, message); None if they may.
+
+    Under MIN_LABOR_AGE (16: the Labour Law's minimum) is refused on the ID number the birth date
+    comes from; above MAX_LABOR_AGE only when the cadre confirms (`over_age_confirmed`) that the
+    person still wants and is able to work.
+    """
+    age = age_on(birth_on, today or clock.today())
+    youngest, oldest = setting("MIN_LABOR_AGE"), setting("MAX_LABOR_AGE")
+    if age < youngest:
+        message = _l(
+            "the person is %(age)s, under the working age of %(min)s, and cannot be registered", age=age, min=youngest
+        )
+        return "id_number", str(message)
+    if age > oldest and not over_age_confirmed:
+        return "over_age_confirmed", str(
+            _l(
+                "the person is %(age)s, older than %(max)s: confirm that they still want and are able to work",
+                age=age,
+                max=oldest,
+            )
+        )
+    return None
 
 
 def check_phone(value: str) -> str:

@@ -97,7 +97,17 @@ def test_logins_logouts_plans_and_imports_are_audited(page, factory):
     token = preview.get_data(as_text=True).split('name="token" type="hidden" value="')[1].split('"')[0]
     assert client.post("/cadre/import/commit", data={"token": token}).status_code == 302
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "import"))
-    assert event.user_id == cadre.id and event.detail == {"rows": 1, "laborers": 1, "households": 1}
+    laborer = db.session.scalar(select(Laborer).order_by(Laborer.id.desc()).limit(1))  # the imported one
+    household = laborer.household
+    assert event.user_id == cadre.id and event.detail == {
+        "rows": 1,
+        "laborers": 1,
+        "households": 1,
+        "refused": 0,
+        "laborer_ids": [laborer.id],
+        "household_ids": [household.id],
+        "refused_token": None,
+    }
 
 
 def test_office_searches_the_trail_of_its_region(page, factory):

@@ -140,7 +140,7 @@ def sheet_row(factory, **kw) -> list[str]:
         "就业状态": "求职",
     }
     values.update(kw)
-    return [values[h] for h in HEADERS]
+    return [values.get(h, "") for h in HEADERS]
 
 
 def upload(client, data: bytes, name: str):

@@ -43,7 +43,7 @@ def sheet(factory, **kw) -> bytes:
         "就业状态": "求职",
     }
     values.update(kw)
-    return ("\n".join([",".join(HEADERS), ",".join(values[h] for h in HEADERS)]) + "\n").encode()
+    return ("\n".join([",".join(HEADERS), ",".join(values.get(h, "") for h in HEADERS)]) + "\n").encode()
 
 
 @pytest.fixture

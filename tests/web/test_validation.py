@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from stdnum.cn import ric
 
-from web.validation import check_phone, check_position, parse_resident_id
+from web.validation import check_phone, check_position, parse_resident_id, region_existed
 
 
 def _valid(body17: str) -> str:
@@ -37,7 +37,9 @@ def test_lowercase_x_and_spaces_are_accepted():
         ("1426331962", "18 characters"),
         ("14263319620308A02X", "only digits"),
         (_valid("14103020990101002"), "future"),
-        (_valid("99999919620308002"), "region"),
+        (_valid("99999919620308002"), "not a region code that existed at any time from the birth year to today"),
+        # 142633 (大宁县 until 2000) cannot have been issued to someone born in 2001.
+        (_valid("14263320010308002"), "not a region code that existed"),
     ],
 )
 def test_bad_numbers_are_refused_with_the_reason(value, fragment):
@@ -58,3 +60,16 @@ def test_positions_outside_china_are_refused():
         check_position(91, 110)
     with pytest.raises(ValueError, match="outside China"):
         check_position(48.85, 2.35)
+
+
+def test_the_address_code_is_where_the_number_was_issued_at_any_time_since_birth():
+    """GB 11643: a person born 1985 who registered after 2000 carries Daning's present code 141030."""
+    parsed = parse_resident_id("141030198506153810", today=date(2026, 11, 29))
+    assert parsed.birth_on == date(1985, 6, 15) and parsed.region_code == "141030"
+    assert parse_resident_id(_valid("14263319620308002"), today=date(2026, 11, 29)).region_code == "142633"
+    assert region_existed("141030", 1962, 2026)  # created 2000: within 1962–2026
+    assert region_existed("142633", 1962, 2026)  # until 2000
+    assert not region_existed("142633", 2001, 2026)
+    assert region_existed("140000", 1900, 2026)  # a code with no end
+    assert not region_existed("141099", 1962, 2026)  # listed under Shanxi but never a region
+    assert not region_existed("999999", 1962, 2026)

@@ -202,6 +202,12 @@ class LaborerSchema(PositionSchema):
     pay_type = _enum(PayType, allow_none=True)
     needs_flexible_hours = fields.Boolean()
     status = _enum(LaborerStatus)
+    over_age_confirmed = fields.Boolean(
+        metadata={
+            "description": "required true for a person older than MAX_LABOR_AGE (75): the cadre confirms "
+            "that they still want and are able to work; under MIN_LABOR_AGE (16) is refused"
+        }
+    )
     registered_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
 

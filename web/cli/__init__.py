@@ -20,9 +20,19 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach jiuye's command groups to app.cli (also used by the test runner)."""
-    from . import bench, database, imports, learn, plan, seed, serve, stats, users
+    from . import bench, check, database, imports, learn, plan, seed, serve, stats, users
 
-    commands = (seed.seed, serve.serve, users.user, plan.plan, bench.bench, learn.learn, stats.stats, imports.imports)
+    commands = (
+        seed.seed,
+        serve.serve,
+        users.user,
+        plan.plan,
+        bench.bench,
+        learn.learn,
+        stats.stats,
+        imports.imports,
+        check.check,
+    )
     for command in commands:
         app.cli.add_command(command)
     # Flask-Migrate's `db` group (with grant-app-role added), also for the test runner.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import (
@@ -88,6 +88,8 @@ class Laborer(PositionMixin, Base):
     status: Mapped[LaborerStatus] = mapped_column(
         enum_column(LaborerStatus, "laborer_status"), default=LaborerStatus.SEEKING, index=True
     )
+    #: The cadre confirmed that a person older than MAX_LABOR_AGE still wants and is able to work.
+    over_age_confirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -95,5 +97,6 @@ class Laborer(PositionMixin, Base):
 
     def age_on(self, day: date) -> int:
         """Age in whole years on the given day."""
-        before_birthday = (day.month, day.day) < (self.birth_on.month, self.birth_on.day)
-        return day.year - self.birth_on.year - before_birthday
+        from ..validation import age_on
+
+        return age_on(self.birth_on, day)

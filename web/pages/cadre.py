@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from ..extensions import db
 from ..models import (
     COMMITTED_STATUSES,
     WORKING_STATUSES,
+    AuditEvent,
     Household,
     Laborer,
     LaborerStatus,
@@ -43,7 +45,7 @@ from ..models import (
 from ..services import convert, imports, offer_text, ranking, registry, scope, search, uploads
 from ..services.accounts import audit
 from ..services.stats import household_without_work
-from ..validation import parse_resident_id
+from ..validation import age_on, parse_resident_id, working_age_problem
 from . import maps
 from .cards import match_cards
 from .common import (
@@ -57,7 +59,7 @@ from .common import (
     show_errors,
     try_offer,
 )
-from .forms import HouseholdForm, ImportForm, LaborerForm, OfferForm, TokenForm, options
+from .forms import HouseholdForm, ImportCommitForm, ImportForm, LaborerForm, OfferForm, TokenForm, options
 from .labels import label, lang, translated
 from .placements import placement_target, register_placement_views
 
@@ -394,25 +396,25 @@ def check_id():
         resident = parse_resident_id(value)
     except ValueError as exc:
         return jsonify({"ok": False, "error": str(exc)})
-    today = clock.today()
-    age = (
-        today.year
-        - resident.birth_on.year
-        - ((today.month, today.day) < (resident.birth_on.month, resident.birth_on.day))
+    age = age_on(resident.birth_on, clock.today())
+    problem = working_age_problem(resident.birth_on, over_age_confirmed=False)
+    if problem is not None and problem[0] == "id_number":
+        return jsonify({"ok": False, "error": problem[1]})
+    text = _(
+        "born %(birth)s, age %(age)s, %(sex)s",
+        birth=resident.birth_on.isoformat(),
+        age=age,
+        sex=label(resident.sex.value),
     )
     return jsonify(
         {
             "ok": True,
+            "warning": problem[1] if problem else None,
             "birth_on": resident.birth_on.isoformat(),
             "age": age,
             "sex": resident.sex.value,
             "sex_label": label(resident.sex.value),
-            "text": _(
-                "born %(birth)s, age %(age)s, %(sex)s",
-                birth=resident.birth_on.isoformat(),
-                age=age,
-                sex=label(resident.sex.value),
-            ),
+            "text": f"{text}{'；' if lang() == 'zh' else '; '}{problem[1]}" if problem else text,
         }
     )
 
@@ -428,49 +430,32 @@ def _upload_path(token: str) -> Path | None:
 
 @bp.get("/import/template.xlsx")
 def import_template():
-    """The XLSX template with Chinese headers and an example row."""
+    """The XLSX template with Chinese headers, dropdowns and an example row in the cadre's first village."""
+    villages = sorted(current_user.village_codes)
     return Response(
-        imports.template_workbook(),
+        imports.template_workbook(villages[0] if villages else None),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": "attachment; filename=laborers-template.xlsx"},
     )
 
 
-def _preview(path: Path, token: str, *, commit: bool):
-    """Check (and, when asked and clean, keep) every row of a saved upload."""
+def _preview(path: Path, token: str, *, commit: bool, valid_only: bool = False):
+    """Check (and, when asked, keep) the rows of a saved upload: all of them, and only when every row
+    is correct; or, with `valid_only`, the correct ones, the refused rows returned as a workbook."""
     try:
         rows = imports.read_upload(path.name, path.read_bytes())
-        result = imports.run_import(db.session, rows, current_user, remote_addr())
+        result = imports.run_import(db.session(), rows, current_user, remote_addr())
     except DomainError as error:
         # The file as a whole is refused: say why next to the upload field (422), keep nothing.
         uploads.discard(path)
         form = ImportForm()
         show_errors(form, error)
         return form_page("cadre/import.html", form, max_rows=imports.MAX_ROWS)
-    if commit and result.is_ok:
-        audit(
-            db.session,
-            "import",
-            user=current_user,
-            remote_addr=remote_addr(),
-            rows=len(result.rows),
-            laborers=result.laborers_created,
-            households=result.households_created,
-        )
-        # The upload stays until its rows are saved: a commit refused now can be tried again.
-        unit_of_work.after_commit(lambda: uploads.discard(path))
-        flash(
-            _(
-                "Imported %(laborers)s laborers and %(households)s new households.",
-                laborers=result.laborers_created,
-                households=result.households_created,
-            ),
-            "success",
-        )
-        return redirect(url_for("cadre.laborers"))
+    if commit and (result.is_ok or (valid_only and result.imported)):
+        return _imported(path, result)
     unit_of_work.discard()  # a preview, or a sheet with errors: none of its rows is kept
-    if not result.is_ok:
-        uploads.discard(path)  # it can never be imported as it is: the cadre fixes and uploads again
+    if not result.imported:
+        uploads.discard(path)  # no row can be imported as it is: the cadre fixes and uploads again
     # Durable: the preview's unit of work is discarded, but the read of people's data stays on record.
     audit(
         db.session,
@@ -489,10 +474,86 @@ def _preview(path: Path, token: str, *, commit: bool):
         result=result,
         columns=imports.COLUMNS,
         headers=imports.FIELD_TO_HEADER,
-        form=TokenForm(token=token),
+        form=ImportCommitForm(token=token),
         translated=translated,
     )
     return page, 200 if result.is_ok else 422
+
+
+def _imported(path: Path, result: imports.ImportResult):
+    """Keep the import, then show what was created; the record of it (the audit event) says which rows."""
+    refused_token = None
+    if result.failed:
+        # The refused rows, with their errors, as a workbook to fix and upload again.
+        directory = uploads.upload_dir(current_app.instance_path)
+        refused = io.BytesIO(imports.refused_workbook(result.failed))
+        refused_token, _path = uploads.save(directory, current_user.id, refused, ".xlsx")
+    event = audit(
+        db.session(),
+        "import",
+        user=current_user,
+        remote_addr=remote_addr(),
+        rows=len(result.rows),
+        laborers=result.laborers_created,
+        households=result.households_created,
+        refused=len(result.failed),
+        laborer_ids=[row.laborer_id for row in result.imported],
+        household_ids=sorted(result.new_household_ids),
+        refused_token=refused_token,
+    )
+    # The upload stays until its rows are saved: a commit refused now can be tried again.
+    unit_of_work.after_commit(lambda: uploads.discard(path))
+    flash(
+        _(
+            "Imported %(laborers)s laborers and %(households)s new households.",
+            laborers=result.laborers_created,
+            households=result.households_created,
+        ),
+        "success",
+    )
+    return redirect(url_for("cadre.import_done", event_id=event.id))
+
+
+@bp.get("/import/done/<int:event_id>")
+def import_done(event_id: int):
+    """What one of the user's imports created: each laborer and new household by name, linked."""
+    event = db.session.get(AuditEvent, event_id)
+    if event is None or event.action != "import" or event.user_id != current_user.id or not event.detail:
+        abort(404)
+    detail = event.detail
+    laborers = db.session.scalars(
+        scope.scoped(Laborer, current_user)
+        .where(Laborer.id.in_(detail.get("laborer_ids") or []))
+        .options(selectinload(Laborer.household))
+        .order_by(Laborer.id)
+    ).all()
+    households = db.session.scalars(
+        scope.scoped(Household, current_user)
+        .where(Household.id.in_(detail.get("household_ids") or []))
+        .order_by(Household.id)
+    ).all()
+    refused_token = detail.get("refused_token")
+    return render_template(
+        "cadre/import_done.html",
+        rows=detail.get("rows", 0),
+        refused=detail.get("refused", 0),
+        laborers=laborers,
+        households=households,
+        refused_token=refused_token if refused_token and _upload_path(refused_token) else None,
+    )
+
+
+@bp.get("/import/refused/<token>.xlsx")
+def import_refused(token: str):
+    """The rows an import refused, with an error column: fix them and upload the file again."""
+    path = _upload_path(token)
+    if path is None or path.suffix != ".xlsx":
+        abort(404)
+    return Response(
+        path.read_bytes(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": "attachment; filename=laborers-refused.xlsx"},
+    )
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -511,15 +572,16 @@ def import_upload():
 
 @bp.post("/import/commit")
 def import_commit():
-    """Import every row of the previewed sheet in one transaction, or none of them."""
-    form = TokenForm()
+    """Import every row of the previewed sheet in one transaction, or none of them; or, when asked
+    (mode=valid), only the rows without errors."""
+    form = ImportCommitForm()
     if not form.validate_on_submit():
         abort(400)
     path = _upload_path(form.token.data)
     if path is None:
         flash(_("That upload has expired; please upload the file again."), "error")
         return redirect(url_for("cadre.import_upload"))
-    return _preview(path, form.token.data, commit=True)
+    return _preview(path, form.token.data, commit=True, valid_only=form.mode.data == "valid")
 
 
 @bp.post("/import/cancel")

@@ -31,6 +31,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
+    AnyOf,
     DataRequired,
     InputRequired,
     Length,
@@ -191,6 +192,7 @@ class LaborerForm(PositionMixin, FlaskForm):
     pay_type = SelectField(_l("Preferred pay"), choices=choices(PayType, blank=True))
     needs_flexible_hours = BooleanField(_l("Needs flexible hours"))
     status = SelectField(_l("Status"), choices=choices(LaborerStatus))
+    over_age_confirmed = BooleanField(_l("Older than the working age, but still wants and is able to work"))
 
     def data_for_service(self) -> dict[str, Any]:
         return {
@@ -207,6 +209,7 @@ class LaborerForm(PositionMixin, FlaskForm):
             "pay_type": PayType(self.pay_type.data) if self.pay_type.data else None,
             "needs_flexible_hours": bool(self.needs_flexible_hours.data),
             "status": LaborerStatus(self.status.data),
+            "over_age_confirmed": bool(self.over_age_confirmed.data),
             **self.position_data(),
         }
 
@@ -222,6 +225,12 @@ class TokenForm(FlaskForm):
     """A confirmation that carries the id of an uploaded file."""
 
     token = HiddenField(validators=[DataRequired(), Length(max=64)])
+
+
+class ImportCommitForm(TokenForm):
+    """Import a previewed sheet: every row or none (`all`), or only the rows without errors (`valid`)."""
+
+    mode = HiddenField(default="all", validators=[Optional(), AnyOf(["all", "valid"])])
 
 
 class OfferForm(FlaskForm):
@@ -406,6 +415,7 @@ __all__ = [
     "HouseholdForm",
     "ImportForm",
     "LaborerForm",
+    "ImportCommitForm",
     "OfferForm",
     "OpeningForm",
     "PlanForm",

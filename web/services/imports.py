@@ -26,13 +26,14 @@ from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy.orm import Session
 
 from matcher.types import job_type_code
 
 from ..config import setting
 from ..errors import DomainError, ValidationError
-from ..models import Ability, Household, LaborerStatus, PayType, PovertyStatus, User, WorkArea
+from ..models import Ability, Household, Laborer, LaborerStatus, PayType, PovertyStatus, User, WorkArea
 from ..spreadsheets import append_row, is_formula_like
 from . import registry, scope
 
@@ -47,42 +48,53 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("name", "姓名", "张三"),
     ("id_number", "身份证号", "141030196203080029"),
     ("phone", "手机号", "13912345678"),
-    ("physical_ability", "劳动能力", "弱劳力"),
+    ("physical_ability", "劳动能力", "轻体力"),
     ("skills", "技能", "缝纫"),
-    ("work_area", "就业意向", "本地"),
+    ("work_area", "就业意向", "就近就业"),
     ("max_commute_km", "最远通勤公里", "10"),
     ("job_types", "意向工种", "包装"),
     ("pay_type", "工资方式", "计件"),
     ("needs_flexible_hours", "需要弹性工时", "是"),
-    ("status", "就业状态", "求职"),
+    ("status", "就业状态", "求职中"),
+    ("over_age_confirmed", "超龄仍能工作", "否"),
 )
+#: The column the refused rows' workbook adds (ignored when that workbook is uploaded again).
+ERROR_HEADER = "错误"
 HEADER_TO_FIELD = {header: name for name, header, _ in COLUMNS} | {n: n for n, _, _ in COLUMNS}
 FIELD_TO_HEADER = {name: header for name, header, _ in COLUMNS}
 REQUIRED = ("household_code", "name", "id_number", "physical_ability", "work_area")
 
-#: Values accepted in the sheet (Chinese as people write them, or the stored English codes).
-VALUES: dict[str, dict[str, str]] = {
+#: Synonyms: words offices write for a code, beside the form's own labels (web.pages.labels, in
+#: both languages) and the stored codes, which are always accepted. The ability terms are those of
+#: the poverty registration (建档立卡) forms; 弱劳动力或半劳动力 is taken as the lighter of the two,
+#: so that nobody is offered work beyond their strength.
+SYNONYMS: dict[str, dict[str, str]] = {
     "poverty_status": {
-        "建档立卡户": "registered_poor",
         "建档立卡": "registered_poor",
         "贫困户": "registered_poor",
-        "监测户": "monitored",
-        "非贫困户": "non_poor",
+        "脱贫户": "registered_poor",
         "一般户": "non_poor",
+        "监测对象": "monitored",
     },
     "physical_ability": {
+        "普通劳动力": "full",
+        "技能劳动力": "full",
         "全劳力": "full",
+        "全劳动力": "full",
         "半劳力": "moderate",
+        "半劳动力": "moderate",
         "弱劳力": "light",
-        "无劳力": "none",
+        "弱劳动力": "light",
+        "弱劳动力或半劳动力": "light",
         "丧失劳动力": "none",
+        "无劳动力": "none",
+        "无劳力": "none",
     },
-    "work_area": {"本地": "local", "就近": "local", "外出": "migrant", "均可": "any"},
-    "pay_type": {"计件": "piece", "计时": "hourly", "日结": "daily", "月薪": "monthly"},
+    "work_area": {"本地": "local", "就近": "local", "外出": "migrant"},
+    "pay_type": {"计时": "hourly", "日结": "daily", "月薪": "monthly"},
     "status": {
         "求职": "seeking",
         "待业": "seeking",
-        "已就业": "employed",
         "务工": "employed",
         "自主创业": "self_employed",
         "不求职": "not_seeking",
@@ -100,6 +112,40 @@ CODES: dict[str, tuple[str, ...]] = {
 }
 YES = {"是", "y", "yes", "true", "1", "需要"}
 NO = {"否", "n", "no", "false", "0", "不需要", ""}
+#: Yes/no columns: service field → what the sheet's cell is made of.
+BOOLEAN_FIELDS = ("needs_flexible_hours", "over_age_confirmed")
+
+
+def _label(code: str, locale: str) -> str | None:
+    """The form's name of a code in one language (web.pages.labels), when an app is running."""
+    from flask import has_app_context
+    from flask_babel import force_locale
+
+    from ..pages.labels import LABELS
+
+    if code not in LABELS or not has_app_context():
+        return None
+    with force_locale(locale):
+        return str(LABELS[code])
+
+
+def choices(name: str) -> list[str]:
+    """A column's dropdown: the form's Chinese names of its codes, then the offices' own terms."""
+    names = [_label(code, "zh") or code for code in CODES[name]]
+    return list(dict.fromkeys([*names, *SYNONYMS.get(name, {})]))
+
+
+def accepted(name: str) -> dict[str, str]:
+    """Every word accepted in a column, lower-cased, and the code it stands for: the form's labels in
+    both languages, the synonyms and the codes themselves."""
+    words: dict[str, str] = {}
+    for code in CODES[name]:
+        words[code] = code
+        for locale in ("en", "zh"):
+            if (text := _label(code, locale)) is not None:
+                words[text.lower()] = code
+    words.update(SYNONYMS.get(name, {}))
+    return words
 
 
 class ImportFileError(ValidationError):
@@ -116,6 +162,10 @@ class RowOutcome:
     number: int
     values: dict[str, str]
     errors: dict[str, list[str]] = field(default_factory=dict)
+    #: What the row created, once imported.
+    laborer_id: int | None = None
+    household_id: int | None = None
+    household_created: bool = False
 
 
 @dataclass
@@ -129,6 +179,14 @@ class ImportResult:
         return [row for row in self.rows if row.errors]
 
     @property
+    def imported(self) -> list[RowOutcome]:
+        return [row for row in self.rows if row.laborer_id is not None]
+
+    @property
+    def new_household_ids(self) -> set[int]:
+        return {row.household_id for row in self.imported if row.household_created and row.household_id}
+
+    @property
     def is_ok(self) -> bool:
         return bool(self.rows) and not self.failed
 
@@ -136,27 +194,100 @@ class ImportResult:
 # -- the template -----------------------------------------------------------------------------------
 
 
-def template_workbook() -> bytes:
-    """The XLSX template: headers, one example row, and a sheet explaining the accepted values."""
+#: Columns filled from a list, and the list's source: an enumerated code, or yes/no.
+LIST_COLUMNS = (*CODES, *BOOLEAN_FIELDS)
+
+
+def _headers_row(sheet: Any, extra: tuple[str, ...] = ()) -> None:
+    for cell in append_row(sheet, [header for _, header, _ in COLUMNS] + list(extra)):
+        cell.font = Font(bold=True)
+    for index in range(len(COLUMNS) + len(extra)):
+        sheet.column_dimensions[get_column_letter(index + 1)].width = 16
+
+
+def _add_dropdowns(book: Workbook, sheet: Any) -> None:
+    """A dropdown (list validation) on every enumerated column, its options on a hidden sheet.
+
+    The error style is a warning, not a stop: a synonym typed by hand (an office's own term) is
+    still accepted by the import, which is where values are checked.
+    """
+    options = book.create_sheet("选项")
+    options.sheet_state = "hidden"
+    positions = {name: index for index, (name, _, _) in enumerate(COLUMNS)}
+    for index, name in enumerate(LIST_COLUMNS):
+        values = ["是", "否"] if name in BOOLEAN_FIELDS else choices(name)
+        letter = get_column_letter(index + 1)
+        options.cell(row=1, column=index + 1, value=FIELD_TO_HEADER[name])
+        for row, value in enumerate(values, start=2):
+            options.cell(row=row, column=index + 1, value=value)
+        validation = DataValidation(
+            type="list",
+            formula1=f"'选项'!${letter}$2:${letter}${len(values) + 1}",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="warning",
+            errorTitle=FIELD_TO_HEADER[name],
+            error="不在列表中；导入时会检查",
+        )
+        target = get_column_letter(positions[name] + 1)
+        validation.add(f"{target}2:{target}{MAX_ROWS + 1}")
+        sheet.add_data_validation(validation)
+
+
+def template_workbook(village_code: str | None = None) -> bytes:
+    """The XLSX template: headers, one example row, dropdowns on every enumerated column, and a sheet
+    explaining the accepted values. Given the downloading cadre's village, the example row is placed
+    there, so that it imports as it is in any office."""
+    examples = {name: example for name, _, example in COLUMNS}
+    if village_code:
+        examples |= {"village_code": village_code, "household_code": f"{village_code}-0999"}
     book = Workbook()
     sheet = book.active
     sheet.title = "劳动力"
-    for cell in append_row(sheet, [header for _, header, _ in COLUMNS]):
-        cell.font = Font(bold=True)
-    append_row(sheet, [example for _, _, example in COLUMNS])
-    for column in sheet.columns:
-        sheet.column_dimensions[column[0].column_letter].width = 16
-    notes = book.create_sheet("填写说明")
+    _headers_row(sheet)
+    append_row(sheet, [examples[name] for name, _, _ in COLUMNS])
+    _add_dropdowns(book, sheet)
+    notes = book.create_sheet("填写说明", 1)
     append_row(notes, ["列", "说明"])
     append_row(notes, ["户编号", "已登记的户编号；新户须同时填村代码、户主姓名、贫困属性"])
-    for name, options in VALUES.items():
-        append_row(notes, [FIELD_TO_HEADER[name], "、".join(options)])
+    for name in CODES:
+        append_row(notes, [FIELD_TO_HEADER[name], "、".join(choices(name))])
     append_row(notes, ["需要弹性工时", "是 / 否"])
+    append_row(notes, ["超龄仍能工作", f"超过 {setting('MAX_LABOR_AGE')} 岁的人须填“是”：本人仍愿意且能够工作"])
+    append_row(notes, ["身份证号", f"未满 {setting('MIN_LABOR_AGE')} 岁的人不能登记"])
     append_row(notes, ["技能、意向工种", "多个用逗号分隔"])
     append_row(notes, ["行数", f"每次最多 {MAX_ROWS} 行；不接受公式"])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def refused_workbook(rows: list[RowOutcome]) -> bytes:
+    """The refused rows as they were uploaded, each with its errors in a last column; fixed, the file
+    can be uploaded again as it is (the error column is ignored)."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "未导入"
+    _headers_row(sheet, (ERROR_HEADER,))
+    for row in rows:
+        append_row(sheet, [row.values.get(name, "") for name, _, _ in COLUMNS] + [describe_errors(row)])
+    sheet.column_dimensions[get_column_letter(len(COLUMNS) + 1)].width = 60
+    _add_dropdowns(book, sheet)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def describe_errors(row: RowOutcome) -> str:
+    """A row's complaints as one line: column — message; …, in the current language."""
+    from ..pages.labels import translated
+
+    parts = []
+    for name, messages in row.errors.items():
+        text = "；".join(translated(m) for m in messages)
+        header = FIELD_TO_HEADER.get(name)
+        parts.append(f"{header}：{text}" if header else text)
+    return " · ".join(parts)
 
 
 # -- reading ------------------------------------------------------------------------------------------
@@ -329,7 +460,7 @@ def read_upload(filename: str, data: bytes) -> list[RowOutcome]:
     if len(raw) - 1 > MAX_ROWS:
         raise ImportFileError(_l("more than %(max)s rows; split the file", max=MAX_ROWS))
     headers = [_text(v) for v in raw[0][1]]
-    unknown = [h for h in headers if h and h not in HEADER_TO_FIELD]
+    unknown = [h for h in headers if h and h not in HEADER_TO_FIELD and h != ERROR_HEADER]
     if unknown:
         raise ImportFileError(_l("unknown columns: %(names)s; use the template", names="、".join(unknown[:5])))
     fields = [HEADER_TO_FIELD.get(h) for h in headers]
@@ -349,11 +480,17 @@ def read_upload(filename: str, data: bytes) -> list[RowOutcome]:
 def _code(name: str, value: str, errors: dict[str, list[str]]) -> str | None:
     if value == "":
         return None
-    code = VALUES.get(name, {}).get(value, value.lower())
-    if code not in CODES[name]:
+    code = accepted(name).get(value.lower())
+    if code is None:
         errors.setdefault(name, []).append(str(_l("unknown value “%(value)s”", value=value)))
-        return None
     return code
+
+
+def _yes_no(name: str, values: Mapping[str, str], errors: dict[str, list[str]]) -> bool:
+    answer = values.get(name, "").lower()
+    if answer not in YES and answer not in NO:
+        errors.setdefault(name, []).append(str(_l("write 是 or 否")))
+    return answer in YES
 
 
 def _laborer_data(values: Mapping[str, str], errors: dict[str, list[str]]) -> dict[str, Any]:
@@ -375,6 +512,8 @@ def _laborer_data(values: Mapping[str, str], errors: dict[str, list[str]]) -> di
             for p in values.get("job_types", "").replace("，", ",").replace("、", ",").split(",")
             if p.strip()
         ],
+        "needs_flexible_hours": _yes_no("needs_flexible_hours", values, errors),
+        "over_age_confirmed": _yes_no("over_age_confirmed", values, errors),
     }
     commute = values.get("max_commute_km", "")
     try:
@@ -383,13 +522,6 @@ def _laborer_data(values: Mapping[str, str], errors: dict[str, list[str]]) -> di
             raise ValueError
     except ValueError:
         errors.setdefault("max_commute_km", []).append(str(_l("a number of km between 0 and 500")))
-    flexible = values.get("needs_flexible_hours", "").lower()
-    if flexible in YES:
-        data["needs_flexible_hours"] = True
-    elif flexible in NO:
-        data["needs_flexible_hours"] = False
-    else:
-        errors.setdefault("needs_flexible_hours", []).append(str(_l("write 是 or 否")))
     return data
 
 
@@ -400,31 +532,38 @@ def _household(
     remote_addr: str | None,
     errors: dict[str, list[str]],
 ) -> tuple[Household | None, bool]:
-    """The row's household, registering it when the sheet describes a new one."""
+    """The row's household, registering it when the sheet describes a new one (its own complaints
+    are added to `errors`, whatever else the row has wrong)."""
     code = values.get("household_code", "")
     if not code:
         return None, False
     found = session.scalar(scope.scoped(Household, user).where(Household.code == code))
     if found is not None:
         return found, False
-    status = _code("poverty_status", values.get("poverty_status", ""), errors)
+    own: dict[str, list[str]] = {}
+    status = _code("poverty_status", values.get("poverty_status", ""), own)
     for name in ("village_code", "head_name", "poverty_status"):
         if not values.get(name):
-            errors.setdefault(name, []).append(str(_l("required for a new household")))
-    if errors:
-        return None, False
-    household = registry.create_household(
-        session,
-        {
-            "code": code,
-            "village_code": values["village_code"],
-            "head_name": values["head_name"],
-            "poverty_status": status,
-        },
-        user,
-        remote_addr,
-    )
-    return household, True
+            own.setdefault(name, []).append(str(_l("required for a new household")))
+    household = None
+    if not own:
+        try:
+            household = registry.create_household(
+                session,
+                {
+                    "code": code,
+                    "village_code": values["village_code"],
+                    "head_name": values["head_name"],
+                    "poverty_status": status,
+                },
+                user,
+                remote_addr,
+            )
+        except DomainError as error:
+            _merge(own, error, {"code": "household_code"})
+    for name, messages in own.items():
+        errors.setdefault(name, []).extend(messages)
+    return household, household is not None
 
 
 def _merge(errors: dict[str, list[str]], error: DomainError, aliases: Mapping[str, str]) -> None:
@@ -434,29 +573,49 @@ def _merge(errors: dict[str, list[str]], error: DomainError, aliases: Mapping[st
         errors.setdefault(aliases.get(name, name), []).extend(str(m) for m in messages)
 
 
-def run_import(session: Session, rows: list[RowOutcome], user: User, remote_addr: str | None = None) -> ImportResult:
-    """Register every row's household (if new) and laborer; collect each row's complaints.
+def _import_row(session: Session, row: RowOutcome, user: User, remote_addr: str | None) -> Laborer | None:
+    """One row: its household (if new) and laborer, or every complaint the row has, all at once."""
+    errors = row.errors
+    data = _laborer_data(row.values, errors)
+    household, created = _household(session, row.values, user, remote_addr, errors)
+    if errors or household is None:
+        # The laborer's own fields are checked all the same, so that one upload shows every error.
+        for name, messages in registry.laborer_complaints(data).items():
+            errors.setdefault(name, []).extend(messages)
+        return None
+    try:
+        laborer = registry.create_laborer(session, {**data, "household_id": household.id}, user, remote_addr)
+    except DomainError as error:
+        _merge(errors, error, {"household_id": "household_code"})
+        # The refused laborer was attached to the household's collection; forget it.
+        session.expire(household, ["laborers"])
+        return None
+    row.laborer_id = laborer.id
+    row.household_id = household.id
+    row.household_created = created
+    return laborer
 
-    Never commits. Rows that pass are flushed (so later rows see them: a duplicate ID number in
-    the same sheet is caught); the caller keeps them only if no row failed.
+
+class _RowRefused(Exception):
+    """A row with complaints: its savepoint is undone, the import goes on with the next row."""
+
+
+def run_import(session: Session, rows: list[RowOutcome], user: User, remote_addr: str | None = None) -> ImportResult:
+    """Register every row's household (if new) and laborer; collect every complaint of every row.
+
+    Never commits. Each row runs in its own savepoint: a refused row leaves nothing (not even its new
+    household), rows that pass are flushed (so later rows see them: a duplicate ID number in the same
+    sheet is caught). The caller keeps all rows only if none failed, or, when the cadre asked to
+    import the valid rows, keeps those that passed.
     """
     result = ImportResult(rows=rows)
     for row in rows:
-        errors = row.errors
-        data = _laborer_data(row.values, errors)
-        household = None
         try:
-            household, created = _household(session, row.values, user, remote_addr, errors)
-            result.households_created += created
-        except DomainError as error:
-            _merge(errors, error, {"code": "household_code"})
-        if errors or household is None:
+            with session.begin_nested():  # leaving it by _RowRefused undoes the row
+                if _import_row(session, row, user, remote_addr) is None:
+                    raise _RowRefused
+        except _RowRefused:
             continue
-        try:
-            registry.create_laborer(session, {**data, "household_id": household.id}, user, remote_addr)
-            result.laborers_created += 1
-        except DomainError as error:
-            _merge(errors, error, {"household_id": "household_code"})
-            # The refused laborer was attached to the household's collection; forget it.
-            session.expire(household, ["laborers"])
+        result.households_created += row.household_created
+        result.laborers_created += 1
     return result

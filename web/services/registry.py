@@ -8,8 +8,8 @@ flushes, audits, and never commits: the request or CLI command owns the transact
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, date, datetime, timedelta
 from functools import wraps
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from .. import clock
 from ..config import setting
 from ..errors import RateLimitedError, ValidationError
 from ..models import (
@@ -35,7 +36,7 @@ from ..models import (
     User,
     WelfarePost,
 )
-from ..validation import CHINA_LAT, check_phone, check_position, parse_resident_id
+from ..validation import CHINA_LAT, check_phone, check_position, parse_resident_id, working_age_problem
 from . import scope
 from .accounts import TRANSACTION_INFO, audit
 from .convert import CAPACITY, held_of, kind_of
@@ -408,7 +409,56 @@ LABORER_FIELDS = (
     "pay_type",
     "needs_flexible_hours",
     "status",
+    "over_age_confirmed",
 )
+
+
+class _Complaints:
+    """Every field's complaint of one use case, collected so that a person sees them all at once."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, list[str]] = {}
+
+    def check(self, step: Callable[[], Any]) -> None:
+        """Run one check; a ValidationError it raises is kept, not thrown."""
+        try:
+            step()
+        except ValidationError as error:
+            self.add(error)
+
+    def add(self, error: ValidationError) -> None:
+        for name, messages in error.fields.items():
+            self.fields.setdefault(name, []).extend(str(m) for m in messages)
+
+    def raise_any(self) -> None:
+        if self.fields:
+            first = next(iter(self.fields))
+            raise ValidationError(f"{first}: {self.fields[first][0]}", self.fields)
+
+
+def laborer_complaints(data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """What is wrong with a laborer's own fields, every field at once, before the database is asked.
+
+    The ID number (format, check digit, address code, working age), the phone, the lists and the
+    position; the rules that need the database (household, uniqueness) come after, in create/update.
+    """
+    complaints = _Complaints()
+    complaints.check(lambda: _check_person(data))
+    complaints.check(lambda: _set_phone(Laborer(), data))
+    complaints.check(lambda: _check_lists(data))
+    complaints.check(lambda: _apply_position(Laborer(), data, None))
+    return complaints.fields
+
+
+def _check_person(data: Mapping[str, Any]) -> None:
+    """The ID number says who it is, and that person is of working age (or confirmed as able)."""
+    try:
+        resident = parse_resident_id(data.get("id_number") or "")
+    except ValueError as exc:
+        raise ValidationError.on("id_number", str(exc)) from None
+    problem = working_age_problem(resident.birth_on, bool(data.get("over_age_confirmed")))
+    if problem is not None:
+        raise ValidationError.on(*problem)
 
 
 def _set_identity(session: Session, row: Laborer, data: Mapping[str, Any], by: User, remote_addr: str | None) -> None:
@@ -456,7 +506,14 @@ def _set_phone(row: Any, data: Mapping[str, Any]) -> None:
 def create_laborer(session: Session, data: Mapping[str, Any], by: User, remote_addr: str | None = None) -> Laborer:
     """Register a laborer of a household the user looks after."""
     scope.check_role(Laborer, by, scope.CREATE_ROLES)
-    household = _household_for_laborer(session, by, data["household_id"])
+    complaints = _Complaints()
+    complaints.fields.update(laborer_complaints(data))
+    household = None
+    try:
+        household = _household_for_laborer(session, by, data["household_id"])
+    except ValidationError as error:
+        complaints.add(error)
+    complaints.raise_any()  # every field's complaint at once
     row = Laborer(household=household)
     _set_identity(session, row, data, by, remote_addr)
     _set_plain(row, data, LABORER_FIELDS)
@@ -479,6 +536,11 @@ def update_laborer(
     """Change a laborer the user may see; a new ID number re-derives birth date and sex."""
     scope.check_role(Laborer, by, scope.UPDATE_ROLES)
     row = scope.get_visible(session, Laborer, laborer_id, by)
+    if {"id_number", "over_age_confirmed", "phone", *LIST_FIELDS, "lat", "lon"} & set(changes):
+        merged = {"id_number": row.id_number, "over_age_confirmed": row.over_age_confirmed, **changes}
+        complaints = _Complaints()
+        complaints.fields.update(laborer_complaints(merged))
+        complaints.raise_any()
     household = None
     if changes.get("household_id") and changes["household_id"] != row.household_id:
         household = _household_for_laborer(session, by, changes["household_id"])
@@ -784,3 +846,36 @@ def update_welfare_post(
     _check_term(row)
     _apply_position(row, changes, region)
     return _saved_changes(session, row, changes, by, remote_addr)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows saved under older rules (`jiuye check data`)
+
+
+def laborer_rule_breaks(session: Session, today: date | None = None) -> Iterator[tuple[int, str, str]]:
+    """Every saved laborer that breaks today's registration rules, as (laborer id, field, problem).
+
+    Read only. The rules are the ones a new registration meets (web.validation): an 18-digit ID
+    with a valid check digit and an address code in force at some time from the birth year to today,
+    the birth date and sex the number says, and the working age (under MIN_LABOR_AGE, or older than
+    MAX_LABOR_AGE without the cadre's confirmation). Streams the table, a few columns at a time.
+    """
+    day = today or clock.today()
+    rows = session.execute(
+        select(Laborer.id, Laborer.id_number, Laborer.birth_on, Laborer.sex, Laborer.over_age_confirmed)
+        .order_by(Laborer.id)
+        .execution_options(yield_per=5000)
+    )
+    for laborer_id, number, birth_on, sex, confirmed in rows:
+        try:
+            resident = parse_resident_id(number, day)
+        except ValueError as exc:
+            yield laborer_id, "id_number", str(exc)
+        else:
+            if resident.birth_on != birth_on:
+                yield laborer_id, "birth_on", str(_l("does not match the ID number"))
+            if resident.sex != sex:
+                yield laborer_id, "sex", str(_l("does not match the ID number"))
+        problem = working_age_problem(birth_on, bool(confirmed), day)
+        if problem is not None:
+            yield laborer_id, *problem
