@@ -27,6 +27,7 @@ from ..services.stats import month_ends, overview
 from ..validation import INT32_MAX, parse_day
 from .charts import bar_chart, line_chart
 from .common import require_page
+from .labels import report_workbook
 
 bp = Blueprint("dashboard", __name__)
 
@@ -181,7 +182,7 @@ def report_xlsx(name: str):
     _audit_report("export_full_ids" if full_ids else "export", name, built)
     filename = f"{name}-{today():%Y%m%d}.xlsx"
     return Response(
-        built.to_xlsx(),
+        report_workbook(built),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -3,13 +3,14 @@
 from datetime import datetime
 from typing import Any
 
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from matcher.types import job_label
 
 from .. import clock
+from ..errors import words
 from ..services.convert import stored_factors
 
 LABELS = {
@@ -124,6 +125,117 @@ def action_label(action: str) -> str:
     return str(AUDIT_ACTIONS[action]) if action in AUDIT_ACTIONS else action
 
 
+#: What each kind of record is called (audit trail, error messages), by its table name.
+ENTITIES = {
+    "user": _l("user"),
+    "employer": _l("employer"),
+    "opening": _l("opening"),
+    "transport_batch": _l("transport batch"),
+    "pickup_point": _l("pickup point"),
+    "household": _l("household"),
+    "laborer": _l("laborer"),
+    "placement": _l("placement"),
+    "retention_checkin": _l("retention check-in"),
+    "plan": _l("plan"),
+    "plan_assignment": _l("plan assignment"),
+    "region": _l("region"),
+    "welfare_post": _l("welfare post"),
+    "api_token": _l("API token"),
+}
+
+
+def entity_label(entity: str | None) -> str:
+    """The display name of a kind of record (its table name when there is none)."""
+    if not entity:
+        return ""
+    return str(ENTITIES[entity]) if entity in ENTITIES else entity
+
+
+#: The names of the details an audit event records (web.services.accounts.audit callers).
+DETAIL_KEYS = {
+    "filter": _l("filters"),
+    "filters": _l("filters"),
+    "ids": _l("records"),
+    "laborers": _l("laborers"),
+    "households": _l("households"),
+    "placements": _l("placements"),
+    "rows": _l("rows"),
+    "shown": _l("shown"),
+    "target": _l("target"),
+    "mode": _l("mode"),
+    "page": _l("page"),
+    "village": _l("village"),
+    "status": _l("status"),
+    "show": _l("show"),
+    "report": _l("report"),
+    "region": _l("region"),
+    "on": _l("on"),
+    "start": _l("from"),
+    "end": _l("to"),
+    "plan": _l("plan"),
+    "channel": _l("channel"),
+    "batch": _l("batch"),
+    "full_ids": _l("full ID numbers"),
+    "without_work": _l("without work"),
+    "rematch": _l("re-match"),
+    "fields": _l("fields"),
+    "changed": _l("changed"),
+    "from": _l("from"),
+    "to": _l("to"),
+    "reason": _l("reason"),
+    "note": _l("note"),
+    "day": _l("day"),
+    "count": _l("count"),
+    "offers": _l("offers"),
+    "created": _l("created"),
+    "errors": _l("errors"),
+    "file": _l("file"),
+    "kind": _l("kind"),
+    "q": _l("search"),
+    "user": _l("user"),
+    "role": _l("role"),
+    "action": _l("action"),
+    "entity": _l("record"),
+}
+
+#: Roles, as the audit trail and account pages name them.
+ROLES = {"cadre": _l("village cadre"), "employer": _l("employer"), "office": _l("office")}
+
+
+def _detail_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, dict):
+        return "（" + audit_details(value) + "）" if value else "—"
+    if isinstance(value, list):
+        if len(value) > 5 and all(isinstance(v, int) for v in value):
+            return _("%(n)s records (no. %(first)s …)", n=len(value), first=value[0])
+        return ", ".join(_detail_value(v) for v in value) or "—"
+    if isinstance(value, str):
+        kind, _space, number = value.partition(" ")
+        if number.isdigit() and kind in ENTITIES:  # "opening 12"
+            return f"{entity_label(kind)} {number}"
+        if value in ROLES:
+            return str(ROLES[value])
+        if value in ENTITIES:
+            return entity_label(value)
+        if value in AUDIT_ACTIONS:
+            return action_label(value)
+        return label(value)
+    return str(value)
+
+
+def audit_details(detail: dict | None) -> str:
+    """An audit event's details as words in the page's language: "records: 20 records (no. 45 …); rows: 20"."""
+    if not detail:
+        return ""
+    parts = []
+    for key, value in detail.items():
+        name = str(DETAIL_KEYS[key]) if key in DETAIL_KEYS else key.replace("_", " ")
+        parts.append(f"{name}: {_detail_value(value)}")
+    return "; ".join(parts) if lang() == "en" else "；".join(parts)
+
+
 #: Messages the services raise in English, listed here so that they are extracted and translated.
 SERVICE_MESSAGES = (
     _l("already registered"),
@@ -173,14 +285,32 @@ def label(value: Any) -> str:
     return job_label(str(key), "en" if str(get_locale()) == "en" else "zh")
 
 
+def report_cell(column: Any, value: Any) -> Any:
+    """A report's value as a person reads it: a coded column's name, yes/no for flags, numbers as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if getattr(column, "coded", False):
+        return label(value)
+    return value
+
+
+def report_workbook(report: Any) -> bytes:
+    """A report's XLSX file with the names of its codes, in Chinese whatever the page's language
+    (the offices' spreadsheets are; the header row is Chinese too)."""
+    with force_locale("zh"):
+        return report.to_xlsx(report_cell)
+
+
 def lang() -> str:
     """'zh' or 'en': which of the matcher's sentences to show."""
     return "en" if str(get_locale()) == "en" else "zh"
 
 
-def translated(message: str) -> str:
-    """A service's English message in the page's language, where the catalog has it."""
-    return _(message) if message else message
+def translated(message: Any) -> str:
+    """A service's message in the page's language, where the catalog has it (`web.errors.words`)."""
+    return words(message)
 
 
 def yuan(cents: int | None) -> str:

@@ -51,7 +51,7 @@ from .common import (
     try_offer,
 )
 from .forms import ConfirmForm, OfferForm, PlanForm, RerunForm, WelfarePostForm, options
-from .labels import AUDIT_ACTIONS, action_label, label, lang, translated
+from .labels import AUDIT_ACTIONS, action_label, audit_details, entity_label, label, lang, translated
 from .placements import register_placement_views
 
 bp = role_blueprint("office", "office_pages")
@@ -443,6 +443,8 @@ def audit_trail():
         # Every action jiuye records, and any other found in the trail, by its translated name.
         actions=sorted(set(AUDIT_ACTIONS) | set(actions), key=action_label),
         action_label=action_label,
+        entity_label=entity_label,
+        audit_details=audit_details,
         entities=AUDITED_ENTITIES,
         args=request.args,
     )

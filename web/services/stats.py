@@ -154,7 +154,7 @@ def at_work_on(day: date) -> ColumnElement[bool]:
 def in_region(column, prefix: str) -> ColumnElement[bool]:
     """column lies in the region: a range on the code, so that an index on column serves it."""
     if not prefix.isdigit():
-        raise NotFoundError(f"region {prefix} does not exist")
+        raise NotFoundError.of("region", prefix)
     upper = str(int(prefix) + 1).zfill(len(prefix))
     if len(upper) > len(prefix):  # all nines: no upper neighbour
         return column >= prefix
@@ -470,7 +470,7 @@ def _welfare_figures(session, prefix, length, on, row_for) -> None:
 def _region(session: Session, code: str) -> Region:
     region = session.get(Region, code) if code.isdigit() else None
     if region is None:
-        raise NotFoundError(f"region {code} does not exist")
+        raise NotFoundError.of("region", code)
     return region
 
 
