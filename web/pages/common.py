@@ -27,7 +27,7 @@ from ..models import Placement
 from ..services import convert, disclosure, offers, scope
 from ..services.accounts import audit_read
 from ..validation import parse_page
-from .labels import label, lang, local_time, report_cell, sentences, translated, yuan
+from .labels import figure, km, label, lang, local_time, report_cell, sentences, translated, yuan
 
 PER_PAGE = 20
 
@@ -64,6 +64,8 @@ def role_blueprint(name: str, action: str) -> Blueprint:
 
     bp.add_app_template_filter(_per_request(label), "label")
     bp.add_app_template_filter(yuan, "yuan")
+    bp.add_app_template_filter(km, "km")
+    bp.add_app_template_filter(figure, "figure")
     bp.add_app_template_global(report_cell, "report_cell")
     bp.add_app_template_filter(_per_request(sentences), "sentences")
     bp.add_app_template_global(lang, "lang")

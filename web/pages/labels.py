@@ -1,5 +1,6 @@
 """Words on pages: display names of stored codes, the page's language, money, times and explanations."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -198,6 +199,15 @@ DETAIL_KEYS = {
     "entity": _l("record"),
 }
 
+#: The offices' reports (web.services.reports.REPORTS), by name.
+REPORT_TITLES = {
+    "households-without-work": _l("Households still without work"),
+    "workshop-recognition": _l("Workshop recognition list"),
+    "batch-manifest": _l("Transport batch manifest"),
+    "welfare-roster": _l("Welfare post roster"),
+    "placements-by-channel": _l("Placements by channel and month"),
+}
+
 #: Roles, as the audit trail and account pages name them.
 ROLES = {"cadre": _l("village cadre"), "employer": _l("employer"), "office": _l("office")}
 
@@ -221,6 +231,8 @@ def _detail_value(value: Any) -> str:
             return entity_label(value)
         if value in AUDIT_ACTIONS:
             return action_label(value)
+        if value in REPORT_TITLES:
+            return str(REPORT_TITLES[value])
         return label(value)
     return str(value)
 
@@ -301,6 +313,41 @@ def report_workbook(report: Any) -> bytes:
     (the offices' spreadsheets are; the header row is Chinese too)."""
     with force_locale("zh"):
         return report.to_xlsx(report_cell)
+
+
+def km(distance: float | None) -> str:
+    """A distance to 0.1 km, the precision every page and export shows."""
+    return "" if distance is None else f"{distance:.1f}"
+
+
+def figure(value: Any, key: str = "") -> str:
+    """A plan report's figure: '—' when missing, distances (keys ending in _km) to 0.1 km."""
+    if value is None:
+        return "—"
+    return km(value) if key.endswith("_km") else str(value)
+
+
+@dataclass(frozen=True)
+class YearOnYear:
+    """A year-on-year change as a page shows it: the figure, or '—' and why not."""
+
+    text: str
+    reason: str = ""
+
+
+def year_on_year(change_pct: Any, base: int) -> YearOnYear:
+    """The change in % when the figure a year before is at least YOY_MIN_BASE (configuration);
+    else '—' with the reason (a change on a base of 2 says nothing)."""
+    from flask import current_app
+
+    minimum = current_app.config["YOY_MIN_BASE"]
+    if not base:
+        return YearOnYear("—", _("nothing a year before to compare with"))
+    if base < minimum or change_pct is None:
+        return YearOnYear(
+            "—", _("only %(n)s a year before, fewer than %(min)s: too few to compare", n=base, min=minimum)
+        )
+    return YearOnYear(f"{change_pct:+.1f} %")
 
 
 def lang() -> str:

@@ -20,7 +20,6 @@ from ..models import (
     CHANNEL_FK,
     CHANNEL_MODELS,
     CHANNELS,
-    POOR_STATUSES,
     UNFINISHED_PLAN_STATUSES,
     AuditEvent,
     Employer,
@@ -36,7 +35,7 @@ from ..models import (
 from ..services import convert, ranking, registry, scope
 from ..services import plans as plan_service
 from ..services.accounts import AUDIT_MAX_IDS, audit_events
-from ..services.stats import employer_figures, household_without_work
+from ..services.stats import employer_figures, poor_household_without_work
 from ..validation import parse_day
 from .common import (
     audit_list,
@@ -60,6 +59,7 @@ register_placement_views(bp)
 #: The figures of a plan's report shown beside the greedy baseline; True = more is better.
 REPORT_ROWS = (
     ("placed", True),
+    ("poor_households_moved", True),
     ("households_moved", True),
     ("registered_poor_placed", True),
     ("mean_commute_km", False),
@@ -71,8 +71,7 @@ def _poor_without_work() -> ColumnElement[bool]:
     """Where-clause on Household: the office's poor households where nobody has work today."""
     return and_(
         scope.visible(Household, current_user),
-        Household.poverty_status.in_(POOR_STATUSES),
-        household_without_work(clock.today()),
+        poor_household_without_work(clock.today()),
     )
 
 

@@ -231,7 +231,7 @@ def match_json(match: Match, locale: str = "zh") -> dict:
         "kind": match.kind,
         "target_id": match.target_id,
         "laborer_id": match.laborer_id,
-        "distance_km": round(match.distance_km, 2),
+        "distance_km": round(match.distance_km, 1),  # 0.1 km, as every page shows distances
         "score": round(match.score, 4),
         "eligible": match.eligible,
         "factors": [

@@ -52,7 +52,7 @@ from .scope import RegionScope, visible
 from .stats import (
     at_work_on,
     employer_figures,
-    household_without_work,
+    poor_household_without_work,
 )
 
 
@@ -140,8 +140,7 @@ def households_without_work(session: Session, scope: RegionScope, on: date) -> R
         .outerjoin(counts, counts.c.household_id == Household.id)
         .where(
             scope.people(),
-            Household.poverty_status.in_(POOR_STATUSES),
-            household_without_work(on),
+            poor_household_without_work(on),
         )
         .order_by(Household.village_code, Household.code)
     )

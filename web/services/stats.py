@@ -438,6 +438,12 @@ def household_without_work(on: date) -> ColumnElement[bool]:
     )
 
 
+def poor_household_without_work(on: date) -> ColumnElement[bool]:
+    """Where-clause on Household: *a household still without work* on `on` as every figure, list and
+    filter counts it (home pages, dashboard, reports, plans): a poor household nobody of which works."""
+    return and_(Household.poverty_status.in_(POOR_STATUSES), household_without_work(on))
+
+
 def _household_figures(session, prefix, length, on, row_for) -> None:
     key = func.substr(Household.village_code, 1, length)
     query = (
