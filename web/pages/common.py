@@ -27,7 +27,7 @@ from ..models import Placement
 from ..services import convert, disclosure, offers, scope
 from ..services.accounts import audit_read
 from ..validation import parse_page
-from .labels import figure, km, label, lang, local_time, report_cell, sentences, translated, yuan
+from .labels import figure, km, label, lang, local_day, local_time, report_cell, sentences, translated, yuan
 
 PER_PAGE = 20
 
@@ -70,6 +70,7 @@ def role_blueprint(name: str, action: str) -> Blueprint:
     bp.add_app_template_filter(_per_request(sentences), "sentences")
     bp.add_app_template_global(lang, "lang")
     bp.add_app_template_global(local_time, "local_time")
+    bp.add_app_template_global(local_day, "local_day")
     bp.add_app_template_global(disclosure.mask_id_number, "mask_id")
     bp.add_app_template_global(disclosure.mask_phone, "mask_phone")
     return bp

@@ -375,6 +375,11 @@ def sentences(explanation: dict | None, skip: tuple[str, ...] = ()) -> list[str]
     ]
 
 
+def local_day(moment: datetime | None) -> str:
+    """A stored UTC time as the local date (lists show the day in the deployment's time zone)."""
+    return "" if moment is None else clock.local_date(moment).isoformat()
+
+
 def local_time(moment: datetime | None) -> str:
     """A stored UTC time as local date and time, for pages."""
     if moment is None:
