@@ -283,6 +283,17 @@ SERVICE_MESSAGES = (
     _l("this plan is running; only a failed plan is run again"),
     _l("this plan has finished; only a failed plan is run again"),
     _l("this plan was confirmed; only a failed plan is run again"),
+    _l("already taken"),
+    _l("unknown employer"),
+    _l("must not be before start"),
+    _l("wrong username or password"),
+    _l("the token is unknown, expired or revoked"),
+    _l("a bearer token is required (POST /api/v1/auth/token)"),
+    _l("give exactly one of county_code or region"),
+    _l("on input only gps or typed"),
+    _l("a cadre needs at least one village"),
+    _l("an employer user needs an employer"),
+    _l("an office user needs a region"),
 )
 
 

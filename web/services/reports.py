@@ -257,14 +257,14 @@ def batch_manifest(
         .where(*conditions)
         .order_by(TransportBatch.departs_at, TransportBatch.id, Household.village_code, Laborer.id)
     )
-    found = session.execute(query).all()
+    passengers = session.execute(query).all()
     points: dict[int, list[PickupPoint]] = defaultdict(list)
-    batch_ids = {batch.id for batch, *_ in found}
+    batch_ids = {batch.id for batch, *_ in passengers}
     if batch_ids:
         for point in session.scalars(select(PickupPoint).where(PickupPoint.batch_id.in_(batch_ids))):
             points[point.batch_id].append(point)
     rows, subjects = [], []
-    for batch, laborer, village, village_name, placement in found:
+    for batch, laborer, village, village_name, placement in passengers:
         status = placement.status
         subjects.append(laborer.id)
         departs_at = clock.local(batch.departs_at)
