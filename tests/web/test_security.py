@@ -80,8 +80,6 @@ def test_revoked_token_is_refused(client, factory, api_token):
     assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
     refused = client.get("/api/v1/households", headers={**headers, "Accept-Language": "en"})
     assert refused.status_code == 401 and "revoked" in refused.json["error"]["message"]
-    chinese = client.get("/api/v1/households", headers=headers)
-    assert chinese.json["error"]["message"] == "令牌不存在、已过期或已撤销"
 
 
 @pytest.mark.app_config(API_TOKEN_LIFETIME_S=-1)
