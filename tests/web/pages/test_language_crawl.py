@@ -185,7 +185,6 @@ def _crawl(client, finder: Finder, language: str, role: str) -> int:
         seen.add(url)
         response = client.get(url, headers=headers)
         visited += 1
-        print("VISIT", role, language, url, response.status_code, response.mimetype)
         where = f"{role} GET {url}"
         assert response.status_code < 500, where
         if response.status_code in (403, 404) and url in ("/dashboard", "/reports"):
