@@ -76,7 +76,10 @@ class Report:
 
     ``objective`` is the stage-1 plus stage-2 objective in score units (exactly
     ``objective_units / config.score_scale``); commute figures are over all assignments (for
-    batches, the distance to the pickup point).
+    batches, the distance to the pickup point). ``households_without_work`` and ``households_moved``
+    count every household of the plan's laborers; the ``poor_`` figures count, of those, the poor
+    (registered poor or monitored) ones: the definition of *households without work* the offices'
+    pages use, narrowed to the households that have a laborer in the plan.
     """
 
     mode: str
@@ -86,6 +89,8 @@ class Report:
     households_without_work: int
     households_moved: int
     registered_poor_placed: int
+    poor_households_without_work: int
+    poor_households_moved: int
     mean_commute_km: float
     p90_commute_km: float
     mean_score: float
@@ -868,6 +873,8 @@ def _report(
     score = np.concatenate([jobs.score[chosen_jobs], welfare.score[chosen_welfare]])
     household, has_work = household_numbers(L)
     moved = present(household[labs], len(has_work))
+    poor = np.zeros(len(has_work), bool)
+    poor[household] = L.poverty != POVERTY_CODE["non_poor"]
     objective_units = units["jobs"] + units["welfare"]
     return Report(
         mode=mode,
@@ -877,6 +884,8 @@ def _report(
         households_without_work=int((~has_work).sum()),
         households_moved=int((~has_work[moved]).sum()),
         registered_poor_placed=int((L.poverty[labs] == POVERTY_CODE["registered_poor"]).sum()),
+        poor_households_without_work=int((~has_work & poor).sum()),
+        poor_households_moved=int((~has_work[moved] & poor[moved]).sum()),
         mean_commute_km=float(dist.mean()) if len(dist) else 0.0,
         p90_commute_km=float(np.percentile(dist, 90)) if len(dist) else 0.0,
         mean_score=float(score.mean()) if len(score) else 0.0,

@@ -93,6 +93,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_LIVE_OFFERS": 1,
     # Workshop recognition (DESIGN §2): poor laborers working needed to be recognised.
     "WORKSHOP_RECOGNITION_MIN_POOR": 5,
+    # Year-on-year change is shown only when the figure a year before is at least this (else '—' and why).
+    "YOY_MIN_BASE": 20,
     # Bounded input (issue 10, part 7): lists a record holds, and what an uploaded sheet may unpack to.
     "MAX_LIST_ITEMS": 20,  # skills, job types
     "MAX_PICKUP_POINTS": 50,

@@ -1,11 +1,36 @@
-"""Domain errors raised by services; views and the API translate them into answers."""
+"""Domain errors raised by services; views and the API translate them into answers.
+
+A message is an English msgid of the catalog: a fixed string, or a `lazy_gettext` with named
+parameters (`_l("plan %(n)s was already confirmed", n=7)`), so that it is rendered in the locale of
+the request that shows it, page or API (`DomainError.text`, `DomainError.field_texts`). Outside a
+request (CLI, jobs) it reads in English.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
+from flask import has_request_context
+from flask_babel import LazyString, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema
 from marshmallow import fields as ma_fields
+
+
+def words(message: Any) -> str:
+    """A message in the current request's language: a lazy string rendered, a msgid looked up."""
+    if message is None:
+        return ""
+    if isinstance(message, str):
+        return _(message) if message and has_request_context() else message
+    return str(message)
+
+
+def in_language(zh: str, en: str) -> LazyString:
+    """A sentence the matcher says in both languages, rendered in the request's (English outside one)."""
+    return LazyString(lambda: zh if has_request_context() and str(get_locale()) == "zh" else en)
 
 
 class DomainError(Exception):
@@ -13,10 +38,25 @@ class DomainError(Exception):
 
     status = 400
 
-    def __init__(self, message: str, fields: Mapping[str, list[str]] | None = None) -> None:
+    def __init__(self, message: Any, fields: Mapping[str, list[Any]] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.fields = dict(fields or {})
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+    def text(self) -> str:
+        """The message in the request's language."""
+        return words(self.message)
+
+    def field_texts(self) -> dict[str, list[str]]:
+        """Each field's messages in the request's language."""
+        return {name: [words(m) for m in messages] for name, messages in self.fields.items()}
+
+
+def _field_message(field: str, message: Any) -> str:
+    return f"{field}: {words(message)}"
 
 
 class ValidationError(DomainError):
@@ -25,15 +65,34 @@ class ValidationError(DomainError):
     status = 422
 
     @classmethod
-    def on(cls, field: str, message: str) -> ValidationError:
+    def on(cls, field: str, message: Any) -> ValidationError:
         """One field, one message."""
-        return cls(f"{field}: {message}", {field: [message]})
+        return cls(LazyString(_field_message, field, message), {field: [message]})
+
+
+def record_name(record: str) -> str:
+    """What a kind of record is called in the request's language (its table name when unnamed)."""
+    from .pages.labels import entity_label  # the one home of display names; imported when shown
+
+    return entity_label(record) if has_request_context() else record
+
+
+def label_of(code: str) -> str:
+    """A stored code's display name in the request's language (the code itself outside a request)."""
+    from .pages.labels import label
+
+    return label(code) if has_request_context() else code
 
 
 class NotFoundError(DomainError):
     """No such record, or one the user may not see (the two are indistinguishable on purpose)."""
 
     status = 404
+
+    @classmethod
+    def of(cls, record: str, record_id: Any) -> NotFoundError:
+        """ "laborer 999999 does not exist", in the request's language."""
+        return cls(_l("%(record)s %(id)s does not exist", record=LazyString(record_name, record), id=record_id))
 
 
 class PermissionDeniedError(DomainError):

@@ -20,6 +20,7 @@ PAGE_MESSAGES = {
     403: _l("Your role may not see this page."),
     404: _l("There is no such page, or it is not yours to see."),
     405: _l("This page cannot be used that way."),
+    422: _l("Some fields are not valid; each says why."),
     413: _l("The upload is too large: at most %(size)s."),
     429: _l("Too many requests; please wait a moment and try again."),
     500: _l("Internal error; nothing was saved."),
@@ -56,16 +57,13 @@ def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         if wants_json():
-            return json_error(error.status, error.message, error.fields)
-        return render_template(
-            "error.html", status=error.status, message=_(error.message) if error.message else ""
-        ), error.status
+            return json_error(error.status, error.text(), error.field_texts())
+        return render_template("error.html", status=error.status, message=error.text()), error.status
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):
-        message = "The database is unavailable; please try again shortly."
         if wants_json():
-            return json_error(503, message)
+            return json_error(503, page_message(503))
         return render_template("error.html", status=503, message=page_message(503)), 503
 
     @app.errorhandler(HTTPException)
@@ -80,11 +78,14 @@ def register(app: Flask) -> None:
                         fields.update(location_messages)
                     else:  # the body as a whole (not JSON, not an object): name the location
                         fields.setdefault(location, []).extend(location_messages)
-            return json_error(error.code or 500, error.description or error.name, fields)
+            # Werkzeug's descriptions are English only ("You don't have the permission…"): say ours.
+            code = error.code or 500
+            message = page_message(code) if code in PAGE_MESSAGES else (error.description or error.name)
+            return json_error(code, message, fields)
         return render_template("error.html", status=error.code, message=page_message(error.code or 500)), error.code
 
     @app.errorhandler(500)
     def internal_error(error):
         if wants_json():
-            return json_error(500, "Internal error; nothing was saved.")
+            return json_error(500, page_message(500))
         return render_template("error.html", status=500, message=page_message(500)), 500

@@ -229,7 +229,7 @@ def test_already_registered_names_no_village_is_kept_though_refused_and_is_limit
     body = {"household_id": household.id, "name": "试探", "physical_ability": "light", "work_area": "local"}
     for _ in range(2):
         refused = client.post("/api/v1/laborers", json={**body, "id_number": taken.id_number}, headers=headers)
-        assert refused.status_code == 422 and refused.json["error"]["fields"] == {"id_number": ["already registered"]}
+        assert refused.status_code == 422 and refused.json["error"]["fields"] == {"id_number": ["已登记过"]}
         assert "曲峨" not in refused.get_data(as_text=True) and "141030101201" not in refused.get_data(as_text=True)
     # The refused requests were rolled back, yet each answer was recorded.
     assert [e.user_id for e in _reads("already_registered")] == [cadre.id, cadre.id]

@@ -62,7 +62,7 @@ def test_a_confirm_that_dies_midway_writes_no_placement(app, factory, monkeypatc
     monkeypatch.setattr(plans, "audit", audit_fails)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     response = client.post(f"/api/v1/plans/{plan.id}/confirm", headers=api_token(office))
-    assert response.status_code == 500 and response.json["error"]["message"].endswith("nothing was saved.")
+    assert response.status_code == 500 and response.json["error"]["message"] == "内部错误，未保存任何内容。"
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Placement.id))) == 0
     assert db.session.get(type(plan), plan.id).status is PlanStatus.DONE
@@ -79,7 +79,7 @@ def test_unreachable_database_answers_503_with_a_message():
     )
     client = app.test_client()
     api = client.get("/api/v1/households", headers={"Authorization": "Bearer x"})
-    assert api.status_code == 503 and "database" in api.json["error"]["message"]
+    assert api.status_code == 503 and "数据库" in api.json["error"]["message"]  # in the request's language
     page = client.get("/")
     assert page.status_code == 503
     with app.app_context():

@@ -78,7 +78,7 @@ def test_revoked_token_is_refused(client, factory, api_token):
     headers = api_token(user)
     assert client.get("/api/v1/households", headers=headers).status_code == 200
     assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
-    refused = client.get("/api/v1/households", headers=headers)
+    refused = client.get("/api/v1/households", headers={**headers, "Accept-Language": "en"})
     assert refused.status_code == 401 and "revoked" in refused.json["error"]["message"]
 
 

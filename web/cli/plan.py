@@ -115,9 +115,9 @@ def rerun_command(plan_id: int) -> None:
     try:
         row = rerun(plan_id)
     except NotFoundError as error:
-        raise click.ClickException(error.message) from None
+        raise click.ClickException(str(error)) from None
     except DomainError as error:  # not a failed plan: say what it is instead
-        raise click.ClickException(f"plan {plan_id}: {error.message}") from None
+        raise click.ClickException(f"plan {plan_id}: {error}") from None
     if row.status is PlanStatus.FAILED:
         raise click.ClickException(f"plan {plan_id} failed again: {row.error}")
     if row.status is not PlanStatus.DONE:  # another runner took it first

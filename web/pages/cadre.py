@@ -44,7 +44,7 @@ from ..models import (
 )
 from ..services import convert, imports, offer_text, ranking, registry, scope, search, uploads
 from ..services.accounts import audit
-from ..services.stats import household_without_work
+from ..services.stats import household_without_work, poor_household_without_work
 from ..validation import age_on, parse_resident_id, working_age_problem
 from . import maps
 from .cards import match_cards
@@ -89,7 +89,7 @@ def home():
     )
     without_work = db.session.scalar(
         select(db.func.count()).select_from(
-            scope.scoped(Household, current_user).where(household_without_work(clock.today())).subquery()
+            scope.scoped(Household, current_user).where(poor_household_without_work(clock.today())).subquery()
         )
     )
     recent = db.session.scalars(
@@ -147,7 +147,7 @@ def households():
     if poverty in {p.value for p in PovertyStatus}:
         query = query.where(Household.poverty_status == poverty)
     if without:
-        query = query.where(household_without_work(clock.today()))
+        query = query.where(poor_household_without_work(clock.today()))
     page = paginate(query.order_by(Household.code))
     audit_list(
         "list",
@@ -243,7 +243,7 @@ def laborers():
         working = select(Placement.laborer_id).where(Placement.status == PlacementStatus.WORKING)
         query = query.where(Laborer.status.in_(WORKING_STATUSES) | Laborer.id.in_(working))
     elif show == "without_work":
-        without = select(Household.id).where(household_without_work(clock.today()))
+        without = select(Household.id).where(poor_household_without_work(clock.today()))
         query = query.where(Laborer.household_id.in_(without))
     if poverty in {p.value for p in PovertyStatus}:
         query = query.where(Household.poverty_status == poverty)

@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from jinja2 import pass_context
 from sqlalchemy import Select, func, select
 
 from .. import unit_of_work
@@ -26,7 +27,7 @@ from ..models import Placement
 from ..services import convert, disclosure, offers, scope
 from ..services.accounts import audit_read
 from ..validation import parse_page
-from .labels import joined, label, lang, local_time, sentences, translated, yuan
+from .labels import figure, joined, km, label, lang, local_day, local_time, report_cell, sentences, translated, yuan
 
 PER_PAGE = 20
 
@@ -35,6 +36,18 @@ def require_page(action: str) -> None:
     """403, in the page's language, unless the policy lets the current user's role do `action`."""
     if not scope.may(current_user, action):
         raise PermissionDeniedError(_("Your role may not see this page."))
+
+
+def _per_request(words: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter whose answer depends on the request's language: Jinja must not fold it into a constant
+    when a template applies it to a literal (`'greedy'|label` would keep the first request's language)."""
+
+    @pass_context
+    def filter_(_context: Any, value: Any, *args: Any) -> Any:
+        return words(value, *args)
+
+    filter_.__name__ = words.__name__
+    return filter_
 
 
 def role_blueprint(name: str, action: str) -> Blueprint:
@@ -49,12 +62,16 @@ def role_blueprint(name: str, action: str) -> Blueprint:
         require_page(action)
         return None
 
-    bp.add_app_template_filter(label, "label")
+    bp.add_app_template_filter(_per_request(label), "label")
     bp.add_app_template_filter(yuan, "yuan")
-    bp.add_app_template_filter(sentences, "sentences")
+    bp.add_app_template_filter(km, "km")
+    bp.add_app_template_filter(figure, "figure")
+    bp.add_app_template_global(report_cell, "report_cell")
+    bp.add_app_template_filter(_per_request(sentences), "sentences")
     bp.add_app_template_global(lang, "lang")
     bp.add_app_template_global(joined, "joined")
     bp.add_app_template_global(local_time, "local_time")
+    bp.add_app_template_global(local_day, "local_day")
     bp.add_app_template_global(disclosure.mask_id_number, "mask_id")
     bp.add_app_template_global(disclosure.mask_phone, "mask_phone")
     return bp

@@ -12,7 +12,6 @@ from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -27,17 +26,11 @@ from ..services.stats import month_ends, overview
 from ..validation import INT32_MAX, parse_day
 from .charts import bar_chart, line_chart
 from .common import require_page
+from .labels import REPORT_TITLES, report_workbook, year_on_year
 
 bp = Blueprint("dashboard", __name__)
 
 #: English labels of the reports (msgids), by name.
-REPORT_TITLES = {
-    "households-without-work": _l("Households still without work"),
-    "workshop-recognition": _l("Workshop recognition list"),
-    "batch-manifest": _l("Transport batch manifest"),
-    "welfare-roster": _l("Welfare post roster"),
-    "placements-by-channel": _l("Placements by channel and month"),
-}
 #: Rows a report page shows; the XLSX file carries them all.
 PAGE_ROWS = 500
 #: The query arguments a report reads (`_build`); only these go on to its XLSX link and audit row.
@@ -96,6 +89,7 @@ def index():
         timeline=timeline,
         on=on,
         reports=REPORT_TITLES,
+        year_on_year=year_on_year,
     )
 
 
@@ -181,7 +175,7 @@ def report_xlsx(name: str):
     _audit_report("export_full_ids" if full_ids else "export", name, built)
     filename = f"{name}-{today():%Y%m%d}.xlsx"
     return Response(
-        built.to_xlsx(),
+        report_workbook(built),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -43,7 +43,7 @@ from .common import (
     show_errors,
 )
 from .forms import BatchForm, EmployerForm, OpeningForm, options
-from .labels import label, lang, local_time, score_words
+from .labels import label, lang, local_time, report_workbook, score_words
 from .placements import register_placement_views
 
 bp = role_blueprint("employer", "employer_pages")
@@ -359,7 +359,7 @@ def manifest(batch_id: int):
         rows=len(built.rows),
     )
     return Response(
-        built.to_xlsx(),
+        report_workbook(built),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f"attachment; filename=manifest-batch-{row.id}.xlsx"},
     )

@@ -1,16 +1,18 @@
 """Words on pages: display names of stored codes, the page's language, money, times and explanations."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from matcher.types import job_label
 
 from .. import clock
+from ..errors import words
 from ..services.convert import stored_factors
 
 LABELS = {
@@ -125,6 +127,128 @@ def action_label(action: str) -> str:
     return str(AUDIT_ACTIONS[action]) if action in AUDIT_ACTIONS else action
 
 
+#: What each kind of record is called (audit trail, error messages), by its table name.
+ENTITIES = {
+    "user": _l("user"),
+    "employer": _l("employer"),
+    "opening": _l("opening"),
+    "transport_batch": _l("transport batch"),
+    "pickup_point": _l("pickup point"),
+    "household": _l("household"),
+    "laborer": _l("laborer"),
+    "placement": _l("placement"),
+    "retention_checkin": _l("retention check-in"),
+    "plan": _l("plan"),
+    "plan_assignment": _l("plan assignment"),
+    "region": _l("region"),
+    "welfare_post": _l("welfare post"),
+    "api_token": _l("API token"),
+}
+
+
+def entity_label(entity: str | None) -> str:
+    """The display name of a kind of record (its table name when there is none)."""
+    if not entity:
+        return ""
+    return str(ENTITIES[entity]) if entity in ENTITIES else entity
+
+
+#: The names of the details an audit event records (web.services.accounts.audit callers).
+DETAIL_KEYS = {
+    "filter": _l("filters"),
+    "filters": _l("filters"),
+    "ids": _l("records"),
+    "laborers": _l("laborers"),
+    "households": _l("households"),
+    "placements": _l("placements"),
+    "rows": _l("rows"),
+    "shown": _l("shown"),
+    "target": _l("target"),
+    "mode": _l("mode"),
+    "page": _l("page"),
+    "village": _l("village"),
+    "status": _l("status"),
+    "show": _l("show"),
+    "report": _l("report"),
+    "region": _l("region"),
+    "on": _l("on"),
+    "start": _l("from"),
+    "end": _l("to"),
+    "plan": _l("plan"),
+    "channel": _l("channel"),
+    "batch": _l("batch"),
+    "full_ids": _l("full ID numbers"),
+    "without_work": _l("without work"),
+    "rematch": _l("re-match"),
+    "fields": _l("fields"),
+    "changed": _l("changed"),
+    "from": _l("from"),
+    "to": _l("to"),
+    "reason": _l("reason"),
+    "note": _l("note"),
+    "day": _l("day"),
+    "count": _l("count"),
+    "offers": _l("offers"),
+    "created": _l("created"),
+    "errors": _l("errors"),
+    "file": _l("file"),
+    "kind": _l("kind"),
+    "q": _l("search"),
+    "user": _l("user"),
+    "role": _l("role"),
+    "action": _l("action"),
+    "entity": _l("record"),
+}
+
+#: The offices' reports (web.services.reports.REPORTS), by name.
+REPORT_TITLES = {
+    "households-without-work": _l("Households still without work"),
+    "workshop-recognition": _l("Workshop recognition list"),
+    "batch-manifest": _l("Transport batch manifest"),
+    "welfare-roster": _l("Welfare post roster"),
+    "placements-by-channel": _l("Placements by channel and month"),
+}
+
+#: Roles, as the audit trail and account pages name them.
+ROLES = {"cadre": _l("village cadre"), "employer": _l("employer"), "office": _l("office")}
+
+
+def _detail_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, dict):
+        return "（" + audit_details(value) + "）" if value else "—"
+    if isinstance(value, list):
+        if len(value) > 5 and all(isinstance(v, int) for v in value):
+            return _("%(n)s records (no. %(first)s …)", n=len(value), first=value[0])
+        return ", ".join(_detail_value(v) for v in value) or "—"
+    if isinstance(value, str):
+        kind, _space, number = value.partition(" ")
+        if number.isdigit() and kind in ENTITIES:  # "opening 12"
+            return f"{entity_label(kind)} {number}"
+        if value in ROLES:
+            return str(ROLES[value])
+        if value in ENTITIES:
+            return entity_label(value)
+        if value in AUDIT_ACTIONS:
+            return action_label(value)
+        if value in REPORT_TITLES:
+            return str(REPORT_TITLES[value])
+        return label(value)
+    return str(value)
+
+
+def audit_details(detail: dict | None) -> str:
+    """An audit event's details as words in the page's language: "records: 20 records (no. 45 …); rows: 20"."""
+    if not detail:
+        return ""
+    parts = []
+    for key, value in detail.items():
+        name = str(DETAIL_KEYS[key]) if key in DETAIL_KEYS else key.replace("_", " ")
+        parts.append(f"{name}: {_detail_value(value)}")
+    return "; ".join(parts) if lang() == "en" else "；".join(parts)
+
+
 #: Messages the services raise in English, listed here so that they are extracted and translated.
 SERVICE_MESSAGES = (
     _l("already registered"),
@@ -160,6 +284,17 @@ SERVICE_MESSAGES = (
     _l("this plan is running; only a failed plan is run again"),
     _l("this plan has finished; only a failed plan is run again"),
     _l("this plan was confirmed; only a failed plan is run again"),
+    _l("already taken"),
+    _l("unknown employer"),
+    _l("must not be before start"),
+    _l("wrong username or password"),
+    _l("the token is unknown, expired or revoked"),
+    _l("a bearer token is required (POST /api/v1/auth/token)"),
+    _l("give exactly one of county_code or region"),
+    _l("on input only gps or typed"),
+    _l("a cadre needs at least one village"),
+    _l("an employer user needs an employer"),
+    _l("an office user needs a region"),
 )
 
 
@@ -174,14 +309,67 @@ def label(value: Any) -> str:
     return job_label(str(key), "en" if str(get_locale()) == "en" else "zh")
 
 
+def report_cell(column: Any, value: Any) -> Any:
+    """A report's value as a person reads it: a coded column's name, yes/no for flags, numbers as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if getattr(column, "coded", False):
+        return label(value)
+    return value
+
+
+def report_workbook(report: Any) -> bytes:
+    """A report's XLSX file with the names of its codes, in Chinese whatever the page's language
+    (the offices' spreadsheets are; the header row is Chinese too)."""
+    with force_locale("zh"):
+        return report.to_xlsx(report_cell)
+
+
+def km(distance: float | None) -> str:
+    """A distance to 0.1 km, the precision every page and export shows."""
+    return "" if distance is None else f"{distance:.1f}"
+
+
+def figure(value: Any, key: str = "") -> str:
+    """A plan report's figure: '—' when missing, distances (keys ending in _km) to 0.1 km."""
+    if value is None:
+        return "—"
+    return km(value) if key.endswith("_km") else str(value)
+
+
+@dataclass(frozen=True)
+class YearOnYear:
+    """A year-on-year change as a page shows it: the figure, or '—' and why not."""
+
+    text: str
+    reason: str = ""
+
+
+def year_on_year(change_pct: Any, base: int) -> YearOnYear:
+    """The change in % when the figure a year before is at least YOY_MIN_BASE (configuration);
+    else '—' with the reason (a change on a base of 2 says nothing)."""
+    from flask import current_app
+
+    minimum = current_app.config["YOY_MIN_BASE"]
+    if not base:
+        return YearOnYear("—", _("nothing a year before to compare with"))
+    if base < minimum or change_pct is None:
+        return YearOnYear(
+            "—", _("only %(n)s a year before, fewer than %(min)s: too few to compare", n=base, min=minimum)
+        )
+    return YearOnYear(f"{change_pct:+.1f} %")
+
+
 def lang() -> str:
     """'zh' or 'en': which of the matcher's sentences to show."""
     return "en" if str(get_locale()) == "en" else "zh"
 
 
-def translated(message: str) -> str:
-    """A service's English message in the page's language, where the catalog has it."""
-    return _(message) if message else message
+def translated(message: Any) -> str:
+    """A service's message in the page's language, where the catalog has it (`web.errors.words`)."""
+    return words(message)
 
 
 def yuan(cents: int | None) -> str:
@@ -197,6 +385,11 @@ def sentences(explanation: dict | None, skip: tuple[str, ...] = ()) -> list[str]
         for factor in stored_factors(explanation)
         if factor.name not in skip
     ]
+
+
+def local_day(moment: datetime | None) -> str:
+    """A stored UTC time as the local date (lists show the day in the deployment's time zone)."""
+    return "" if moment is None else clock.local_date(moment).isoformat()
 
 
 def local_time(moment: datetime | None) -> str:

@@ -20,7 +20,6 @@ from ..models import (
     CHANNEL_FK,
     CHANNEL_MODELS,
     CHANNELS,
-    POOR_STATUSES,
     UNFINISHED_PLAN_STATUSES,
     AuditEvent,
     Employer,
@@ -36,7 +35,7 @@ from ..models import (
 from ..services import convert, ranking, registry, scope
 from ..services import plans as plan_service
 from ..services.accounts import AUDIT_MAX_IDS, audit_events
-from ..services.stats import employer_figures, household_without_work
+from ..services.stats import employer_figures, poor_household_without_work
 from ..validation import parse_day
 from .cards import match_cards
 from .common import (
@@ -52,7 +51,7 @@ from .common import (
     try_offer,
 )
 from .forms import ConfirmForm, OfferForm, PlanForm, RerunForm, WelfarePostForm, options
-from .labels import AUDIT_ACTIONS, action_label, label, translated
+from .labels import AUDIT_ACTIONS, action_label, audit_details, entity_label, label, translated
 from .placements import register_placement_views
 
 bp = role_blueprint("office", "office_pages")
@@ -61,6 +60,7 @@ register_placement_views(bp)
 #: The figures of a plan's report shown beside the greedy baseline; True = more is better.
 REPORT_ROWS = (
     ("placed", True),
+    ("poor_households_moved", True),
     ("households_moved", True),
     ("registered_poor_placed", True),
     ("mean_commute_km", False),
@@ -72,8 +72,7 @@ def _poor_without_work() -> ColumnElement[bool]:
     """Where-clause on Household: the office's poor households where nobody has work today."""
     return and_(
         scope.visible(Household, current_user),
-        Household.poverty_status.in_(POOR_STATUSES),
-        household_without_work(clock.today()),
+        poor_household_without_work(clock.today()),
     )
 
 
@@ -451,6 +450,8 @@ def audit_trail():
         # Every action jiuye records, and any other found in the trail, by its translated name.
         actions=sorted(set(AUDIT_ACTIONS) | set(actions), key=action_label),
         action_label=action_label,
+        entity_label=entity_label,
+        audit_details=audit_details,
         entities=AUDITED_ENTITIES,
         args=request.args,
     )

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import cast
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -22,7 +24,7 @@ from matcher.types import Config
 
 from .. import clock
 from ..config import DEFAULTS
-from ..errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from ..errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError, in_language, label_of
 from ..models import (
     CHANNEL_FK,
     CHANNEL_MODELS,
@@ -50,7 +52,7 @@ def lock_targets(session: Session, keys: Iterable[tuple[str, int]]) -> dict[tupl
     for kind, target_id in sorted(set(keys)):
         row = session.get(CHANNEL_MODELS[kind], target_id, with_for_update=True, populate_existing=True)
         if row is None:
-            raise NotFoundError(f"{kind} {target_id} does not exist")
+            raise NotFoundError.of(kind, target_id)
         locked[(kind, target_id)] = cast(TargetRow, row)  # mypy joins a union of models to their Base
     return locked
 
@@ -169,7 +171,10 @@ def make_offer(
     distance = min(float(haversine_km(laborer.lat, laborer.lon, lat, lon)) for lat, lon in target.points)
     reasons = rules.check(laborer, target, distance, config, rematch=rematch)
     if reasons:
-        raise ConflictError("; ".join(r.en for r in reasons), {"target": [r.zh + " / " + r.en for r in reasons]})
+        raise ConflictError(
+            in_language("；".join(r.zh for r in reasons), "; ".join(r.en for r in reasons)),
+            {"target": [r.zh + " / " + r.en for r in reasons]},
+        )
     score = scoring.score(laborer, target, distance, config)
     placement = _new_placement(
         laborer_row,
@@ -201,14 +206,18 @@ def transition(
     try:
         target = PlacementStatus(to_status)
     except ValueError:
-        raise ValidationError.on("status", f"unknown status {to_status}") from None
+        raise ValidationError.on("status", _l("unknown status %(status)s", status=to_status)) from None
     if target not in TRANSITIONS[placement.status]:
         raise ConflictError(
-            f"a placement that is {placement.status.value} cannot become {target.value}",
-            {"status": [f"not allowed from {placement.status.value}"]},
+            _l(
+                "a placement that is %(now)s cannot become %(then)s",
+                now=LazyString(label_of, placement.status.value),
+                then=LazyString(label_of, target.value),
+            ),
+            {"status": [_l("not allowed from %(now)s", now=LazyString(label_of, placement.status.value))]},
         )
     if not scope.may_step(user, target):
-        raise PermissionDeniedError("employers answer offers")
+        raise PermissionDeniedError(_l("employers answer offers"))
     if target in NEEDS_REASON and not (note or "").strip():
         raise ValidationError.on("note", "say why (a reason is required)")
     today = clock.today()

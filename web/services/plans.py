@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,7 +20,7 @@ from matcher.types import Config, Target
 from matcher.types import Laborer as MLaborer
 
 from ..config import DEFAULTS
-from ..errors import ConflictError, ValidationError
+from ..errors import ConflictError, ValidationError, label_of
 from ..models import (
     CHANNEL_FK,
     HOLDING_STATUSES,
@@ -231,9 +233,15 @@ def confirm_plan(
     """
     plan = scope.get_visible(session, Plan, plan_id, user, for_update=True)
     if plan.status is PlanStatus.CONFIRMED:
-        raise ConflictError(f"plan {plan_id} was already confirmed")
+        raise ConflictError(_l("plan %(n)s was already confirmed", n=plan_id))
     if plan.status is not PlanStatus.DONE:
-        raise ConflictError(f"plan {plan_id} is {plan.status.value}; only a finished plan can be confirmed")
+        raise ConflictError(
+            _l(
+                "plan %(n)s is %(status)s; only a finished plan can be confirmed",
+                n=plan_id,
+                status=LazyString(label_of, plan.status.value),
+            )
+        )
     assignments = plan.assignments
     keys = [(a.channel.value, a.target_id) for a in assignments]
     locked = lock_targets(session, keys)
@@ -244,7 +252,7 @@ def confirm_plan(
     if full:
         raise ConflictError(
             "slots were taken since the plan ran; run the plan again",
-            {"assignments": [f"no longer enough free slots: {', '.join(full[:10])}"]},
+            {"assignments": [_l("no longer enough free slots: %(targets)s", targets=", ".join(full[:10]))]},
         )
     laborers = {row.id: row for row in lock_laborers(session, [a.laborer_id for a in assignments])}
     refused = laborer_refusals(session, laborers, max_live_offers=max_live_offers)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -146,7 +147,7 @@ def matches_for_laborer(
         raise ValidationError.on("kind", f"unknown kind {sorted(unknown)[0]}; use opening, batch or welfare_post")
     laborer = load_laborer(session, laborer_id, scope.visible(Laborer, user))
     if laborer is None:
-        raise NotFoundError(f"laborer {laborer_id} does not exist")
+        raise NotFoundError.of("laborer", laborer_id)
     built = ranker(session, config)
     # The ranker holds every open target; the user is shown only those in their scope (a cadre the
     # postings of their counties, an office those of its region), asking for more until enough remain.
@@ -171,7 +172,7 @@ def _sees(user: User, built: Ranker, match: Match) -> bool:
 def target_row(session: Session, user: User, kind: str, target_id: int):
     """An opening, batch or welfare post the user may see (404 otherwise)."""
     if kind not in CHANNEL_MODELS:
-        raise NotFoundError(f"unknown kind {kind}")
+        raise NotFoundError(_l("unknown kind of target %(kind)s", kind=kind))
     return scope.get_visible(session, CHANNEL_MODELS[kind], target_id, user)
 
 
@@ -230,7 +231,7 @@ def match_json(match: Match, locale: str = "zh") -> dict:
         "kind": match.kind,
         "target_id": match.target_id,
         "laborer_id": match.laborer_id,
-        "distance_km": round(match.distance_km, 2),
+        "distance_km": round(match.distance_km, 1),  # 0.1 km, as every page shows distances
         "score": round(match.score, 4),
         "eligible": match.eligible,
         "factors": [

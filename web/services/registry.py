@@ -239,7 +239,9 @@ def _keep_held(session: Session, row: Any, changes: Mapping[str, Any]) -> None:
     lock_targets(session, [(kind, row.id)])
     held = held_of(session, row)
     if changes[field] < held:
-        raise ValidationError(f"{field}: {held} are held by offers and placements", {field: [BELOW_HELD]})
+        raise ValidationError(
+            _l("%(field)s: %(n)s are held by offers and placements", field=field, n=held), {field: [BELOW_HELD]}
+        )
 
 
 def _set_plain(row: Any, data: Mapping[str, Any], names: tuple[str, ...]) -> list[str]:

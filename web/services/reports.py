@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -22,11 +23,12 @@ from openpyxl import Workbook
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from matcher.geo import geodesic_km
+
 from .. import clock
 from ..errors import NotFoundError, ValidationError
 from ..models import (
     AT_WORK_STATUSES,
-    CHANNEL_ZH,
     CHANNELS,
     PASSENGER_STATUSES,
     POOR_STATUSES,
@@ -35,6 +37,7 @@ from ..models import (
     EmployerKind,
     Household,
     Laborer,
+    PickupPoint,
     Placement,
     Region,
     Role,
@@ -49,7 +52,7 @@ from .scope import RegionScope, visible
 from .stats import (
     at_work_on,
     employer_figures,
-    household_without_work,
+    poor_household_without_work,
 )
 
 
@@ -58,12 +61,15 @@ class Column:
     """A report column: its key in the rows, its label (lazily translated) and its Chinese header.
 
     The XLSX header is always Chinese (the offices' spreadsheets are); the page follows the locale.
+    A `coded` column holds stored codes (statuses, sex, post types, channels): the rows keep the code
+    and the page layer shows its name (`web.pages.labels.report_cell`), in pages and in the XLSX alike.
     """
 
     key: str
     label: Any
     header_zh: str
     is_number: bool = False
+    coded: bool = False
 
 
 @dataclass
@@ -79,13 +85,15 @@ class Report:
     subject: str | None = None
     subject_ids: list[int] = field(default_factory=list)
 
-    def to_xlsx(self) -> bytes:
-        """The report as an XLSX workbook: one sheet, a Chinese header row, then the rows."""
+    def to_xlsx(self, cell: Callable[[Column, Any], Any] | None = None) -> bytes:
+        """The report as an XLSX workbook: one sheet, a Chinese header row, then the rows, each value
+        as `cell(column, value)` says (the page layer passes the words of the codes)."""
         book = Workbook(write_only=True)
         sheet = book.create_sheet(self.title_zh[:31])
         append_row(sheet, [c.header_zh for c in self.columns])
+        show = cell or (lambda _column, value: _cell(value))
         for row in self.rows:
-            append_row(sheet, [_cell(row.get(c.key)) for c in self.columns])
+            append_row(sheet, [show(c, row.get(c.key)) for c in self.columns])
         buffer = io.BytesIO()
         book.save(buffer)
         return buffer.getvalue()
@@ -132,8 +140,7 @@ def households_without_work(session: Session, scope: RegionScope, on: date) -> R
         .outerjoin(counts, counts.c.household_id == Household.id)
         .where(
             scope.people(),
-            Household.poverty_status.in_(POOR_STATUSES),
-            household_without_work(on),
+            poor_household_without_work(on),
         )
         .order_by(Household.village_code, Household.code)
     )
@@ -159,7 +166,7 @@ def households_without_work(session: Session, scope: RegionScope, on: date) -> R
             Column("village", _l("Village"), "村"),
             Column("household", _l("Household"), "户编号"),
             Column("head_name", _l("Head of household"), "户主"),
-            Column("poverty_status", _l("Poverty status"), "贫困属性"),
+            Column("poverty_status", _l("Poverty status"), "贫困属性", coded=True),
             Column("laborers", _l("Laborers"), "劳动力人数", True),
             Column("able_local", _l("Can take a local post"), "可就地上岗人数", True),
         ],
@@ -239,34 +246,44 @@ def batch_manifest(
             )
         )
         if found is None:
-            raise NotFoundError(f"transport_batch {batch_id} does not exist")
+            raise NotFoundError.of("transport_batch", batch_id)
         conditions.append(Placement.batch_id == batch_id)
     query = (
-        select(TransportBatch, Laborer, Household.village_code, Placement)
+        select(TransportBatch, Laborer, Household.village_code, Region.name, Placement)
         .join(Placement, Placement.batch_id == TransportBatch.id)
         .join(Laborer, Laborer.id == Placement.laborer_id)
         .join(Household, Household.id == Placement.household_id)
+        .join(Region, Region.code == Household.village_code)
         .where(*conditions)
         .order_by(TransportBatch.departs_at, TransportBatch.id, Household.village_code, Laborer.id)
     )
+    passengers = session.execute(query).all()
+    points: dict[int, list[PickupPoint]] = defaultdict(list)
+    batch_ids = {batch.id for batch, *_ in passengers}
+    if batch_ids:
+        for point in session.scalars(select(PickupPoint).where(PickupPoint.batch_id.in_(batch_ids))):
+            points[point.batch_id].append(point)
     rows, subjects = [], []
-    for batch, laborer, village, placement in session.execute(query):
-        status, distance_km = placement.status, placement.distance_km
+    for batch, laborer, village, village_name, placement in passengers:
+        status = placement.status
         subjects.append(laborer.id)
-        departs_on = clock.local_date(batch.departs_at)
+        departs_at = clock.local(batch.departs_at)
+        pickup, pickup_km = _nearest_pickup(points[batch.id], laborer)
         rows.append(
             {
                 "batch_id": batch.id,
                 "batch": batch.title,
                 "destination": batch.destination,
-                "departs_on": departs_on,
+                "departs_at": departs_at.strftime("%Y-%m-%d %H:%M"),
                 "name": laborer.name,
                 **_identity(scope, laborer, full_ids, placement),
                 "sex": str(laborer.sex),
-                "age": laborer.age_on(departs_on),
+                "age": laborer.age_on(departs_at.date()),
                 "village_code": village,
+                "village": village_name,
                 "status": str(status),
-                "pickup_km": round(distance_km, 1) if distance_km is not None else None,
+                "pickup": pickup,
+                "pickup_km": pickup_km,
             }
         )
     report = Report(
@@ -277,14 +294,15 @@ def batch_manifest(
             Column("batch_id", _l("Batch no."), "批次编号", True),
             Column("batch", _l("Batch"), "批次"),
             Column("destination", _l("Destination"), "目的地"),
-            Column("departs_on", _l("Departs"), "出发日期"),
+            Column("departs_at", _l("Departs (local time)"), "出发时间"),
             Column("name", _l("Name"), "姓名"),
             Column("id_number", _l("ID number"), "身份证号"),
-            Column("sex", _l("Sex"), "性别"),
+            Column("sex", _l("Sex"), "性别", coded=True),
             Column("age", _l("Age at departure"), "出发时年龄", True),
             Column("phone", _l("Phone"), "电话"),
-            Column("village_code", _l("Village code"), "村代码"),
-            Column("status", _l("Status"), "状态"),
+            Column("village", _l("Village"), "村"),
+            Column("status", _l("Status"), "状态", coded=True),
+            Column("pickup", _l("Pickup point"), "上车点"),
             Column("pickup_km", _l("Km to the pickup point"), "离上车点公里", True),
         ],
         rows,
@@ -294,6 +312,15 @@ def batch_manifest(
     if scope.user.role is Role.EMPLOYER:  # no ID digits at all for employers (services.disclosure)
         report.columns = [c for c in report.columns if c.key != "id_number"]
     return report
+
+
+def _nearest_pickup(points: list[PickupPoint], laborer: Laborer) -> tuple[str | None, float | None]:
+    """The batch's pickup point nearest the laborer's home, and its distance to 0.1 km."""
+    if not points:
+        return None, None
+    home = (laborer.lat, laborer.lon)
+    km, point = min((geodesic_km(home, (p.lat, p.lon)), p.id, p) for p in points)[0::2]
+    return point.name, round(km, 1)
 
 
 def welfare_roster(session: Session, scope: RegionScope, on: date, *, full_ids: bool = False) -> Report:
@@ -345,7 +372,7 @@ def welfare_roster(session: Session, scope: RegionScope, on: date, *, full_ids: 
         [
             Column("post_id", _l("Post no."), "岗位编号", True),
             Column("title", _l("Post"), "岗位"),
-            Column("post_type", _l("Type"), "类型"),
+            Column("post_type", _l("Type"), "类型", coded=True),
             Column("region_code", _l("Region code"), "区划代码"),
             Column("stipend_yuan", _l("Monthly stipend (yuan)"), "月补贴（元）", True),
             Column("name", _l("Holder"), "在岗人员"),
@@ -387,7 +414,7 @@ def placements_by_channel(session: Session, scope: RegionScope, start: date, end
         counts[(f"{ended_on:%Y-%m}", channel_of(opening_id, batch_id).value)]["ended"] += 1
     order = list(CHANNELS)
     rows = [
-        {"month": month, "channel": channel, "channel_zh": CHANNEL_ZH[channel], **figures}
+        {"month": month, "channel": channel, **figures}
         for (month, channel), figures in sorted(counts.items(), key=lambda i: (i[0][0], order.index(i[0][1])))
     ]
     return Report(
@@ -396,7 +423,7 @@ def placements_by_channel(session: Session, scope: RegionScope, start: date, end
         "分渠道就业情况",
         [
             Column("month", _l("Month"), "月份"),
-            Column("channel_zh", _l("Channel"), "渠道"),
+            Column("channel", _l("Channel"), "渠道", coded=True),
             Column("started", _l("Started"), "新上岗", True),
             Column("poor_started", _l("Of whom poor"), "其中贫困劳动力", True),
             Column("ended", _l("Ended"), "离岗", True),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import numpy as np
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -42,17 +43,17 @@ def record_checkin(
     scope.require(user, "checkins")
     placement = scope.get_visible(session, Placement, placement_id, user, for_update=True)
     if day not in CHECKIN_DAYS:
-        raise ValidationError.on("day", "use 30, 90 or 180")
+        raise ValidationError.on("day", _l("use 30, 90 or 180"))
     if placement.status not in AT_WORK_STATUSES or placement.started_on is None:
         raise ConflictError(
-            "only a placement that has started can be checked on", {"day": ["the placement has not started"]}
+            _l("only a placement that has started can be checked on"), {"day": [_l("the placement has not started")]}
         )
     today = today or clock.today()
     if placement.started_on + timedelta(days=day) > today:
         due = placement.started_on + timedelta(days=day)
-        raise ValidationError.on("day", f"not due before {due.isoformat()}")
+        raise ValidationError.on("day", _l("not due before %(day)s", day=due.isoformat()))
     if any(c.day == day for c in placement.checkins):
-        raise ConflictError(f"the {day}-day check-in is already recorded", {"day": ["already recorded"]})
+        raise ConflictError(_l("the %(n)s-day check-in is already recorded", n=day), {"day": [_l("already recorded")]})
     checkin = RetentionCheckin(
         day=day, checked_on=today, is_still_working=is_still_working, by_user_id=user.id, note=note
     )

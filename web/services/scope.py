@@ -306,7 +306,7 @@ def get_visible(session: Session, model: type[Any], record_id: int, user: User, 
         query = query.with_for_update(of=model).execution_options(populate_existing=True)
     row = session.scalar(query)
     if row is None:
-        raise NotFoundError(f"{model.__tablename__} {record_id} does not exist")
+        raise NotFoundError.of(model.__tablename__, record_id)
     return row
 
 
@@ -396,7 +396,7 @@ def statistics_region(user: User, region_code: str | None = None) -> str:
     require(user, "stats")
     code = region_code or default_region(user)
     if not sees_region(user, code):
-        raise NotFoundError(f"region {code} does not exist")
+        raise NotFoundError.of("region", code)
     return code
 
 
@@ -450,15 +450,15 @@ def report_scope(user: User, region: str | None = None, *, report: str | None = 
         own = user.region_code or ""
         chosen = region or own
         if not own or not chosen.isdigit() or not chosen.startswith(own):
-            raise NotFoundError(f"region {chosen} does not exist")
+            raise NotFoundError.of("region", chosen)
         return RegionScope(user, chosen, ())
     if user.role is CADRE:
         villages = tuple(sorted(v for v in user.village_codes if v.startswith(region or "")))
         if region and not villages:
-            raise NotFoundError(f"region {region} does not exist")
+            raise NotFoundError.of("region", region)
         return RegionScope(user, None, villages)
     if user.role is EMPLOYER and report in EMPLOYER_REPORTS:
         if region:
-            raise NotFoundError(f"region {region} does not exist")
+            raise NotFoundError.of("region", region)
         return RegionScope(user, None, ())
     raise PermissionDeniedError(GATES["reports"].refusal)

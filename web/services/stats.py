@@ -154,7 +154,7 @@ def at_work_on(day: date) -> ColumnElement[bool]:
 def in_region(column, prefix: str) -> ColumnElement[bool]:
     """column lies in the region: a range on the code, so that an index on column serves it."""
     if not prefix.isdigit():
-        raise NotFoundError(f"region {prefix} does not exist")
+        raise NotFoundError.of("region", prefix)
     upper = str(int(prefix) + 1).zfill(len(prefix))
     if len(upper) > len(prefix):  # all nines: no upper neighbour
         return column >= prefix
@@ -438,6 +438,12 @@ def household_without_work(on: date) -> ColumnElement[bool]:
     )
 
 
+def poor_household_without_work(on: date) -> ColumnElement[bool]:
+    """Where-clause on Household: *a household still without work* on `on` as every figure, list and
+    filter counts it (home pages, dashboard, reports, plans): a poor household nobody of which works."""
+    return and_(Household.poverty_status.in_(POOR_STATUSES), household_without_work(on))
+
+
 def _household_figures(session, prefix, length, on, row_for) -> None:
     key = func.substr(Household.village_code, 1, length)
     query = (
@@ -470,7 +476,7 @@ def _welfare_figures(session, prefix, length, on, row_for) -> None:
 def _region(session: Session, code: str) -> Region:
     region = session.get(Region, code) if code.isdigit() else None
     if region is None:
-        raise NotFoundError(f"region {code} does not exist")
+        raise NotFoundError.of("region", code)
     return region
 
 

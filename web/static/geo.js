@@ -8,21 +8,20 @@
   var lon = document.querySelector("[data-geo-lon]");
   var source = document.querySelector("[data-geo-source]");
   var status = document.querySelector("[data-geo-status]");
-  var html = document.documentElement;
-  var zh = html.lang !== "en";
+  // The words come from the page (data- attributes, in the page's language); the browser's own
+  // error text is English whatever the page says, so only its code is used.
+  var say = status.dataset;
   button.hidden = false;
   button.addEventListener("click", function () {
-    status.textContent = zh ? "正在定位…" : "Finding your position…";
+    status.textContent = say.finding;
     navigator.geolocation.getCurrentPosition(function (pos) {
       lat.value = pos.coords.latitude.toFixed(6);
       lon.value = pos.coords.longitude.toFixed(6);
       if (source) { source.value = "gps"; }
       var metres = Math.round(pos.coords.accuracy || 0);
-      status.textContent = zh ? ("已用手机定位（误差约 " + metres + " 米）")
-                              : ("Position from this phone (about " + metres + " m accurate)");
+      status.textContent = say.found.replace("{m}", String(metres));
     }, function (err) {
-      status.textContent = zh ? ("无法定位：" + err.message + "；将使用村的位置。")
-                              : ("Could not find the position: " + err.message + "; the village's point will be used.");
+      status.textContent = err.code === 1 ? say.denied : (err.code === 3 ? say.timeout : say.unavailable);
     }, {enableHighAccuracy: true, timeout: 15000, maximumAge: 60000});
   });
   [lat, lon].forEach(function (input) {

@@ -69,7 +69,8 @@ def test_other_changes_of_a_full_opening_still_save(client, factory, office):
 
 def _offer(client, headers, laborer, target, kind="opening", **extra):
     body = {"laborer_id": laborer.id, "kind": kind, "target_id": target.id, **extra}
-    return client.post("/api/v1/placements", json=body, headers=headers)
+    # Errors come in the request's language (Chinese by default): these read the English ones.
+    return client.post("/api/v1/placements", json=body, headers={**headers, "Accept-Language": "en"})
 
 
 def test_a_second_offer_to_a_laborer_with_a_live_offer_is_refused(client, factory, cadre):
