@@ -712,7 +712,7 @@ class Prepared:
 
 
 def prepare(
-    laborers: Sequence[Laborer] | Mapping[str, Sequence],
+    laborers: Sequence[Laborer] | Mapping[str, Sequence[Any]],
     targets: Sequence[Target],
     config: Config = DEFAULT_CONFIG,
     *,

@@ -17,10 +17,9 @@ import time
 import uuid
 from collections.abc import Sequence
 
-from flask import current_app
 from sqlalchemy import select
 
-from .extensions import db
+from .extensions import app_object, db
 from .jobs import plans as plan_runs
 from .models import Plan, PlanAssignment, PlanMode, PlanStatus, Region
 from .services.plans import county_codes
@@ -51,7 +50,7 @@ def _plans(ids: list[int]) -> dict[str, tuple]:
 
 
 def _queue_batch(region_code: str, mode: str) -> list[int]:
-    app = current_app._get_current_object()
+    app = app_object()
     with unit_of_work() as session:
         region = session.get(Region, region_code)
         if region is None:
@@ -67,7 +66,7 @@ def _queue_batch(region_code: str, mode: str) -> list[int]:
 
 def run_workers_bench(region_code: str, mode: str, counts: Sequence[int]) -> list[dict]:
     """One row per worker count: wall time, speed-up over the first count, plans, placed, identical results."""
-    app = current_app._get_current_object()
+    app = app_object()
     if not app.config.get("REDIS_URL"):
         raise RuntimeError("REDIS_URL is not set: plans on workers need Redis")
     queue_name = f"jiuye-bench-{uuid.uuid4().hex[:8]}"

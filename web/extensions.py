@@ -1,5 +1,6 @@
 """Flask extensions, created unbound here and bound to the app in create_app."""
 
+from flask import Flask, current_app
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -23,3 +24,9 @@ smorest_api = Api()
 compress = Compress()  # bound in web.assets.install, with the hashed static URLs
 # Document the error body errors_handlers actually sends, not flask-smorest's default one.
 smorest_api.ERROR_SCHEMA = ErrorSchema
+
+
+def app_object() -> Flask:
+    """The app behind ``current_app``, for what outlives the request (threads, queued jobs)."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy, typed as Flask
+    return app

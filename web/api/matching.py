@@ -163,7 +163,7 @@ def placement_json(placement) -> dict:
 
 
 def _contact(placement) -> dict | None:
-    contact = disclosure.cadre_contact(db.session, g.user, placement)
+    contact = disclosure.cadre_contact(db.session(), g.user, placement)
     return None if contact is None else {"name": contact.name, "phone": contact.phone}
 
 

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..extensions import db
+from ..extensions import app_object, db
 from ..models import Plan, PlanMode
 from ..services import plans, scope
 from ..services.convert import stored_factors
@@ -147,7 +147,7 @@ class Plans(MethodView):
         plan = plans.create_plan(
             db.session(), g.user, data.get("county_code") or data["region"], data["mode"], remote_addr=remote_addr()
         )
-        app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy, typed as Flask
+        app = app_object()
         plan = start_plan(app, plan.id)
         return plan_json(plan)
 
@@ -165,8 +165,8 @@ class PlanBatch(MethodView):
         started run them (`jiuye plan worker`, with REDIS_URL). The plans, by county code."""
         from ..jobs.plans import start_plan
 
-        app = current_app._get_current_object()
-        rows = plans.create_county_plans(db.session, g.user, data["region"], data["mode"], remote_addr=remote_addr())
+        app = app_object()
+        rows = plans.create_county_plans(db.session(), g.user, data["region"], data["mode"], remote_addr=remote_addr())
         return [plan_json(start_plan(app, row.id), with_assignments=False) for row in rows]
 
 

@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..errors import DomainError, NotFoundError
+from ..extensions import app_object
 from ..jobs.plans import execute_plan, execution_mode, queue_name, recover, rerun, serve_with, start_plan
 from ..models import CHANNELS, Plan, PlanMode, PlanStatus, Region
 from ..services.plans import county_codes
@@ -75,7 +76,7 @@ def run(region_code: str, mode: str, per: str | None) -> None:
 
 def run_per_county(region_code: str, mode: str) -> None:
     """Queue one plan per county of the region on the RQ workers, or, without Redis, run them here."""
-    app = current_app._get_current_object()
+    app = app_object()
     on_workers = bool(app.config.get("REDIS_URL")) and execution_mode(app) == "rq"
     with unit_of_work() as session:
         region = session.get(Region, region_code)
@@ -140,7 +141,7 @@ def worker(burst: bool) -> None:
     url = current_app.config.get("REDIS_URL")
     if not url:
         raise click.ClickException("REDIS_URL is not set; without it plans run inside the request")
-    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy, typed as Flask
+    app = app_object()
     interrupted, restarted = recover(app, mode="rq")
     if interrupted or restarted:
         click.echo(f"interrupted plans marked failed: {interrupted or 'none'}; queued again: {restarted or 'none'}")

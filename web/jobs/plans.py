@@ -32,10 +32,11 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from flask import Flask, current_app
 from sqlalchemy import or_, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 import matcher.plan
@@ -43,7 +44,7 @@ from matcher.plan import PlanResult
 
 from .. import unit_of_work as uow
 from ..errors import NotFoundError
-from ..extensions import db
+from ..extensions import app_object, db
 from ..models import Plan, PlanMode, PlanStatus
 from ..services import plans as plan_service
 from ..services.convert import matcher_config
@@ -192,13 +193,20 @@ class Lease:
 def _claim(plan_id: int, worker: str, seconds: float) -> bool:
     """Take a queued plan for this runner (queued → running, with a fresh lease); False if another took it."""
     with unit_of_work() as session:
-        result = session.execute(
-            update(Plan)
-            .where(Plan.id == plan_id, Plan.status == PlanStatus.QUEUED)
-            .values(
-                status=PlanStatus.RUNNING, progress=0.05, error=None, worker=worker, lease_expires_at=_until(seconds)
-            )
-            .execution_options(synchronize_session="fetch")
+        result = cast(  # an UPDATE's result counts its rows
+            "CursorResult[Any]",
+            session.execute(
+                update(Plan)
+                .where(Plan.id == plan_id, Plan.status == PlanStatus.QUEUED)
+                .values(
+                    status=PlanStatus.RUNNING,
+                    progress=0.05,
+                    error=None,
+                    worker=worker,
+                    lease_expires_at=_until(seconds),
+                )
+                .execution_options(synchronize_session="fetch")
+            ),
         )
     return result.rowcount == 1
 
@@ -214,14 +222,14 @@ def execute_plan(plan_id: int, *, split: bool = False) -> Plan:
     recover_interrupted()
     me, seconds = worker_name(), _lease_s()
     if not _claim(plan_id, me, seconds):
-        return db.session.get(Plan, plan_id)
+        return db.session().get_one(Plan, plan_id)
     config = matcher_config(current_app.config)
     try:
         lease = Lease(db.engine, plan_id, me, seconds)
         with lease:
             # Only reads: no write lock is held, and no transaction stays open while the matcher works.
             with unit_of_work(serial=False) as session:
-                plan = session.get(Plan, plan_id)
+                plan = session.get_one(Plan, plan_id)
                 laborers, targets = plan_service.plan_inputs(session, plan.region_code)
                 mode = plan.mode
             lease.renew(0.2)
@@ -231,8 +239,8 @@ def execute_plan(plan_id: int, *, split: bool = False) -> Plan:
                 prepared = matcher.plan.prepare(laborers, targets, config)
                 parts = matcher.plan.job_parts(prepared, mode.value, config)
                 if len(parts) > 1:
-                    components.fan_out(current_app._get_current_object(), plan_id, me, prepared, parts, config)
-                    return db.session.get(Plan, plan_id)
+                    components.fan_out(app_object(), plan_id, me, prepared, parts, config)
+                    return db.session().get_one(Plan, plan_id)
                 result, baseline = plan_service.solve_prepared(prepared, mode, config, progress=lease.renew)
             else:
                 result, baseline = plan_service.solve_plan(laborers, targets, mode, config, progress=lease.renew)
@@ -241,7 +249,7 @@ def execute_plan(plan_id: int, *, split: bool = False) -> Plan:
     except Exception as error:  # any failure: keep nothing of the run, say why
         log.exception("plan %s failed", plan_id)
         fail(plan_id, me, error)
-    return db.session.get(Plan, plan_id)
+    return db.session().get_one(Plan, plan_id)
 
 
 def store_if_held(plan_id: int, runner: str, result: PlanResult, baseline: PlanResult) -> bool:
@@ -300,7 +308,7 @@ def start_plan(app: Flask, plan_id: int, *, mode: str | None = None) -> Plan:
         after_commit(lambda: _enqueue(app, plan_id))
     else:
         after_commit(lambda: _submit(app, plan_id))
-    return db.session.get(Plan, plan_id)
+    return db.session().get_one(Plan, plan_id)
 
 
 def _submit(app: Flask, plan_id: int) -> None:

@@ -33,12 +33,14 @@ from .employment import (
 )
 from .people import WORKING_STATUSES, Household, Laborer, LaborerStatus
 from .placement import (
+    ANSWERED_STATUSES,
     AT_WORK_STATUSES,
     CHANNEL_FK,
     CHANNEL_ZH,
     COMMITTED_STATUSES,
     HOLDING_STATUSES,
     NEEDS_REASON,
+    OFFER_TEXT_STATUSES,
     PASSENGER_STATUSES,
     TRANSITIONS,
     Channel,
@@ -90,7 +92,9 @@ __all__ = [
     "Employer",
     "EmployerDayStat",
     "EmployerKind",
+    "ANSWERED_STATUSES",
     "COMMITTED_STATUSES",
+    "OFFER_TEXT_STATUSES",
     "HOLDING_STATUSES",
     "Household",
     "Laborer",

@@ -72,6 +72,10 @@ PASSENGER_STATUSES = (*HOLDING_STATUSES, PlacementStatus.ENDED)
 NEEDS_REASON = (PlacementStatus.DECLINED, PlacementStatus.ENDED)
 #: Statuses of a laborer who has said yes to work: no new offer unless re-matching is asked for.
 COMMITTED_STATUSES = (PlacementStatus.ACCEPTED, PlacementStatus.WORKING)
+#: An offer's answers: said yes or no (the cadre home counts them).
+ANSWERED_STATUSES = (PlacementStatus.ACCEPTED, PlacementStatus.DECLINED)
+#: Placements whose offer text a laborer page shows: offered (to tell them) and accepted (to remind them).
+OFFER_TEXT_STATUSES = (PlacementStatus.OFFERED, PlacementStatus.ACCEPTED)
 
 #: Allowed moves of the lifecycle: proposed → offered → accepted | declined → working → ended.
 TRANSITIONS: dict[PlacementStatus, tuple[PlacementStatus, ...]] = {

@@ -26,7 +26,7 @@ login_manager.login_message = _l("Please log in to see this page.")
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """The logged-in user, from the id and epoch kept in the session cookie (User.get_id)."""
-    return user_for_session(db.session, user_id)
+    return user_for_session(db.session(), user_id)
 
 
 class LoginForm(FlaskForm):
@@ -61,15 +61,15 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = authenticate(db.session, form.username.data, form.password.data, remote_addr=request.remote_addr)
+            user = authenticate(db.session(), form.username.data, form.password.data, remote_addr=request.remote_addr)
         except LockedOutError:
-            audit(db.session, "login_locked", username=form.username.data, remote_addr=request.remote_addr)
+            audit(db.session(), "login_locked", username=form.username.data, remote_addr=request.remote_addr)
             unit_of_work.keep()  # the refused try stays on record although the answer is 429
             flash(_("Too many failed logins for this username. Try again in a few minutes."), "error")
             return render_template("auth/login.html", form=form), 429
         if user is None:
             audit(
-                db.session,
+                db.session(),
                 "login_failed",
                 username=form.username.data,
                 remote_addr=request.remote_addr,
@@ -78,7 +78,7 @@ def login():
             flash(_("Wrong username or password."), "error")
         else:
             login_user(user)
-            audit(db.session, "login", user=user, remote_addr=request.remote_addr)
+            audit(db.session(), "login", user=user, remote_addr=request.remote_addr)
             flash(_("Welcome, %(name)s.", name=user.display_name), "success")
             return redirect(home_for(user))
     return render_template("auth/login.html", form=form)
@@ -88,8 +88,8 @@ def login():
 @login_required
 def logout():
     """End the session, and every other session and API token of the user (a copied cookie too)."""
-    audit(db.session, "logout", user=current_user, remote_addr=request.remote_addr)
-    end_sessions(db.session, current_user._get_current_object())
+    audit(db.session(), "logout", user=current_user, remote_addr=request.remote_addr)
+    end_sessions(db.session(), current_user._get_current_object())
     logout_user()
     flash(_("You have logged out."), "success")
     return redirect(url_for("main.index"))
@@ -105,7 +105,7 @@ def password():
         changed = save_from_form(
             form,
             lambda: change_password(
-                db.session,
+                db.session(),
                 user,
                 form.current_password.data,
                 form.new_password.data,

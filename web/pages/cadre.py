@@ -28,7 +28,9 @@ from .. import clock, unit_of_work
 from ..errors import DomainError
 from ..extensions import db
 from ..models import (
+    ANSWERED_STATUSES,
     COMMITTED_STATUSES,
+    OFFER_TEXT_STATUSES,
     WORKING_STATUSES,
     AuditEvent,
     Household,
@@ -76,7 +78,7 @@ def my_villages() -> list[Region]:
 
 def _laborer_data(form: LaborerForm) -> dict:
     """The form's data for the service, its household found from the picker's code or head's name."""
-    household = search.find_household(db.session, current_user, form.household_code.data)
+    household = search.find_household(db.session(), current_user, form.household_code.data)
     return {**form.data_for_service(), "household_id": household.id}
 
 
@@ -113,7 +115,7 @@ def home():
         target_of=placement_target,
         days=days,
         offered=recent_steps([PlacementStatus.OFFERED], days),
-        answered=recent_steps([PlacementStatus.ACCEPTED, PlacementStatus.DECLINED], days),
+        answered=recent_steps(list(ANSWERED_STATUSES), days),
     )
 
 
@@ -186,7 +188,7 @@ def household_new():
     villages = _village_choices(form)
     if form.validate_on_submit():
         row = save_from_form(
-            form, lambda: registry.create_household(db.session, form.data_for_service(), current_user, remote_addr())
+            form, lambda: registry.create_household(db.session(), form.data_for_service(), current_user, remote_addr())
         )
         if row is not None:
             flash(_("Household %(code)s registered.", code=row.code), "success")
@@ -197,7 +199,7 @@ def household_new():
 @bp.get("/households/<int:household_id>")
 def household(household_id: int):
     """A household, its members and whether it has work (the read is audited)."""
-    row = registry.read_household(db.session, household_id, current_user, remote_addr())
+    row = registry.read_household(db.session(), household_id, current_user, remote_addr())
     without = db.session.scalar(select(exists().where(Household.id == row.id, household_without_work(clock.today()))))
     return render_template("cadre/household.html", household=row, without_work=without)
 
@@ -205,16 +207,16 @@ def household(household_id: int):
 @bp.route("/households/<int:household_id>/edit", methods=["GET", "POST"])
 def household_edit(household_id: int):
     """Change a household's details."""
-    row = registry.get_record(db.session, Household, household_id, current_user)
+    row = registry.get_record(db.session(), Household, household_id, current_user)
     form = HouseholdForm(obj=row)
     villages = _village_choices(form)
     if request.method == "GET":
         form.poverty_status.data = row.poverty_status.value
         form.position_source.data = row.position_source.value
-        registry.read_household(db.session, row.id, current_user, remote_addr())  # the form shows it all
+        registry.read_household(db.session(), row.id, current_user, remote_addr())  # the form shows it all
     if form.validate_on_submit():
         try:
-            registry.update_household(db.session, row.id, form.data_for_service(), current_user, remote_addr())
+            registry.update_household(db.session(), row.id, form.data_for_service(), current_user, remote_addr())
         except DomainError as error:
             show_errors(form, error)
         else:
@@ -280,21 +282,21 @@ def laborer_new():
     if form.validate_on_submit():
         row = save_from_form(
             form,
-            lambda: registry.create_laborer(db.session, _laborer_data(form), current_user, remote_addr()),
+            lambda: registry.create_laborer(db.session(), _laborer_data(form), current_user, remote_addr()),
             aliases={"household_id": "household_code"},
         )
         if row is not None:
             flash(_("%(name)s registered.", name=row.name), "success")
             return redirect(url_for("cadre.laborer", laborer_id=row.id))
     return form_page(
-        "cadre/laborer_form.html", form, laborer=None, households=search.picker_options(db.session, current_user)
+        "cadre/laborer_form.html", form, laborer=None, households=search.picker_options(db.session(), current_user)
     )
 
 
 @bp.route("/laborers/<int:laborer_id>/edit", methods=["GET", "POST"])
 def laborer_edit(laborer_id: int):
     """Change a laborer's details, status and preferences."""
-    row = registry.get_record(db.session, Laborer, laborer_id, current_user)
+    row = registry.get_record(db.session(), Laborer, laborer_id, current_user)
     form = LaborerForm(obj=row)
     if request.method == "GET":
         form.household_code.data = row.household.code
@@ -304,36 +306,32 @@ def laborer_edit(laborer_id: int):
         form.skills.data = ", ".join(row.skills or [])
         form.job_types.data = [t for t in row.job_types or [] if t in WORK_JOB_TYPES]
         form.other_job_types.data = ", ".join(t for t in row.job_types or [] if t not in WORK_JOB_TYPES)
-        registry.read_laborer(db.session, row.id, current_user, remote_addr())  # the form shows it all
+        registry.read_laborer(db.session(), row.id, current_user, remote_addr())  # the form shows it all
     if form.validate_on_submit():
         try:
             changes = _laborer_data(form)
             if changes["id_number"] == row.id_number:
                 changes.pop("id_number")
-            registry.update_laborer(db.session, row.id, changes, current_user, remote_addr())
+            registry.update_laborer(db.session(), row.id, changes, current_user, remote_addr())
         except DomainError as error:
             show_errors(form, error, {"household_id": "household_code"})
         else:
             flash(_("%(name)s saved.", name=form.name.data), "success")
             return redirect(url_for("cadre.laborer", laborer_id=laborer_id))
     return form_page(
-        "cadre/laborer_form.html", form, laborer=row, households=search.picker_options(db.session, current_user)
+        "cadre/laborer_form.html", form, laborer=row, households=search.picker_options(db.session(), current_user)
     )
-
-
-#: Placements whose offer text the laborer page shows: offered (to tell them) and accepted (to remind them).
-TEXT_STATUSES = (PlacementStatus.OFFERED, PlacementStatus.ACCEPTED)
 
 
 @bp.get("/laborers/<int:laborer_id>")
 def laborer(laborer_id: int):
     """A laborer, their top matches as cards (and a map), the nearest misses and why, and their placements
     with the offer text to read out or send."""
-    row = registry.read_laborer(db.session, laborer_id, current_user, remote_addr())
+    row = registry.read_laborer(db.session(), laborer_id, current_user, remote_addr())
     rematch = request.args.get("rematch") == "1"
     config = convert.matcher_config(current_app.config)
     result = ranking.matches_for_laborer(
-        db.session, current_user, row.id, config, limit=10, ineligible=5, rematch=rematch
+        db.session(), current_user, row.id, config, limit=10, ineligible=5, rematch=rematch
     )[1]
     home = (row.lat, row.lon)
     placements = db.session.scalars(
@@ -351,7 +349,7 @@ def laborer(laborer_id: int):
     texts = {
         p.id: offer_text.offer_text(db.session(), current_user, p, text_lang)
         for p in placements
-        if p.status in TEXT_STATUSES
+        if p.status in OFFER_TEXT_STATUSES
     }
     cards = match_cards(result.matches, home)
     return render_template(
@@ -458,7 +456,7 @@ def _preview(path: Path, token: str, *, commit: bool, valid_only: bool = False):
         uploads.discard(path)  # no row can be imported as it is: the cadre fixes and uploads again
     # Durable: the preview's unit of work is discarded, but the read of people's data stays on record.
     audit(
-        db.session,
+        db.session(),
         "import_preview",
         user=current_user,
         subject="laborer",

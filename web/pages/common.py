@@ -22,7 +22,7 @@ from sqlalchemy import Select, func, select
 
 from .. import unit_of_work
 from ..errors import DomainError, PermissionDeniedError, ValidationError
-from ..extensions import db
+from ..extensions import db, login_manager
 from ..models import Placement
 from ..services import convert, disclosure, offers, scope
 from ..services.accounts import audit_read
@@ -58,7 +58,7 @@ def role_blueprint(name: str, action: str) -> Blueprint:
     @bp.before_request
     def gate():
         if not current_user.is_authenticated:
-            return current_app.login_manager.unauthorized()
+            return login_manager.unauthorized()
         require_page(action)
         return None
 
@@ -181,7 +181,7 @@ def try_offer(laborer_id: int, kind: str, target_id: int, *, rematch: bool = Fal
     """Make an offer from a page: the placement, or None once the refusal is flashed (404s propagate)."""
     try:
         placement = offers.make_offer(
-            db.session,
+            db.session(),
             current_user,
             laborer_id,
             kind,
@@ -205,7 +205,7 @@ def offer_refusal(laborer_id: int, *, rematch: bool = False) -> str | None:
     Pages show it in place of the offer buttons, rather than offering what would be refused.
     """
     refusals = offers.laborer_refusals(
-        db.session, [laborer_id], max_live_offers=current_app.config["MAX_LIVE_OFFERS"], rematch=rematch
+        db.session(), [laborer_id], max_live_offers=current_app.config["MAX_LIVE_OFFERS"], rematch=rematch
     )
     return translated(refusals[laborer_id]) if laborer_id in refusals else None
 
@@ -216,4 +216,4 @@ def remote_addr() -> str | None:
 
 def audit_list(action: str, subject: str, ids: list[Any], **detail: Any) -> None:
     """One audit row for a page that lists people's records (who, which filter, how many, which ids)."""
-    audit_read(db.session, action, user=current_user, subject=subject, ids=ids, remote_addr=remote_addr(), **detail)
+    audit_read(db.session(), action, user=current_user, subject=subject, ids=ids, remote_addr=remote_addr(), **detail)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
@@ -72,7 +73,7 @@ def index():
     on = _day("on", today())
     code = scope.statistics_region(current_user, request.args.get("region"))
     min_poor = current_app.config["WORKSHOP_RECOGNITION_MIN_POOR"]
-    stats, children, line = overview(db.session, code, on, month_ends(on, 12), min_poor)
+    stats, children, line = overview(db.session(), code, on, month_ends(on, 12), min_poor)
     # The "directly in this region" row only matters when something sits there.
     children = [row for row in children if row.region_code != code or _has_figures(row)]
     bars = bar_chart(
@@ -97,21 +98,21 @@ def _build(name: str, within: scope.RegionScope, *, full_ids: bool = False) -> r
     """Build a report from the request's arguments (with full ID numbers only when asked for)."""
     on = _day("on", today())
     if name == "households-without-work":
-        return reports_service.households_without_work(db.session, within, on)
+        return reports_service.households_without_work(db.session(), within, on)
     if name == "workshop-recognition":
         min_poor = current_app.config["WORKSHOP_RECOGNITION_MIN_POOR"]
-        return reports_service.workshop_recognition(db.session, within, on, min_poor)
+        return reports_service.workshop_recognition(db.session(), within, on, min_poor)
     if name == "batch-manifest":
         batch = request.args.get("batch", type=int)
         if batch is not None and not 0 < batch <= INT32_MAX:
             raise ValidationError.on("batch", _("not a batch number"))
-        return reports_service.batch_manifest(db.session, within, batch, full_ids=full_ids)
+        return reports_service.batch_manifest(db.session(), within, batch, full_ids=full_ids)
     if name == "welfare-roster":
-        return reports_service.welfare_roster(db.session, within, on, full_ids=full_ids)
+        return reports_service.welfare_roster(db.session(), within, on, full_ids=full_ids)
     if name == "placements-by-channel":
         end = _day("end", on)
         start = _day("start", date(end.year, 1, 1))
-        return reports_service.placements_by_channel(db.session, within, start, end)
+        return reports_service.placements_by_channel(db.session(), within, start, end)
     abort(404)
 
 
@@ -134,13 +135,14 @@ def report(name: str):
     built = _build(name, within)
     rows = built.rows[:PAGE_ROWS]
     _audit_report("report", name, built, shown=len(rows))
+    args: dict[str, Any] = {"name": name, **_report_args()}
     return render_template(
         "dashboard/report.html",
         report=built,
         title=REPORT_TITLES[name],
         rows=rows,
-        xlsx_url=url_for("dashboard.report_xlsx", name=name, **_report_args()),
-        full_ids_url=url_for("dashboard.report_xlsx", name=name, **_report_args(), full_ids="1")
+        xlsx_url=url_for("dashboard.report_xlsx", **args),
+        full_ids_url=url_for("dashboard.report_xlsx", **args, full_ids="1")
         if name in reports_service.WITH_ID_NUMBERS
         else None,
     )
@@ -149,7 +151,7 @@ def report(name: str):
 def _audit_report(action: str, name: str, built: reports_service.Report, **detail) -> None:
     """One audit row for a report read or exported: which report, which arguments, whose records."""
     audit_read(
-        db.session,
+        db.session(),
         action,
         user=current_user,
         subject=built.subject,

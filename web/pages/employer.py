@@ -51,11 +51,11 @@ register_placement_views(bp)
 
 
 def own_employer() -> Employer:
-    return registry.get_record(db.session, Employer, current_user.employer_id, current_user)
+    return registry.get_record(db.session(), Employer, current_user.employer_id, current_user)
 
 
 def held(kind: str, ids: list[int]) -> dict[int, int]:
-    return convert.held_slots(db.session, kind, ids) if ids else {}
+    return convert.held_slots(db.session(), kind, ids) if ids else {}
 
 
 @bp.get("/")
@@ -83,7 +83,7 @@ def profile():
         form.position_source.data = employer.position_source.value
     if form.validate_on_submit():
         try:
-            registry.update_employer(db.session, employer.id, form.data_for_service(), current_user, remote_addr())
+            registry.update_employer(db.session(), employer.id, form.data_for_service(), current_user, remote_addr())
         except DomainError as error:
             show_errors(form, error)
         else:
@@ -119,7 +119,7 @@ def opening_new():
         form.start_on.data = clock.today()
     if form.validate_on_submit():
         row = save_from_form(
-            form, lambda: registry.create_opening(db.session, form.data_for_service(), current_user, remote_addr())
+            form, lambda: registry.create_opening(db.session(), form.data_for_service(), current_user, remote_addr())
         )
         if row is not None:
             flash(_("Opening “%(title)s” posted.", title=row.title), "success")
@@ -130,13 +130,13 @@ def opening_new():
 @bp.route("/openings/<int:opening_id>/edit", methods=["GET", "POST"])
 def opening_edit(opening_id: int):
     """Change an opening."""
-    row = registry.get_record(db.session, Opening, opening_id, current_user)
+    row = registry.get_record(db.session(), Opening, opening_id, current_user)
     form = OpeningForm(obj=row)
     if request.method == "GET":
         _opening_form_defaults(form, row)
     if form.validate_on_submit():
         try:
-            registry.update_opening(db.session, row.id, form.data_for_service(), current_user, remote_addr())
+            registry.update_opening(db.session(), row.id, form.data_for_service(), current_user, remote_addr())
         except DomainError as error:
             show_errors(form, error)
         else:
@@ -149,7 +149,7 @@ def _candidates(kind: str, target_id: int, placements: Callable[[Any], list[Plac
     """The target's ranked candidates, each with the laborer's facts an employer may see, and its
     placements; the read of both is audited."""
     row, result = ranking.candidates_for_target(
-        db.session,
+        db.session(),
         current_user,
         kind,
         target_id,
@@ -231,12 +231,12 @@ POSTING_STEPS = {"open": PostingStatus.OPEN, "paused": PostingStatus.PAUSED, "cl
 @bp.route("/openings/<int:opening_id>/status/<status>", methods=["GET", "POST"])
 def opening_status(opening_id: int, status: str):
     """Pause, reopen or close an opening; closing asks for a confirmation first."""
-    row = registry.get_record(db.session, Opening, opening_id, current_user)
+    row = registry.get_record(db.session(), Opening, opening_id, current_user)
     if status not in POSTING_STEPS:
         abort(404)
     form = FlaskForm()
     if request.method == "POST" and form.validate_on_submit():
-        registry.update_opening(db.session, row.id, {"status": POSTING_STEPS[status]}, current_user, remote_addr())
+        registry.update_opening(db.session(), row.id, {"status": POSTING_STEPS[status]}, current_user, remote_addr())
         flash(_("The opening is now %(status)s.", status=label(status)), "success")
         return redirect(url_for("employer.opening", opening_id=row.id))
     if status != "closed":
@@ -286,7 +286,7 @@ def batch_new():
     _pickup_choices(form, employer)
     if form.validate_on_submit():
         row = save_from_form(
-            form, lambda: registry.create_batch(db.session, form.data_for_service(), current_user, remote_addr())
+            form, lambda: registry.create_batch(db.session(), form.data_for_service(), current_user, remote_addr())
         )
         if row is not None:
             flash(_("Transport batch “%(title)s” created.", title=row.title), "success")
@@ -321,7 +321,7 @@ def batch_status(batch_id: int):
         flash(_("Tick the box to confirm that the batch is cancelled."), "error")
         return redirect(url_for("employer.batch", batch_id=batch_id))
     try:
-        registry.update_batch(db.session, batch_id, {"status": to}, current_user, remote_addr())
+        registry.update_batch(db.session(), batch_id, {"status": to}, current_user, remote_addr())
     except DomainError as error:
         if error.status == 404:
             raise
@@ -346,11 +346,11 @@ def _passengers(row: TransportBatch) -> list[Placement]:
 def manifest(batch_id: int):
     """The passenger manifest as XLSX, the offices' report of the same name: no ID numbers, and phones
     only of those who accepted (services.disclosure); audited."""
-    row = registry.get_record(db.session, TransportBatch, batch_id, current_user)
+    row = registry.get_record(db.session(), TransportBatch, batch_id, current_user)
     within = scope.report_scope(current_user, report="batch-manifest")
-    built = reports.batch_manifest(db.session, within, row.id)
+    built = reports.batch_manifest(db.session(), within, row.id)
     audit(
-        db.session,
+        db.session(),
         "export",
         user=current_user,
         entity=row,

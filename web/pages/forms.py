@@ -8,6 +8,7 @@ next to the same fields by `pages.show_errors`.
 from __future__ import annotations
 
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from flask_babel import LazyString, get_locale
@@ -64,7 +65,7 @@ def options(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, text) for value, text in pairs]
 
 
-def choices(enum_cls: type, blank: bool = False) -> list[SelectChoice]:
+def choices(enum_cls: type[Enum], blank: bool = False) -> list[SelectChoice]:
     """The values of an enumeration with their display names, for a SelectField.
 
     The names stay lazy: forms are built at import time, the language is the request's.

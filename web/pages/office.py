@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..errors import DomainError, ValidationError
-from ..extensions import db
+from ..extensions import app_object, db
 from ..jobs import plans as plan_runs
 from ..models import (
     CHANNEL_FK,
@@ -79,7 +79,7 @@ def _poor_without_work() -> ColumnElement[bool]:
 @bp.get("/")
 def home():
     """The office's start: recent plans and what is waiting."""
-    plan_runs.reap_interrupted(db.session)
+    plan_runs.reap_interrupted(db.session())
     recent = db.session.scalars(scope.scoped(Plan, current_user).order_by(Plan.id.desc()).limit(5)).all()
     without = db.session.scalar(select(func.count(Household.id)).where(_poor_without_work()))
     region = db.session.get(Region, current_user.region_code)
@@ -111,12 +111,12 @@ def plans():
         rows = save_from_form(
             form,
             lambda: plan_service.create_county_plans(
-                db.session, current_user, form.region_code.data, form.mode.data, remote_addr=remote_addr()
+                db.session(), current_user, form.region_code.data, form.mode.data, remote_addr=remote_addr()
             ),
             aliases={"region": "region_code"},
         )
         if rows is not None:
-            app = current_app._get_current_object()
+            app = app_object()
             for row in rows:
                 plan_runs.start_plan(app, row.id)
             flash(_("%(count)s county plans started (%(mode)s).", count=len(rows), mode=label(rows[0].mode)), "success")
@@ -125,15 +125,15 @@ def plans():
         plan = save_from_form(
             form,
             lambda: plan_service.create_plan(
-                db.session, current_user, form.region_code.data, form.mode.data, remote_addr=remote_addr()
+                db.session(), current_user, form.region_code.data, form.mode.data, remote_addr=remote_addr()
             ),
             aliases={"region": "region_code"},
         )
         if plan is not None:
-            plan = plan_runs.start_plan(current_app._get_current_object(), plan.id)
+            plan = plan_runs.start_plan(app_object(), plan.id)
             flash(_("Plan %(n)s started (%(mode)s).", n=plan.id, mode=label(plan.mode)), "success")
             return redirect(url_for("office.plan", plan_id=plan.id))
-    plan_runs.reap_interrupted(db.session)
+    plan_runs.reap_interrupted(db.session())
     page = paginate(scope.scoped(Plan, current_user).options(selectinload(Plan.region)).order_by(Plan.id.desc()))
     return form_page("office/plans.html", form, page=page)
 
@@ -143,16 +143,16 @@ def _target_titles(rows) -> dict[tuple[str, int], str]:
     for kind, model in CHANNEL_MODELS.items():
         ids = {r.target_id for r in rows if r.channel.value == kind}
         if ids:
-            for target in db.session.scalars(select(model).where(model.id.in_(ids))):
-                titles[(kind, target.id)] = target.title
+            for target_id, title in db.session().execute(select(model.id, model.title).where(model.id.in_(ids))):
+                titles[(kind, target_id)] = title
     return titles
 
 
 @bp.get("/plans/<int:plan_id>")
 def plan(plan_id: int):
     """A plan's status, its report beside the greedy baseline, and its proposed assignments."""
-    plan_runs.reap_interrupted(db.session)
-    row = scope.get_visible(db.session, Plan, plan_id, current_user)
+    plan_runs.reap_interrupted(db.session())
+    row = scope.get_visible(db.session(), Plan, plan_id, current_user)
     channel = request.args.get("channel") or None
     query = (
         select(PlanAssignment)
@@ -186,8 +186,8 @@ def plan(plan_id: int):
 @bp.get("/plans/<int:plan_id>/status")
 def plan_status(plan_id: int):
     """The plan's status and progress, polled by the plan page while it runs."""
-    plan_runs.reap_interrupted(db.session)
-    row = scope.get_visible(db.session, Plan, plan_id, current_user)
+    plan_runs.reap_interrupted(db.session())
+    row = scope.get_visible(db.session(), Plan, plan_id, current_user)
     return jsonify(
         {
             "id": row.id,
@@ -202,14 +202,14 @@ def plan_status(plan_id: int):
 @bp.post("/plans/<int:plan_id>/rerun")
 def plan_rerun(plan_id: int):
     """Run a failed (or interrupted) plan again, where plans run."""
-    plan_runs.reap_interrupted(db.session)
-    row = scope.get_visible(db.session, Plan, plan_id, current_user)
+    plan_runs.reap_interrupted(db.session())
+    row = scope.get_visible(db.session(), Plan, plan_id, current_user)
     form = RerunForm()
     if not form.validate_on_submit():
         flash(_("The form has expired; please try again."), "error")
         return redirect(url_for("office.plan", plan_id=plan_id))
-    if save_from_form(form, lambda: plan_service.queue_again(db.session, row)) is not None:
-        plan_runs.start_plan(current_app._get_current_object(), plan_id)
+    if save_from_form(form, lambda: plan_service.queue_again(db.session(), row)) is not None:
+        plan_runs.start_plan(app_object(), plan_id)
         flash(_("Plan %(n)s is running again.", n=plan_id), "success")
     return redirect(url_for("office.plan", plan_id=plan_id))
 
@@ -217,12 +217,12 @@ def plan_rerun(plan_id: int):
 @bp.route("/plans/<int:plan_id>/confirm", methods=["GET", "POST"])
 def plan_confirm(plan_id: int):
     """Confirm a finished plan after a confirmation step: its assignments become offers."""
-    row = scope.get_visible(db.session, Plan, plan_id, current_user)
+    row = scope.get_visible(db.session(), Plan, plan_id, current_user)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
             made = plan_service.confirm_plan(
-                db.session,
+                db.session(),
                 current_user,
                 row.id,
                 remote_addr=remote_addr(),
@@ -261,7 +261,7 @@ def welfare_posts():
         .order_by(WelfarePost.region_code, WelfarePost.id)
     )
     ids = [p.id for p in page.items]
-    held = convert.held_slots(db.session, "welfare_post", ids) if ids else {}
+    held = convert.held_slots(db.session(), "welfare_post", ids) if ids else {}
     return render_template("office/welfare_posts.html", page=page, held=held)
 
 
@@ -274,7 +274,8 @@ def welfare_post_new():
         form.term_start_on.data = clock.today()
     if form.validate_on_submit():
         row = save_from_form(
-            form, lambda: registry.create_welfare_post(db.session, form.data_for_service(), current_user, remote_addr())
+            form,
+            lambda: registry.create_welfare_post(db.session(), form.data_for_service(), current_user, remote_addr()),
         )
         if row is not None:
             flash(_("Welfare post “%(title)s” created.", title=row.title), "success")
@@ -314,9 +315,9 @@ def without_work():
 @bp.get("/laborers/<int:laborer_id>/welfare")
 def assign(laborer_id: int):
     """The welfare posts that suit a laborer, with reasons, and those that do not and why."""
-    row = registry.read_laborer(db.session, laborer_id, current_user, remote_addr())
+    row = registry.read_laborer(db.session(), laborer_id, current_user, remote_addr())
     _, result = ranking.matches_for_laborer(
-        db.session,
+        db.session(),
         current_user,
         row.id,
         convert.matcher_config(current_app.config),
@@ -383,9 +384,9 @@ def workshop_resumed(employer_id: int):
     if not FlaskForm().validate_on_submit():
         flash(_("The form has expired; please try again."), "error")
         return redirect(url_for("office.workshops"))
-    row = registry.get_record(db.session, Employer, employer_id, current_user)
+    row = registry.get_record(db.session(), Employer, employer_id, current_user)
     registry.update_employer(
-        db.session, row.id, {"is_marked_resumed": not row.is_marked_resumed}, current_user, remote_addr()
+        db.session(), row.id, {"is_marked_resumed": not row.is_marked_resumed}, current_user, remote_addr()
     )
     flash(_("%(name)s saved.", name=row.name), "success")
     return redirect(url_for("office.workshops", page=page_number()))

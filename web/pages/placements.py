@@ -92,14 +92,14 @@ def register_placement_views(bp: Blueprint) -> None:
     @bp.get("/placements/<int:placement_id>")
     def placement(placement_id: int):
         """One placement: where it stands, who did each step and when, and the next steps."""
-        row = scope.get_visible(db.session, Placement, placement_id, current_user)
+        row = scope.get_visible(db.session(), Placement, placement_id, current_user)
         events = db.session.scalars(
             select(PlacementEvent)
             .where(PlacementEvent.placement_id == row.id)
             .options(selectinload(PlacementEvent.by_user))
             .order_by(PlacementEvent.id)
         ).all()
-        audit(db.session, "read", user=current_user, entity=row, remote_addr=remote_addr())
+        audit(db.session(), "read", user=current_user, entity=row, remote_addr=remote_addr())
         exact = disclosure.sees_exact_distances(current_user)
         return render_template(
             "placements/detail.html",
@@ -111,7 +111,7 @@ def register_placement_views(bp: Blueprint) -> None:
             blueprint=name,
             # An employer: the age, the phone once agreed, whole km, and no score or distance sentence.
             shown=disclosure.identity(current_user, row.laborer, disclosure.View.LIST, placement=row),
-            cadre=disclosure.cadre_contact(db.session, current_user, row),
+            cadre=disclosure.cadre_contact(db.session(), current_user, row),
             distance_km=row.distance_km if exact else disclosure.employer_km(row.distance_km),
             score=row.score if exact else None,
             reasons=sentences(row.explanation, skip=() if exact else ("distance",)),
@@ -129,7 +129,7 @@ def register_placement_views(bp: Blueprint) -> None:
             return redirect(url_for(f"{name}.placement", placement_id=placement_id))
         try:
             record_checkin(
-                db.session,
+                db.session(),
                 current_user,
                 placement_id,
                 request.form.get("day", type=int) or 0,
@@ -146,7 +146,7 @@ def register_placement_views(bp: Blueprint) -> None:
     @bp.route("/placements/<int:placement_id>/to/<to>", methods=["GET", "POST"])
     def placement_step(placement_id: int, to: str):
         """Move a placement on; declining and ending ask for a reason and a confirmation first."""
-        row = scope.get_visible(db.session, Placement, placement_id, current_user)
+        row = scope.get_visible(db.session(), Placement, placement_id, current_user)
         try:
             step = PlacementStatus(to)
         except ValueError:
@@ -161,7 +161,7 @@ def register_placement_views(bp: Blueprint) -> None:
                 abort(400)
             try:
                 offers.transition(
-                    db.session,
+                    db.session(),
                     current_user,
                     row.id,
                     step.value,

@@ -116,7 +116,7 @@ def solve_plan(
     targets: list[Target],
     mode: PlanMode,
     config: Config,
-    progress: Callable[[float], None] = lambda fraction: None,
+    progress: Callable[[float], object] = lambda fraction: None,
 ) -> tuple[PlanResult, PlanResult]:
     """The plan's mode and the greedy baseline on the same inputs; touches no database."""
     result = matcher.plan.run(laborers, targets, mode.value, config)
@@ -130,7 +130,7 @@ def solve_prepared(
     prepared: matcher.plan.Prepared,
     mode: PlanMode,
     config: Config,
-    progress: Callable[[float], None] = lambda fraction: None,
+    progress: Callable[[float], object] = lambda fraction: None,
 ) -> tuple[PlanResult, PlanResult]:
     """``solve_plan`` from inputs already prepared (the jobs graph built once for the plan and its baseline)."""
     result = matcher.plan.run_prepared(prepared, mode.value, config)
@@ -152,7 +152,7 @@ def store_result(session: Session, plan: Plan, result: PlanResult, baseline: Pla
 
 
 def run_plan(
-    session: Session, plan: Plan, config: Config, progress: Callable[[float], None] = lambda fraction: None
+    session: Session, plan: Plan, config: Config, progress: Callable[[float], object] = lambda fraction: None
 ) -> Plan:
     """Read, solve and store a plan in the session's one transaction.
 
