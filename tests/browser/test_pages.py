@@ -46,7 +46,7 @@ def live_server(tmp_path_factory):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield {"url": f"http://127.0.0.1:{server.server_port}", "logins": {d.role: d for d in DEMO_LOGINS}}
+    yield {"url": f"http://127.0.0.1:{server.server_port}", "logins": {d.role: d for d in DEMO_LOGINS}, "app": app}
     server.shutdown()
     thread.join(5)
     with app.app_context():

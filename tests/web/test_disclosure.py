@@ -14,14 +14,16 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from flask import g
-from openpyxl import load_workbook
+from flask import current_app, g
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 from stdnum.cn import ric
 
 from tests.conftest import PASSWORD
 from web.extensions import db
 from web.models import AuditEvent, Placement, PlacementEvent, Plan
+from web.services.accounts import audit
+from web.services.uploads import save, upload_dir
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BIRTHS = [
@@ -66,6 +68,16 @@ def _placement(laborer, status: str, **target) -> Placement:
     return row
 
 
+def _refused_rows() -> io.BytesIO:
+    """A small workbook as an import's refused rows would be."""
+    book = Workbook()
+    book.active.append(["姓名", "错误"])
+    out = io.BytesIO()
+    book.save(out)
+    out.seek(0)
+    return out
+
+
 @pytest.fixture
 def county(factory):
     """Eight laborers of two villages with different birth dates, postings, and placements of each kind."""
@@ -99,8 +111,21 @@ def county(factory):
         "cadre": factory.user("cadre", village_codes=["141030100201", "141030100202"]),
         "employer": factory.user("employer", employer_id=employer.id),
     }
+    db.session.flush()
+    imported = audit(  # the cadre's import of these people: its page names them, linked
+        db.session,
+        "import",
+        user=users["cadre"],
+        laborer_ids=[laborer.id for laborer in laborers],
+        household_ids=[angu.id],
+        rows=len(laborers),
+        refused=0,
+    )
     db.session.commit()
+    refused, _ = save(upload_dir(current_app.instance_path), users["cadre"].id, _refused_rows(), ".xlsx")
     ids = {
+        "event_id": imported.id,
+        "token": refused,
         "laborer_id": laborers[0].id,
         "household_id": angu.id,
         "opening_id": opening.id,

@@ -61,7 +61,7 @@ def _post(app, path: str, headers: dict, body: dict):
 def test_two_households_registered_with_one_code_at_once(app, factory, api_token):
     cadres = [factory.user("cadre"), factory.user("cadre")]
     db.session.commit()
-    headers = [api_token(cadre) for cadre in cadres]
+    headers = [api_token(cadre) | {"Accept-Language": "en"} for cadre in cadres]
     db.session.remove()
 
     answers = _at_once([_post(app, "/api/v1/households", h, _household_body("141030100201-0501")) for h in headers])
@@ -76,7 +76,7 @@ def test_two_laborers_registered_with_one_id_number_at_once(app, factory, api_to
     household = factory.household()
     cadres = [factory.user("cadre"), factory.user("cadre")]
     db.session.commit()
-    headers = [api_token(cadre) for cadre in cadres]
+    headers = [api_token(cadre) | {"Accept-Language": "en"} for cadre in cadres]
     body = {
         "household_id": household.id,
         "name": "李四",
@@ -141,7 +141,7 @@ def test_a_duplicate_only_the_database_sees_is_the_same_422(client, factory, api
     cadre = factory.user("cadre")
     factory.household(code="141030100201-0601")
     db.session.commit()
-    headers = api_token(cadre)
+    headers = api_token(cadre) | {"Accept-Language": "en"}
     monkeypatch.setattr(registry, "_check_household_code", lambda *args, **kwargs: None)
 
     answer = client.post("/api/v1/households", json=_household_body("141030100201-0601"), headers=headers)

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import pytest
-from openpyxl import load_workbook
+from flask import current_app
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
 from tests.conftest import PASSWORD
@@ -32,7 +33,9 @@ from web.models import (
     Plan,
     Region,
 )
+from web.services.accounts import audit
 from web.services.reports import REPORTS
+from web.services.uploads import save, upload_dir
 
 ROLES = ("anonymous", "cadre", "employer", "office")
 ALL = frozenset({"cadre", "employer", "office"})
@@ -87,9 +90,11 @@ ID_PARAMS = {
     "post_id": "welfare_post",
     "placement_id": "placement",
     "plan_id": "plan",
+    "event_id": "import",  # an import's page: only the cadre who ran it opens it
+    "token": "upload",  # an import's refused rows: only the cadre who uploaded them downloads them
 }
 #: Ids no record has.
-MISSING = {kind: 999_999 for kind in set(ID_PARAMS.values())}
+MISSING = {kind: 999_999 for kind in set(ID_PARAMS.values())} | {"upload": "no-such-upload"}
 #: Other URL parameters and the value the sweep gives them.
 FIXED_PARAMS = {"to": "declined", "status": "closed", "name": "batch-manifest", "code": "en"}
 #: Routes that take a record id in the query string instead: endpoint → (argument, kind).
@@ -136,6 +141,16 @@ def _placement(laborer, status="offered", **target) -> Placement:
     return row
 
 
+def _refused_rows() -> io.BytesIO:
+    """A small workbook as an import's refused rows would be."""
+    book = Workbook()
+    book.active.append(["姓名", "错误"])
+    out = io.BytesIO()
+    book.save(out)
+    out.seek(0)
+    return out
+
+
 @pytest.fixture
 def world(factory) -> World:
     """安古村 (A, everyone's scope), 白村 (the cadre's county, not their village), 小店区 (nobody's)."""
@@ -174,9 +189,18 @@ def world(factory) -> World:
         "employer": factory.user("employer", employer_id=employer.id),
         "office": factory.user("office"),
     }
+    db.session.flush()
+    # An import by the cadre, and one by somebody else; the refused rows of an upload, likewise.
+    imported = audit(db.session, "import", user=users["cadre"], laborer_ids=[laborer.id], household_ids=[household.id])
+    o_imported = audit(db.session, "import", user=users["office"], laborer_ids=[o_laborer.id])
     db.session.commit()
+    folder = upload_dir(current_app.instance_path)
+    upload, _ = save(folder, users["cadre"].id, _refused_rows(), ".xlsx")
+    o_upload, _ = save(folder, users["office"].id, _refused_rows(), ".xlsx")
 
     inside = {
+        "import": imported.id,
+        "upload": upload,
         "household": household.id,
         "laborer": laborer.id,
         "employer": employer.id,
@@ -187,6 +211,8 @@ def world(factory) -> World:
         "plan": plan.id,
     }
     far_ids = {
+        "import": o_imported.id,
+        "upload": o_upload,
         "household": o_household.id,
         "laborer": o_laborer.id,
         "employer": o_employer.id,

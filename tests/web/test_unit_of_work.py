@@ -236,7 +236,7 @@ def test_a_writer_that_cannot_get_sqlites_lock_in_time_answers_503_and_writes_no
 ):
     cadre = factory.user("cadre")
     db.session.commit()
-    headers = api_token(cadre)
+    headers = api_token(cadre) | {"Accept-Language": "en"}
     body = {
         "code": "141030100201-7001",
         "village_code": "141030100201",
