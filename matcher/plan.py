@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from itertools import repeat
 from typing import Any
 
@@ -128,7 +128,6 @@ class Graph:
     n_labs: int
     n_targets: int
     n_households: int
-    extra: dict[str, Any] = field(default_factory=dict)
     laborer_rank: np.ndarray | None = None  # per laborer row: the solver numbers laborers in this order
 
     def __len__(self) -> int:

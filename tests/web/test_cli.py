@@ -36,3 +36,36 @@ def test_landing_page_shows_counts(client, factory):
     page = client.get("/", headers={"Accept-Language": "en"})
     assert page.status_code == 200
     assert "Laborers" in page.get_data(as_text=True)
+
+
+def test_seed_regions_adds_an_offices_own_villages_from_a_csv_file(runner, tmp_path):
+    from seed.regions import ensure_regions
+    from web.models import Region
+
+    ensure_regions(db.session)  # Shanxi's province, cities, counties and townships
+    db.session.commit()
+    sheet = tmp_path / "villages.csv"
+    sheet.write_bytes("\ufeffcode,name,lat,lon\n141030100201,安古村,36.47,110.76\n141030100299,新村,,\n".encode())
+    result = runner.invoke(args=["seed", "regions", str(sheet)])
+    assert result.exit_code == 0, result.output
+    assert "Added 2 of 2 regions" in result.output
+    db.session.expire_all()
+    borrowed = db.session.get(Region, "141030100299")
+    township = db.session.get(Region, "141030100")
+    assert (borrowed.lat, borrowed.lon, borrowed.position_source) == (township.lat, township.lon, "county_seat")
+    assert db.session.get(Region, "141030100201").name == "安古村"
+
+    again = runner.invoke(args=["seed", "regions", str(sheet)])
+    assert "Added 0 of 2 regions" in again.output
+
+
+def test_seed_regions_names_a_bad_line_and_adds_nothing(runner, tmp_path):
+    from web.models import Region
+
+    before = db.session.scalar(select(func.count()).select_from(Region))
+    sheet = tmp_path / "bad.csv"
+    sheet.write_text("code,name,lat,lon\n141030100201,安古村,36.47,110.76\n1410301002,半个码,36.4,110.7\n")
+    result = runner.invoke(args=["seed", "regions", str(sheet)])
+    assert result.exit_code == 1
+    assert "line 3, field code" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Region)) == before

@@ -23,7 +23,7 @@ from seed.scale import SCALE_LOGIN, seed_scale
 from web.extensions import db
 from web.jobs import plans as plan_runs
 from web.models import Plan, PlanAssignment, PlanMode, PlanStatus, Region, RegionLevel
-from web.services.stats import in_region
+from web.services.regions import in_region
 
 REPO = Path(web.__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("JIUYE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

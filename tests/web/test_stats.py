@@ -14,7 +14,7 @@ from web.services.stats import (
     RegionStats,
     children_stats,
     month_ends,
-    poor_at_work_by_month,
+    overview,
     region_stats,
     year_before,
 )
@@ -132,7 +132,7 @@ def test_children_add_up_to_their_parent(small):
 def test_time_line_ends_at_the_headline_figure(small):
     months = month_ends(DAY, 12)
     assert months[-1] == DAY and months[0] == date(2019, 7, 31) and len(months) == 12
-    line = poor_at_work_by_month(db.session, "14", months)
+    line = overview(db.session, "14", months[-1], months)[2]
     assert line[-1] == (DAY, region_stats(db.session, "14", DAY).poor_at_work)
     assert [n for _, n in line][:6] == [7] * 6  # nobody started or left until January
 
@@ -165,7 +165,7 @@ def test_scenario_drill_down_adds_up_at_every_level(scenario):
 
 
 def test_scenario_time_line_matches_the_headline(scenario):
-    line = poor_at_work_by_month(db.session, "14", month_ends(REPORT_ON, 18))
+    line = overview(db.session, "14", REPORT_ON, month_ends(REPORT_ON, 18))[2]
     assert line[-1][1] == round(873_800 * 0.01)
     assert (
         line[5][0] == date(2019, 6, 30) and line[5][1] == region_stats(db.session, "14", date(2019, 6, 30)).poor_at_work
@@ -216,11 +216,10 @@ def test_api_refuses_employers_and_strangers(client, api_token, factory, small):
 
 
 def test_overview_is_region_children_and_time_line_in_one(small):
-    from web.services.stats import overview
 
     months = month_ends(DAY, 12)
     for code in ("14", "141030", ANGU):
         total, children, line = overview(db.session, code, DAY, months)
         assert total == region_stats(db.session, code, DAY)
         assert children == children_stats(db.session, code, DAY)
-        assert line == poor_at_work_by_month(db.session, code, months)
+        assert line == [(day, region_stats(db.session, code, day).poor_at_work) for day in months]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from seed.shanxi2020 import REPORT_ON, YEAR_BEFORE_ON, seed_shanxi_2020
 from web.extensions import db
 from web.models import SUMMARY_FIGURES, EmployerDayStat, Household, Placement, RegionDayStat
-from web.services.stats import month_ends, overview, poor_at_work_by_month, region_stats
+from web.services.stats import month_ends, overview, region_stats
 from web.services.summaries import refresh_summaries, spells
 
 from .test_stats import ANGU, BAICUN, QUE, place, small  # noqa: F401 - shares test_stats's records
@@ -32,9 +32,6 @@ def assert_summaries_match_records(days=DAYS, codes=SUMMARISED) -> None:
             assert overview(db.session, code, day, months) == overview(db.session, code, day, months, direct=True), (
                 code,
                 day,
-            )
-            assert poor_at_work_by_month(db.session, code, months) == poor_at_work_by_month(
-                db.session, code, months, direct=True
             )
 
 

@@ -88,3 +88,23 @@ def scale(laborers: int, random_seed: int) -> None:
     click.echo(f"Seeded scale data ({laborers} laborers) in {time.perf_counter() - started:.1f} s: {summary}.")
     username, password, _ = SCALE_LOGIN
     click.echo(f"  office    {username:<10} password: {password}")
+
+
+@seed.command("regions")
+@click.argument("csv_file", type=click.File("rb"))
+def regions(csv_file) -> None:
+    """Add an office's own gazetteer (CSV: code,name,lat,lon in WGS-84; UTF-8) to the regions.
+
+    Regions already known are left as they are; a region without a position takes its parent's.
+    All or nothing: a bad line is named and nothing is added.
+    """
+    from seed.gazetteer import read_csv
+    from seed.regions import ensure_regions
+
+    try:
+        records = read_csv(csv_file)
+        with unit_of_work() as session:
+            added = ensure_regions(session, records)
+    except ValueError as error:
+        raise click.ClickException(f"{csv_file.name}: {error}") from None
+    click.echo(f"Added {added} of {len(records)} regions from {csv_file.name}.")

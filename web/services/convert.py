@@ -44,7 +44,7 @@ from ..models import (
     TargetRow,
     TransportBatch,
 )
-from .stats import in_region
+from .regions import in_region
 
 #: The capacity column of each kind of target: a batch has seats, openings and welfare posts slots.
 CAPACITY = {"opening": "slots", "batch": "seats", "welfare_post": "slots"}

@@ -41,7 +41,7 @@ from .accounts import audit
 from .bulk import bulk_insert
 from .convert import explanation_json, free_capacity, laborer_columns, load_targets
 from .offers import _new_placement, laborer_refusals, lock_laborers, lock_targets
-from .stats import in_region
+from .regions import in_region
 
 #: Why a confirmation is refused when a proposed laborer took other work or offers since the plan ran.
 LABORERS_TAKEN = (

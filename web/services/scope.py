@@ -50,7 +50,7 @@ from ..models import (
     UserVillage,
     WelfarePost,
 )
-from .stats import in_region
+from .regions import in_region
 
 CADRE, EMPLOYER, OFFICE = Role.CADRE, Role.EMPLOYER, Role.OFFICE
 

@@ -70,6 +70,8 @@ from ..models import (
     TransportBatch,
     WelfarePost,
 )
+from .regions import in_region
+from .summaries import apply_pending
 
 DEFAULT_MIN_POOR = 5
 #: Code lengths from the province down to the village.
@@ -151,16 +153,6 @@ def at_work_on(day: date) -> ColumnElement[bool]:
     )
 
 
-def in_region(column, prefix: str) -> ColumnElement[bool]:
-    """column lies in the region: a range on the code, so that an index on column serves it."""
-    if not prefix.isdigit():
-        raise NotFoundError.of("region", prefix)
-    upper = str(int(prefix) + 1).zfill(len(prefix))
-    if len(upper) > len(prefix):  # all nines: no upper neighbour
-        return column >= prefix
-    return and_(column >= prefix, column < upper)
-
-
 def child_length(code: str) -> int | None:
     """The code length of the region's children; None for a village."""
     longer = [n for n in LEVEL_LENGTHS if n > len(code)]
@@ -215,8 +207,6 @@ def _grouped(
 
 def _summaries_up_to_date(session: Session) -> None:
     """Summarise what this transaction changed so far, before reading the summaries."""
-    from .summaries import apply_pending  # summaries use this module's definitions
-
     apply_pending(session)
 
 
@@ -547,43 +537,6 @@ def overview(
             rest.add(row)
         children.append(rest)
     return total, children, list(zip(months, line, strict=True))
-
-
-def poor_at_work_by_month(
-    session: Session, region_code: str, months: list[date], direct: bool = False
-) -> list[tuple[date, int]]:
-    """Poor laborers at work (distinct) on each given day, in one grouped query."""
-    _region(session, region_code)
-    if not months:
-        return []
-    if len(region_code) <= SUMMARY_MAX_LENGTH and not direct:
-        _summaries_up_to_date(session)
-        lines: dict[str, list[int]] = {}
-        found: dict[str, RegionStats] = {}
-        _summary_figures(
-            session,
-            region_code,
-            len(region_code),
-            max(months),
-            lambda key: found.setdefault(key, RegionStats(region_code=key, on=max(months))),
-            months,
-            lines,
-        )
-        return list(zip(months, lines.get(region_code, [0] * len(months)), strict=True))
-    per_laborer = (
-        select(*(func.max(_flag(at_work_on(day))).label(f"m{i}") for i, day in enumerate(months)))
-        .join(Household, Household.id == Placement.household_id)
-        .where(
-            in_region(Household.village_code, region_code),
-            _is_poor(),
-            Placement.status.in_(AT_WORK_STATUSES),
-            Placement.started_on <= max(months),
-        )
-        .group_by(Placement.laborer_id)
-        .subquery()
-    )
-    sums = session.execute(select(*(func.coalesce(func.sum(column), literal(0)) for column in per_laborer.c))).one()
-    return [(day, int(n)) for day, n in zip(months, sums, strict=True)]
 
 
 def month_ends(last: date, count: int = 12) -> list[date]:

@@ -48,6 +48,7 @@ from ..models import (
     channel_of,
 )
 from .bulk import bulk_insert
+from .regions import in_region
 
 #: The day undated counts (households, posts) are recorded on: before any placement.
 ALWAYS_ON = date(1, 1, 1)
@@ -99,8 +100,6 @@ def _within(column, units: set[str] | None):
     """column lies in one of the units (a county's range, or exactly a shorter code)."""
     if units is None:
         return true()
-    from .stats import in_region  # stats reads these summaries; the range helper is its own
-
     return or_(*(in_region(column, unit) if len(unit) == UNIT_LENGTH else column == unit for unit in units))
 
 
