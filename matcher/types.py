@@ -46,12 +46,39 @@ JOB_TYPE_LABELS: dict[str, tuple[str, str]] = {
 """Chinese and English names of the common job types; a type not listed is shown as it was typed."""
 
 
+SKILL_LABELS: dict[str, tuple[str, str]] = {
+    "sewing_machine": ("缝纫机", "sewing machine"),
+    "forklift": ("叉车", "forklift"),
+    "cooking": ("烹饪", "cooking"),
+    "electrician": ("电工", "electrician"),
+    "driving": ("驾驶", "driving"),
+}
+"""Chinese and English names of the common skills; a skill not listed is shown as it was typed."""
+
+
+def _named(code: str, labels: dict[str, tuple[str, str]], language: str) -> str:
+    names = labels.get(code)
+    if names is None:
+        return code
+    return names[0] if language == "zh" else names[1]
+
+
+def _code_of(name: str, labels: dict[str, tuple[str, str]]) -> str:
+    name = name.strip()
+    for code, (zh, en) in labels.items():
+        if name in (code, zh, en):
+            return code
+    return name
+
+
 def job_label(job_type: str, language: str) -> str:
     """A job type's name in 'zh' or 'en', or the type itself when it has none (e.g. typed in Chinese)."""
-    names = JOB_TYPE_LABELS.get(job_type)
-    if names is None:
-        return job_type
-    return names[0] if language == "zh" else names[1]
+    return _named(job_type, JOB_TYPE_LABELS, language)
+
+
+def skill_label(skill: str, language: str) -> str:
+    """A skill's name in 'zh' or 'en', or the skill itself when it has none."""
+    return _named(skill, SKILL_LABELS, language)
 
 
 WORK_JOB_TYPES: tuple[str, ...] = (
@@ -71,11 +98,12 @@ WORK_JOB_TYPES: tuple[str, ...] = (
 
 def job_type_code(name: str) -> str:
     """The code of a job type given by its code or its Chinese or English name; else the name as typed."""
-    name = name.strip()
-    for code, (zh, en) in JOB_TYPE_LABELS.items():
-        if name in (code, zh, en):
-            return code
-    return name
+    return _code_of(name, JOB_TYPE_LABELS)
+
+
+def skill_code(name: str) -> str:
+    """The code of a skill given by its code or its Chinese or English name; else the name as typed."""
+    return _code_of(name, SKILL_LABELS)
 
 
 WORK_AREAS: tuple[str, ...] = ("local", "migrant", "any")

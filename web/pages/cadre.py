@@ -61,7 +61,16 @@ from .common import (
     show_errors,
     try_offer,
 )
-from .forms import HouseholdForm, ImportCommitForm, ImportForm, LaborerForm, OfferForm, TokenForm, options
+from .forms import (
+    HouseholdForm,
+    ImportCommitForm,
+    ImportForm,
+    LaborerForm,
+    OfferForm,
+    TokenForm,
+    options,
+    skill_words,
+)
 from .labels import label, lang, translated
 from .placements import placement_target, register_placement_views
 
@@ -303,7 +312,7 @@ def laborer_edit(laborer_id: int):
         for name in ("physical_ability", "work_area", "status", "position_source"):
             getattr(form, name).data = getattr(row, name).value
         form.pay_type.data = row.pay_type.value if row.pay_type else ""
-        form.skills.data = ", ".join(row.skills or [])
+        form.skills.data = skill_words(row.skills)
         form.job_types.data = [t for t in row.job_types or [] if t in WORK_JOB_TYPES]
         form.other_job_types.data = ", ".join(t for t in row.job_types or [] if t not in WORK_JOB_TYPES)
         registry.read_laborer(db.session(), row.id, current_user, remote_addr())  # the form shows it all

@@ -42,7 +42,7 @@ from .common import (
     save_from_form,
     show_errors,
 )
-from .forms import BatchForm, EmployerForm, OpeningForm, options
+from .forms import BatchForm, EmployerForm, OpeningForm, options, skill_words
 from .labels import label, lang, local_time, report_workbook, score_words
 from .placements import register_placement_views
 
@@ -105,7 +105,7 @@ def openings():
 def _opening_form_defaults(form: OpeningForm, row: Opening) -> None:
     for name in ("physical_demand", "pay_type", "position_source"):
         getattr(form, name).data = getattr(row, name).value
-    form.skills.data = ", ".join(row.skills or [])
+    form.skills.data = skill_words(row.skills)
     if row.job_type not in WORK_JOB_TYPES:
         form.job_type.data, form.other_job_type.data = "other", row.job_type
     form.pay_yuan.data = None if row.pay_cents is None else row.pay_cents / 100

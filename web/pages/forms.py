@@ -42,7 +42,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from matcher.types import WORK_JOB_TYPES, job_label, job_type_code
+from matcher.types import WORK_JOB_TYPES, job_label, job_type_code, skill_code, skill_label
 
 from .. import clock
 from ..models import (
@@ -86,6 +86,17 @@ def _language() -> str:
 def split_job_types(text: str | None) -> list[str]:
     """Typed job types, each turned into its code when it is a known name (包装 → packaging)."""
     return [job_type_code(name) for name in split_list(text)]
+
+
+def split_skills(text: str | None) -> list[str]:
+    """Typed skills, each turned into its code when it is a known name (叉车 → forklift)."""
+    return [skill_code(name) for name in split_list(text)]
+
+
+def skill_words(skills: list[str] | None) -> str:
+    """Stored skills as a form shows them: their names in the page's language, separated by commas."""
+    language = _language()
+    return ("，" if language == "zh" else ", ").join(skill_label(skill, language) for skill in skills or [])
 
 
 def split_list(text: str | None) -> list[str]:
@@ -201,7 +212,7 @@ class LaborerForm(PositionMixin, FlaskForm):
             "id_number": self.id_number.data.strip(),
             "phone": (self.phone.data or "").strip() or None,
             "physical_ability": Ability(self.physical_ability.data),
-            "skills": split_list(self.skills.data),
+            "skills": split_skills(self.skills.data),
             "work_area": WorkArea(self.work_area.data),
             "max_commute_km": self.max_commute_km.data,
             "job_types": list(
@@ -289,7 +300,7 @@ class PostingMixin:
             "min_age": self.min_age.data,
             "max_age": self.max_age.data,
             "physical_demand": Demand(self.physical_demand.data),
-            "skills": split_list(self.skills.data),
+            "skills": split_skills(self.skills.data),
             "pay_type": PayType(self.pay_type.data),
             "pay_cents": cents(self.pay_yuan.data),
         }

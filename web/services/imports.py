@@ -29,7 +29,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy.orm import Session
 
-from matcher.types import job_type_code
+from matcher.types import job_type_code, skill_code
 
 from ..config import setting
 from ..errors import DomainError, ValidationError
@@ -505,7 +505,7 @@ def _laborer_data(values: Mapping[str, str], errors: dict[str, list[str]]) -> di
         "work_area": _code("work_area", values.get("work_area", ""), errors),
         "pay_type": _code("pay_type", values.get("pay_type", ""), errors),
         "status": _code("status", values.get("status", ""), errors) or LaborerStatus.SEEKING.value,
-        "skills": [p.strip() for p in values.get("skills", "").replace("，", ",").split(",") if p.strip()],
+        "skills": [skill_code(p) for p in values.get("skills", "").replace("，", ",").split(",") if p.strip()],
         # 包装 or packaging: a known kind of work is stored by its code, whatever language it was typed in.
         "job_types": [
             job_type_code(p)

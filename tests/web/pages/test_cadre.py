@@ -200,3 +200,19 @@ def test_kinds_of_work_are_chosen_by_name_and_stored_by_code(client, factory, lo
     edit = client.get(f"/cadre/laborers/{row.id}/edit").get_data(as_text=True)
     assert '<input checked id="job_types-1" name="job_types" type="checkbox" value="sewing">' in edit
     assert 'name="other_job_types" type="text" value="剪纸"' in edit
+
+
+def test_skills_are_typed_and_shown_by_name_and_stored_by_code(client, factory, login):
+    cadre = factory.user("cadre")
+    household = factory.household()
+    db.session.commit()
+    login(cadre)
+    data = laborer_form(household.id, factory.id_number(), skills="叉车，缝纫机, 剪纸")
+    response = client.post("/cadre/laborers/new", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    row = db.session.scalar(select(Laborer).order_by(Laborer.id.desc()))
+    assert row.skills == ["forklift", "sewing_machine", "剪纸"]
+    edit = client.get(f"/cadre/laborers/{row.id}/edit").get_data(as_text=True)
+    assert 'name="skills" type="text" value="叉车，缝纫机，剪纸"' in edit and "sewing_machine" not in edit
+    english = client.get(f"/cadre/laborers/{row.id}/edit", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'value="forklift, sewing machine, 剪纸"' in english
