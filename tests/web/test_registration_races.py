@@ -132,7 +132,7 @@ def test_two_imports_of_the_same_people_committed_at_once(app, factory):
     assert Counter(getattr(a, "status_code", repr(a)) for a in answers) == Counter({302: 1, 422: 1}), answers
     page = next(a for a in answers if a.status_code == 422).get_data(as_text=True)
     assert "Nothing was imported" in page
-    assert re.search(r"Row 2</strong>:\s*身份证号 — already registered", page), page
+    assert re.search(r"Row 2</strong>:\s*ID number — already registered", page), page
     assert (committed(Household), committed(Laborer)) == (12, 12)
 
 

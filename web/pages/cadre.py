@@ -71,7 +71,7 @@ from .forms import (
     options,
     skill_words,
 )
-from .labels import label, lang, translated
+from .labels import IMPORT_COLUMNS, label, lang, translated
 from .placements import placement_target, register_placement_views
 
 bp = role_blueprint("cadre", "cadre_pages")
@@ -480,7 +480,7 @@ def _preview(path: Path, token: str, *, commit: bool, valid_only: bool = False):
         "cadre/import_preview.html",
         result=result,
         columns=imports.COLUMNS,
-        headers=imports.FIELD_TO_HEADER,
+        headers={name: str(words) for name, words in IMPORT_COLUMNS.items()},
         form=ImportCommitForm(token=token),
         translated=translated,
     )

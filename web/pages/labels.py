@@ -428,3 +428,24 @@ def joined(texts) -> str:
         if text and text not in seen:
             seen.append(text)
     return ("；" if lang() == "zh" else "; ").join(seen)
+
+
+#: The import sheet's columns by name, in the page's language (the sheet itself has Chinese headers).
+IMPORT_COLUMNS = {
+    "household_code": _l("Household code"),
+    "village_code": _l("Village code"),
+    "head_name": _l("Head of household"),
+    "poverty_status": _l("Poverty status"),
+    "name": _l("Name"),
+    "id_number": _l("ID number"),
+    "phone": _l("Phone"),
+    "physical_ability": _l("Physical ability"),
+    "skills": _l("Skills"),
+    "work_area": _l("Where they will work"),
+    "max_commute_km": _l("Longest commute (km)"),
+    "job_types": _l("Wanted kinds of work"),
+    "pay_type": _l("Preferred pay"),
+    "needs_flexible_hours": _l("Needs flexible hours"),
+    "status": _l("Employment status"),
+    "over_age_confirmed": _l("Over the working age, still able to work"),
+}

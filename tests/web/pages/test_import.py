@@ -169,9 +169,9 @@ def test_a_row_with_three_errors_reports_all_three_at_once(client, factory, logi
     data = xlsx_bytes([row(factory, 身份证号=bad_id[:17] + "Y", 手机号="12345", 劳动能力="超人")])
     page = upload(client, data, "laborers.xlsx").get_data(as_text=True)
     errors = page[page.index("Row 2</strong>") : page.index("</li>", page.index("Row 2</strong>"))]
-    assert "身份证号 — only digits, with X allowed as the last character" in errors
-    assert "手机号 — not a phone number" in errors
-    assert "劳动能力 — unknown value “超人”" in errors
+    assert "ID number — only digits, with X allowed as the last character" in errors
+    assert "Phone — not a phone number" in errors
+    assert "Physical ability — unknown value “超人”" in errors
     assert count(Laborer) == 0 and count(Household) == 0
 
 
@@ -179,7 +179,7 @@ def test_a_new_household_error_and_the_laborers_errors_come_together(client, fac
     login(factory.user("cadre"))
     data = csv_bytes([row(factory, 村代码="141030100299", 手机号="12345")])
     page = upload(client, data).get_data(as_text=True)
-    assert "村代码 — unknown region" in page and "手机号 — not a phone number" in page
+    assert "Village code — unknown region" in page and "Phone — not a phone number" in page
 
 
 def test_the_forms_words_and_the_poverty_registration_terms_are_synonyms(client, factory, login):
