@@ -9,6 +9,7 @@ are kept under test-output/screenshots/walk-*.png.
 
 from __future__ import annotations
 
+import io
 import re
 from urllib.parse import urlsplit
 
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.browser
 
 LOCALES = {"zh": "zh-CN", "en": "en-US"}  # what the browser asks for
 HTML_LANG = {"zh": "zh-CN", "en": "en"}  # what the page says it is in
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 #: The text a person reads on the page, leaving out what is marked as in another language (the
@@ -78,3 +80,40 @@ def test_a_role_walks_its_pages_in_one_language(page_for, live_server, finder, r
                 queue.append(urlsplit(record).path)
     assert len(walk) + len(records) >= 4
     assert problems == {}
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_import_preview_on_a_phone(page_for, live_server, finder, language):  # noqa: F811
+    """The cadre's own template, with one more row that breaks three rules, checked before anything is saved."""
+    from openpyxl import load_workbook
+
+    base = live_server["url"]
+    page = page_for("cadre", locale=LOCALES[language])
+    page.goto(f"{base}/lang/{language}")
+    template = page.request.get(f"{base}/cadre/import/template.xlsx")
+    assert template.ok
+    book = load_workbook(io.BytesIO(template.body()))
+    sheet = book.worksheets[0]
+    example = [cell.value for cell in sheet[2]]
+    headers = [cell.value for cell in sheet[1]]
+    bad = dict(zip(headers, example, strict=True)) | {
+        "身份证号": "14103019620308002Y",
+        "手机号": "12345",
+        "劳动能力": "超人",
+    }
+    sheet.append([bad[h] for h in headers])
+    out = io.BytesIO()
+    book.save(out)
+    page.goto(f"{base}/cadre/import")
+    page.set_input_files(
+        "input[type=file]", files=[{"name": "laborers.xlsx", "mimeType": XLSX, "buffer": out.getvalue()}]
+    )
+    page.click("main form button[type=submit]")
+    errors = page.locator("ul.errors li")
+    assert errors.count() == 1  # the example row is valid; the other row's three errors are said at once
+    assert errors.first.inner_text().count("—") == 3
+    shoot(page, f"walk-cadre-{language}-360-import-preview")
+    if language == "zh":
+        before = len(finder.problems)
+        finder.check("cadre import preview", language, re.split(r"[\t\n]", page.evaluate(SHOWN_TEXT)))
+        assert finder.problems[before:] == []
