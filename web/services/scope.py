@@ -139,11 +139,6 @@ PLACEMENT_STEPS: dict[Role, frozenset[PlacementStatus]] = {
 }
 
 
-def may_read(model: type, user: User) -> bool:
-    """May the user's role read rows of `model` at all (within their scope)?"""
-    return user.role in READ_ROLES[model]
-
-
 def check_role(model: type, user: User, roles: dict[type, frozenset[Role]] = READ_ROLES) -> None:
     """403 unless the user's role may do this to `model` at all."""
     if user.role not in roles[model]:
