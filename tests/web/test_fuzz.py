@@ -21,11 +21,11 @@ from schemathesis.core.failures import FailureGroup
 from tests.conftest import PASSWORD
 from web.extensions import db
 
-#: Generated cases per operation and role: 3 roles × 38 operations × ~29 = 3,333 cases a run
-#: (about 2 minutes on SQLite or PostgreSQL, stateful phase included).
-EXAMPLES_PER_OPERATION = 30
+#: Generated cases per operation and role: 3 roles × 38 operations × ~15 = 1,700 cases a run
+#: (about a minute on SQLite or PostgreSQL, stateful phase included).
+EXAMPLES_PER_OPERATION = 15
 #: Stateful scenarios per role, each of at most STATEFUL_STEPS linked calls.
-STATEFUL_EXAMPLES, STATEFUL_STEPS = 40, 6
+STATEFUL_EXAMPLES, STATEFUL_STEPS = 25, 6
 ROLES = ["fuzz-office", "fuzz-employer", "fuzz-cadre"]
 
 #: Every check, configured for this API: a request the schema accepts may still break a rule only
@@ -145,10 +145,10 @@ def test_api_fuzz(api_schema, username):
     counts, failures = _fuzz(*api_schema(username))
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
     by_status = {key: counts.pop(key) for key in list(counts) if key.endswith("xx") or key.startswith("s")}
-    assert "5xx" not in by_status and by_status["2xx"] >= 50, sorted(by_status.items())  # the token is used
+    assert "5xx" not in by_status and by_status["2xx"] >= 25, sorted(by_status.items())  # the token is used
     assert len(counts) >= 30, sorted(counts)  # every operation but DELETE /auth/token was exercised
     assert "DELETE /api/v1/auth/token" not in counts
-    assert sum(counts.values()) >= 1000, sum(counts.values())  # × 3 roles: at least 3,000 a run
+    assert sum(counts.values()) >= 450, sum(counts.values())  # × 3 roles: at least 1,350 a run
 
 
 @pytest.mark.parametrize("username", ROLES)

@@ -99,8 +99,8 @@ def test_import_applies_the_working_age_with_the_column_named(client, factory, l
     old = factory.id_number(birth_on=years_ago(80))
     data = csv_bytes([row(factory, 身份证号=young), row(factory, 身份证号=old, 姓名="赵老")])
     page = upload(client, data).get_data(as_text=True)
-    assert "身份证号 — the person is 15, under the working age of 16, and cannot be registered" in page
-    assert "超龄仍能工作 — the person is 80, older than 75: confirm" in page
+    assert "ID number — the person is 15, under the working age of 16, and cannot be registered" in page
+    assert "Over the working age, still able to work — the person is 80, older than 75: confirm" in page
     zh = client.post(
         "/cadre/import",
         data={"upload": (io.BytesIO(data), "laborers.csv")},
