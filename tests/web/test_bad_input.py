@@ -16,11 +16,9 @@ from sqlalchemy import func, select
 from stdnum.cn import ric
 
 from tests.conftest import PASSWORD
+from tests.web.import_rows import HEADERS, import_row
 from web.extensions import db
 from web.models import Household, Laborer, Opening, TransportBatch, WelfarePost
-from web.services.imports import COLUMNS
-
-HEADERS = [header for _, header, _ in COLUMNS]
 
 
 def _id(body17: str) -> str:
@@ -358,25 +356,7 @@ def test_opening_and_welfare_post_forms_refuse_bad_ages_and_slots(page):
 
 
 def sheet_row(factory, code="141030100201-8001", **kw) -> list[str]:
-    values = {
-        "户编号": code,
-        "村代码": "141030100201",
-        "户主姓名": "赵大",
-        "贫困属性": "建档立卡户",
-        "姓名": "赵二",
-        "身份证号": factory.id_number(),
-        "手机号": "",
-        "劳动能力": "弱劳力",
-        "技能": "",
-        "就业意向": "本地",
-        "最远通勤公里": "8",
-        "意向工种": "packaging",
-        "工资方式": "计件",
-        "需要弹性工时": "是",
-        "就业状态": "求职",
-    }
-    values.update(kw)
-    return [values.get(h, "") for h in HEADERS]
+    return import_row(factory, code, **kw)
 
 
 def xlsx(rows, blank_rows_after: int = 0, blank_rows_between: int = 0) -> bytes:

@@ -11,17 +11,16 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD
+from tests.web.import_rows import HEADERS, import_row
 from web.extensions import db
 from web.models import Laborer, Placement
 from web.services import reports
-from web.services.imports import COLUMNS
 from web.spreadsheets import append_row, is_formula_like
 
 #: Text that a spreadsheet would run, or that a cell edit would turn into a formula.
 HOSTILE = ['=HYPERLINK("http://x","y")', " =1+1", "+1", "@SUM(A1)", "-2+3", "\t=1", "\r=1"]
 #: The same as read back: XML turns a carriage return into a line feed.
 READ_BACK = [value.replace("\r", "\n") for value in HOSTILE]
-HEADERS = [header for _, header, _ in COLUMNS]
 
 
 def cells_of(data: bytes) -> list:
@@ -122,25 +121,7 @@ def test_import_template_is_inert(client, factory):
 
 
 def sheet_row(factory, **kw) -> list[str]:
-    values = {
-        "户编号": "141030100201-8001",
-        "村代码": "141030100201",
-        "户主姓名": "赵大",
-        "贫困属性": "建档立卡户",
-        "姓名": "赵二",
-        "身份证号": factory.id_number(),
-        "手机号": "",
-        "劳动能力": "弱劳力",
-        "技能": "",
-        "就业意向": "本地",
-        "最远通勤公里": "8",
-        "意向工种": "packaging",
-        "工资方式": "计件",
-        "需要弹性工时": "是",
-        "就业状态": "求职",
-    }
-    values.update(kw)
-    return [values.get(h, "") for h in HEADERS]
+    return import_row(factory, **kw)
 
 
 def upload(client, data: bytes, name: str):

@@ -16,34 +16,14 @@ from flask import g
 from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD
+from tests.web.import_rows import HEADERS, import_row
 from web import create_app
 from web.extensions import db
 from web.models import Laborer
-from web.services.imports import COLUMNS
-
-HEADERS = [header for _, header, _ in COLUMNS]
 
 
 def sheet(factory, **kw) -> bytes:
-    values = {
-        "户编号": "141030100201-8001",
-        "村代码": "141030100201",
-        "户主姓名": "赵大",
-        "贫困属性": "建档立卡户",
-        "姓名": "赵二",
-        "身份证号": factory.id_number(),
-        "手机号": "",
-        "劳动能力": "弱劳力",
-        "技能": "",
-        "就业意向": "本地",
-        "最远通勤公里": "8",
-        "意向工种": "packaging",
-        "工资方式": "计件",
-        "需要弹性工时": "是",
-        "就业状态": "求职",
-    }
-    values.update(kw)
-    return ("\n".join([",".join(HEADERS), ",".join(values.get(h, "") for h in HEADERS)]) + "\n").encode()
+    return ("\n".join([",".join(HEADERS), ",".join(import_row(factory, **kw))]) + "\n").encode()
 
 
 @pytest.fixture
