@@ -203,7 +203,7 @@ def assemble_job(plan_id: int, token: str, part_job_ids: list[str], baseline_job
             chosen_jobs = np.sort(np.concatenate(chosen)) if chosen else np.empty(0, np.int64)
             result = matcher.plan.finish(prepared, PlanMode.OPTIMAL.value, config, chosen_jobs, len(chosen))
             lease.renew(0.95)
-            stored = plan_runs.store_if_held(plan_id, f"rq-run:{token}", result, baseline)
+            stored = plan_runs.store_if_held(plan_id, f"rq-run:{token}", result, baseline, prepared.laborers)
             return PlanStatus.DONE.value if stored else "dropped"
 
         try:

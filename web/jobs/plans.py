@@ -40,6 +40,7 @@ from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 import matcher.plan
+from matcher.arrays import LaborerColumns
 from matcher.plan import PlanResult
 
 from .. import unit_of_work as uow
@@ -245,14 +246,16 @@ def execute_plan(plan_id: int, *, split: bool = False) -> Plan:
             else:
                 result, baseline = plan_service.solve_plan(laborers, targets, mode, config, progress=lease.renew)
             lease.renew(0.9)
-        store_if_held(plan_id, me, result, baseline)
+        store_if_held(plan_id, me, result, baseline, laborers)
     except Exception as error:  # any failure: keep nothing of the run, say why
         log.exception("plan %s failed", plan_id)
         fail(plan_id, me, error)
     return db.session().get_one(Plan, plan_id)
 
 
-def store_if_held(plan_id: int, runner: str, result: PlanResult, baseline: PlanResult) -> bool:
+def store_if_held(
+    plan_id: int, runner: str, result: PlanResult, baseline: PlanResult, laborers: LaborerColumns | dict | None = None
+) -> bool:
     """Store a solved plan if, under its row lock, `runner` still holds it; False (dropped) otherwise."""
     with unit_of_work() as session:
         plan = session.get(Plan, plan_id, with_for_update=True, populate_existing=True)
@@ -261,7 +264,7 @@ def store_if_held(plan_id: int, runner: str, result: PlanResult, baseline: PlanR
             uow.discard()
             log.warning("plan %s is no longer held by %s; its result is dropped", plan_id, runner)
             return False
-        plan_service.store_result(session, plan, result, baseline)
+        plan_service.store_result(session, plan, result, baseline, laborers)
     return True
 
 

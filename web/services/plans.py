@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import matcher.plan
+from matcher.arrays import LaborerColumns
 from matcher.plan import Assignment, PlanResult
 from matcher.types import Config, Target
 from matcher.types import Laborer as MLaborer
@@ -36,7 +37,7 @@ from ..models import (
     RegionLevel,
     User,
 )
-from . import scope
+from . import fairness, scope
 from .accounts import audit
 from .bulk import bulk_insert
 from .convert import explanation_json, free_capacity, laborer_columns, load_targets
@@ -140,10 +141,24 @@ def solve_prepared(
     return result, matcher.plan.run_prepared(prepared, "greedy", config, explain=False)
 
 
-def store_result(session: Session, plan: Plan, result: PlanResult, baseline: PlanResult) -> Plan:
-    """Write a solved plan's report, baseline and assignments; the plan is done."""
+def store_result(
+    session: Session,
+    plan: Plan,
+    result: PlanResult,
+    baseline: PlanResult,
+    laborers: LaborerColumns | dict[str, list] | None = None,
+) -> Plan:
+    """Write a solved plan's report, baseline and assignments; the plan is done.
+
+    Given the laborers the plan was solved for, each report carries its fairness breakdown
+    (`web.services.fairness`): they cannot be read back once the plan's offers are made.
+    """
     plan.report = _report_json(result.report)
     plan.baseline_report = _report_json(baseline.report)
+    if laborers is not None:
+        plan.report["fairness"], plan.baseline_report["fairness"] = fairness.result_fairness(
+            session, laborers, result, baseline
+        )
     write_assignments(session, plan, result.assignments)
     plan.status, plan.progress, plan.error, plan.finished_at = PlanStatus.DONE, 1.0, None, datetime.now(UTC)
     plan.lease_expires_at = None
@@ -163,7 +178,7 @@ def run_plan(
     progress(0.2)
     result, baseline = solve_plan(laborers, targets, plan.mode, config, progress)
     progress(0.9)
-    return store_result(session, plan, result, baseline)
+    return store_result(session, plan, result, baseline, laborers)
 
 
 #: Why a plan cannot be run again, by its status (only a failed plan can).
