@@ -106,6 +106,14 @@ DEFAULTS: dict[str, Any] = {
     # that the person still wants and is able to work (Laborer.over_age_confirmed).
     "MIN_LABOR_AGE": 16,
     "MAX_LABOR_AGE": 75,
+    # Fairness (issue 14, part 4): a group's rate (placed, households moved, 90-day retention) below
+    # this share of the overall rate is highlighted on plan pages, the dashboard and the exports.
+    "FAIRNESS_MIN_RATIO": 0.8,
+    # What-if (issue 14, part 5): a plan is simulated in the request, so only plans of at most this
+    # many seeking laborers (a county's) are; larger regions are simulated per county.
+    "WHATIF_MAX_LABORERS": 30_000,
+    # What-if changes one request may carry (workshops, batches, welfare-post groups each).
+    "WHATIF_MAX_CHANGES": 20,
 }
 
 

@@ -378,6 +378,36 @@ class RerunForm(FlaskForm):
     """The "run again" button of a failed plan: nothing but its CSRF token."""
 
 
+class WhatIfForm(FlaskForm):
+    """Things that are not real yet, tried on a plan (`web.services.whatif`); each pair is optional."""
+
+    workshop_village = SelectField(_l("Village of a new workshop"), validate_choice=False)
+    workshop_slots = IntegerField(_l("Its slots"), validators=[Optional(), NumberRange(1, 10_000)])
+    batch_pickup = SelectField(_l("Pickup point of a new batch (village or township)"), validate_choice=False)
+    batch_seats = IntegerField(_l("Its seats"), validators=[Optional(), NumberRange(1, 10_000)])
+    posts_township = SelectField(_l("Township of new welfare posts"), validate_choice=False)
+    posts_count = IntegerField(_l("Number of posts"), validators=[Optional(), NumberRange(1, 1_000)])
+    commute_extra_km = DecimalField(
+        _l("Longer commute limit for everyone (km more)"), places=1, validators=[Optional(), NumberRange(0, 100)]
+    )
+
+    #: Each place field and the count field that goes with it.
+    PAIRS = (("workshop_village", "workshop_slots"), ("batch_pickup", "batch_seats"), ("posts_township", "posts_count"))
+
+    def validate(self, extra_validators=None) -> bool:
+        """A place needs its count and a count its place."""
+        ok = super().validate(extra_validators)
+        for place, count in self.PAIRS:
+            has_place, has_count = bool(self[place].data), self[count].data is not None
+            if has_place and not has_count:
+                self[count].errors = [*self[count].errors, _l("give a number for this place")]
+                ok = False
+            elif has_count and not has_place:
+                self[place].errors = [*self[place].errors, _l("choose a place for this number")]
+                ok = False
+        return ok
+
+
 class ConfirmForm(FlaskForm):
     is_reviewed = BooleanField(_l("I have reviewed the proposal; send the offers"), validators=[DataRequired()])
 

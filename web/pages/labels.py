@@ -92,6 +92,31 @@ LABELS = {
     "synthetic": _l("village's point (approximate)"),
 }
 
+#: A fairness breakdown's dimensions (`matcher.fairness.DIMENSIONS`) and age bands, as pages name them.
+FAIRNESS_DIMENSIONS = {
+    "sex": _l("By sex"),
+    "age_band": _l("By age"),
+    "village": _l("By village"),
+    "poverty": _l("By poverty status"),
+    "ability": _l("By physical ability"),
+}
+AGE_BAND_LABELS = {
+    "16-39": _l("16–39 years"),
+    "40-49": _l("40–49 years"),
+    "50-59": _l("50–59 years"),
+    "60+": _l("60 and over"),
+}
+
+
+def group_label(dimension: str, code: str, villages: dict[str, str]) -> str:
+    """A fairness group's name: a village's name, an age band, or the name of a code."""
+    if dimension == "village":
+        return villages.get(code, code)
+    if dimension == "age_band":
+        return str(AGE_BAND_LABELS.get(code, code))
+    return label(code)
+
+
 #: What each audit action is called on the audit page (an action not listed shows its code).
 AUDIT_ACTIONS = {
     "login": _l("logged in"),
@@ -118,6 +143,7 @@ AUDIT_ACTIONS = {
     "placement_ended": _l("work ended"),
     "checkin": _l("retention check-in"),
     "plan_created": _l("started a plan"),
+    "plan_whatif": _l("tried a what-if on a plan"),
     "plan_confirmed": _l("confirmed a plan"),
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -32,9 +32,11 @@ from ..models import (
     RegionLevel,
     WelfarePost,
 )
-from ..services import convert, ranking, registry, scope
+from ..services import convert, ranking, registry, scope, whatif
+from ..services import fairness as fairness_service
 from ..services import plans as plan_service
 from ..services.accounts import AUDIT_MAX_IDS, audit_events
+from ..services.regions import in_region
 from ..services.stats import employer_figures, poor_household_without_work
 from ..validation import parse_day
 from .cards import match_cards
@@ -50,7 +52,8 @@ from .common import (
     show_errors,
     try_offer,
 )
-from .forms import ConfirmForm, OfferForm, PlanForm, RerunForm, WelfarePostForm, options
+from . import fairness as fairness_pages
+from .forms import ConfirmForm, OfferForm, PlanForm, RerunForm, WelfarePostForm, WhatIfForm, options
 from .labels import AUDIT_ACTIONS, action_label, audit_details, entity_label, label, translated
 from .placements import register_placement_views
 
@@ -180,6 +183,98 @@ def plan(plan_id: int):
         is_running=row.status in UNFINISHED_PLAN_STATUSES,
         error=translated(row.error),
         rerun_form=RerunForm(),
+        **_fairness_of(row),
+    )
+
+
+def _fairness_of(row: Plan) -> dict:
+    """The plan's fairness breakdown (with retention so far) and what the macro needs to show it."""
+    mine, baseline = fairness_service.plan_fairness(db.session(), row)
+    return {"fairness": mine, "baseline_fairness": baseline, **fairness_pages.context(mine, baseline)}
+
+
+@bp.get("/plans/<int:plan_id>/report.xlsx")
+def plan_xlsx(plan_id: int):
+    """The plan's report beside greedy and the fairness breakdowns of both, as an XLSX file (no personal data)."""
+    row = scope.get_visible(db.session(), Plan, plan_id, current_user)
+    mine, baseline = fairness_service.plan_fairness(db.session(), row)
+    return Response(
+        fairness_pages.plan_workbook(row, mine, baseline),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename=plan-{row.id}.xlsx"},
+    )
+
+
+def _whatif_places(form: WhatIfForm, row: Plan) -> None:
+    """The villages and townships of the plan's region as the what-if form's choices."""
+    regions = db.session.execute(
+        select(Region.code, Region.name, Region.level)
+        .where(
+            Region.level.in_([RegionLevel.VILLAGE, RegionLevel.TOWNSHIP]),
+            scope.in_scope(Region.code, current_user),
+            in_region(Region.code, row.region_code),
+        )
+        .order_by(Region.code)
+    ).all()
+    blank = [("", "—")]
+    villages = [(r.code, f"{r.name} ({r.code})") for r in regions if r.level is RegionLevel.VILLAGE]
+    townships = [(r.code, f"{r.name} ({r.code})") for r in regions if r.level is RegionLevel.TOWNSHIP]
+    form.workshop_village.choices = options(blank + villages)
+    form.batch_pickup.choices = options(blank + townships + villages)
+    form.posts_township.choices = options(blank + townships)
+
+
+def _changes(form: WhatIfForm) -> whatif.Changes:
+    def one(place: str, count: str) -> tuple[whatif.Added, ...]:
+        return (whatif.Added(form[place].data, form[count].data),) if form[place].data else ()
+
+    return whatif.Changes(
+        workshops=one("workshop_village", "workshop_slots"),
+        batches=one("batch_pickup", "batch_seats"),
+        welfare_posts=one("posts_township", "posts_count"),
+        commute_extra_km=float(form.commute_extra_km.data or 0),
+    )
+
+
+#: The form field that shows a what-if service error about each part.
+WHATIF_FIELDS = {
+    "workshops": "workshop_village",
+    "batches": "batch_pickup",
+    "welfare_posts": "posts_township",
+    "changes": "workshop_village",
+    "plan": "commute_extra_km",
+}
+
+
+@bp.route("/plans/<int:plan_id>/what-if", methods=["GET", "POST"])
+def plan_whatif(plan_id: int):
+    """Try things that are not real yet on a plan's region; nothing is written but the audit of the try."""
+    row = scope.get_visible(db.session(), Plan, plan_id, current_user)
+    form = WhatIfForm()
+    _whatif_places(form, row)
+    simulation = None
+    if form.validate_on_submit():
+        simulation = save_from_form(
+            form,
+            lambda: whatif.simulate(
+                db.session(),
+                current_user,
+                row.id,
+                _changes(form),
+                convert.matcher_config(current_app.config),
+                max_laborers=current_app.config["WHATIF_MAX_LABORERS"],
+                remote_addr=remote_addr(),
+            ),
+            aliases=WHATIF_FIELDS,
+        )
+    breakdowns = (simulation.current.fairness, simulation.what_if.fairness) if simulation else ()
+    return form_page(
+        "office/plan_whatif.html",
+        form,
+        plan=row,
+        sim=simulation,
+        report_rows=REPORT_ROWS,
+        **fairness_pages.context(*breakdowns),
     )
 
 

@@ -153,12 +153,10 @@ def store_result(
     Given the laborers the plan was solved for, each report carries its fairness breakdown
     (`web.services.fairness`): they cannot be read back once the plan's offers are made.
     """
-    plan.report = _report_json(result.report)
-    plan.baseline_report = _report_json(baseline.report)
+    report, baseline_report = report_json(result.report), report_json(baseline.report)
     if laborers is not None:
-        plan.report["fairness"], plan.baseline_report["fairness"] = fairness.result_fairness(
-            session, laborers, result, baseline
-        )
+        report["fairness"], baseline_report["fairness"] = fairness.result_fairness(session, laborers, result, baseline)
+    plan.report, plan.baseline_report = report, baseline_report
     write_assignments(session, plan, result.assignments)
     plan.status, plan.progress, plan.error, plan.finished_at = PlanStatus.DONE, 1.0, None, datetime.now(UTC)
     plan.lease_expires_at = None
@@ -228,7 +226,8 @@ def write_assignments(session: Session, plan: Plan, assignments: Sequence[Assign
     return written
 
 
-def _report_json(report) -> dict:
+def report_json(report) -> dict:
+    """An engine report as the JSON a plan keeps (floats to 4 places)."""
     data = asdict(report)
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in data.items()}
 
