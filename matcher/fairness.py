@@ -27,7 +27,11 @@ DIMENSIONS: tuple[str, ...] = ("sex", "age_band", "village", "poverty", "ability
 AGE_BAND_STARTS: tuple[int, ...] = (16, 40, 50, 60)
 AGE_BANDS: tuple[str, ...] = ("16-39", "40-49", "50-59", "60+")
 #: The rates a group is compared on, each with the ratio field that sets it beside the overall rate.
-RATES: dict[str, str] = {"placed_rate": "placed_ratio", "moved_rate": "moved_ratio", "retention_rate": "retention_ratio"}
+RATES: dict[str, str] = {
+    "placed_rate": "placed_ratio",
+    "moved_rate": "moved_ratio",
+    "retention_rate": "retention_ratio",
+}
 
 
 def age_band(age_years: np.ndarray) -> np.ndarray:

@@ -112,8 +112,6 @@ DEFAULTS: dict[str, Any] = {
     # What-if (issue 14, part 5): a plan is simulated in the request, so only plans of at most this
     # many seeking laborers (a county's) are; larger regions are simulated per county.
     "WHATIF_MAX_LABORERS": 30_000,
-    # What-if changes one request may carry (workshops, batches, welfare-post groups each).
-    "WHATIF_MAX_CHANGES": 20,
 }
 
 

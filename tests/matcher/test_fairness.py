@@ -48,7 +48,11 @@ def test_household_level_groups_add_up_to_the_overall_figures():
     n = 2_000
     household = rng.integers(0, 600, n)
     village = (household % 13).astype(str)  # a household lives in one village
-    groups = {"village": village, "sex": rng.choice(["F", "M"], n), "age_band": fairness.age_band(rng.integers(16, 80, n))}
+    groups = {
+        "village": village,
+        "sex": rng.choice(["F", "M"], n),
+        "age_band": fairness.age_band(rng.integers(16, 80, n)),
+    }
     without_work = (household % 3) != 0
     placed = rng.random(n) < 0.3
     result = fairness.breakdown(groups, household, without_work, placed, rng.random(n) * 10)
@@ -64,7 +68,17 @@ def test_household_level_groups_add_up_to_the_overall_figures():
 
 def test_age_bands_have_the_policy_limits():
     ages = np.array([16, 39, 40, 49, 50, 59, 60, 88, 15])
-    assert fairness.age_band(ages).tolist() == ["16-39", "16-39", "40-49", "40-49", "50-59", "50-59", "60+", "60+", "16-39"]
+    assert fairness.age_band(ages).tolist() == [
+        "16-39",
+        "16-39",
+        "40-49",
+        "40-49",
+        "50-59",
+        "50-59",
+        "60+",
+        "60+",
+        "16-39",
+    ]
 
 
 def test_retention_merges_and_round_trips_through_json():
@@ -84,5 +98,7 @@ def test_retention_merges_and_round_trips_through_json():
 
 def test_an_empty_population_has_no_rates():
     empty = np.array([], dtype=object)
-    result = fairness.breakdown({"sex": empty}, np.array([], np.int64), np.array([], bool), np.array([], bool), np.array([]))
+    result = fairness.breakdown(
+        {"sex": empty}, np.array([], np.int64), np.array([], bool), np.array([], bool), np.array([])
+    )
     assert result.overall.laborers == 0 and result.overall.placed_rate is None and result.dimensions["sex"] == []

@@ -11,8 +11,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from ..extensions import app_object, db
 from ..models import Plan, PlanMode
-from ..services import plans, scope
-from ..services.convert import stored_factors
+from ..services import fairness, plans, scope, whatif
+from ..services.convert import matcher_config, stored_factors
 from .common import audit_list, document_errors, remote_addr
 from .security import SECURITY, require_user
 
@@ -85,6 +85,69 @@ class PlanSchema(PlanSummarySchema):
 class ConfirmSchema(Schema):
     plan_id = fields.Integer(required=True)
     placements = fields.Integer(required=True)
+
+
+class FairnessSchema(Schema):
+    plan_id = fields.Integer(required=True)
+    min_ratio = fields.Float(
+        required=True,
+        metadata={
+            "description": "FAIRNESS_MIN_RATIO: rates below this share of the overall rate are listed in `below`"
+        },
+    )
+    plan = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "overall and per dimension (sex, age_band, village, poverty, ability) one row per group: "
+            "laborers, placed, households_without_work, households_moved, checked / retained (90-day check-ins), "
+            "their rates, ratios to the overall rate and `below`; null for a plan stored before breakdowns were kept"
+        },
+    )
+    baseline = fields.Dict(allow_none=True, metadata={"description": "the same for the greedy baseline (no retention)"})
+
+
+class AddedSchema(Schema):
+    region_code = fields.String(required=True, validate=validate.Regexp(r"^(\d{9}|\d{12})$"))
+    count = fields.Integer(required=True, validate=validate.Range(min=1, max=10_000))
+
+
+class WhatIfSchema(Schema):
+    workshops = fields.List(
+        fields.Nested(AddedSchema),
+        load_default=list,
+        validate=validate.Length(max=whatif.MAX_PARTS),
+        metadata={"description": "new workshops: a village code and its slots"},
+    )
+    batches = fields.List(
+        fields.Nested(AddedSchema),
+        load_default=list,
+        validate=validate.Length(max=whatif.MAX_PARTS),
+        metadata={"description": "new batches: the village or township of the pickup point and the seats"},
+    )
+    welfare_posts = fields.List(
+        fields.Nested(AddedSchema),
+        load_default=list,
+        validate=validate.Length(max=whatif.MAX_PARTS),
+        metadata={"description": "new welfare posts: a township code and how many one-slot posts"},
+    )
+    commute_extra_km = fields.Float(
+        load_default=0.0,
+        validate=validate.Range(min=0, max=100),
+        metadata={"description": "every laborer's commute limit this many km longer"},
+    )
+
+
+class OutcomeSchema(Schema):
+    report = fields.Dict(required=True, metadata={"description": "the engine's report, as a plan keeps it"})
+    fairness = fields.Dict(required=True, metadata={"description": "as in GET /plans/{id}/fairness"})
+
+
+class WhatIfResultSchema(Schema):
+    plan_id = fields.Integer(required=True)
+    changes = fields.Dict(required=True)
+    added = fields.Dict(required=True, metadata={"description": "places added, by kind"})
+    current = fields.Nested(OutcomeSchema, required=True, metadata={"description": "the plan on today's records"})
+    what_if = fields.Nested(OutcomeSchema, required=True, metadata={"description": "the same with the changes"})
 
 
 def plan_json(plan, *, with_assignments: bool = True) -> dict:
@@ -204,3 +267,60 @@ class PlanConfirm(MethodView):
             remote_addr=remote_addr(),
         )
         return {"plan_id": plan_id, "placements": len(placements)}
+
+
+@blp.route("/<int:plan_id>/fairness")
+class PlanFairness(MethodView):
+    decorators = [require_user("plans")]
+
+    @blp.doc(security=SECURITY)
+    @blp.response(200, FairnessSchema)
+    @document_errors(blp)
+    def get(self, plan_id):
+        """Who the plan helps, by sex, age band, village, poverty status and ability, beside greedy; with
+        the 90-day retention of the offers it made once check-ins exist (counts only: no personal data)."""
+        plan = scope.get_visible(db.session(), Plan, plan_id, g.user)
+        mine, baseline = fairness.plan_fairness(db.session(), plan)
+        min_ratio = current_app.config["FAIRNESS_MIN_RATIO"]
+        return {
+            "plan_id": plan.id,
+            "min_ratio": min_ratio,
+            "plan": fairness.shown(mine, min_ratio),
+            "baseline": fairness.shown(baseline, min_ratio),
+        }
+
+
+@blp.route("/<int:plan_id>/what-if")
+class PlanWhatIf(MethodView):
+    decorators = [require_user("plans")]
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(WhatIfSchema)
+    @blp.response(200, WhatIfResultSchema)
+    @document_errors(blp, 401, 403, 404, 422)
+    def post(self, data, plan_id):
+        """Run the plan's region and mode on today's records as they are and with places that do not exist
+        yet (workshops, batches, welfare posts) or a longer commute limit; nothing is written but the audit."""
+        changes = whatif.Changes(
+            workshops=tuple(whatif.Added(**item) for item in data["workshops"]),
+            batches=tuple(whatif.Added(**item) for item in data["batches"]),
+            welfare_posts=tuple(whatif.Added(**item) for item in data["welfare_posts"]),
+            commute_extra_km=data["commute_extra_km"],
+        )
+        sim = whatif.simulate(
+            db.session(),
+            g.user,
+            plan_id,
+            changes,
+            matcher_config(current_app.config),
+            max_laborers=current_app.config["WHATIF_MAX_LABORERS"],
+            remote_addr=remote_addr(),
+        )
+        min_ratio = current_app.config["FAIRNESS_MIN_RATIO"]
+        return {
+            "plan_id": plan_id,
+            "changes": changes.to_json(),
+            "added": sim.added,
+            "current": {"report": sim.current.report, "fairness": fairness.shown(sim.current.fairness, min_ratio)},
+            "what_if": {"report": sim.what_if.report, "fairness": fairness.shown(sim.what_if.fairness, min_ratio)},
+        }

@@ -20,11 +20,13 @@ from ..clock import today
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import Region
+from ..services import fairness as fairness_service
 from ..services import reports as reports_service
 from ..services import scope
 from ..services.accounts import audit_read
 from ..services.stats import month_ends, overview
 from ..validation import INT32_MAX, parse_day
+from . import fairness as fairness_pages
 from .charts import bar_chart, line_chart
 from .common import require_page
 from .labels import REPORT_TITLES, report_workbook, year_on_year
@@ -81,6 +83,7 @@ def index():
         _("Poor laborers at work, by region"),
     )
     timeline = line_chart([(f"{day:%Y-%m}", n) for day, n in line], _("Poor laborers at work, month by month"))
+    fairness = fairness_service.region_breakdown(db.session(), code, on)
     return render_template(
         "dashboard/index.html",
         stats=stats,
@@ -91,6 +94,8 @@ def index():
         on=on,
         reports=REPORT_TITLES,
         year_on_year=year_on_year,
+        fairness=fairness,
+        **fairness_pages.context(fairness),
     )
 
 

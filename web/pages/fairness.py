@@ -140,7 +140,11 @@ def plan_workbook(plan: Plan, mine: Breakdown | None, baseline: Breakdown | None
         for kind in KINDS:
             append_row(
                 sheet,
-                [label(kind), (report.get("placed_by_kind") or {}).get(kind), (base.get("placed_by_kind") or {}).get(kind)],
+                [
+                    label(kind),
+                    (report.get("placed_by_kind") or {}).get(kind),
+                    (base.get("placed_by_kind") or {}).get(kind),
+                ],
             )
         append_row(sheet, [_("Threshold: ratio to the overall rate"), min_ratio, ""])
         for title, breakdown in ((_("Fairness"), mine), (_("Fairness, greedy baseline"), baseline)):

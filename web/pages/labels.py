@@ -224,6 +224,10 @@ DETAIL_KEYS = {
     "role": _l("role"),
     "action": _l("action"),
     "entity": _l("record"),
+    "workshops": _l("new workshops"),
+    "batches": _l("new batches"),
+    "welfare_posts": _l("new welfare posts"),
+    "commute_extra_km": _l("longer commute (km)"),
 }
 
 #: The offices' reports (web.services.reports.REPORTS), by name.

@@ -39,6 +39,7 @@ from ..services.accounts import AUDIT_MAX_IDS, audit_events
 from ..services.regions import in_region
 from ..services.stats import employer_figures, poor_household_without_work
 from ..validation import parse_day
+from . import fairness as fairness_pages
 from .cards import match_cards
 from .common import (
     audit_list,
@@ -52,7 +53,6 @@ from .common import (
     show_errors,
     try_offer,
 )
-from . import fairness as fairness_pages
 from .forms import ConfirmForm, OfferForm, PlanForm, RerunForm, WelfarePostForm, WhatIfForm, options
 from .labels import AUDIT_ACTIONS, action_label, audit_details, entity_label, label, translated
 from .placements import register_placement_views

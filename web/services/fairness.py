@@ -17,6 +17,7 @@ read on a page view.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -43,7 +44,7 @@ FAIRNESS_MAX_REGION_LENGTH = 6
 
 
 def _age_on(birth_y: np.ndarray, birth_md: np.ndarray, on: date) -> np.ndarray:
-    return np.asarray(age_years(birth_y, birth_md, on.year, on.month * 100 + on.day))
+    return np.asarray(age_years(birth_y, birth_md, np.int64(on.year), np.int64(on.month * 100 + on.day)))
 
 
 def groups_of(
@@ -174,7 +175,9 @@ def region_breakdown(session: Session, region_code: str, on: date) -> fairness.B
     checked = (
         select(func.count(RetentionCheckin.id))
         .join(Placement, Placement.id == RetentionCheckin.placement_id)
-        .where(Placement.laborer_id == Laborer.id, RetentionCheckin.day == SUCCESS_DAY, RetentionCheckin.checked_on <= on)
+        .where(
+            Placement.laborer_id == Laborer.id, RetentionCheckin.day == SUCCESS_DAY, RetentionCheckin.checked_on <= on
+        )
     )
     retained = checked.where(RetentionCheckin.is_still_working.is_(True))
     query = (
@@ -211,3 +214,19 @@ def region_breakdown(session: Session, region_code: str, on: date) -> fairness.B
         checked=np.array([r.checked for r in rows], float),
         retained=np.array([r.retained for r in rows], float),
     )
+
+
+def shown(breakdown: fairness.Breakdown | None, min_ratio: float) -> dict[str, Any] | None:
+    """A breakdown as the API shows it: every group's counts, rates, ratios to the overall rate and the
+    rates below ``min_ratio`` (``below``)."""
+    if breakdown is None:
+        return None
+
+    def group(g: fairness.GroupFigures) -> dict[str, Any]:
+        rates = {name: getattr(g, name) for name in (*fairness.RATES, "mean_commute_km")}
+        return {**asdict(g), **rates, "below": list(g.below(min_ratio))}
+
+    return {
+        "overall": group(breakdown.overall),
+        "dimensions": {name: [group(g) for g in groups] for name, groups in breakdown.dimensions.items()},
+    }

@@ -34,6 +34,8 @@ from . import fairness, scope
 from .accounts import audit
 from .plans import plan_inputs, report_json
 
+#: Places of one kind (workshops, batches, welfare-post groups) one what-if may add.
+MAX_PARTS = 20
 #: Days until a hypothetical batch leaves (its start date for the age rules).
 BATCH_LEAD_DAYS = 7
 
@@ -130,17 +132,41 @@ def hypothetical_targets(session: Session, plan: Plan, changes: Changes) -> list
 
     for item in changes.workshops:
         region = _region(session, plan, "workshops", item.region_code)
-        add("opening", region, item.count, job_type="packaging", demand="light", pay_type="piece",
-            is_flexible=True, start_on=today)
+        add(
+            "opening",
+            region,
+            item.count,
+            job_type="packaging",
+            demand="light",
+            pay_type="piece",
+            is_flexible=True,
+            start_on=today,
+        )
     for item in changes.batches:
         region = _region(session, plan, "batches", item.region_code)
-        add("batch", region, item.count, job_type="factory", demand="moderate", pay_type="monthly",
-            is_flexible=False, start_on=today + timedelta(days=BATCH_LEAD_DAYS))
+        add(
+            "batch",
+            region,
+            item.count,
+            job_type="factory",
+            demand="moderate",
+            pay_type="monthly",
+            is_flexible=False,
+            start_on=today + timedelta(days=BATCH_LEAD_DAYS),
+        )
     for item in changes.welfare_posts:
         region = _region(session, plan, "welfare_posts", item.region_code)
         for _ in range(item.count):
-            add("welfare_post", region, 1, job_type="cleaner", demand="light", pay_type="monthly",
-                is_flexible=True, start_on=today)
+            add(
+                "welfare_post",
+                region,
+                1,
+                job_type="cleaner",
+                demand="light",
+                pay_type="monthly",
+                is_flexible=True,
+                start_on=today,
+            )
     return targets
 
 
@@ -160,6 +186,9 @@ def simulate(
     plan = scope.get_visible(session, Plan, plan_id, user)
     if changes.is_empty():
         raise ValidationError.on("changes", _l("add a workshop, a batch, welfare posts or a longer commute limit"))
+    for part in ("workshops", "batches", "welfare_posts"):
+        if len(getattr(changes, part)) > MAX_PARTS:
+            raise ValidationError.on(part, _l("at most %(n)s at once", n=MAX_PARTS))
     extra = hypothetical_targets(session, plan, changes)
     laborers, targets = plan_inputs(session, plan.region_code)
     if len(laborers["id"]) > max_laborers:
