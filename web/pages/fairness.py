@@ -70,7 +70,16 @@ def context(*breakdowns: Breakdown | None) -> dict[str, Any]:
         "group_label": group_label,
         "pct": pct,
         "ratio": ratio,
+        "fairness_pairs": pairs,
     }
+
+
+def pairs(now: Breakdown, then: Breakdown, dimension: str) -> list[tuple[GroupFigures, GroupFigures]]:
+    """The overall figures and each group's of two breakdowns of the same laborers, side by side."""
+    theirs = {g.group: g for g in then.dimensions.get(dimension, [])}
+    rows = [(now.overall, then.overall)]
+    rows.extend((g, theirs[g.group]) for g in now.dimensions.get(dimension, []) if g.group in theirs)
+    return rows
 
 
 def _sheet_rows(breakdown: Breakdown, villages: dict[str, str], min_ratio: float) -> list[list[Any]]:
