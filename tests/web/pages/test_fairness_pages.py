@@ -69,7 +69,7 @@ def test_what_if_page_shows_both_runs_and_writes_only_its_audit(client, plan):
     )
     text = response.get_data(as_text=True)
     assert response.status_code == 200, text
-    assert "Today’s records beside your changes" in text and "Fairness with your changes" in text
+    assert "Today’s records beside your changes" in text and "Fairness, as it is and with your changes" in text
     after = _counts()
     assert after.pop("audit_event") == before.pop("audit_event") + 1 and after == before
     assert db.session.scalar(select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(1)) == "plan_whatif"
