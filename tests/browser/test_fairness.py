@@ -16,7 +16,7 @@ def _fits(page, width: int) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
 
 
-def test_office_reads_a_plans_fairness_and_tries_a_what_if(page_for, live_server):
+def test_office_reads_a_plans_fairness_and_tries_a_what_if(page_for, live_server):  # noqa: F811 (fixtures)
     base = live_server["url"]
     page = page_for("office", 1280, 900)
     page.click("header >> text=匹配方案")
