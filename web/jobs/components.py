@@ -171,14 +171,15 @@ def solve_part_job(plan_id: int, token: str, k: int, steps: int) -> np.ndarray |
 
 
 def baseline_job(plan_id: int, token: str, steps: int) -> PlanResult | None:
-    """The greedy baseline of a run, on the same snapshot (its report; no explanations, as in one process)."""
+    """The greedy baseline of a run, on the same snapshot (no explanations, as in one process); its
+    assignments go back too, for the baseline's fairness breakdown."""
     with plan_runs.job_context():
 
         def work(lease: plan_runs.Lease) -> PlanResult:
             prepared, config = unpack(_redis().get(_key(plan_id, token, "snapshot")))
             result = matcher.plan.run_prepared(prepared, "greedy", config, explain=False)
             lease.renew(_step_done(plan_id, token, steps))
-            return PlanResult([], result.report)
+            return result
 
         return _held_step(plan_id, token, work)
 
