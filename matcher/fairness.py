@@ -16,7 +16,7 @@ strings for villages, "F"/"M", "16-39", ...).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -42,10 +42,6 @@ def age_band(age_years: np.ndarray) -> np.ndarray:
 
 def _rate(part: float, whole: float) -> float | None:
     return part / whole if whole else None
-
-
-def _ratio(rate: float | None, overall: float | None) -> float | None:
-    return rate / overall if rate is not None and overall else None
 
 
 @dataclass(frozen=True)
@@ -84,15 +80,6 @@ class GroupFigures:
         """Mean commute of the group's placed laborers (for batches, to the pickup point)."""
         return _rate(self.commute_km_total, self.placed)
 
-    def compared_with(self, overall: GroupFigures) -> GroupFigures:
-        """These figures with each rate's ratio to the overall rate filled in."""
-        return replace(
-            self,
-            placed_ratio=_ratio(self.placed_rate, overall.placed_rate),
-            moved_ratio=_ratio(self.moved_rate, overall.moved_rate),
-            retention_ratio=_ratio(self.retention_rate, overall.retention_rate),
-        )
-
     def below(self, min_ratio: float) -> tuple[str, ...]:
         """The rates (``RATES`` keys) whose ratio to the overall rate is below ``min_ratio``."""
         return tuple(rate for rate, ratio in RATES.items() if (r := getattr(self, ratio)) is not None and r < min_ratio)
@@ -107,9 +94,13 @@ class Breakdown:
 
     def to_json(self) -> dict[str, Any]:
         """Plain values (for a JSON column or an API answer); ``from_json`` reads them back."""
+
+        def plain(g: GroupFigures) -> dict[str, Any]:
+            return {name: getattr(g, name) for name in FIELDS}  # not asdict: a province has 28,000 villages
+
         return {
-            "overall": asdict(self.overall),
-            "dimensions": {name: [asdict(g) for g in groups] for name, groups in self.dimensions.items()},
+            "overall": plain(self.overall),
+            "dimensions": {name: [plain(g) for g in groups] for name, groups in self.dimensions.items()},
         }
 
     @classmethod
@@ -123,17 +114,89 @@ class Breakdown:
     def with_retention(self, retention: Breakdown) -> Breakdown:
         """These figures with the check-in counts of ``retention`` (a ``retention`` breakdown), ratios redone."""
 
-        def merged(mine: GroupFigures, theirs: GroupFigures | None) -> GroupFigures:
-            if theirs is None:
-                return replace(mine, checked=0, retained=0)
-            return replace(mine, checked=theirs.checked, retained=theirs.retained)
+        def merged(
+            groups: list[GroupFigures], theirs: list[GroupFigures], overall: GroupFigures | None
+        ) -> list[GroupFigures]:
+            found = {g.group: g for g in theirs}
 
-        overall = merged(self.overall, retention.overall)
-        dimensions = {}
-        for name, groups in self.dimensions.items():
-            theirs = {g.group: g for g in retention.dimensions.get(name, [])}
-            dimensions[name] = [merged(g, theirs.get(g.group)).compared_with(overall) for g in groups]
-        return Breakdown(overall.compared_with(overall), dimensions)
+            def column(name: str, source: dict[str, GroupFigures] | None = None) -> np.ndarray:
+                if source is None:
+                    return np.array([getattr(g, name) for g in groups])
+                return np.array([getattr(source[g.group], name) if g.group in source else 0 for g in groups])
+
+            codes = np.array([g.group for g in groups], dtype=object)
+            mine = [column(name) for name in ("laborers", "placed", "households_without_work", "households_moved")]
+            return _built(
+                codes,
+                mine[0],
+                mine[1],
+                mine[2],
+                mine[3],
+                column("commute_km_total"),
+                column("checked", found),
+                column("retained", found),
+                overall,
+            )
+
+        (overall,) = merged([self.overall], [retention.overall], None)
+        dimensions = {
+            name: merged(groups, retention.dimensions.get(name, []), overall)
+            for name, groups in self.dimensions.items()
+        }
+        return Breakdown(overall, dimensions)
+
+
+#: The fields of a ``GroupFigures``.
+FIELDS: tuple[str, ...] = tuple(f.name for f in fields(GroupFigures))
+
+
+def _ratios(part: np.ndarray, whole: np.ndarray, overall: float | None) -> list[float | None]:
+    """Each group's rate (part / whole) over the overall rate; None where either is undefined or zero."""
+    if not overall:
+        return [None] * len(part)
+    whole = np.asarray(whole, float)
+    rate = np.divide(part, whole, out=np.full(len(part), np.nan), where=whole > 0) / overall
+    return [None if np.isnan(r) else r for r in rate.tolist()]
+
+
+def _built(
+    codes: np.ndarray,
+    laborers: np.ndarray,
+    placed: np.ndarray,
+    without: np.ndarray,
+    moved: np.ndarray,
+    commute_total: np.ndarray,
+    checked: np.ndarray,
+    retained: np.ndarray,
+    overall: GroupFigures | None,
+) -> list[GroupFigures]:
+    """Groups from their counts, each rate's ratio to ``overall``'s (to its own when None: the overall row)."""
+    if overall is None:
+        pairs = ((placed, laborers), (moved, without), (retained, checked))
+        rates = [float(a.sum() / b.sum()) if b.sum() else None for a, b in pairs]
+    else:
+        rates = [overall.placed_rate, overall.moved_rate, overall.retention_rate]
+    ratios = zip(
+        _ratios(placed, laborers, rates[0]),
+        _ratios(moved, without, rates[1]),
+        _ratios(retained, checked, rates[2]),
+        strict=True,
+    )
+    return [
+        GroupFigures(str(code), int(a), int(b), int(c), int(d), float(e), int(f), int(g), *r)
+        for code, a, b, c, d, e, f, g, r in zip(
+            codes.tolist(),
+            laborers.tolist(),
+            placed.tolist(),
+            without.tolist(),
+            moved.tolist(),
+            commute_total.tolist(),
+            checked.tolist(),
+            retained.tolist(),
+            ratios,
+            strict=True,
+        )
+    ]
 
 
 def _sums(inverse: np.ndarray, size: int, values: np.ndarray) -> np.ndarray:
@@ -156,28 +219,20 @@ def _figures(
     commute: np.ndarray,
     checked: np.ndarray,
     retained: np.ndarray,
+    overall: GroupFigures | None,
 ) -> list[GroupFigures]:
     size = len(codes)
-    laborers = np.bincount(inverse, minlength=size)
-    placed_n = np.bincount(inverse[placed], minlength=size)
-    without = _distinct_households(inverse, size, household, without_work)
-    moved = _distinct_households(inverse, size, household, without_work & placed)
-    commute_total = _sums(inverse, size, np.where(placed, commute, 0.0))
-    checked_n, retained_n = _sums(inverse, size, checked), _sums(inverse, size, retained)
-    return [
-        GroupFigures(str(code), int(a), int(b), int(c), int(d), float(e), int(f), int(g))
-        for code, a, b, c, d, e, f, g in zip(
-            codes.tolist(),
-            laborers.tolist(),
-            placed_n.tolist(),
-            without.tolist(),
-            moved.tolist(),
-            commute_total.tolist(),
-            checked_n.tolist(),
-            retained_n.tolist(),
-            strict=True,
-        )
-    ]
+    return _built(
+        codes,
+        np.bincount(inverse, minlength=size),
+        np.bincount(inverse[placed], minlength=size),
+        _distinct_households(inverse, size, household, without_work),
+        _distinct_households(inverse, size, household, without_work & placed),
+        _sums(inverse, size, np.where(placed, commute, 0.0)),
+        _sums(inverse, size, checked),
+        _sums(inverse, size, retained),
+        overall,
+    )
 
 
 def breakdown(
@@ -207,14 +262,13 @@ def breakdown(
     checked = np.zeros(n) if checked is None else np.asarray(checked, float)
     retained = np.zeros(n) if retained is None else np.asarray(retained, float)
     columns = (household_dense, without_work, placed, commute, checked, retained)
-    (overall,) = _figures(np.zeros(n, np.int64), np.array(["all"]), *columns)
-    overall = overall.compared_with(overall)
+    (overall,) = _figures(np.zeros(n, np.int64), np.array(["all"]), *columns, None)
     dimensions = {}
     for name in DIMENSIONS:
         if name not in groups:
             continue
         codes, inverse = np.unique(np.asarray(groups[name]).astype(str), return_inverse=True)
-        dimensions[name] = [g.compared_with(overall) for g in _figures(inverse.ravel(), codes, *columns)]
+        dimensions[name] = _figures(inverse.ravel(), codes, *columns, overall)
     return Breakdown(overall, dimensions)
 
 
