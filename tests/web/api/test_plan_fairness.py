@@ -74,3 +74,10 @@ def test_what_if_refusals_name_the_field(client, office, plan_id, payload, field
 def test_a_cadre_may_not_simulate(client, cadre, plan_id):
     answer = client.post(f"/api/v1/plans/{plan_id}/what-if", json={"commute_extra_km": 5}, headers=cadre[1])
     assert answer.status_code == 403
+
+
+def test_unknown_and_out_of_range_plans_are_not_found(client, office):
+    for plan in (999_999, 2**31, 10**12):
+        assert client.get(f"/api/v1/plans/{plan}/fairness", headers=office[1]).status_code == 404
+        answer = client.post(f"/api/v1/plans/{plan}/what-if", json={"commute_extra_km": 1}, headers=office[1])
+        assert answer.status_code == 404
