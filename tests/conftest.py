@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 from stdnum.cn import ric
 
 from seed.people import id_region
@@ -39,11 +42,33 @@ DANING = (36.465, 110.752)
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    """The database every test of this run uses."""
-    if POSTGRES_URL:
-        return POSTGRES_URL
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+def database_url(tmp_path_factory) -> Iterator[str]:
+    """The database every test of this process uses.
+
+    The suite runs in parallel (pytest-xdist, `-n auto` in pyproject.toml): on SQLite each worker has
+    its own file under its own temporary folder; on PostgreSQL each worker gets a database of its own
+    next to JIUYE_TEST_DATABASE_URL's (``<name>_gw0``, ...), created here and dropped at the end, so that
+    one worker emptying its tables never touches another's.
+    """
+    if not POSTGRES_URL:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        return
+    worker_id = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker_id:  # not distributed (-n 0, or -p no:xdist): the database named
+        yield POSTGRES_URL
+        return
+    given = make_url(POSTGRES_URL)
+    name = f"{given.database}_{worker_id}"
+    admin = create_engine(given.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield given.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
