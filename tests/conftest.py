@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import itertools
 import os
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 from stdnum.cn import ric
 
 from seed.people import id_region
-from web import create_app
+from web import clock, create_app
 from web.extensions import db
 from web.models import (
     Employer,
@@ -27,7 +30,9 @@ from web.models import (
     WelfarePost,
 )
 from web.models.account import APPEND_ONLY_DDL, DROP_APPEND_ONLY_DDL
+from web.services import offers
 from web.services.accounts import create_user
+from web.services.convert import matcher_config
 
 POSTGRES_URL = os.environ.get("JIUYE_TEST_DATABASE_URL")
 PASSWORD = "correct-horse-9"
@@ -37,11 +42,33 @@ DANING = (36.465, 110.752)
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    """The database every test of this run uses."""
-    if POSTGRES_URL:
-        return POSTGRES_URL
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+def database_url(tmp_path_factory) -> Iterator[str]:
+    """The database every test of this process uses.
+
+    The suite runs in parallel (pytest-xdist, `-n auto` in pyproject.toml): on SQLite each worker has
+    its own file under its own temporary folder; on PostgreSQL each worker gets a database of its own
+    next to JIUYE_TEST_DATABASE_URL's (``<name>_gw0``, ...), created here and dropped at the end, so that
+    one worker emptying its tables never touches another's.
+    """
+    if not POSTGRES_URL:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        return
+    worker_id = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker_id:  # not distributed (-n 0, or -p no:xdist): the database named
+        yield POSTGRES_URL
+        return
+    given = make_url(POSTGRES_URL)
+    name = f"{given.database}_{worker_id}"
+    admin = create_engine(given.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield given.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -410,3 +437,37 @@ def live_redis(app):
             pytest.fail(f"no Redis at {app.config['REDIS_URL']}; CI starts one (.ci/run)")
         pytest.skip(f"no Redis at {app.config['REDIS_URL']}")
     return connection
+
+
+# -- after the match (issue 13) -----------------------------------------------------------------
+
+#: The day `waiting_offer` is made on.
+OFFERED_ON = date(2026, 3, 2)
+
+
+def freeze_day(monkeypatch, day: date) -> None:
+    """Set the deployment's clock to 10:00 on `day`."""
+    moment = datetime.combine(day, time(10, 0), clock.zone())
+    monkeypatch.setattr(clock, "now", lambda: moment)
+
+
+@pytest.fixture
+def waiting_offer(app, factory, monkeypatch):
+    """An opening's one slot offered on OFFERED_ON; a cadre, an office user and the employer's user."""
+    freeze_day(monkeypatch, OFFERED_ON)
+    opening = factory.opening(slots=1)
+    laborer = factory.laborer(phone="13800138000")
+    cadre = factory.user("cadre")
+    office = factory.user("office")
+    employer_user = factory.user("employer", employer_id=opening.employer_id)
+    db.session.commit()
+    placement = offers.make_offer(db.session, office, laborer.id, "opening", opening.id, matcher_config(app.config))
+    db.session.commit()
+    return {
+        "placement_id": placement.id,
+        "opening": opening,
+        "cadre": cadre,
+        "office": office,
+        "employer_user": employer_user,
+        "laborer": laborer,
+    }

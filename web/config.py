@@ -22,6 +22,7 @@ ENVIRONMENT_KEYS = {
     "JIUYE_PLAN_PART_ARCS": "PLAN_PART_ARCS",
     "JIUYE_TIMEZONE": "TIMEZONE",
     "JIUYE_SQLITE_BUSY_TIMEOUT_S": "SQLITE_BUSY_TIMEOUT_S",
+    "JIUYE_SMS_BACKEND": "SMS_BACKEND",
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -106,6 +107,16 @@ DEFAULTS: dict[str, Any] = {
     # that the person still wants and is able to work (Laborer.over_age_confirmed).
     "MIN_LABOR_AGE": 16,
     "MAX_LABOR_AGE": 75,
+    # After the match (issue 13): an offer lapses when unanswered this many days ("no answer in time");
+    # the employer is reminded half-way (web.services.offers.lapse_unanswered, run by `jiuye tick`).
+    "OFFER_ANSWER_DAYS": 7,
+    # Texts to laborers (web.services.texts): "file" (instance/texts-outbox.jsonl), "console", or a
+    # provider's adapter "package.module:ClassName" built with SMS_OPTIONS.
+    "SMS_BACKEND": "file",
+    "SMS_OUTBOX_PATH": None,
+    "SMS_OPTIONS": {},
+    # The daily clocks in `jiuye plan worker` (RQ's scheduler): local time of day they run at.
+    "TICK_AT": "00:10",
     # Fairness (issue 14, part 4): a group's rate (placed, households moved, 90-day retention) below
     # this share of the overall rate is highlighted on plan pages, the dashboard and the exports.
     "FAIRNESS_MIN_RATIO": 0.8,

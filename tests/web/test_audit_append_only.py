@@ -63,14 +63,14 @@ POSTGRES_URL = os.environ.get("JIUYE_TEST_DATABASE_URL")
 
 @pytest.mark.postgres
 @pytest.mark.skipif(not POSTGRES_URL, reason="JIUYE_TEST_DATABASE_URL is not set")
-def test_app_role_uses_the_tables_but_cannot_touch_the_trail(runner, event_id):
+def test_app_role_uses_the_tables_but_cannot_touch_the_trail(runner, event_id, database_url):
     """`jiuye db grant-app-role`: a role that reads and writes records, appends audit events, and can
     neither change them nor drop the trigger nor alter the table."""
     role = f"jiuye_app_{uuid.uuid4().hex[:8]}"
     result = runner.invoke(args=["db", "grant-app-role", role, "--password", "app-pass-1"])
     assert result.exit_code == 0, result.output
     assert role in result.output
-    url = make_url(POSTGRES_URL).set(username=role, password="app-pass-1")
+    url = make_url(database_url).set(username=role, password="app-pass-1")
     engine = create_engine(url)
     try:
         with engine.begin() as connection:

@@ -56,6 +56,7 @@ API_ROLES = {
     "api_matching": ALL,
     "api_plans": frozenset({"office"}),
     "api_stats": PEOPLE,
+    "api_messages": ALL,  # everyone reads their own inbox
 }
 #: Who may use each page blueprint (or one endpoint of it).
 PAGE_ROLES = {
@@ -65,6 +66,7 @@ PAGE_ROLES = {
     "dashboard.index": frozenset({"office"}),
     "dashboard": PEOPLE,
     "auth.password": frozenset({"cadre", "employer", "office"}),  # everyone changes their own
+    "inbox": ALL,  # everyone reads their own messages
 }
 #: The static files, under their plain and their hashed names, and the favicon (web.assets).
 STATIC_FILES = {"static", "hashed_static", "favicon"}

@@ -12,6 +12,7 @@ from . import (
     households,
     laborers,
     matching,
+    messages,
     openings,
     plans,
     stats,
@@ -29,6 +30,7 @@ BLUEPRINTS = [
     matching.blp,
     plans.blp,
     stats.blp,
+    messages.blp,
 ]
 
 

@@ -20,7 +20,7 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach jiuye's command groups to app.cli (also used by the test runner)."""
-    from . import bench, check, database, imports, learn, plan, seed, serve, stats, users
+    from . import bench, check, database, imports, learn, plan, seed, serve, stats, tick, users
 
     commands = (
         seed.seed,
@@ -32,6 +32,7 @@ def register_commands(app: Flask) -> None:
         stats.stats,
         imports.imports,
         check.check,
+        tick.tick,
     )
     for command in commands:
         app.cli.add_command(command)

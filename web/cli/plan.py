@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from ..errors import DomainError, NotFoundError
 from ..extensions import app_object
 from ..jobs.plans import execute_plan, execution_mode, queue_name, recover, rerun, serve_with, start_plan
+from ..jobs.tick import schedule_daily
 from ..models import CHANNELS, Plan, PlanMode, PlanStatus, Region
 from ..services.plans import county_codes
 from ..unit_of_work import unit_of_work
@@ -134,7 +135,8 @@ def rerun_command(plan_id: int) -> None:
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty (tests, benchmarks, cron).")
 def worker(burst: bool) -> None:
     """Serve plans queued in Redis (REDIS_URL, queue PLAN_QUEUE) until stopped; first recover the plans left
-    behind. Start as many as there are cores to spare, on one machine or several sharing the database and Redis."""
+    behind; unless --burst, also run the daily clocks (`jiuye tick`) on RQ's scheduler. Start as many as
+    there are cores to spare, on one machine or several sharing the database and Redis."""
     from redis import Redis
     from rq import Worker
 
@@ -147,6 +149,8 @@ def worker(burst: bool) -> None:
         click.echo(f"interrupted plans marked failed: {interrupted or 'none'}; queued again: {restarted or 'none'}")
     serve_with(app)  # jobs (and the work horses forked for them) use this app instead of building one each
     try:
-        Worker([queue_name(app)], connection=Redis.from_url(url)).work(burst=burst)
+        if not burst:  # the daily clocks ride on RQ's scheduler (web.jobs.tick)
+            schedule_daily(app)
+        Worker([queue_name(app)], connection=Redis.from_url(url)).work(burst=burst, with_scheduler=not burst)
     finally:
         serve_with(None)

@@ -31,6 +31,7 @@ from .employment import (
     PostingStatus,
     TransportBatch,
 )
+from .inbox import Message, MessageKind, TextMessage, TickRun
 from .people import WORKING_STATUSES, Household, Laborer, LaborerStatus
 from .placement import (
     ANSWERED_STATUSES,
@@ -40,6 +41,7 @@ from .placement import (
     COMMITTED_STATUSES,
     HOLDING_STATUSES,
     NEEDS_REASON,
+    NO_ANSWER_REASON,
     OFFER_TEXT_STATUSES,
     PASSENGER_STATUSES,
     TRANSITIONS,
@@ -75,6 +77,7 @@ __all__ = [
     "CHANNEL_ZH",
     "EMPLOYING_KINDS",
     "NEEDS_REASON",
+    "NO_ANSWER_REASON",
     "OPEN_BATCH_STATUSES",
     "PASSENGER_STATUSES",
     "POOR_STATUSES",
@@ -100,6 +103,8 @@ __all__ = [
     "Laborer",
     "LaborerStatus",
     "LoginCounter",
+    "Message",
+    "MessageKind",
     "Opening",
     "PayType",
     "PickupPoint",
@@ -122,6 +127,8 @@ __all__ = [
     "Sex",
     "TRANSITIONS",
     "TargetRow",
+    "TextMessage",
+    "TickRun",
     "TransportBatch",
     "User",
     "UserVillage",

@@ -77,6 +77,9 @@ ANSWERED_STATUSES = (PlacementStatus.ACCEPTED, PlacementStatus.DECLINED)
 #: Placements whose offer text a laborer page shows: offered (to tell them) and accepted (to remind them).
 OFFER_TEXT_STATUSES = (PlacementStatus.OFFERED, PlacementStatus.ACCEPTED)
 
+#: The reason the clock gives an offer nobody answered (a catalog msgid: pages show it translated).
+NO_ANSWER_REASON = "no answer in time"
+
 #: Allowed moves of the lifecycle: proposed → offered → accepted | declined → working → ended.
 TRANSITIONS: dict[PlacementStatus, tuple[PlacementStatus, ...]] = {
     PlacementStatus.PROPOSED: (PlacementStatus.OFFERED, PlacementStatus.DECLINED),
@@ -131,6 +134,7 @@ class Placement(TargetMixin, Base):
         ),
         Index("ix_placement_laborer_status", "laborer_id", "status"),
         Index("ix_placement_status_started", "status", "started_on"),
+        Index("ix_placement_status_answer_by", "status", "answer_by"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -146,6 +150,10 @@ class Placement(TargetMixin, Base):
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"), index=True, default=None)
     started_on: Mapped[date | None] = mapped_column(Date, default=None)
     ended_on: Mapped[date | None] = mapped_column(Date, default=None)
+    # An offer's clock (issue 13, part 1): when it was made, and the last day it may be answered; the
+    # next day's tick lapses it ("no answer in time").
+    offered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    answer_by: Mapped[date | None] = mapped_column(Date, default=None)
     decline_reason: Mapped[str | None] = mapped_column(Text, default=None)
     end_reason: Mapped[str | None] = mapped_column(Text, default=None)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), default=None)

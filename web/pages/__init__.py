@@ -9,7 +9,8 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Register every page blueprint on the app."""
-    from . import auth, cadre, dashboard, employer, main, office
+    from . import auth, cadre, dashboard, employer, inbox, main, office
 
-    for module in (main, auth, dashboard, cadre, employer, office):
+    for module in (main, auth, dashboard, cadre, employer, office, inbox):
         app.register_blueprint(module.bp)
+    inbox.install(app)

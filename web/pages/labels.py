@@ -58,6 +58,8 @@ LABELS = {
     "declined": _l("declined"),
     "working": _l("working"),
     "ended": _l("ended"),
+    # reasons the clocks give (web.models.placement.NO_ANSWER_REASON)
+    "no answer in time": _l("no answer in time"),
     # channels
     "opening": _l("nearby opening"),
     "batch": _l("transport batch"),
@@ -240,6 +242,29 @@ REPORT_TITLES = {
 }
 
 #: Roles, as the audit trail and account pages name them.
+#: What each kind of inbox message says (web.models.inbox.MessageKind), filled from its parameters.
+MESSAGE_TEXTS = {
+    "offer_lapsed": _l("The offer of %(target)s to %(laborer)s lapsed: no answer in time (due %(answer_by)s)."),
+    "offer_reminder": _l("Please answer the offer of %(target)s to %(laborer)s by %(answer_by)s."),
+}
+
+
+class _Params(dict):
+    """A message's parameters; one the sentence names but the message lacks shows as a dash."""
+
+    def __missing__(self, key: str) -> str:
+        return "—"
+
+
+def message_text(message: Any) -> str:
+    """An inbox message in the reader's language, from its kind and parameters."""
+    text = MESSAGE_TEXTS.get(message.kind)
+    if text is None:
+        return _("A message of a kind this version does not know.")
+    params = _Params({key: ("—" if value is None else value) for key, value in (message.params or {}).items()})
+    return str(text) % params
+
+
 ROLES = {"cadre": _l("village cadre"), "employer": _l("employer"), "office": _l("office")}
 
 

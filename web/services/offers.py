@@ -10,6 +10,7 @@ at work gets no new one unless re-matching is asked for, and nobody holds more t
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
 from typing import cast
 
 from flask_babel import LazyString
@@ -23,7 +24,7 @@ from matcher.geo import haversine_km
 from matcher.types import Config
 
 from .. import clock
-from ..config import DEFAULTS
+from ..config import DEFAULTS, setting
 from ..errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError, in_language, label_of
 from ..models import (
     CHANNEL_FK,
@@ -31,15 +32,17 @@ from ..models import (
     COMMITTED_STATUSES,
     HOLDING_STATUSES,
     NEEDS_REASON,
+    NO_ANSWER_REASON,
     TRANSITIONS,
     Laborer,
+    MessageKind,
     Placement,
     PlacementEvent,
     PlacementStatus,
     TargetRow,
     User,
 )
-from . import scope
+from . import inbox, scope
 from .accounts import audit
 from .convert import explanation_json, free_capacity, to_matcher_laborers, to_target
 from .ranking import target_row
@@ -110,6 +113,8 @@ def _new_placement(
         laborer_id=laborer_row.id,
         household_id=laborer_row.household_id,
         status=PlacementStatus.OFFERED,
+        offered_at=datetime.now(UTC),
+        answer_by=answer_deadline(clock.today()),
         score=score,
         distance_km=distance_km,
         explanation=explanation,
@@ -119,6 +124,11 @@ def _new_placement(
     )
     placement.events.append(PlacementEvent(from_status=None, to_status=PlacementStatus.OFFERED, by_user_id=by.id))
     return placement
+
+
+def answer_deadline(offered_on: date) -> date:
+    """The last day an offer made on `offered_on` may be answered (OFFER_ANSWER_DAYS later)."""
+    return offered_on + timedelta(days=int(setting("OFFER_ANSWER_DAYS")))
 
 
 def _second_post(error: IntegrityError) -> ConflictError | None:
@@ -235,3 +245,96 @@ def transition(
     session.flush()
     audit(session, f"placement_{target.value}", user=user, entity=placement, remote_addr=remote_addr)
     return placement
+
+
+# -- the answer clock (issue 13, part 1) ---------------------------------------------------------
+
+
+def _told_about(session: Session, placement: Placement) -> tuple[list[User], list[User]]:
+    """Who hears about an offer: (the laborer's cadres and offices, the employer's users)."""
+    laborer = placement.laborer
+    village = laborer.household.village_code
+    people = inbox.cadres_of_village(session, village) + inbox.offices_over(session, village)
+    target = placement.opening or placement.batch
+    employer_users = inbox.employer_users(session, target.employer_id) if target is not None else []
+    return people, employer_users
+
+
+def _offer_params(placement: Placement) -> dict[str, object]:
+    target = placement.opening or placement.batch or placement.welfare_post
+    return {
+        "laborer": placement.laborer.name,
+        "target": target.title if target is not None else "",
+        "answer_by": placement.answer_by.isoformat() if placement.answer_by else None,
+    }
+
+
+def lapse_unanswered(session: Session, day: date) -> int:
+    """Decline every offer whose answer day has passed ("no answer in time"): the slot is freed, the laborer
+    may be matched again, and the cadre, the office and the employer are told. Returns how many lapsed.
+
+    Idempotent: a lapsed offer is no longer `offered`, so running again the same day finds nothing.
+    """
+    overdue = session.scalars(
+        select(Placement)
+        .where(Placement.status == PlacementStatus.OFFERED, Placement.answer_by < day)
+        .order_by(Placement.id)
+        .with_for_update()
+    ).all()
+    for placement in overdue:
+        placement.events.append(
+            PlacementEvent(
+                from_status=placement.status, to_status=PlacementStatus.DECLINED, by_user_id=None, note=NO_ANSWER_REASON
+            )
+        )
+        placement.status = PlacementStatus.DECLINED
+        placement.decline_reason = NO_ANSWER_REASON
+        people, employer_users = _told_about(session, placement)
+        inbox.notify(
+            session,
+            [*people, *employer_users],
+            MessageKind.OFFER_LAPSED,
+            params=_offer_params(placement),
+            entity=placement,
+            key=f"offer-lapsed:{placement.id}",
+        )
+        audit(session, "placement_lapsed", entity=placement, answer_by=str(placement.answer_by))
+    session.flush()
+    return len(overdue)
+
+
+def remind_unanswered(session: Session, day: date) -> int:
+    """Remind employers, half-way to the answer day, of each offer still waiting (once per offer)."""
+    half = int(setting("OFFER_ANSWER_DAYS")) // 2
+    waiting = session.scalars(
+        select(Placement)
+        .where(
+            Placement.status == PlacementStatus.OFFERED,
+            Placement.answer_by >= day,
+            Placement.answer_by <= day + timedelta(days=half),
+            (Placement.opening_id.is_not(None)) | (Placement.batch_id.is_not(None)),
+        )
+        .order_by(Placement.id)
+    ).all()
+    told = 0
+    for placement in waiting:
+        _people, employer_users = _told_about(session, placement)
+        told += inbox.notify(
+            session,
+            employer_users,
+            MessageKind.OFFER_REMINDER,
+            params=_offer_params(placement),
+            entity=placement,
+            key=f"offer-reminder:{placement.id}",
+        )
+    return told
+
+
+def waiting_offers(session: Session, user: User) -> list[Placement]:
+    """The offers waiting for this user's answer (an employer's own, within scope), soonest deadline first."""
+    query = (
+        scope.scoped(Placement, user)
+        .where(Placement.status == PlacementStatus.OFFERED)
+        .order_by(Placement.answer_by.is_(None), Placement.answer_by, Placement.id)
+    )
+    return list(session.scalars(query))
