@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from ..extensions import app_object, db
 from ..models import Plan, PlanMode
 from ..services import plans, scope
-from ..services.convert import stored_factors
+from ..services.convert import matcher_config, stored_factors
 from .common import audit_list, document_errors, remote_addr
 from .security import SECURITY, require_user
 
@@ -201,6 +201,7 @@ class PlanConfirm(MethodView):
             g.user,
             plan_id,
             max_live_offers=current_app.config["MAX_LIVE_OFFERS"],
+            config=matcher_config(current_app.config),
             remote_addr=remote_addr(),
         )
         return {"plan_id": plan_id, "placements": len(placements)}

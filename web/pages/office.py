@@ -227,6 +227,7 @@ def plan_confirm(plan_id: int):
                 row.id,
                 remote_addr=remote_addr(),
                 max_live_offers=current_app.config["MAX_LIVE_OFFERS"],
+                config=convert.matcher_config(current_app.config),
             )
         except DomainError as error:
             show_errors(form, error)

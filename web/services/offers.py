@@ -5,6 +5,9 @@ under row locks whenever a slot is taken, so two offices confirming at once cann
 laborer's side is checked under a lock of the laborer's row: someone who has accepted an offer or is
 at work gets no new one unless re-matching is asked for, and nobody holds more than
 `max_live_offers` unanswered offers at once (`laborer_refusals`, shared with plan confirmation).
+A posting carries at most its congestion cap of live offers (`web.services.caps`): a referral
+(``proposed``, no slot held) or an offer beyond it is refused, naming the cap; a referral takes its
+slot when it becomes an offer, capacity re-checked then.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from ..models import (
     CHANNEL_MODELS,
     COMMITTED_STATUSES,
     HOLDING_STATUSES,
+    LIVE_OFFER_STATUSES,
     NEEDS_REASON,
     TRANSITIONS,
     Laborer,
@@ -39,7 +43,7 @@ from ..models import (
     TargetRow,
     User,
 )
-from . import scope
+from . import caps, scope
 from .accounts import audit
 from .convert import explanation_json, free_capacity, to_matcher_laborers, to_target
 from .ranking import target_row
@@ -105,11 +109,12 @@ def _new_placement(
     distance_km: float | None,
     explanation: dict | None,
     plan_id: int | None = None,
+    status: PlacementStatus = PlacementStatus.OFFERED,
 ) -> Placement:
     placement = Placement(
         laborer_id=laborer_row.id,
         household_id=laborer_row.household_id,
-        status=PlacementStatus.OFFERED,
+        status=status,
         score=score,
         distance_km=distance_km,
         explanation=explanation,
@@ -117,7 +122,7 @@ def _new_placement(
         created_by_id=by.id,
         **{CHANNEL_FK[kind]: target_id},
     )
-    placement.events.append(PlacementEvent(from_status=None, to_status=PlacementStatus.OFFERED, by_user_id=by.id))
+    placement.events.append(PlacementEvent(from_status=None, to_status=status, by_user_id=by.id))
     return placement
 
 
@@ -141,11 +146,15 @@ def make_offer(
     *,
     max_live_offers: int = DEFAULTS["MAX_LIVE_OFFERS"],
     rematch: bool = False,
+    refer: bool = False,
     remote_addr: str | None = None,
 ) -> Placement:
-    """Offer a laborer a target: eligibility, capacity and the laborer's offers re-checked now, rows locked.
+    """Offer a laborer a target: eligibility, capacity, the posting's cap and the laborer's offers re-checked
+    now, rows locked.
 
-    `rematch` asks explicitly to offer work to someone who has accepted an offer or is at work.
+    `rematch` asks explicitly to offer work to someone who has accepted an offer or is at work. `refer`
+    makes a referral instead (``proposed``: the employer hears of the laborer; no slot is held until it
+    becomes an offer).
     """
     scope.require(user, "offers")
     laborer_row = scope.get_visible(session, Laborer, laborer_id, user)
@@ -156,11 +165,12 @@ def make_offer(
         select(Placement.id).where(
             Placement.laborer_id == laborer_row.id,
             getattr(Placement, CHANNEL_FK[kind]) == target_id,
-            Placement.status.in_(HOLDING_STATUSES),
+            Placement.status.in_({*HOLDING_STATUSES, *LIVE_OFFER_STATUSES}),
         )
     )
     if already:
         raise ConflictError("this laborer already holds an offer for this target")
+    caps.refuse_beyond_cap(session, locked, config)
     refusal = laborer_refusals(session, [laborer_row.id], max_live_offers=max_live_offers, rematch=rematch)
     if refusal:
         message = refusal[laborer_row.id]
@@ -184,11 +194,13 @@ def make_offer(
         score=score.total,
         distance_km=distance,
         explanation=explanation_json(score.codes),
+        status=PlacementStatus.PROPOSED if refer else PlacementStatus.OFFERED,
     )
     with savepoint(session, on_integrity=_second_post):  # the one-post-per-household index has the last word
         session.add(placement)
         session.flush()
-    audit(session, "offer", user=user, entity=placement, remote_addr=remote_addr, laborer_id=laborer_row.id)
+    action = "referral" if refer else "offer"
+    audit(session, action, user=user, entity=placement, remote_addr=remote_addr, laborer_id=laborer_row.id)
     return placement
 
 
@@ -220,11 +232,19 @@ def transition(
         raise PermissionDeniedError(_l("employers answer offers"))
     if target in NEEDS_REASON and not (note or "").strip():
         raise ValidationError.on("note", "say why (a reason is required)")
+    if placement.status is PlacementStatus.PROPOSED and target is PlacementStatus.OFFERED:
+        # A referral becoming an offer takes its slot now: capacity re-checked under the target's lock.
+        locked = lock_targets(session, [(placement.channel.value, placement.target_id)])
+        if free_capacity(session, next(iter(locked.values()))) < 1:
+            raise ConflictError(_l("no free places left"), {"status": [_l("no free places left")]})
     today = clock.today()
     placement.events.append(
         PlacementEvent(from_status=placement.status, to_status=target, by_user_id=user.id, note=note)
     )
     placement.status = target
+    if target is PlacementStatus.OFFERED:
+        with savepoint(session, on_integrity=_second_post):  # an offered welfare post holds the household's one
+            session.flush()
     if target is PlacementStatus.DECLINED:
         placement.decline_reason = note
     elif target is PlacementStatus.WORKING:
