@@ -70,7 +70,12 @@ def nearest_per_target(
 
 
 def _ranked(
-    score: np.ndarray, spread: np.ndarray, full: np.ndarray, distance_km: np.ndarray, kind: np.ndarray, ident: np.ndarray
+    score: np.ndarray,
+    spread: np.ndarray,
+    full: np.ndarray,
+    distance_km: np.ndarray,
+    kind: np.ndarray,
+    ident: np.ndarray,
 ) -> np.ndarray:
     """Open targets before those at their cap, then by the spread score (`matcher.congestion.spread_score`)
     descending, then score descending, distance, kind and id ascending (a strict, reproducible order)."""

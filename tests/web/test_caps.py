@@ -33,9 +33,8 @@ def test_referrals_beyond_the_cap_are_refused_naming_it(client, factory, api_tok
     assert "its cap" in fourth.json["error"]["message"] and "at most 3" in fourth.json["error"]["message"]
     assert fourth.json["error"]["fields"]["target"]
     # A direct offer counts against the same cap (and would hold the one slot besides).
-    offer = client.post(
-        "/api/v1/placements", json={"laborer_id": people[4].id, "kind": "opening", "target_id": opening.id}, headers=headers
-    )
+    body = {"laborer_id": people[4].id, "kind": "opening", "target_id": opening.id}
+    offer = client.post("/api/v1/placements", json=body, headers=headers)
     assert offer.status_code == 409 and "at most 3" in offer.json["error"]["message"]
     refresh()  # the test app context keeps the first request's locale; a server starts afresh
     zh = _refer(client, {**headers, "Accept-Language": "zh"}, people[4], opening)

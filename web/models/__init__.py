@@ -51,7 +51,15 @@ from .placement import (
     RetentionCheckin,
     channel_of,
 )
-from .plan import UNFINISHED_PLAN_STATUSES, Plan, PlanAssignment, PlanMode, PlanStatus
+from .plan import (
+    UNFINISHED_PLAN_STATUSES,
+    Plan,
+    PlanAssignment,
+    PlanChange,
+    PlanChangeAction,
+    PlanMode,
+    PlanStatus,
+)
 from .region import CODE_LENGTH, Region, RegionLevel
 from .summary import SUMMARY_FIGURES, EmployerDayStat, RegionDayStat
 from .version import DataVersion
@@ -110,6 +118,8 @@ __all__ = [
     "PlacementStatus",
     "Plan",
     "PlanAssignment",
+    "PlanChange",
+    "PlanChangeAction",
     "PlanMode",
     "PlanStatus",
     "PositionSource",

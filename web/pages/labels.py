@@ -119,6 +119,10 @@ AUDIT_ACTIONS = {
     "checkin": _l("retention check-in"),
     "plan_created": _l("started a plan"),
     "plan_confirmed": _l("confirmed a plan"),
+    "referral": _l("referred a laborer"),
+    "plan_assignment_removed": _l("removed a plan's assignment"),
+    "plan_assignment_swapped": _l("changed a plan assignment's target"),
+    "plan_export": _l("exported a plan's proposals"),
 }
 
 
@@ -140,6 +144,7 @@ ENTITIES = {
     "retention_checkin": _l("retention check-in"),
     "plan": _l("plan"),
     "plan_assignment": _l("plan assignment"),
+    "plan_change": _l("plan change"),
     "region": _l("region"),
     "welfare_post": _l("welfare post"),
     "api_token": _l("API token"),

@@ -34,11 +34,11 @@ from . import caps, disclosure, scope, versions
 from .convert import (
     free_capacity,
     free_slots,
-    solicitation_counts,
     laborer_columns,
     laborers_from_columns,
     load_laborer,
     load_targets,
+    solicitation_counts,
     to_target,
 )
 
