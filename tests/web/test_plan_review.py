@@ -61,7 +61,7 @@ def test_filters_by_village_township_channel_and_posting(client, factory, api_to
 
 def test_export_per_village_reads_back_with_openpyxl(client, factory, api_token):
     c = _county(factory)
-    c["angu"].name = "=HYPERLINK(\"http://x\",\"y\")"  # typed into a record: must stay text
+    c["angu"].name = '=HYPERLINK("http://x","y")'  # typed into a record: must stay text
     db.session.commit()
     headers = api_token(c["office"])
     plan = _plan(client, headers)
@@ -73,7 +73,7 @@ def test_export_per_village_reads_back_with_openpyxl(client, factory, api_token)
     angu = list(book["安古村 201"].iter_rows(values_only=True))
     assert angu[0][:5] == ("村", "户编号", "姓名", "身份证号（已隐去）", "渠道")
     [row] = angu[1:]
-    assert row[0] == ANGU and row[2] == "=HYPERLINK(\"http://x\",\"y\")"
+    assert row[0] == ANGU and row[2] == '=HYPERLINK("http://x","y")'
     assert row[3][:6] == c["angu"].id_number[:6] and "*" in row[3] and row[3] != c["angu"].id_number
     assert row[4] in ("就近就业", "公益岗位") and "公里" in row[8]
     for sheet in book.worksheets:
