@@ -38,6 +38,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    Regexp,
     ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -376,6 +377,25 @@ class PlanForm(FlaskForm):
 
 class RerunForm(FlaskForm):
     """The "run again" button of a failed plan: nothing but its CSRF token."""
+
+
+class PlanRemoveForm(FlaskForm):
+    """Take one proposal out of a plan under review (issue 14, part 7)."""
+
+    note = StringField(_l("Why (optional)"), validators=[Optional(), Length(max=500)])
+
+
+class PlanSwapForm(FlaskForm):
+    """Move one proposal of a plan under review to another target, given as kind:id."""
+
+    target = StringField(
+        _l("Move to"),
+        validators=[
+            DataRequired(),
+            Regexp(r"^(opening|batch|welfare_post):[0-9]{1,9}$", message=_l("choose a target")),
+        ],
+    )
+    note = StringField(_l("Why (optional)"), validators=[Optional(), Length(max=500)])
 
 
 class ConfirmForm(FlaskForm):
