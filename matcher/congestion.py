@@ -24,12 +24,12 @@ import numpy as np
 from matcher.arrays import Values
 
 
-def cap_of(open_slots: Values, referral_factor: float) -> Values:
+def cap_of(open_slots: Values | int, referral_factor: float) -> Values:
     """The most live offers a posting may carry: ``referral_factor`` × its open slots, rounded down (never < 0)."""
     return np.floor(np.maximum(open_slots, 0) * referral_factor + 1e-9).astype(np.int64)
 
 
-def at_cap(live_offers: Values, cap: Values) -> Values:
+def at_cap(live_offers: Values | int, cap: Values | int) -> Values:
     """True where a posting carries as many live offers as its cap allows (one more would be refused)."""
     return np.greater_equal(live_offers, cap)
 

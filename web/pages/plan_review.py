@@ -6,6 +6,8 @@ Thin views over `web.services.plan_review`; the plan page (`office.plan`) draws 
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -173,7 +175,7 @@ def _filters() -> review.ReviewFilter:
     )
 
 
-def _kept_args() -> dict[str, str]:
+def _kept_args() -> dict[str, Any]:
     """The plan page's filter, kept across a change (sent back as hidden fields)."""
     return {
         name: value

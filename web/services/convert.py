@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -345,7 +346,7 @@ def to_target(
     A batch's pickup points are `points`, or else read from the row's relationship; `live_offers` and
     `open_slots` are what its congestion cap is counted from (`solicitation`).
     """
-    congestion = {"live_offers": live_offers, "open_slots": open_slots}
+    congestion: dict[str, Any] = {"live_offers": live_offers, "open_slots": open_slots}
     if kind == "batch":
         if points is None:
             points = tuple((p.lat, p.lon) for p in row.pickup_points)

@@ -232,10 +232,13 @@ def swap_assignment(
     if not target_row.region_code.startswith(plan.region_code):
         raise ValidationError.on("target_id", _l("this target lies outside the plan's region"))
     # What the plan's other proposals already take of the target: its free slots, and its cap's room.
-    others = session.scalar(
-        select(func.count())
-        .select_from(PlanAssignment)
-        .where(PlanAssignment.plan_id == plan.id, getattr(PlanAssignment, CHANNEL_FK[kind]) == target_id)
+    others = (
+        session.scalar(
+            select(func.count())
+            .select_from(PlanAssignment)
+            .where(PlanAssignment.plan_id == plan.id, getattr(PlanAssignment, CHANNEL_FK[kind]) == target_id)
+        )
+        or 0
     )
     live, open_slots = solicitation_of(session, target_row)
     free = free_capacity(session, target_row)
