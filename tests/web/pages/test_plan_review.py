@@ -62,7 +62,7 @@ def test_taking_out_and_moving_from_the_page_are_logged(client, factory, login):
     ]
     page = client.get(f"/office/plans/{plan.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "took 李桂兰 out" in page and "moved 王秀英 from" in page and "外出了" in page
-    assert "recomputed after 2 changes" in page
+    assert "recomputed after the changes made while reviewing (2 in all" in page
     xlsx = client.get(f"/office/plans/{plan.id}/proposals.xlsx")
     book = load_workbook(io.BytesIO(xlsx.data))
     assert book.sheetnames == ["安古村 201"]  # 李桂兰 was taken out: her village has nothing left
