@@ -57,6 +57,22 @@ def test_a_referral_takes_its_slot_only_when_it_becomes_an_offer(client, factory
     assert db.session.get(Placement, b["id"]).status is PlacementStatus.PROPOSED
 
 
+def test_a_referral_becomes_an_offer_only_for_a_laborer_free_to_take_one(client, factory, api_token):
+    one, other = factory.opening(slots=2), factory.opening(slots=2)
+    laborer = factory.laborer()
+    cadre = factory.user("cadre")
+    db.session.commit()
+    headers = api_token(cadre)
+    referral = _refer(client, headers, laborer, other).json  # a referral is not an offer: he may get one
+    offered = client.post(
+        "/api/v1/placements", json={"laborer_id": laborer.id, "kind": "opening", "target_id": one.id}, headers=headers
+    )
+    assert offered.status_code == 201
+    again = client.patch(f"/api/v1/placements/{referral['id']}", json={"status": "offered"}, headers=headers)
+    assert again.status_code == 409  # MAX_LIVE_OFFERS = 1 unanswered offer at once
+    assert db.session.get(Placement, referral["id"]).status is PlacementStatus.PROPOSED
+
+
 def test_ranking_puts_a_posting_at_its_cap_below_an_open_one(client, factory, api_token):
     near = factory.opening(slots=1, title="近处车间")
     far_employer = factory.employer(lat=36.4705 + 0.04, lon=110.75)

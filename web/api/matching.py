@@ -375,9 +375,16 @@ class PlacementItem(MethodView):
     @blp.response(200, PlacementSchema)
     @document_errors(blp, 401, 403, 404, 409)
     def patch(self, data, placement_id):
-        """Move a placement on: accepted, declined (with a reason), working, ended (with a reason)."""
+        """Move a placement on: a referral (proposed) to offered (a free slot and the laborer's offers
+        re-checked), accepted, declined (with a reason), working, ended (with a reason)."""
         placement = offers.transition(
-            db.session(), g.user, placement_id, data["status"], note=data["note"], remote_addr=remote_addr()
+            db.session(),
+            g.user,
+            placement_id,
+            data["status"],
+            note=data["note"],
+            max_live_offers=current_app.config["MAX_LIVE_OFFERS"],
+            remote_addr=remote_addr(),
         )
         return placement_json(placement)
 

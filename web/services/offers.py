@@ -211,9 +211,13 @@ def transition(
     to_status: str,
     *,
     note: str | None = None,
+    max_live_offers: int = DEFAULTS["MAX_LIVE_OFFERS"],
     remote_addr: str | None = None,
 ) -> Placement:
-    """Move a placement along its lifecycle (offered → accepted | declined → working → ended)."""
+    """Move a placement along its lifecycle (proposed → offered; offered → accepted | declined → working → ended).
+
+    A referral becoming an offer is checked as an offer is: a free slot, and a laborer free to take it.
+    """
     placement = scope.get_visible(session, Placement, placement_id, user, for_update=True)
     try:
         target = PlacementStatus(to_status)
@@ -237,6 +241,11 @@ def transition(
         locked = lock_targets(session, [(placement.channel.value, placement.target_id)])
         if free_capacity(session, next(iter(locked.values()))) < 1:
             raise ConflictError(_l("no free places left"), {"status": [_l("no free places left")]})
+        lock_laborers(session, [placement.laborer_id])
+        refusal = laborer_refusals(session, [placement.laborer_id], max_live_offers=max_live_offers)
+        if refusal:
+            message = refusal[placement.laborer_id]
+            raise ConflictError(message, {"status": [message]})
     today = clock.today()
     placement.events.append(
         PlacementEvent(from_status=placement.status, to_status=target, by_user_id=user.id, note=note)
