@@ -55,8 +55,11 @@ def test_filters_by_village_township_channel_and_posting(client, factory, api_to
     assert channel == []
     bad = client.get(f"{url}?village=12", headers={**headers, "Accept-Language": "en"})
     assert bad.status_code == 422 and "village" in bad.json["error"]["fields"]
-    bad_posting = client.get(f"{url}?posting=opening:x", headers=headers)
-    assert bad_posting.status_code == 422 and "posting" in bad_posting.json["error"]["fields"]
+    for posting in ("opening:x", "opening:²", "opening:99999999999", "spaceship:1"):
+        bad_posting = client.get(f"{url}?posting={posting}", headers=headers)
+        assert bad_posting.status_code == 422 and "posting" in bad_posting.json["error"]["fields"]
+    unicode_digits = client.get(f"{url}?township=١٤١٠٣٠١٠٠", headers=headers)
+    assert unicode_digits.status_code == 422 and "township" in unicode_digits.json["error"]["fields"]
 
 
 def test_export_per_village_reads_back_with_openpyxl(client, factory, api_token):

@@ -19,6 +19,7 @@ solved, and the report says how many changes were made since.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -88,16 +89,16 @@ class ReviewFilter:
     ) -> ReviewFilter:
         """Filters from request arguments; 422 naming the field when one is malformed."""
         village, township, channel, posting = (v.strip() if v else None for v in (village, township, channel, posting))
-        if village and not (village.isdigit() and len(village) == 12):
+        if village and not re.fullmatch(r"[0-9]{12}", village):
             raise ValidationError.on("village", _l("a village code has 12 digits"))
-        if township and not (township.isdigit() and len(township) == 9):
+        if township and not re.fullmatch(r"[0-9]{9}", township):
             raise ValidationError.on("township", _l("a township code has 9 digits"))
         if channel and channel not in CHANNELS:
             raise ValidationError.on("channel", _l("use opening, batch or welfare_post"))
         key = None
         if posting:
             kind, _, number = posting.partition(":")
-            if kind not in CHANNELS or not number.isdigit() or int(number) > 2**31 - 1:
+            if kind not in CHANNELS or not re.fullmatch(r"[0-9]{1,10}", number) or int(number) > 2**31 - 1:
                 raise ValidationError.on("posting", _l("a posting is kind:id, e.g. opening:12"))
             key = (kind, int(number))
         return cls(village or None, township or None, channel or None, key)
