@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from matcher import rules, scoring
+from matcher import congestion, rules, scoring
 from matcher.arrays import KIND_CODE, LaborerColumns, TargetColumns, Vocabulary
 from matcher.geo import PointIndex, geodesic_km, haversine_km
 from matcher.rules import Reason
@@ -41,6 +41,13 @@ class Match:
     reasons: tuple[Reason, ...]
     eligible: bool
     point: tuple[float, float] | None = None  # the target point measured to (a batch's nearest pickup point)
+    live_offers: int = 0  # the target's referrals and unanswered offers now (`matcher.congestion`)
+    cap: int | None = None  # the most live offers it may carry; None: not counted
+
+    @property
+    def is_at_cap(self) -> bool:
+        """The target carries as many live offers as its cap allows: one more offer would be refused."""
+        return self.cap is not None and self.live_offers >= self.cap
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +69,26 @@ def nearest_per_target(
     return target_row[first], point_row[first], distance_km[first]
 
 
-def _ranked(primary_desc: np.ndarray, distance_km: np.ndarray, kind: np.ndarray, ident: np.ndarray) -> np.ndarray:
-    """Order by a key descending, then distance, kind and id ascending (a strict, reproducible order)."""
-    return np.lexsort((ident, kind, distance_km, -primary_desc))
+def _ranked(
+    score: np.ndarray,
+    spread: np.ndarray,
+    full: np.ndarray,
+    distance_km: np.ndarray,
+    kind: np.ndarray,
+    ident: np.ndarray,
+) -> np.ndarray:
+    """Open targets before those at their cap, then by the spread score (`matcher.congestion.spread_score`)
+    descending, then score descending, distance, kind and id ascending (a strict, reproducible order)."""
+    return np.lexsort((ident, kind, distance_km, -score, -spread, full))
+
+
+def _congestion(targets: Sequence[Target], config: Config) -> tuple[np.ndarray, np.ndarray]:
+    """Each target's live offers and cap, as columns (a target without ``open_slots`` counts its capacity)."""
+    live = np.fromiter((t.live_offers for t in targets), np.int64, len(targets))
+    open_slots = np.fromiter(
+        (t.capacity if t.open_slots is None else t.open_slots for t in targets), np.int64, len(targets)
+    )
+    return live, np.asarray(congestion.cap_of(open_slots, config.referral_factor))
 
 
 def nearest_misses(bad: np.ndarray, kind: np.ndarray, ident: np.ndarray, distance_km: np.ndarray, n: int) -> np.ndarray:
@@ -92,6 +116,7 @@ class Ranker:
         self.config = config
         self.targets = TargetColumns.from_targets(targets)
         self._row = {t.key: row for row, t in enumerate(self.targets.targets)}
+        self.solicited = _congestion(self.targets.targets, config)  # (live offers, cap) per target row
         self._groups: list[tuple[tuple[str, ...], PointIndex, np.ndarray, np.ndarray, np.ndarray]] = []
         for kinds in _GROUPS.values():
             rows, lats, lons = [], [], []
@@ -123,6 +148,28 @@ class Ranker:
             targets[row] = replace(targets[row], capacity=n)
             capacity[row] = n
         self.targets = replace(T, targets=tuple(targets), capacity=capacity)
+        self._recap(rows)
+
+    def set_solicitation(self, counts: Mapping[tuple[str, int], tuple[int, int]]) -> None:
+        """Give targets (by kind and id) new (live offers, open slots); unknown keys are skipped.
+
+        Replaced whole, like ``set_capacity``, so that a call running meanwhile sees old or new counts.
+        """
+        rows = {self._row[key]: (int(live), int(n)) for key, (live, n) in counts.items() if key in self._row}
+        if not rows:
+            return
+        targets = list(self.targets.targets)
+        for row, (live, n) in rows.items():
+            targets[row] = replace(targets[row], live_offers=live, open_slots=n)
+        self.targets = replace(self.targets, targets=tuple(targets))
+        self._recap(rows)
+
+    def _recap(self, rows: Iterable[int]) -> None:
+        """Recount the live offers and caps of these target rows (new columns, swapped in whole)."""
+        at = np.fromiter(rows, np.int64)
+        live, cap = (column.copy() for column in self.solicited)
+        live[at], cap[at] = _congestion([self.targets.targets[row] for row in at.tolist()], self.config)
+        self.solicited = (live, cap)
 
     def radius_km(self, laborer: Laborer, kind: str, *, explain: bool = True) -> float:
         """How far a laborer's candidates of one kind are searched: the limit (a batch's pickup limit, else
@@ -180,7 +227,11 @@ class Ranker:
         good = np.flatnonzero(ok)
         values = scoring.factor_columns(L, zeros[good], T, rows[good], dist[good], config)
         totals = np.asarray(scoring.combine(*values, None, config))
-        top = _ranked(totals, dist[good], T.kind[rows[good]], T.id[rows[good]])[:k]
+        live, cap = self.solicited
+        tr = rows[good]
+        spread = np.asarray(congestion.spread_score(totals, live[tr], cap[tr], config.congestion_tolerance))
+        full = np.asarray(congestion.at_cap(live[tr], cap[tr]))
+        top = _ranked(totals, spread, full, dist[good], T.kind[tr], T.id[tr])[:k]
         matches = []
         for i in top.tolist():
             e = good[i]
@@ -189,7 +240,19 @@ class Ranker:
             shown_km = geodesic_km((laborer.lat, laborer.lon), point)
             factors = scoring.explain(laborer, target, tuple(v[i] for v in values), shown_km, config)
             matches.append(
-                Match(target.kind, target.id, laborer.id, shown_km, float(totals[i]), factors, (), True, point)
+                Match(
+                    target.kind,
+                    target.id,
+                    laborer.id,
+                    shown_km,
+                    float(totals[i]),
+                    factors,
+                    (),
+                    True,
+                    point,
+                    int(live[tr[i]]),
+                    int(cap[tr[i]]),
+                )
             )
         misses = []
         for e in nearest_misses(np.flatnonzero(~ok), T.kind[rows], T.id[rows], dist, ineligible).tolist():

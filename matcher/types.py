@@ -156,6 +156,8 @@ class Target:
     start_on: date
     employer_id: int | None
     region_code: str
+    live_offers: int = 0  # referrals and unanswered offers now (`matcher.congestion`)
+    open_slots: int | None = None  # slots nobody has said yes to yet; None: the capacity (no offer out)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -203,6 +205,11 @@ class Config:
         min-cost-flow solver; plan objectives are exact in these units.
         ``max_part_arcs`` = 2_000_000: independent components are packed into solver calls of at
         most about this many laborer–target arcs (a bigger component is solved alone).
+
+    Congestion (`matcher.congestion`)
+        ``referral_factor`` = 3: a posting carries at most this many live offers per open slot.
+        ``congestion_tolerance`` = 0.02: among matches whose scores differ by less than this, the
+        posting that has used less of its cap ranks first.
     """
 
     max_pickup_km: float = 60.0
@@ -225,6 +232,8 @@ class Config:
     light_welfare_bonus: float = 0.1
     score_scale: int = 10_000
     max_part_arcs: int = 2_000_000
+    referral_factor: float = 3.0
+    congestion_tolerance: float = 0.02
 
 
 DEFAULT_CONFIG = Config()

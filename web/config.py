@@ -85,6 +85,11 @@ DEFAULTS: dict[str, Any] = {
     "PLAN_PART_ARCS": 2_000_000,
     "MATCH_DEFAULT_MAX_COMMUTE_KM": 10.0,
     "MATCH_MAX_PICKUP_KM": 60.0,
+    # Congestion caps (issue 14, part 1; matcher.congestion): a posting carries at most this many live
+    # offers (referrals and unanswered offers) per open slot (capacity less accepted and working).
+    "REFERRAL_FACTOR": 3,
+    # Among matches whose scores differ by less than this, the less-solicited posting ranks first.
+    "CONGESTION_TOLERANCE": 0.02,
     # A match's score in words on cards (很合适 from GOOD up, 合适 from FAIR up, else 勉强).
     "MATCH_SCORE_GOOD": 0.75,
     "MATCH_SCORE_FAIR": 0.5,

@@ -98,7 +98,8 @@ ID_PARAMS = {
 #: Ids no record has.
 MISSING = {kind: 999_999 for kind in set(ID_PARAMS.values())} | {"upload": "no-such-upload"}
 #: Other URL parameters and the value the sweep gives them.
-FIXED_PARAMS = {"to": "declined", "status": "closed", "name": "batch-manifest", "code": "en"}
+# (An assignment is reached through its plan: the plan id decides the scope, so any assignment id will do.)
+FIXED_PARAMS = {"to": "declined", "status": "closed", "name": "batch-manifest", "code": "en", "assignment_id": 1}
 #: Routes that take a record id in the query string instead: endpoint → (argument, kind).
 QUERY_IDS = {"dashboard.report": ("batch", "batch"), "dashboard.report_xlsx": ("batch", "batch")}
 

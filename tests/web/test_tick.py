@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import OFFERED_ON
+from tests.conftest import OFFERED_ON, freeze_day
 from web import clock
 from web.extensions import db
 from web.jobs import tick as tick_job
@@ -27,7 +27,7 @@ from web.models import (
 )
 from web.services import offers, texts
 from web.services import tick as tick_service
-from web.services.convert import free_capacity
+from web.services.convert import free_capacity, matcher_config
 
 REDIS_URL = os.environ.get("JIUYE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -164,3 +164,19 @@ def test_workers_schedule_one_daily_tick_on_rqs_scheduler(app, live_redis):
         if job:
             job.delete()
     live_redis.delete(*live_redis.keys(tick_job.SCHEDULED_KEY + "*") or ["none"])
+
+
+def test_a_referral_waits_for_the_employer_and_lapses_like_an_offer(app, factory, monkeypatch):
+    freeze_day(monkeypatch, OFFERED_ON)
+    opening = factory.opening(slots=1)
+    laborer = factory.laborer()
+    cadre = factory.user("cadre")
+    db.session.commit()
+    referral = offers.make_offer(
+        db.session, cadre, laborer.id, "opening", opening.id, matcher_config(app.config), refer=True
+    )
+    db.session.commit()
+    assert referral.status is PlacementStatus.PROPOSED
+    assert referral.answer_by == OFFERED_ON + timedelta(days=7)
+    assert tick_service.run(db.session, OFFERED_ON + timedelta(days=8))["offers_lapsed"] == 1
+    assert db.session.get(Placement, referral.id).status is PlacementStatus.DECLINED

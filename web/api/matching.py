@@ -36,6 +36,15 @@ class ReasonSchema(TextSchema):
     code = fields.String(required=True)
 
 
+class CongestionSchema(Schema):
+    live_offers = fields.Integer(required=True, metadata={"description": "referrals and unanswered offers now"})
+    cap = fields.Integer(
+        allow_none=True, metadata={"description": "REFERRAL_FACTOR × open slots (capacity less accepted, working)"}
+    )
+    is_at_cap = fields.Boolean(required=True)
+    text = fields.String(allow_none=True, metadata={"description": "the sentence shown, in the request's language"})
+
+
 class MatchSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     target_id = fields.Integer(required=True)
@@ -58,6 +67,11 @@ class MatchSchema(Schema):
         },
     )
     age = fields.Integer(allow_none=True, metadata={"description": "candidates only: whole years today"})
+    congestion = fields.Nested(
+        CongestionSchema,
+        allow_none=True,
+        metadata={"description": "the target's live offers and cap (issue 14): at its cap it ranks below open ones"},
+    )
 
 
 class MatchListSchema(Schema):
@@ -82,6 +96,13 @@ class OfferSchema(Schema):
     rematch = fields.Boolean(
         load_default=False,
         metadata={"description": "offer work to a laborer who has accepted an offer or is at work"},
+    )
+    refer = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "refer the laborer (status proposed: no slot held until it becomes an offer); "
+            "counted against the posting's cap like an offer"
+        },
     )
 
 
@@ -320,7 +341,8 @@ class Placements(MethodView):
         """Offer a laborer a target; eligibility, free capacity and the laborer's offers are re-checked now.
 
         Refused (409) when the laborer holds MAX_LIVE_OFFERS unanswered offers, or has accepted an
-        offer or is at work and `rematch` is not set.
+        offer or is at work and `rematch` is not set, or when the posting already carries its cap of
+        live offers (REFERRAL_FACTOR × open slots; the message names the cap).
         """
         placement = offers.make_offer(
             db.session(),
@@ -331,6 +353,7 @@ class Placements(MethodView):
             _config(),
             max_live_offers=current_app.config["MAX_LIVE_OFFERS"],
             rematch=data["rematch"],
+            refer=data["refer"],
             remote_addr=remote_addr(),
         )
         return placement_json(placement)
@@ -352,9 +375,16 @@ class PlacementItem(MethodView):
     @blp.response(200, PlacementSchema)
     @document_errors(blp, 401, 403, 404, 409)
     def patch(self, data, placement_id):
-        """Move a placement on: accepted, declined (with a reason), working, ended (with a reason)."""
+        """Move a placement on: a referral (proposed) to offered (a free slot and the laborer's offers
+        re-checked), accepted, declined (with a reason), working, ended (with a reason)."""
         placement = offers.transition(
-            db.session(), g.user, placement_id, data["status"], note=data["note"], remote_addr=remote_addr()
+            db.session(),
+            g.user,
+            placement_id,
+            data["status"],
+            note=data["note"],
+            max_live_offers=current_app.config["MAX_LIVE_OFFERS"],
+            remote_addr=remote_addr(),
         )
         return placement_json(placement)
 

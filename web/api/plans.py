@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import current_app, g
+from flask import Response, current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..extensions import app_object, db
-from ..models import Plan, PlanMode
-from ..services import fairness, plans, scope, whatif
+from ..models import CHANNELS, Plan, PlanMode
+from ..services import fairness, plan_review, plans, scope, whatif
 from ..services.convert import matcher_config, stored_factors
 from .common import audit_list, document_errors, remote_addr
 from .security import SECURITY, require_user
@@ -51,6 +51,7 @@ class AssignmentFactorSchema(Schema):
 
 
 class AssignmentSchema(Schema):
+    id = fields.Integer(metadata={"description": "the assignment, for reviewing it (remove, swap)"})
     laborer_id = fields.Integer(required=True)
     kind = fields.String(required=True)
     target_id = fields.Integer(required=True)
@@ -170,6 +171,7 @@ def plan_json(plan, *, with_assignments: bool = True) -> dict:
     if with_assignments:
         data["assignments"] = [
             {
+                "id": a.id,
                 "laborer_id": a.laborer_id,
                 "kind": a.channel.value,
                 "target_id": a.target_id,
@@ -264,6 +266,7 @@ class PlanConfirm(MethodView):
             g.user,
             plan_id,
             max_live_offers=current_app.config["MAX_LIVE_OFFERS"],
+            config=matcher_config(current_app.config),
             remote_addr=remote_addr(),
         )
         return {"plan_id": plan_id, "placements": len(placements)}
@@ -324,3 +327,175 @@ class PlanWhatIf(MethodView):
             "current": {"report": sim.current.report, "fairness": fairness.shown(sim.current.fairness, min_ratio)},
             "what_if": {"report": sim.what_if.report, "fairness": fairness.shown(sim.what_if.fairness, min_ratio)},
         }
+
+
+# -- reviewing a finished plan before confirming it (issue 14, part 7) ------------------------------
+
+
+class ReviewArgsSchema(Schema):
+    village = fields.String(load_default=None, metadata={"description": "a 12-digit village code"})
+    township = fields.String(load_default=None, metadata={"description": "a 9-digit township code"})
+    channel = fields.String(load_default=None, validate=validate.OneOf(CHANNELS))
+    posting = fields.String(load_default=None, metadata={"description": "kind:id, e.g. opening:12"})
+
+
+class ReviewAssignmentSchema(AssignmentSchema):
+    laborer_name = fields.String(required=True)
+    village_code = fields.String(required=True)
+    household_code = fields.String(required=True)
+    title = fields.String(allow_none=True, metadata={"description": "the target's title"})
+
+
+class RemoveSchema(Schema):
+    note = fields.String(load_default=None, validate=validate.Length(max=500), metadata={"description": "why"})
+
+
+class SwapSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    target_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    note = fields.String(load_default=None, validate=validate.Length(max=500), metadata={"description": "why"})
+
+
+class PlanChangeSchema(Schema):
+    id = fields.Integer(required=True)
+    action = fields.String(required=True, metadata={"description": "removed | swapped"})
+    laborer_id = fields.Integer(required=True)
+    from_kind = fields.String(required=True)
+    from_target_id = fields.Integer(required=True)
+    to_kind = fields.String(allow_none=True)
+    to_target_id = fields.Integer(allow_none=True)
+    note = fields.String(allow_none=True)
+    by = fields.String(allow_none=True, metadata={"description": "the username of who made the change"})
+    at = fields.DateTime(required=True)
+    report = fields.Dict(metadata={"description": "the plan's report after the change (on a change only)"})
+
+
+def change_json(change, report: dict | None = None) -> dict:
+    """A plan change as the API shows it."""
+    data = {
+        "id": change.id,
+        "action": change.action.value,
+        "laborer_id": change.laborer_id,
+        "from_kind": change.from_kind,
+        "from_target_id": change.from_target_id,
+        "to_kind": change.to_kind,
+        "to_target_id": change.to_target_id,
+        "note": change.note,
+        "by": change.by_user.username if change.by_user else None,
+        "at": change.at,
+    }
+    if report is not None:
+        data["report"] = report
+    return data
+
+
+def _filters(args) -> plan_review.ReviewFilter:
+    return plan_review.ReviewFilter.parse(args["village"], args["township"], args["channel"], args["posting"])
+
+
+@blp.route("/<int:plan_id>/assignments")
+class PlanAssignments(MethodView):
+    decorators = [require_user("plans")]
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(ReviewArgsSchema, location="query")
+    @blp.response(200, ReviewAssignmentSchema(many=True))
+    @document_errors(blp)
+    def get(self, args, plan_id):
+        """A plan's proposals filtered by village, township, channel and posting, by village (audited)."""
+        filters = _filters(args)
+        plan = plan_review.plan_for_review(db.session(), g.user, plan_id)
+        rows = list(db.session.scalars(plan_review.proposals_query(plan, filters)))
+        titles = plan_review.target_titles(db.session(), [(a.channel.value, a.target_id) for a in rows])
+        audit_list("list", "laborer", [a.laborer_id for a in rows], plan=plan.id, filters=filters.as_args())
+        return [
+            {
+                "id": a.id,
+                "laborer_id": a.laborer_id,
+                "laborer_name": a.laborer.name,
+                "village_code": a.laborer.household.village_code,
+                "household_code": a.laborer.household.code,
+                "kind": a.channel.value,
+                "target_id": a.target_id,
+                "title": titles.get((a.channel.value, a.target_id)),
+                "stage": a.stage,
+                "score": a.score,
+                "distance_km": a.distance_km,
+                "factors": [asdict(f) for f in stored_factors(a.explanation)],
+            }
+            for a in rows
+        ]
+
+
+@blp.route("/<int:plan_id>/assignments.xlsx")
+class PlanAssignmentsXlsx(MethodView):
+    decorators = [require_user("plans")]
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(ReviewArgsSchema, location="query")
+    @blp.response(200, description="an XLSX workbook: one sheet per village, ID numbers masked, no formulas")
+    @document_errors(blp)
+    def get(self, args, plan_id):
+        """The filtered proposals as an XLSX workbook, one sheet per village for its cadre (audited)."""
+        filters = _filters(args)
+        plan = plan_review.plan_for_review(db.session(), g.user, plan_id)
+        content, _rows = plan_review.export_xlsx(db.session(), g.user, plan, filters, remote_addr=remote_addr())
+        return Response(
+            content,
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="plan-{plan.id}-proposals.xlsx"'},
+        )
+
+
+@blp.route("/<int:plan_id>/assignments/<int:assignment_id>/remove")
+class PlanAssignmentRemove(MethodView):
+    decorators = [require_user("plans")]
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(RemoveSchema)
+    @blp.response(200, PlanChangeSchema)
+    @document_errors(blp, 401, 403, 404, 409)
+    def post(self, data, plan_id, assignment_id):
+        """Take one proposal out of a finished, unconfirmed plan; logged on the plan, its report recomputed."""
+        change = plan_review.remove_assignment(
+            db.session(), g.user, plan_id, assignment_id, note=data["note"], remote_addr=remote_addr()
+        )
+        return change_json(change, change.plan.report)
+
+
+@blp.route("/<int:plan_id>/assignments/<int:assignment_id>")
+class PlanAssignmentItem(MethodView):
+    decorators = [require_user("plans")]
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(SwapSchema)
+    @blp.response(200, PlanChangeSchema)
+    @document_errors(blp, 401, 403, 404, 409)
+    def patch(self, data, plan_id, assignment_id):
+        """Move one proposal to another target, re-checked against the rules, free slots and caps left by
+        the plan's other proposals; refused (409) with the reasons. Logged on the plan, report recomputed."""
+        change = plan_review.swap_assignment(
+            db.session(),
+            g.user,
+            plan_id,
+            assignment_id,
+            data["kind"],
+            data["target_id"],
+            matcher_config(current_app.config),
+            note=data["note"],
+            remote_addr=remote_addr(),
+        )
+        return change_json(change, change.plan.report)
+
+
+@blp.route("/<int:plan_id>/changes")
+class PlanChanges(MethodView):
+    decorators = [require_user("plans")]
+
+    @blp.doc(security=SECURITY)
+    @blp.response(200, PlanChangeSchema(many=True))
+    @document_errors(blp)
+    def get(self, plan_id):
+        """The plan's change log: every proposal removed or moved before confirming, oldest first."""
+        plan = plan_review.plan_for_review(db.session(), g.user, plan_id)
+        return [change_json(c) for c in plan_review.change_log(db.session(), plan)]

@@ -231,7 +231,7 @@ def execute_plan(plan_id: int, *, split: bool = False) -> Plan:
             # Only reads: no write lock is held, and no transaction stays open while the matcher works.
             with unit_of_work(serial=False) as session:
                 plan = session.get_one(Plan, plan_id)
-                laborers, targets = plan_service.plan_inputs(session, plan.region_code)
+                laborers, targets = plan_service.plan_inputs(session, plan.region_code, config)
                 mode = plan.mode
             lease.renew(0.2)
             if split and mode is PlanMode.OPTIMAL:

@@ -40,6 +40,7 @@ from .placement import (
     CHANNEL_ZH,
     COMMITTED_STATUSES,
     HOLDING_STATUSES,
+    LIVE_OFFER_STATUSES,
     NEEDS_REASON,
     NO_ANSWER_REASON,
     OFFER_TEXT_STATUSES,
@@ -52,7 +53,15 @@ from .placement import (
     RetentionCheckin,
     channel_of,
 )
-from .plan import UNFINISHED_PLAN_STATUSES, Plan, PlanAssignment, PlanMode, PlanStatus
+from .plan import (
+    UNFINISHED_PLAN_STATUSES,
+    Plan,
+    PlanAssignment,
+    PlanChange,
+    PlanChangeAction,
+    PlanMode,
+    PlanStatus,
+)
 from .region import CODE_LENGTH, Region, RegionLevel
 from .summary import SUMMARY_FIGURES, EmployerDayStat, RegionDayStat
 from .version import DataVersion
@@ -99,6 +108,7 @@ __all__ = [
     "COMMITTED_STATUSES",
     "OFFER_TEXT_STATUSES",
     "HOLDING_STATUSES",
+    "LIVE_OFFER_STATUSES",
     "Household",
     "Laborer",
     "LaborerStatus",
@@ -113,6 +123,8 @@ __all__ = [
     "PlacementStatus",
     "Plan",
     "PlanAssignment",
+    "PlanChange",
+    "PlanChangeAction",
     "PlanMode",
     "PlanStatus",
     "PositionSource",

@@ -63,6 +63,10 @@ CHANNEL_ZH: dict[str, str] = {
 
 #: Statuses that hold a slot of the target.
 HOLDING_STATUSES = (PlacementStatus.OFFERED, PlacementStatus.ACCEPTED, PlacementStatus.WORKING)
+#: A posting's live offers, capped by `matcher.congestion`: referrals (proposed: no slot held yet)
+#: and offers not yet answered. A slot is *open* for the cap until someone says yes (COMMITTED_STATUSES).
+#: Both wait for the employer until `answer_by`; the next day the tick lapses them (offers.lapse_unanswered).
+LIVE_OFFER_STATUSES = (PlacementStatus.PROPOSED, PlacementStatus.OFFERED)
 #: Statuses of a placement that was at work at some time: it is at work on day D when its
 #: started_on <= D < ended_on (ended_on null: still at work), see `web.services.stats.at_work_on`.
 AT_WORK_STATUSES = (PlacementStatus.WORKING, PlacementStatus.ENDED)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, StrEnum, UtcDateTime, enum_column, utcnow
@@ -60,6 +60,9 @@ class Plan(Base):
     assignments: Mapped[list[PlanAssignment]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", order_by="PlanAssignment.id"
     )
+    changes: Mapped[list[PlanChange]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", order_by="PlanChange.id"
+    )
 
 
 class PlanAssignment(TargetMixin, Base):
@@ -84,3 +87,44 @@ class PlanAssignment(TargetMixin, Base):
     opening = relationship("Opening")
     batch = relationship("TransportBatch")
     welfare_post = relationship("WelfarePost")
+
+
+class PlanChangeAction(StrEnum):
+    """What an office did to a finished plan's proposals while reviewing it (web.services.plan_review)."""
+
+    REMOVED = "removed"
+    SWAPPED = "swapped"
+
+
+class PlanChange(Base):
+    """One change made to a plan's proposals before confirming: who, when, which laborer, from what to what.
+
+    The plan's change log; kept beside the audit trail because it belongs to the plan (its page lists it)
+    and because an assignment that was removed is gone from `plan_assignment`.
+    """
+
+    __tablename__ = "plan_change"
+    __table_args__ = (
+        CheckConstraint(
+            "(action = 'removed' AND to_kind IS NULL AND to_target_id IS NULL)"
+            " OR (action = 'swapped' AND to_kind IS NOT NULL AND to_target_id IS NOT NULL)",
+            name="target_by_action",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    action: Mapped[PlanChangeAction] = mapped_column(enum_column(PlanChangeAction, "plan_change_action"))
+    laborer_id: Mapped[int] = mapped_column(ForeignKey("laborer.id"))
+    # Channels as their codes (opening, batch, welfare_post) and the target's id within its kind.
+    from_kind: Mapped[str] = mapped_column(String(16))
+    from_target_id: Mapped[int] = mapped_column(Integer)
+    to_kind: Mapped[str | None] = mapped_column(String(16), default=None)
+    to_target_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), default=None)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    plan: Mapped[Plan] = relationship(back_populates="changes")
+    laborer = relationship("Laborer")
+    by_user = relationship("User")

@@ -388,9 +388,14 @@ def offer(laborer_id: int):
         abort(400)
     # The re-match view posts with ?rematch=1: an offer to someone who has accepted one or is at work.
     rematch = request.args.get("rematch") == "1"
-    placement = try_offer(laborer_id, form.kind.data, int(form.target_id.data), rematch=rematch)
+    # "Refer" (a second button): the employer hears of the laborer; no slot is held until it is an offer.
+    refer = request.form.get("refer") == "1"
+    placement = try_offer(laborer_id, form.kind.data, int(form.target_id.data), rematch=rematch, refer=refer)
     if placement is None:
         return redirect(url_for("cadre.laborer", laborer_id=laborer_id, rematch="1" if rematch else None))
+    if refer:
+        flash(_("Referred to the employer: %(channel)s.", channel=label(form.kind.data)), "success")
+        return redirect(url_for("cadre.placement", placement_id=placement.id))
     flash(_("Offer made: %(channel)s.", channel=label(form.kind.data)), "success")
     return redirect(url_for("cadre.placement", placement_id=placement.id))
 

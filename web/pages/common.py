@@ -177,8 +177,11 @@ def save_from_form(form: FlaskForm, call: Callable[[], Any], *, aliases: dict[st
     return saved
 
 
-def try_offer(laborer_id: int, kind: str, target_id: int, *, rematch: bool = False) -> Placement | None:
-    """Make an offer from a page: the placement, or None once the refusal is flashed (404s propagate)."""
+def try_offer(
+    laborer_id: int, kind: str, target_id: int, *, rematch: bool = False, refer: bool = False
+) -> Placement | None:
+    """Make an offer (or, `refer`, a referral) from a page: the placement, or None once the refusal is
+    flashed (404s propagate)."""
     try:
         placement = offers.make_offer(
             db.session(),
@@ -189,6 +192,7 @@ def try_offer(laborer_id: int, kind: str, target_id: int, *, rematch: bool = Fal
             convert.matcher_config(current_app.config),
             max_live_offers=current_app.config["MAX_LIVE_OFFERS"],
             rematch=rematch,
+            refer=refer,
             remote_addr=remote_addr(),
         )
     except DomainError as error:

@@ -38,6 +38,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    Regexp,
     ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -406,6 +407,25 @@ class WhatIfForm(FlaskForm):
                 self[place].errors = [*self[place].errors, _l("choose a place for this number")]
                 ok = False
         return ok
+
+
+class PlanRemoveForm(FlaskForm):
+    """Take one proposal out of a plan under review (issue 14, part 7)."""
+
+    note = StringField(_l("Why (optional)"), validators=[Optional(), Length(max=500)])
+
+
+class PlanSwapForm(FlaskForm):
+    """Move one proposal of a plan under review to another target, given as kind:id."""
+
+    target = StringField(
+        _l("Move to"),
+        validators=[
+            DataRequired(),
+            Regexp(r"^(opening|batch|welfare_post):[0-9]{1,9}$", message=_l("choose a target")),
+        ],
+    )
+    note = StringField(_l("Why (optional)"), validators=[Optional(), Length(max=500)])
 
 
 class ConfirmForm(FlaskForm):

@@ -147,6 +147,10 @@ AUDIT_ACTIONS = {
     "plan_created": _l("started a plan"),
     "plan_whatif": _l("tried a what-if on a plan"),
     "plan_confirmed": _l("confirmed a plan"),
+    "referral": _l("referred a laborer"),
+    "plan_assignment_removed": _l("removed a plan's assignment"),
+    "plan_assignment_swapped": _l("changed a plan assignment's target"),
+    "plan_export": _l("exported a plan's proposals"),
 }
 
 
@@ -168,6 +172,7 @@ ENTITIES = {
     "retention_checkin": _l("retention check-in"),
     "plan": _l("plan"),
     "plan_assignment": _l("plan assignment"),
+    "plan_change": _l("plan change"),
     "region": _l("region"),
     "welfare_post": _l("welfare post"),
     "api_token": _l("API token"),

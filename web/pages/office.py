@@ -17,15 +17,12 @@ from ..errors import DomainError, ValidationError
 from ..extensions import app_object, db
 from ..jobs import plans as plan_runs
 from ..models import (
-    CHANNEL_FK,
-    CHANNEL_MODELS,
     CHANNELS,
     UNFINISHED_PLAN_STATUSES,
     AuditEvent,
     Employer,
     EmployerKind,
     Household,
-    Laborer,
     Plan,
     PlanAssignment,
     Region,
@@ -56,9 +53,11 @@ from .common import (
 from .forms import ConfirmForm, OfferForm, PlanForm, RerunForm, WelfarePostForm, WhatIfForm, options
 from .labels import AUDIT_ACTIONS, action_label, audit_details, entity_label, label, translated
 from .placements import register_placement_views
+from .plan_review import register_review_views, review_context
 
 bp = role_blueprint("office", "office_pages")
 register_placement_views(bp)
+register_review_views(bp)
 
 #: The figures of a plan's report shown beside the greedy baseline; True = more is better.
 REPORT_ROWS = (
@@ -141,48 +140,20 @@ def plans():
     return form_page("office/plans.html", form, page=page)
 
 
-def _target_titles(rows) -> dict[tuple[str, int], str]:
-    titles = {}
-    for kind, model in CHANNEL_MODELS.items():
-        ids = {r.target_id for r in rows if r.channel.value == kind}
-        if ids:
-            for target_id, title in db.session().execute(select(model.id, model.title).where(model.id.in_(ids))):
-                titles[(kind, target_id)] = title
-    return titles
-
-
 @bp.get("/plans/<int:plan_id>")
 def plan(plan_id: int):
     """A plan's status, its report beside the greedy baseline, and its proposed assignments."""
     plan_runs.reap_interrupted(db.session())
     row = scope.get_visible(db.session(), Plan, plan_id, current_user)
-    channel = request.args.get("channel") or None
-    query = (
-        select(PlanAssignment)
-        .where(PlanAssignment.plan_id == row.id)
-        .options(selectinload(PlanAssignment.laborer).selectinload(Laborer.household))
-    )
-    if channel in CHANNEL_FK:
-        query = query.where(getattr(PlanAssignment, CHANNEL_FK[channel]).is_not(None))
-    page = paginate(query.order_by(PlanAssignment.id))
-    audit_list(
-        "list",
-        "laborer",
-        [a.laborer_id for a in page.items],
-        plan=row.id,
-        filters={"channel": channel, "page": page.page},
-    )
     return render_template(
         "office/plan.html",
         plan=row,
-        page=page,
-        channel=channel,
         channels=list(CHANNELS),
-        titles=_target_titles(page.items),
         report_rows=REPORT_ROWS,
         is_running=row.status in UNFINISHED_PLAN_STATUSES,
         error=translated(row.error),
         rerun_form=RerunForm(),
+        **review_context(row),
         **_fairness_of(row),
     )
 
@@ -322,6 +293,7 @@ def plan_confirm(plan_id: int):
                 row.id,
                 remote_addr=remote_addr(),
                 max_live_offers=current_app.config["MAX_LIVE_OFFERS"],
+                config=convert.matcher_config(current_app.config),
             )
         except DomainError as error:
             show_errors(form, error)

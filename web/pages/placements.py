@@ -3,6 +3,7 @@
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -166,6 +167,7 @@ def register_placement_views(bp: Blueprint) -> None:
                     row.id,
                     step.value,
                     note=form.note.data if needs_reason else None,
+                    max_live_offers=current_app.config["MAX_LIVE_OFFERS"],
                     remote_addr=remote_addr(),
                 )
             except DomainError as error:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    case,
     exists,
     func,
     or_,
@@ -33,6 +35,7 @@ from ..models import (
     CHANNEL_MODELS,
     COMMITTED_STATUSES,
     HOLDING_STATUSES,
+    LIVE_OFFER_STATUSES,
     OPEN_BATCH_STATUSES,
     WORKING_STATUSES,
     Household,
@@ -56,6 +59,8 @@ def matcher_config(settings: dict) -> Config:
         default_max_commute_km=settings.get("MATCH_DEFAULT_MAX_COMMUTE_KM", 10.0),
         max_pickup_km=settings.get("MATCH_MAX_PICKUP_KM", 60.0),
         max_part_arcs=int(settings.get("PLAN_PART_ARCS", 2_000_000)),
+        referral_factor=float(settings.get("REFERRAL_FACTOR", 3)),
+        congestion_tolerance=float(settings.get("CONGESTION_TOLERANCE", 0.02)),
     )
 
 
@@ -219,6 +224,40 @@ def free_capacity(session: Session, row: TargetRow) -> int:
     return capacity_of(row) - held_of(session, row)
 
 
+def solicitation(session: Session, kind: str, ids: Iterable[int] | None = None) -> dict[int, tuple[int, int]]:
+    """(live offers, committed placements) per target of one kind: referrals and unanswered offers, and the
+    accepted and working placements that close a slot for the cap (`matcher.congestion`); absent = (0, 0)."""
+    column = getattr(Placement, CHANNEL_FK[kind])
+    live = func.sum(case((Placement.status.in_(LIVE_OFFER_STATUSES), 1), else_=0))
+    committed = func.sum(case((Placement.status.in_(COMMITTED_STATUSES), 1), else_=0))
+    query = select(column, live, committed).where(
+        column.is_not(None), Placement.status.in_((*LIVE_OFFER_STATUSES, *COMMITTED_STATUSES))
+    )
+    if ids is not None:
+        query = query.where(column.in_(list(ids)))
+    return {i: (int(n), int(c)) for i, n, c in session.execute(query.group_by(column))}
+
+
+def solicitation_counts(session: Session, kind: str, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """(live offers, open slots) now of the given targets of one kind (as `free_slots` gives free slots)."""
+    model = CHANNEL_MODELS[kind]
+    capacity = getattr(model, CAPACITY[kind])
+    counts: dict[int, tuple[int, int]] = {}
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = list(ids[start : start + ID_CHUNK])
+        found = solicitation(session, kind, chunk)
+        for i, n in session.execute(select(model.id, capacity).where(model.id.in_(chunk))):
+            live, committed = found.get(i, (0, 0))
+            counts[i] = (live, n - committed)
+    return counts
+
+
+def solicitation_of(session: Session, row: TargetRow) -> tuple[int, int]:
+    """(live offers, open slots) of one target now: what its congestion cap is counted from."""
+    live, committed = solicitation(session, kind_of(row), [row.id]).get(row.id, (0, 0))
+    return live, capacity_of(row) - committed
+
+
 def is_open(kind: str) -> ColumnElement[bool]:
     """The target may take people now: an open posting, or a batch still to depart."""
     if kind == "batch":
@@ -293,12 +332,21 @@ _TARGET_COLUMNS = {
 
 
 def to_target(
-    kind: str, row, free: int, points: tuple[tuple[float, float], ...] | None = None, today: date | None = None
+    kind: str,
+    row,
+    free: int,
+    points: tuple[tuple[float, float], ...] | None = None,
+    today: date | None = None,
+    *,
+    live_offers: int = 0,
+    open_slots: int | None = None,
 ) -> Target:
     """Convert an opening, batch or welfare post row (or a Core row with its columns) into the matcher's Target.
 
-    A batch's pickup points are `points`, or else read from the row's relationship.
+    A batch's pickup points are `points`, or else read from the row's relationship; `live_offers` and
+    `open_slots` are what its congestion cap is counted from (`solicitation`).
     """
+    congestion: dict[str, Any] = {"live_offers": live_offers, "open_slots": open_slots}
     if kind == "batch":
         if points is None:
             points = tuple((p.lat, p.lon) for p in row.pickup_points)
@@ -319,6 +367,7 @@ def to_target(
             start_on=clock.local_date(row.departs_at),
             employer_id=row.employer_id,
             region_code=row.region_code,
+            **congestion,
         )
     if kind == "opening":
         return Target(
@@ -338,6 +387,7 @@ def to_target(
             start_on=row.start_on,
             employer_id=row.employer_id,
             region_code=row.region_code,
+            **congestion,
         )
     # Welfare posts are light, local and flexible by nature; their stipend is monthly.
     return Target(
@@ -357,6 +407,7 @@ def to_target(
         start_on=max(row.term_start_on, today or clock.today()),
         employer_id=None,
         region_code=row.region_code,
+        **congestion,
     )
 
 
@@ -374,6 +425,7 @@ def load_targets(
             query = query.where(in_region(model.region_code, region_prefix))
         rows = session.execute(query).all()
         held = held_slots(session, kind)
+        solicited = solicitation(session, kind)
         points: dict[int, list] = {}
         if kind == "batch" and rows:
             pickup = (
@@ -391,6 +443,8 @@ def load_targets(
                 getattr(row, CAPACITY[kind]) - held.get(row.id, 0),
                 tuple(points.get(row.id, ())) if kind == "batch" else None,
                 today,
+                live_offers=solicited.get(row.id, (0, 0))[0],
+                open_slots=getattr(row, CAPACITY[kind]) - solicited.get(row.id, (0, 0))[1],
             )
             for row in rows
         )

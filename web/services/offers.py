@@ -5,6 +5,9 @@ under row locks whenever a slot is taken, so two offices confirming at once cann
 laborer's side is checked under a lock of the laborer's row: someone who has accepted an offer or is
 at work gets no new one unless re-matching is asked for, and nobody holds more than
 `max_live_offers` unanswered offers at once (`laborer_refusals`, shared with plan confirmation).
+A posting carries at most its congestion cap of live offers (`web.services.caps`): a referral
+(``proposed``, no slot held) or an offer beyond it is refused, naming the cap; a referral takes its
+slot when it becomes an offer, capacity re-checked then.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from ..models import (
     CHANNEL_MODELS,
     COMMITTED_STATUSES,
     HOLDING_STATUSES,
+    LIVE_OFFER_STATUSES,
     NEEDS_REASON,
     NO_ANSWER_REASON,
     TRANSITIONS,
@@ -42,7 +46,7 @@ from ..models import (
     TargetRow,
     User,
 )
-from . import inbox, scope
+from . import caps, inbox, scope
 from .accounts import audit
 from .convert import explanation_json, free_capacity, to_matcher_laborers, to_target
 from .ranking import target_row
@@ -108,11 +112,13 @@ def _new_placement(
     distance_km: float | None,
     explanation: dict | None,
     plan_id: int | None = None,
+    status: PlacementStatus = PlacementStatus.OFFERED,
 ) -> Placement:
     placement = Placement(
         laborer_id=laborer_row.id,
         household_id=laborer_row.household_id,
-        status=PlacementStatus.OFFERED,
+        status=status,
+        # A referral is put to the employer as an offer is: both wait OFFER_ANSWER_DAYS, then lapse.
         offered_at=datetime.now(UTC),
         answer_by=answer_deadline(clock.today()),
         score=score,
@@ -122,7 +128,7 @@ def _new_placement(
         created_by_id=by.id,
         **{CHANNEL_FK[kind]: target_id},
     )
-    placement.events.append(PlacementEvent(from_status=None, to_status=PlacementStatus.OFFERED, by_user_id=by.id))
+    placement.events.append(PlacementEvent(from_status=None, to_status=status, by_user_id=by.id))
     return placement
 
 
@@ -151,11 +157,15 @@ def make_offer(
     *,
     max_live_offers: int = DEFAULTS["MAX_LIVE_OFFERS"],
     rematch: bool = False,
+    refer: bool = False,
     remote_addr: str | None = None,
 ) -> Placement:
-    """Offer a laborer a target: eligibility, capacity and the laborer's offers re-checked now, rows locked.
+    """Offer a laborer a target: eligibility, capacity, the posting's cap and the laborer's offers re-checked
+    now, rows locked.
 
-    `rematch` asks explicitly to offer work to someone who has accepted an offer or is at work.
+    `rematch` asks explicitly to offer work to someone who has accepted an offer or is at work. `refer`
+    makes a referral instead (``proposed``: the employer hears of the laborer; no slot is held until it
+    becomes an offer).
     """
     scope.require(user, "offers")
     laborer_row = scope.get_visible(session, Laborer, laborer_id, user)
@@ -166,11 +176,12 @@ def make_offer(
         select(Placement.id).where(
             Placement.laborer_id == laborer_row.id,
             getattr(Placement, CHANNEL_FK[kind]) == target_id,
-            Placement.status.in_(HOLDING_STATUSES),
+            Placement.status.in_({*HOLDING_STATUSES, *LIVE_OFFER_STATUSES}),
         )
     )
     if already:
         raise ConflictError("this laborer already holds an offer for this target")
+    caps.refuse_beyond_cap(session, locked, config)
     refusal = laborer_refusals(session, [laborer_row.id], max_live_offers=max_live_offers, rematch=rematch)
     if refusal:
         message = refusal[laborer_row.id]
@@ -194,11 +205,13 @@ def make_offer(
         score=score.total,
         distance_km=distance,
         explanation=explanation_json(score.codes),
+        status=PlacementStatus.PROPOSED if refer else PlacementStatus.OFFERED,
     )
     with savepoint(session, on_integrity=_second_post):  # the one-post-per-household index has the last word
         session.add(placement)
         session.flush()
-    audit(session, "offer", user=user, entity=placement, remote_addr=remote_addr, laborer_id=laborer_row.id)
+    action = "referral" if refer else "offer"
+    audit(session, action, user=user, entity=placement, remote_addr=remote_addr, laborer_id=laborer_row.id)
     return placement
 
 
@@ -209,9 +222,13 @@ def transition(
     to_status: str,
     *,
     note: str | None = None,
+    max_live_offers: int = DEFAULTS["MAX_LIVE_OFFERS"],
     remote_addr: str | None = None,
 ) -> Placement:
-    """Move a placement along its lifecycle (offered → accepted | declined → working → ended)."""
+    """Move a placement along its lifecycle (proposed → offered; offered → accepted | declined → working → ended).
+
+    A referral becoming an offer is checked as an offer is: a free slot, and a laborer free to take it.
+    """
     placement = scope.get_visible(session, Placement, placement_id, user, for_update=True)
     try:
         target = PlacementStatus(to_status)
@@ -230,11 +247,25 @@ def transition(
         raise PermissionDeniedError(_l("employers answer offers"))
     if target in NEEDS_REASON and not (note or "").strip():
         raise ValidationError.on("note", "say why (a reason is required)")
+    if placement.status is PlacementStatus.PROPOSED and target is PlacementStatus.OFFERED:
+        # A referral becoming an offer takes its slot now: capacity re-checked under the target's lock.
+        locked = lock_targets(session, [(placement.channel.value, placement.target_id)])
+        if free_capacity(session, next(iter(locked.values()))) < 1:
+            raise ConflictError(_l("no free places left"), {"status": [_l("no free places left")]})
+        lock_laborers(session, [placement.laborer_id])
+        refusal = laborer_refusals(session, [placement.laborer_id], max_live_offers=max_live_offers)
+        if refusal:
+            message = refusal[placement.laborer_id]
+            raise ConflictError(message, {"status": [message]})
     today = clock.today()
     placement.events.append(
         PlacementEvent(from_status=placement.status, to_status=target, by_user_id=user.id, note=note)
     )
     placement.status = target
+    if target is PlacementStatus.OFFERED:  # a referral became an offer: its own answer clock starts
+        placement.offered_at, placement.answer_by = datetime.now(UTC), answer_deadline(today)
+        with savepoint(session, on_integrity=_second_post):  # an offered welfare post holds the household's one
+            session.flush()
     if target is PlacementStatus.DECLINED:
         placement.decline_reason = note
     elif target is PlacementStatus.WORKING:
@@ -270,14 +301,15 @@ def _offer_params(placement: Placement) -> dict[str, object]:
 
 
 def lapse_unanswered(session: Session, day: date) -> int:
-    """Decline every offer whose answer day has passed ("no answer in time"): the slot is freed, the laborer
-    may be matched again, and the cadre, the office and the employer are told. Returns how many lapsed.
+    """Decline every offer (and referral) whose answer day has passed ("no answer in time"): the slot is
+    freed, the laborer may be matched again, and the cadre, the office and the employer are told. Returns
+    how many lapsed.
 
     Idempotent: a lapsed offer is no longer `offered`, so running again the same day finds nothing.
     """
     overdue = session.scalars(
         select(Placement)
-        .where(Placement.status == PlacementStatus.OFFERED, Placement.answer_by < day)
+        .where(Placement.status.in_(LIVE_OFFER_STATUSES), Placement.answer_by < day)
         .order_by(Placement.id)
         .with_for_update()
     ).all()
@@ -309,7 +341,7 @@ def remind_unanswered(session: Session, day: date) -> int:
     waiting = session.scalars(
         select(Placement)
         .where(
-            Placement.status == PlacementStatus.OFFERED,
+            Placement.status.in_(LIVE_OFFER_STATUSES),
             Placement.answer_by >= day,
             Placement.answer_by <= day + timedelta(days=half),
             (Placement.opening_id.is_not(None)) | (Placement.batch_id.is_not(None)),
@@ -334,7 +366,7 @@ def waiting_offers(session: Session, user: User) -> list[Placement]:
     """The offers waiting for this user's answer (an employer's own, within scope), soonest deadline first."""
     query = (
         scope.scoped(Placement, user)
-        .where(Placement.status == PlacementStatus.OFFERED)
+        .where(Placement.status.in_(LIVE_OFFER_STATUSES))
         .order_by(Placement.answer_by.is_(None), Placement.answer_by, Placement.id)
     )
     return list(session.scalars(query))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 import matcher.plan
 from matcher.arrays import LaborerColumns
 from matcher.plan import Assignment, PlanResult
-from matcher.types import Config, Target
+from matcher.types import DEFAULT_CONFIG, Config, Target
 from matcher.types import Laborer as MLaborer
 
 from ..config import DEFAULTS
@@ -37,7 +37,7 @@ from ..models import (
     RegionLevel,
     User,
 )
-from . import fairness, scope
+from . import caps, fairness, scope
 from .accounts import audit
 from .bulk import bulk_insert
 from .convert import explanation_json, free_capacity, laborer_columns, load_targets
@@ -67,8 +67,11 @@ def create_plan(session: Session, user: User, region_code: str, mode: str, *, re
     return plan
 
 
-def plan_inputs(session: Session, region_code: str) -> tuple[dict[str, list], list[Target]]:
-    """Seeking laborers of the region (as columns, for the matcher) and its open targets.
+def plan_inputs(
+    session: Session, region_code: str, config: Config | None = None
+) -> tuple[dict[str, list], list[Target]]:
+    """Seeking laborers of the region (as columns, for the matcher) and its open targets, each with the
+    capacity its free slots and its congestion cap leave (`caps.plan_capacities`; `config`'s factor).
 
     Core selects with the household facts as EXISTS on indexed columns: one statement whatever
     the region's size, and no ORM object per row. A laborer who holds a placement (an unanswered
@@ -82,7 +85,7 @@ def plan_inputs(session: Session, region_code: str) -> tuple[dict[str, list], li
         Laborer.status == LaborerStatus.SEEKING,
         ~holding.exists(),
     )
-    return laborers, load_targets(session, region_code)
+    return laborers, caps.plan_capacities(load_targets(session, region_code), config or DEFAULT_CONFIG)
 
 
 def create_county_plans(
@@ -172,7 +175,7 @@ def run_plan(
     The background runner (`web.jobs.plans`) calls the three steps itself, so that no transaction
     stays open while the matcher works.
     """
-    laborers, targets = plan_inputs(session, plan.region_code)
+    laborers, targets = plan_inputs(session, plan.region_code, config)
     progress(0.2)
     result, baseline = solve_plan(laborers, targets, plan.mode, config, progress)
     progress(0.9)
@@ -238,6 +241,7 @@ def confirm_plan(
     plan_id: int,
     *,
     max_live_offers: int = DEFAULTS["MAX_LIVE_OFFERS"],
+    config: Config = DEFAULT_CONFIG,
     remote_addr: str | None = None,
 ) -> list[Placement]:
     """Turn a reviewed plan into offered placements; capacity, households and laborers re-checked under row locks.
@@ -268,6 +272,8 @@ def confirm_plan(
             "slots were taken since the plan ran; run the plan again",
             {"assignments": [_l("no longer enough free slots: %(targets)s", targets=", ".join(full[:10]))]},
         )
+    for key, n in needed.items():  # the offers made here are live until answered: each posting's cap holds
+        caps.refuse_beyond_cap(session, locked[key], config, adding=n)
     laborers = {row.id: row for row in lock_laborers(session, [a.laborer_id for a in assignments])}
     refused = laborer_refusals(session, laborers, max_live_offers=max_live_offers)
     if refused:

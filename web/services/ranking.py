@@ -30,7 +30,7 @@ from matcher.types import Laborer as MLaborer
 from .. import clock
 from ..errors import NotFoundError, ValidationError
 from ..models import CHANNEL_MODELS, Household, Laborer, LaborerStatus, User
-from . import disclosure, scope, versions
+from . import caps, disclosure, scope, versions
 from .convert import (
     free_capacity,
     free_slots,
@@ -38,6 +38,7 @@ from .convert import (
     laborers_from_columns,
     load_laborer,
     load_targets,
+    solicitation_counts,
     to_target,
 )
 
@@ -100,6 +101,13 @@ def _recount(session: Session, built: Ranker, since: int) -> None:
             for target_id, n in free_slots(session, kind, ids).items()
         }
     )
+    # Live offers and open slots, what each target's congestion cap is counted from.
+    counts = {
+        (kind, target_id): n
+        for kind, ids in by_kind.items()
+        for target_id, n in solicitation_counts(session, kind, ids).items()
+    }
+    built.set_solicitation(counts)
 
 
 def candidate_ranker(session: Session, config: Config) -> _Laborers:
@@ -248,4 +256,5 @@ def match_json(match: Match, locale: str = "zh") -> dict:
         "reasons": [
             {"code": r.code, "zh": r.zh, "en": r.en, "text": r.zh if locale == "zh" else r.en} for r in match.reasons
         ],
+        "congestion": caps.congestion_json(match),
     }
