@@ -60,6 +60,10 @@ LABELS = {
     "ended": _l("ended"),
     # reasons the clocks give (web.models.placement.NO_ANSWER_REASON)
     "no answer in time": _l("no answer in time"),
+    "started other work": _l("started other work"),  # OTHER_WORK_REASON
+    "term ended": _l("term ended"),  # TERM_ENDED_REASON
+    # welfare-post term steps
+    "renewed": _l("renewed"),
     # channels
     "opening": _l("nearby opening"),
     "batch": _l("transport batch"),
@@ -121,6 +125,9 @@ AUDIT_ACTIONS = {
     "checkin": _l("retention check-in"),
     "plan_created": _l("started a plan"),
     "plan_confirmed": _l("confirmed a plan"),
+    "attendance": _l("recorded attendance"),
+    "term_renewed": _l("renewed a welfare post's term"),
+    "term_ended": _l("ended a welfare post's term"),
 }
 
 
@@ -144,6 +151,8 @@ ENTITIES = {
     "plan_assignment": _l("plan assignment"),
     "region": _l("region"),
     "welfare_post": _l("welfare post"),
+    "welfare_attendance": _l("attendance"),
+    "welfare_term_step": _l("welfare-post term step"),
     "api_token": _l("API token"),
 }
 
@@ -200,6 +209,11 @@ DETAIL_KEYS = {
     "role": _l("role"),
     "action": _l("action"),
     "entity": _l("record"),
+    "month": _l("month"),
+    "days": _l("days present"),
+    "via": _l("via"),
+    "laborer_id": _l("laborer"),
+    "placement_id": _l("placement"),
 }
 
 #: The offices' reports (web.services.reports.REPORTS), by name.
@@ -216,6 +230,10 @@ REPORT_TITLES = {
 MESSAGE_TEXTS = {
     "offer_lapsed": _l("The offer of %(target)s to %(laborer)s lapsed: no answer in time (due %(answer_by)s)."),
     "offer_reminder": _l("Please answer the offer of %(target)s to %(laborer)s by %(answer_by)s."),
+    "welfare_post_vacated": _l(
+        "%(laborer)s started other work and left the welfare post %(post)s; proposed next: %(candidate)s."
+    ),
+    "welfare_term_ending": _l("The term of the welfare post %(post)s ends on %(term_end_on)s: renew or end it."),
 }
 
 

@@ -204,7 +204,7 @@ def holders(session: Session, user: User, village_code: str | None, month: date)
         .join(Laborer, Laborer.id == Placement.laborer_id)
         .join(Household, Household.id == Laborer.household_id)
         .join(WelfarePost, WelfarePost.id == Placement.welfare_post_id)
-        .where(_held_in(month), Household.village_code == village.code, scope.visible(Placement, user))
+        .where(_held_in(month), Household.village_code == village.code, scope.in_scope(Household.village_code, user))
     )
     return village, _holder_rows(session, query, month)
 
@@ -288,7 +288,7 @@ def record_attendance(
             laborer_id=row.laborer.id,
             month=month.isoformat()[:7],
             days=present,
-            **{"from": before, "via": via},
+            **_detail({"from": before, "via": via}),
         )
         saved.append(attendance)
     session.flush()
@@ -538,6 +538,11 @@ class TermRow:
     days_left: int
 
 
+def _detail(values: dict[str, Any]) -> dict[str, Any]:
+    """Audit details whose names are Python keywords ("from")."""
+    return values
+
+
 def _holding(session: Session, post_id: int) -> Placement | None:
     return session.scalar(
         select(Placement)
@@ -629,7 +634,12 @@ def renew_term(
     session.add(step)
     session.flush()
     audit(
-        session, "term_renewed", user=user, entity=post, remote_addr=remote_addr, **{"from": str(old), "to": str(end)}
+        session,
+        "term_renewed",
+        user=user,
+        entity=post,
+        remote_addr=remote_addr,
+        **_detail({"from": str(old), "to": str(end)}),
     )
     return step
 
