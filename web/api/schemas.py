@@ -402,7 +402,7 @@ _MONTH = validate.Regexp(r"^\d{4}-\d{2}$", error="write the month as YYYY-MM")
 
 class AttendanceArgsSchema(Schema):
     village = fields.String(validate=validate.Length(equal=12), metadata={"description": "village code"})
-    month = fields.String(metadata={"description": "YYYY-MM (default: this month)"}, validate=_MONTH)
+    month = fields.String(metadata={"description": "YYYY-MM (default: the month just ended)"}, validate=_MONTH)
 
 
 class AttendanceDaySchema(Schema):
@@ -439,7 +439,7 @@ class AttendanceSheetSchema(Schema):
 
 class PayrollArgsSchema(Schema):
     township = fields.String(validate=validate.Length(equal=9), metadata={"description": "township code"})
-    month = fields.String(metadata={"description": "YYYY-MM (default: this month)"}, validate=_MONTH)
+    month = fields.String(metadata={"description": "YYYY-MM (default: the month just ended)"}, validate=_MONTH)
 
 
 class PayrollTotalsSchema(Schema):

@@ -450,6 +450,8 @@ class AttendanceImportForm(FlaskForm):
 class TermForm(FlaskForm):
     """Renew a welfare post's term (to a new end day, or by the configured months) or end it."""
 
-    action = SelectField(_l("Step"), choices=options([("renewed", _l("renew the term")), ("ended", _l("end the term"))]))
+    action = SelectField(
+        _l("Step"), choices=options([("renewed", _l("renew the term")), ("ended", _l("end the term"))])
+    )
     new_end_on = DateField(_l("New end day (renewal)"), validators=[Optional(), day_range])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])

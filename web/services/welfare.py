@@ -80,12 +80,13 @@ def month_end(month: date) -> date:
 
 
 def parse_month(value: str | None, *, field_name: str = "month") -> date:
-    """A month written YYYY-MM (the current month when empty); 422 naming the field otherwise.
+    """A month written YYYY-MM; 422 naming the field otherwise. Empty: the month just ended, the one a cadre
+    records and finance pays at the start of a month.
 
     A month that has not begun yet cannot be recorded or paid: it is refused too.
     """
     if not value:
-        return month_of(clock.today())
+        return add_months(month_of(clock.today()), -1)
     try:
         year, number = (int(part) for part in value.strip().split("-"))
         month = date(year, number, 1)
@@ -187,9 +188,15 @@ def _holder_rows(session: Session, query: Select, month: date) -> list[HolderMon
 
 
 def _village(session: Session, user: User, village_code: str | None) -> Region:
-    """A village the user looks after (a cadre's own, an office's region's); 404 otherwise."""
+    """A village the user looks after (a cadre's own, an office's region's; the first when none is given);
+    404 otherwise."""
     scope.require(user, "attendance")
-    code = village_code or (sorted(user.village_codes)[0] if user.village_codes else "")
+    code = village_code or session.scalar(
+        select(Region.code)
+        .where(Region.level == "village", scope.in_scope(Region.code, user))
+        .order_by(Region.code)
+        .limit(1)
+    )
     row = session.get(Region, code) if code else None
     if row is None or len(code) != 12 or not scope.covers_village(user, code):
         raise NotFoundError.of("region", code or "—")
