@@ -13,8 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from web.models import (
+    POOR_STATUSES,
     Household,
     Laborer,
+    LaborerStatus,
     Opening,
     Placement,
     PlacementEvent,
@@ -91,7 +93,7 @@ def _holders_in(session: Session, villages: list[Region], posts: list[WelfarePos
             .join(Household, Household.id == Laborer.household_id)
             .where(
                 Household.village_code == village.code,
-                Household.poverty_status.in_(["registered_poor", "monitored"]),
+                Household.poverty_status.in_(POOR_STATUSES),
                 Laborer.work_area == "local",
             )
             .order_by(Laborer.id)
@@ -112,7 +114,7 @@ def _holders_in(session: Session, villages: list[Region], posts: list[WelfarePos
             if old_village is not None:
                 post.title = post.title.replace(old_village.name, village.name, 1)
             post.region_code, post.lat, post.lon = village.code, village.lat, village.lon
-            laborer.status = "employed"
+            laborer.status = LaborerStatus.EMPLOYED
             started = today - timedelta(days=rng.randint(150, 300))
             session.add(
                 Placement(

@@ -51,6 +51,7 @@ from ..models import (
     PlacementStatus,
     PostingStatus,
     Region,
+    RegionLevel,
     TermAction,
     User,
     WelfareAttendance,
@@ -191,11 +192,15 @@ def _village(session: Session, user: User, village_code: str | None) -> Region:
     """A village the user looks after (a cadre's own, an office's region's; the first when none is given);
     404 otherwise."""
     scope.require(user, "attendance")
-    code = village_code or session.scalar(
-        select(Region.code)
-        .where(Region.level == "village", scope.in_scope(Region.code, user))
-        .order_by(Region.code)
-        .limit(1)
+    code = (
+        village_code
+        or session.scalar(
+            select(Region.code)
+            .where(Region.level == RegionLevel.VILLAGE, scope.in_scope(Region.code, user))
+            .order_by(Region.code)
+            .limit(1)
+        )
+        or ""
     )
     row = session.get(Region, code) if code else None
     if row is None or len(code) != 12 or not scope.covers_village(user, code):
@@ -449,7 +454,11 @@ class Payroll:
 def townships(session: Session, user: User) -> list[Region]:
     """The townships whose payroll the user may read (an office's region's)."""
     scope.require(user, "welfare_admin")
-    query = select(Region).where(Region.level == "township", scope.in_scope(Region.code, user)).order_by(Region.code)
+    query = (
+        select(Region)
+        .where(Region.level == RegionLevel.TOWNSHIP, scope.in_scope(Region.code, user))
+        .order_by(Region.code)
+    )
     return list(session.scalars(query))
 
 
