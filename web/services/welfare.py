@@ -609,15 +609,18 @@ def add_months(day: date, months: int) -> date:
 
 
 def _end_holding(placement: Placement, reason: str, day: date, by: User | None) -> None:
+    """End a holding along the lifecycle: an offer still unanswered is declined, anything later is ended."""
+    to = PlacementStatus.DECLINED if placement.status is PlacementStatus.OFFERED else PlacementStatus.ENDED
     placement.events.append(
-        PlacementEvent(
-            from_status=placement.status, to_status=PlacementStatus.ENDED, by_user_id=by.id if by else None, note=reason
-        )
+        PlacementEvent(from_status=placement.status, to_status=to, by_user_id=by.id if by else None, note=reason)
     )
     if placement.status is PlacementStatus.WORKING:
         placement.ended_on = max(day, placement.started_on or day)
-    placement.status = PlacementStatus.ENDED
-    placement.end_reason = reason
+    placement.status = to
+    if to is PlacementStatus.DECLINED:
+        placement.decline_reason = reason
+    else:
+        placement.end_reason = reason
 
 
 def renew_term(
@@ -748,7 +751,7 @@ def end_posts_of_workers(session: Session, day: date, *, laborer_ids: Iterable[i
         select(_Holding)
         .where(
             _Holding.welfare_post_id.is_not(None),
-            _Holding.status.in_(HOLDING_STATUSES),
+            _Holding.status == PlacementStatus.WORKING,
             _working_elsewhere(),
         )
         .order_by(_Holding.id)
