@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from seed.coords import jitter
 from seed.people import chinese_name, phone, resident_id
 from seed.regions import ensure_regions
+from seed.welfare_months import seed_welfare_months
 from web import clock
 from web.errors import AlreadySeededError
 from web.models import (
@@ -241,6 +242,7 @@ def seed_demo(session: Session, random_seed: int = 2020, today: date | None = No
     posts = _welfare_posts(session, villages, today, rng)
     _users(session, villages, employers)
     working = _existing_placements(session, laborers, openings, posts, today, rng)
+    attendance = seed_welfare_months(session, villages, posts, openings, today, rng)
     session.flush()
     return {
         "villages": len(villages),
@@ -251,6 +253,7 @@ def seed_demo(session: Session, random_seed: int = 2020, today: date | None = No
         "batches": len(batches),
         "welfare_posts": len(posts),
         "placements": working,
+        "attendance_months": attendance,
     }
 
 

@@ -120,6 +120,20 @@ DEFAULTS: dict[str, Any] = {
     "SMS_BACKEND": "file",
     "SMS_OUTBOX_PATH": None,
     "SMS_OPTIONS": {},
+    # Welfare posts month by month (issue 13, part 3; web.services.welfare). A holder is expected to work
+    # the month's working days: WELFARE_WORK_DAYS when set (e.g. 22), else Monday to Friday of the calendar
+    # month (no holiday calendar); a holding that begins or ends in the month is expected the working days
+    # it covers. The stipend due is the post's monthly stipend × paid days ÷ the month's working days,
+    # rounded half up to the cent; paid days = days present + up to WELFARE_PAID_ABSENCE_DAYS of leave
+    # (never more than the days expected); below WELFARE_MIN_PRESENT_SHARE of the days expected present,
+    # nothing is due.
+    "WELFARE_WORK_DAYS": None,
+    "WELFARE_PAID_ABSENCE_DAYS": 0,
+    "WELFARE_MIN_PRESENT_SHARE": 0.0,
+    # Posts whose term ends within this many days are listed for renewal or end (and offices told once).
+    "WELFARE_TERM_NOTICE_DAYS": 30,
+    # A renewal extends a term by this many months unless the office gives the new end day.
+    "WELFARE_TERM_MONTHS": 12,
     # The daily clocks in `jiuye plan worker` (RQ's scheduler): local time of day they run at.
     "TICK_AT": "00:10",
     # Fairness (issue 14, part 4): a group's rate (placed, households moved, 90-day retention) below

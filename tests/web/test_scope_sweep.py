@@ -49,7 +49,11 @@ API_ROLES = {
     "api_employers": ALL,
     "api_openings": ALL,
     "api_batches": ALL,
-    "api_welfare_posts": PEOPLE,
+    "api_welfare_posts": PEOPLE,  # attendance: cadres and offices
+    "api_welfare_posts.Payroll": frozenset({"office"}),
+    "api_welfare_posts.Terms": frozenset({"office"}),
+    "api_welfare_posts.TermStep": frozenset({"office"}),
+    "api_welfare_posts.Flags": frozenset({"office"}),
     "api_matching.LaborerMatches": PEOPLE,
     "api_matching.WelfarePostCandidates": PEOPLE,
     "api_matching.PlacementText": PEOPLE,

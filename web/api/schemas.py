@@ -393,3 +393,107 @@ def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
         },
         name=name,
     )
+
+
+# -- welfare posts month by month (issue 13, part 3) --------------------------------------------------
+
+_MONTH = validate.Regexp(r"^\d{4}-\d{2}$", error="write the month as YYYY-MM")
+
+
+class AttendanceArgsSchema(Schema):
+    village = fields.String(validate=validate.Length(equal=12), metadata={"description": "village code"})
+    month = fields.String(metadata={"description": "YYYY-MM (default: the month just ended)"}, validate=_MONTH)
+
+
+class AttendanceDaySchema(Schema):
+    placement_id = fields.Integer(required=True, validate=validate.Range(1, 2**31 - 1))
+    days_present = fields.Integer(required=True, validate=validate.Range(0, 31))
+
+
+class AttendanceWriteSchema(Schema):
+    village_code = fields.String(required=True, validate=validate.Length(equal=12))
+    month = fields.String(required=True, validate=_MONTH)
+    days = fields.List(fields.Nested(AttendanceDaySchema), required=True, validate=validate.Length(1, 500))
+
+
+class HolderMonthSchema(Schema):
+    placement_id = fields.Integer()
+    laborer_id = fields.Integer()
+    laborer_name = fields.String()
+    village_code = fields.String()
+    household_code = fields.String()
+    post_id = fields.Integer()
+    post_title = fields.String()
+    stipend_cents = fields.Integer()
+    month_work_days = fields.Integer()
+    days_expected = fields.Integer()
+    days_present = fields.Integer(allow_none=True, metadata={"description": "null: not recorded yet"})
+    due_cents = fields.Integer(metadata={"description": "the stipend due, integer cents (0 until recorded)"})
+
+
+class AttendanceSheetSchema(Schema):
+    village_code = fields.String()
+    month = fields.String()
+    rows = fields.List(fields.Nested(HolderMonthSchema))
+
+
+class PayrollArgsSchema(Schema):
+    township = fields.String(validate=validate.Length(equal=9), metadata={"description": "township code"})
+    month = fields.String(metadata={"description": "YYYY-MM (default: the month just ended)"}, validate=_MONTH)
+
+
+class PayrollTotalsSchema(Schema):
+    holders = fields.Integer()
+    days_expected = fields.Integer()
+    days_present = fields.Integer()
+    due_cents = fields.Integer()
+    missing = fields.Integer(metadata={"description": "holders whose month is not recorded yet"})
+
+
+class PayrollSchema(Schema):
+    township_code = fields.String()
+    month = fields.String()
+    lines = fields.List(fields.Nested(HolderMonthSchema))
+    totals = fields.Nested(PayrollTotalsSchema)
+
+
+class TermRowSchema(Schema):
+    post_id = fields.Integer()
+    post_title = fields.String()
+    region_code = fields.String()
+    term_end_on = fields.Date()
+    days_left = fields.Integer()
+    placement_id = fields.Integer(allow_none=True)
+    laborer_name = fields.String(allow_none=True)
+
+
+class TermStepSchema(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(["renewed", "ended"]))
+    new_end_on = fields.Date(load_default=None, metadata={"description": "renewal: the new end day"})
+    note = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+class TermStepResultSchema(Schema):
+    id = fields.Integer()
+    welfare_post_id = fields.Integer()
+    action = fields.String()
+    old_end_on = fields.Date(allow_none=True)
+    new_end_on = fields.Date(allow_none=True)
+    placement_id = fields.Integer(allow_none=True)
+
+
+class FlagHoldingSchema(Schema):
+    placement_id = fields.Integer()
+    laborer_id = fields.Integer()
+    laborer_name = fields.String()
+    household_id = fields.Integer()
+    post_id = fields.Integer()
+    post_title = fields.String()
+    age = fields.Integer(allow_none=True)
+    age_limit = fields.Integer(allow_none=True)
+
+
+class WelfareFlagsSchema(Schema):
+    working_elsewhere = fields.List(fields.Nested(FlagHoldingSchema))
+    two_posts = fields.List(fields.List(fields.Nested(FlagHoldingSchema)))
+    over_age = fields.List(fields.Nested(FlagHoldingSchema))

@@ -44,7 +44,9 @@ from .placement import (
     NEEDS_REASON,
     NO_ANSWER_REASON,
     OFFER_TEXT_STATUSES,
+    OTHER_WORK_REASON,
     PASSENGER_STATUSES,
+    TERM_ENDED_REASON,
     TRANSITIONS,
     Channel,
     Placement,
@@ -65,7 +67,7 @@ from .plan import (
 from .region import CODE_LENGTH, Region, RegionLevel
 from .summary import SUMMARY_FIGURES, EmployerDayStat, RegionDayStat
 from .version import DataVersion
-from .welfare import WelfarePost, WelfarePostType
+from .welfare import TermAction, WelfareAttendance, WelfarePost, WelfarePostType, WelfareTermStep
 
 #: A row of some channel's target: an opening, a transport batch or a welfare post.
 TargetRow = Opening | TransportBatch | WelfarePost
@@ -87,6 +89,8 @@ __all__ = [
     "EMPLOYING_KINDS",
     "NEEDS_REASON",
     "NO_ANSWER_REASON",
+    "OTHER_WORK_REASON",
+    "TERM_ENDED_REASON",
     "OPEN_BATCH_STATUSES",
     "PASSENGER_STATUSES",
     "POOR_STATUSES",
@@ -145,7 +149,10 @@ __all__ = [
     "User",
     "UserVillage",
     "WORKING_STATUSES",
+    "TermAction",
+    "WelfareAttendance",
     "WelfarePost",
     "WelfarePostType",
+    "WelfareTermStep",
     "WorkArea",
 ]

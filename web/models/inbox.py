@@ -24,6 +24,8 @@ class MessageKind(StrEnum):
 
     OFFER_LAPSED = "offer_lapsed"
     OFFER_REMINDER = "offer_reminder"
+    WELFARE_POST_VACATED = "welfare_post_vacated"
+    WELFARE_TERM_ENDING = "welfare_term_ending"
 
 
 class Message(Base):

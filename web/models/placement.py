@@ -83,6 +83,10 @@ OFFER_TEXT_STATUSES = (PlacementStatus.OFFERED, PlacementStatus.ACCEPTED)
 
 #: The reason the clock gives an offer nobody answered (a catalog msgid: pages show it translated).
 NO_ANSWER_REASON = "no answer in time"
+#: Why a welfare post's holding ends when the holder starts other work (no two incomes from one post).
+OTHER_WORK_REASON = "started other work"
+#: Why a welfare post's holding ends with its term.
+TERM_ENDED_REASON = "term ended"
 
 #: Allowed moves of the lifecycle: proposed → offered → accepted | declined → working → ended.
 TRANSITIONS: dict[PlacementStatus, tuple[PlacementStatus, ...]] = {

@@ -1,10 +1,16 @@
-"""Public welfare posts (公益岗位): one household, one post."""
+"""Public welfare posts (公益岗位): one household, one post; administered month by month (issue 13, part 3).
+
+`WelfareAttendance` is one holder's month: the days present the cadre recorded, the days expected, and the
+stipend due computed then (web.services.welfare) — kept, so that a payroll once paid reads the same later
+even if the post's stipend changes. `WelfareTermStep` records each renewal or end of a post's term: who,
+when, from which end day to which.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import (
@@ -60,3 +66,60 @@ class WelfarePost(PositionMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
     region = relationship("Region")
+
+
+class WelfareAttendance(Base):
+    """One welfare-post holder's month: days present (recorded by the cadre) and the stipend due."""
+
+    __tablename__ = "welfare_attendance"
+    __table_args__ = (
+        UniqueConstraint("placement_id", "month"),
+        CheckConstraint("days_present >= 0 AND days_present <= days_expected", name="days_present_range"),
+        CheckConstraint("days_expected >= 0 AND days_expected <= month_work_days", name="days_expected_range"),
+        CheckConstraint("month_work_days > 0 AND month_work_days <= 31", name="month_work_days_range"),
+        CheckConstraint("due_cents >= 0 AND due_cents <= stipend_cents", name="due_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The holder's placement to the post (its laborer, household and post are read through it).
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placement.id"), index=True)
+    welfare_post_id: Mapped[int] = mapped_column(ForeignKey("welfare_post.id"), index=True)
+    # The first day of the month recorded.
+    month: Mapped[date] = mapped_column(Date, index=True)
+    days_present: Mapped[int] = mapped_column(Integer)
+    # The working days the holder was expected: the month's, or fewer when the holding began or ended in it.
+    days_expected: Mapped[int] = mapped_column(Integer)
+    month_work_days: Mapped[int] = mapped_column(Integer)
+    # The post's monthly stipend when recorded, and what is due for the month (integer cents).
+    stipend_cents: Mapped[int] = mapped_column(Integer)
+    due_cents: Mapped[int] = mapped_column(Integer)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), default=None)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
+
+    placement = relationship("Placement")
+    welfare_post = relationship("WelfarePost")
+
+
+class TermAction(StrEnum):
+    RENEWED = "renewed"
+    ENDED = "ended"
+
+
+class WelfareTermStep(Base):
+    """A renewal or end of a welfare post's term, and who recorded it when."""
+
+    __tablename__ = "welfare_term_step"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    welfare_post_id: Mapped[int] = mapped_column(ForeignKey("welfare_post.id"), index=True)
+    action: Mapped[TermAction] = mapped_column(enum_column(TermAction, "term_action"))
+    old_end_on: Mapped[date | None] = mapped_column(Date, default=None)
+    new_end_on: Mapped[date | None] = mapped_column(Date, default=None)
+    # The holder's placement the step ended (an end of term ends the holding).
+    placement_id: Mapped[int | None] = mapped_column(ForeignKey("placement.id"), default=None)
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), default=None)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+
+    welfare_post = relationship("WelfarePost")
+    by_user = relationship("User")

@@ -73,9 +73,11 @@ from .forms import (
 )
 from .labels import IMPORT_COLUMNS, label, lang, translated
 from .placements import placement_target, register_placement_views
+from .welfare import register_attendance_views
 
 bp = role_blueprint("cadre", "cadre_pages")
 register_placement_views(bp)
+register_attendance_views(bp)
 
 
 def my_villages() -> list[Region]:

@@ -484,3 +484,24 @@ __all__ = [
     "TokenForm",
     "WelfarePostForm",
 ]
+
+
+class AttendanceForm(FlaskForm):
+    """A village's month of attendance: the days fields (days_<holder>) are read from the request."""
+
+
+class AttendanceImportForm(FlaskForm):
+    upload = FileField(
+        _l("Attendance sheet (XLSX)"),
+        validators=[FileRequired(), FileAllowed(["xlsx"], _l("only .xlsx files"))],
+    )
+
+
+class TermForm(FlaskForm):
+    """Renew a welfare post's term (to a new end day, or by the configured months) or end it."""
+
+    action = SelectField(
+        _l("Step"), choices=options([("renewed", _l("renew the term")), ("ended", _l("end the term"))])
+    )
+    new_end_on = DateField(_l("New end day (renewal)"), validators=[Optional(), day_range])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])

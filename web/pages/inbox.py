@@ -21,14 +21,20 @@ from .labels import message_text
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 
 #: The page of each record kind a message links to, by role ({role} is the reader's blueprint).
-LINKS = {"placement": ("{role}.placement", "placement_id")}
+LINKS: dict[Any, tuple[str, str]] = {
+    "placement": ("{role}.placement", "placement_id"),
+    # Welfare posts (offices only hear of them): a vacated post's candidates, a term's renewal or end.
+    ("welfare_post_vacated", "welfare_post"): ("{role}.welfare_reassign", "post_id"),
+    "welfare_post": ("{role}.welfare_terms", "post_id"),
+}
 
 
 def message_link(message: Message) -> str | None:
     """Where the message's record is shown to the reader, if anywhere."""
-    if message.entity_type not in LINKS or message.entity_id is None:
+    link = LINKS.get((message.kind, message.entity_type)) or LINKS.get(message.entity_type or "")
+    if link is None or message.entity_id is None:
         return None
-    endpoint, argument = LINKS[message.entity_type]
+    endpoint, argument = link
     values: dict[str, Any] = {argument: message.entity_id}
     return url_for(endpoint.format(role=current_user.role.value), **values)
 

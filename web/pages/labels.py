@@ -60,6 +60,10 @@ LABELS = {
     "ended": _l("ended"),
     # reasons the clocks give (web.models.placement.NO_ANSWER_REASON)
     "no answer in time": _l("no answer in time"),
+    "started other work": _l("started other work"),  # OTHER_WORK_REASON
+    "term ended": _l("term ended"),  # TERM_ENDED_REASON
+    # welfare-post term steps
+    "renewed": _l("renewed"),
     # channels
     "opening": _l("nearby opening"),
     "batch": _l("transport batch"),
@@ -151,6 +155,9 @@ AUDIT_ACTIONS = {
     "plan_assignment_removed": _l("removed a plan's assignment"),
     "plan_assignment_swapped": _l("changed a plan assignment's target"),
     "plan_export": _l("exported a plan's proposals"),
+    "attendance": _l("recorded attendance"),
+    "term_renewed": _l("renewed a welfare post's term"),
+    "term_ended": _l("ended a welfare post's term"),
 }
 
 
@@ -175,6 +182,8 @@ ENTITIES = {
     "plan_change": _l("plan change"),
     "region": _l("region"),
     "welfare_post": _l("welfare post"),
+    "welfare_attendance": _l("attendance"),
+    "welfare_term_step": _l("welfare-post term step"),
     "api_token": _l("API token"),
 }
 
@@ -235,6 +244,11 @@ DETAIL_KEYS = {
     "batches": _l("new batches"),
     "welfare_posts": _l("new welfare posts"),
     "commute_extra_km": _l("longer commute (km)"),
+    "month": _l("month"),
+    "days": _l("days present"),
+    "via": _l("via"),
+    "laborer_id": _l("laborer"),
+    "placement_id": _l("placement"),
 }
 
 #: The offices' reports (web.services.reports.REPORTS), by name.
@@ -251,6 +265,10 @@ REPORT_TITLES = {
 MESSAGE_TEXTS = {
     "offer_lapsed": _l("The offer of %(target)s to %(laborer)s lapsed: no answer in time (due %(answer_by)s)."),
     "offer_reminder": _l("Please answer the offer of %(target)s to %(laborer)s by %(answer_by)s."),
+    "welfare_post_vacated": _l(
+        "%(laborer)s started other work and left the welfare post %(post)s; proposed next: %(candidate)s."
+    ),
+    "welfare_term_ending": _l("The term of the welfare post %(post)s ends on %(term_end_on)s: renew or end it."),
 }
 
 

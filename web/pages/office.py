@@ -54,10 +54,13 @@ from .forms import ConfirmForm, OfferForm, PlanForm, RerunForm, WelfarePostForm,
 from .labels import AUDIT_ACTIONS, action_label, audit_details, entity_label, label, translated
 from .placements import register_placement_views
 from .plan_review import register_review_views, review_context
+from .welfare import register_attendance_views, register_office_views
 
 bp = role_blueprint("office", "office_pages")
 register_placement_views(bp)
 register_review_views(bp)
+register_attendance_views(bp)
+register_office_views(bp)
 
 #: The figures of a plan's report shown beside the greedy baseline; True = more is better.
 REPORT_ROWS = (

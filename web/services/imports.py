@@ -420,6 +420,12 @@ def _rows_from_xlsx(data: bytes) -> list[tuple[int, list[Any]]]:
     return rows
 
 
+def read_rows(data: bytes) -> list[tuple[int, list[Any]]]:
+    """The non-blank rows of an XLSX upload's first sheet, with their numbers, once every check has passed
+    (size, longest cell, formulas, MAX_ROWS): the one reader of uploaded workbooks."""
+    return _rows_from_xlsx(data)
+
+
 def _rows_from_csv(data: bytes) -> list[tuple[int, list[Any]]]:
     try:
         text = data.decode("utf-8-sig")

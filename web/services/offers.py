@@ -46,7 +46,7 @@ from ..models import (
     TargetRow,
     User,
 )
-from . import caps, inbox, scope
+from . import caps, inbox, scope, welfare
 from .accounts import audit
 from .convert import explanation_json, free_capacity, to_matcher_laborers, to_target
 from .ranking import target_row
@@ -270,6 +270,10 @@ def transition(
         placement.decline_reason = note
     elif target is PlacementStatus.WORKING:
         placement.started_on = today
+        if placement.welfare_post_id is None:
+            session.flush()
+            # No two incomes from one post: a holder who starts other work leaves the post.
+            welfare.end_posts_of_workers(session, today, laborer_ids=[placement.laborer_id])
     elif target is PlacementStatus.ENDED:
         placement.end_reason = note
         placement.ended_on = today

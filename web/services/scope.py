@@ -80,6 +80,8 @@ GATES: dict[str, Gate] = {
     "plans": Gate(frozenset({OFFICE}), "only offices run plans"),
     "audit_trail": Gate(frozenset({OFFICE}), "only offices search the audit trail"),
     "mark_resumed": Gate(frozenset({OFFICE}), "only an office marks a workshop resumed"),
+    "attendance": Gate(frozenset({CADRE, OFFICE}), "attendance is recorded by cadres and offices"),
+    "welfare_admin": Gate(frozenset({OFFICE}), "only offices administer welfare posts' payroll and terms"),
 }
 
 

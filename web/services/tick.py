@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import TickRun
-from . import offers
+from . import offers, welfare
 
 Step = Callable[[Session, date], int]
 
@@ -29,6 +29,8 @@ Step = Callable[[Session, date], int]
 STEPS: tuple[tuple[str, Step], ...] = (
     ("offers_lapsed", offers.lapse_unanswered),
     ("offer_reminders", offers.remind_unanswered),
+    ("welfare_other_work", welfare.end_posts_of_workers),
+    ("welfare_terms_ending", welfare.warn_terms_ending),
 )
 
 
