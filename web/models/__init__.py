@@ -56,7 +56,7 @@ from .plan import UNFINISHED_PLAN_STATUSES, Plan, PlanAssignment, PlanMode, Plan
 from .region import CODE_LENGTH, Region, RegionLevel
 from .summary import SUMMARY_FIGURES, EmployerDayStat, RegionDayStat
 from .version import DataVersion
-from .welfare import WelfarePost, WelfarePostType
+from .welfare import ANSWERED_REQUEST_STATUSES, PostRequest, PostRequestStatus, WelfarePost, WelfarePostType
 
 #: A row of some channel's target: an opening, a transport batch or a welfare post.
 TargetRow = Opening | TransportBatch | WelfarePost
@@ -70,6 +70,9 @@ CHANNEL_MODELS: dict[str, type[TargetRow]] = {
 CHANNELS: tuple[str, ...] = tuple(channel.value for channel in Channel)
 
 __all__ = [
+    "ANSWERED_REQUEST_STATUSES",
+    "PostRequest",
+    "PostRequestStatus",
     "AT_WORK_STATUSES",
     "CHANNELS",
     "CHANNEL_FK",

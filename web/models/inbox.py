@@ -24,6 +24,8 @@ class MessageKind(StrEnum):
 
     OFFER_LAPSED = "offer_lapsed"
     OFFER_REMINDER = "offer_reminder"
+    POST_REQUEST_OVERDUE = "post_request_overdue"
+    POST_REQUEST_ANSWERED = "post_request_answered"
 
 
 class Message(Base):

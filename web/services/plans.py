@@ -36,7 +36,7 @@ from ..models import (
     RegionLevel,
     User,
 )
-from . import scope
+from . import post_requests, scope
 from .accounts import audit
 from .bulk import bulk_insert
 from .convert import explanation_json, free_capacity, laborer_columns, load_targets
@@ -289,4 +289,5 @@ def confirm_plan(
     plan.status, plan.confirmed_by_id, plan.confirmed_at = PlanStatus.CONFIRMED, user.id, datetime.now(UTC)
     session.flush()
     audit(session, "plan_confirmed", user=user, entity=plan, remote_addr=remote_addr, placements=len(placements))
+    post_requests.answer_by_placements(session, placements, user)
     return placements
