@@ -20,8 +20,8 @@ from ..clock import today
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import Region
+from ..services import offers, post_requests, scope
 from ..services import reports as reports_service
-from ..services import scope
 from ..services.accounts import audit_read
 from ..services.stats import month_ends, overview
 from ..validation import INT32_MAX, parse_day
@@ -34,6 +34,8 @@ bp = Blueprint("dashboard", __name__)
 #: English labels of the reports (msgids), by name.
 #: Rows a report page shows; the XLSX file carries them all.
 PAGE_ROWS = 500
+#: Employers the dashboard lists with their answer rate (those with most offers first).
+ANSWER_ROWS = 20
 #: The query arguments a report reads (`_build`); only these go on to its XLSX link and audit row.
 REPORT_ARGS = ("region", "on", "start", "end", "batch")
 
@@ -83,6 +85,8 @@ def index():
     timeline = line_chart([(f"{day:%Y-%m}", n) for day, n in line], _("Poor laborers at work, month by month"))
     return render_template(
         "dashboard/index.html",
+        answers=offers.answer_figures(db.session(), code)[:ANSWER_ROWS],
+        requests=post_requests.figures(db.session(), code, on),
         stats=stats,
         children=children,
         breadcrumb=_breadcrumb(code),

@@ -21,7 +21,10 @@ from .labels import message_text
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 
 #: The page of each record kind a message links to, by role ({role} is the reader's blueprint).
-LINKS = {"placement": ("{role}.placement", "placement_id")}
+LINKS = {
+    "placement": ("{role}.placement", "placement_id"),
+    "post_request": ("{role}.post_request", "request_id"),
+}
 
 
 def message_link(message: Message) -> str | None:

@@ -60,6 +60,9 @@ LABELS = {
     "ended": _l("ended"),
     # reasons the clocks give (web.models.placement.NO_ANSWER_REASON)
     "no answer in time": _l("no answer in time"),
+    # a request for a welfare post (web.models.welfare.PostRequestStatus; "open" is above)
+    "assigned": _l("post assigned"),
+    "refused": _l("refused"),
     # channels
     "opening": _l("nearby opening"),
     "batch": _l("transport batch"),
@@ -121,6 +124,11 @@ AUDIT_ACTIONS = {
     "checkin": _l("retention check-in"),
     "plan_created": _l("started a plan"),
     "plan_confirmed": _l("confirmed a plan"),
+    "placement_lapsed": _l("offer lapsed"),
+    "post_request_recorded": _l("recorded a request for a welfare post"),
+    "post_request_refused": _l("refused a request for a welfare post"),
+    "post_request_assigned": _l("a welfare post answered a request"),
+    "post_request_overdue": _l("request for a welfare post overdue"),
 }
 
 
@@ -145,6 +153,7 @@ ENTITIES = {
     "region": _l("region"),
     "welfare_post": _l("welfare post"),
     "api_token": _l("API token"),
+    "post_request": _l("request for a welfare post"),
 }
 
 
@@ -200,6 +209,12 @@ DETAIL_KEYS = {
     "role": _l("role"),
     "action": _l("action"),
     "entity": _l("record"),
+    "receipt": _l("receipt"),
+    "due_on": _l("due"),
+    "answer_by": _l("answer by"),
+    "laborer_id": _l("laborer"),
+    "household_id": _l("household"),
+    "placement_id": _l("placement"),
 }
 
 #: The offices' reports (web.services.reports.REPORTS), by name.
@@ -216,6 +231,11 @@ REPORT_TITLES = {
 MESSAGE_TEXTS = {
     "offer_lapsed": _l("The offer of %(target)s to %(laborer)s lapsed: no answer in time (due %(answer_by)s)."),
     "offer_reminder": _l("Please answer the offer of %(target)s to %(laborer)s by %(answer_by)s."),
+    "post_request_overdue": _l(
+        "The request for a welfare post %(receipt)s of %(laborer)s (household %(household)s) is overdue: "
+        "it was due by %(due_on)s."
+    ),
+    "post_request_answered": _l("The request for a welfare post %(receipt)s of %(laborer)s was answered."),
 }
 
 

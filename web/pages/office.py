@@ -32,7 +32,7 @@ from ..models import (
     RegionLevel,
     WelfarePost,
 )
-from ..services import convert, ranking, registry, scope
+from ..services import convert, post_requests, ranking, registry, scope
 from ..services import plans as plan_service
 from ..services.accounts import AUDIT_MAX_IDS, audit_events
 from ..services.stats import employer_figures, poor_household_without_work
@@ -53,9 +53,11 @@ from .common import (
 from .forms import ConfirmForm, OfferForm, PlanForm, RerunForm, WelfarePostForm, options
 from .labels import AUDIT_ACTIONS, action_label, audit_details, entity_label, label, translated
 from .placements import register_placement_views
+from .post_requests import register_post_request_views
 
 bp = role_blueprint("office", "office_pages")
 register_placement_views(bp)
+register_post_request_views(bp)
 
 #: The figures of a plan's report shown beside the greedy baseline; True = more is better.
 REPORT_ROWS = (
@@ -83,7 +85,8 @@ def home():
     recent = db.session.scalars(scope.scoped(Plan, current_user).order_by(Plan.id.desc()).limit(5)).all()
     without = db.session.scalar(select(func.count(Household.id)).where(_poor_without_work()))
     region = db.session.get(Region, current_user.region_code)
-    return render_template("office/home.html", plans=recent, without=without, region=region)
+    requests = post_requests.figures(db.session(), current_user.region_code or "", clock.today())
+    return render_template("office/home.html", plans=recent, without=without, region=region, requests=requests)
 
 
 # -- plans ------------------------------------------------------------------------------------------
