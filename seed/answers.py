@@ -81,9 +81,11 @@ def _offers(session: Session, laborers: list[Laborer], openings: list[Opening], 
     own = [o for o in openings if o.employer_id == openings[0].employer_id]  # the demo employer's
     touched: dict[int, Opening] = {}
     for laborer in laborers:
-        opening = rng.choice(own) if rng.random() < 0.4 else rng.choice(openings)
-        touched[opening.id] = opening
         offered_on = today - timedelta(days=rng.randint(0, 40))
+        # Most offers still waiting are the demo employer's, so that its home has some to answer.
+        recent = offered_on > today - timedelta(days=days)
+        opening = rng.choice(own) if rng.random() < (0.8 if recent else 0.4) else rng.choice(openings)
+        touched[opening.id] = opening
         offered_at = _moment(offered_on, rng.uniform(8, 17))
         placement = Placement(
             laborer_id=laborer.id,
@@ -166,7 +168,7 @@ def _requests(
             requested_on=requested_on,
             due_on=post_requests.due_day(requested_on),
             note=rng.choice([None, None, "家中无其他劳动力", "只能做轻活", "需照顾老人，不能外出"]),
-            status=PostRequestStatus.OPEN,
+            status=PostRequestStatus.PENDING,
             recorded_by_id=(cadre.id if in_cadres and cadre else office.id),
             recorded_at=_moment(requested_on, rng.uniform(9, 17)),
         )

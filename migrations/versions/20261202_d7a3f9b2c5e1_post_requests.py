@@ -31,7 +31,7 @@ def upgrade():
         sa.Column(
             "status",
             sa.Enum(
-                "open",
+                "pending",
                 "assigned",
                 "refused",
                 name="post_request_status",
@@ -50,7 +50,7 @@ def upgrade():
         sa.Column("placement_id", sa.Integer(), nullable=True),
         sa.Column("refusal_reason", sa.Text(), nullable=True),
         sa.CheckConstraint(
-            "(status = 'open') = (answered_on IS NULL)", name=op.f("ck_post_request_answered_unless_open")
+            "(status = 'pending') = (answered_on IS NULL)", name=op.f("ck_post_request_answered_unless_pending")
         ),
         sa.CheckConstraint(
             "status != 'refused' OR refusal_reason IS NOT NULL", name=op.f("ck_post_request_refusal_has_reason")
@@ -78,17 +78,17 @@ def upgrade():
     op.create_index(op.f("ix_post_request_laborer_id"), "post_request", ["laborer_id"], unique=False)
     op.create_index("ix_post_request_status_due_on", "post_request", ["status", "due_on"], unique=False)
     op.create_index(
-        "uq_post_request_household_open",
+        "uq_post_request_household_pending",
         "post_request",
         ["household_id"],
         unique=True,
-        sqlite_where=sa.text("status = 'open'"),
-        postgresql_where=sa.text("status = 'open'"),
+        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status = 'pending'"),
     )
 
 
 def downgrade():
-    op.drop_index("uq_post_request_household_open", table_name="post_request")
+    op.drop_index("uq_post_request_household_pending", table_name="post_request")
     op.drop_index("ix_post_request_status_due_on", table_name="post_request")
     op.drop_index(op.f("ix_post_request_laborer_id"), table_name="post_request")
     op.drop_index(op.f("ix_post_request_household_id"), table_name="post_request")

@@ -57,7 +57,7 @@ def test_a_request_gets_a_receipt_numbered_per_county_and_year_and_a_due_day(peo
     assert (first.receipt_no, second.receipt_no) == ("141030-2026-00001", "141030-2026-00002")
     assert first.requested_on == DAY and first.due_on == DAY + timedelta(days=15)
     assert second.due_on == DAY + timedelta(days=12)
-    assert first.status is PostRequestStatus.OPEN and first.recorded_by_id == people["cadre"].id
+    assert first.status is PostRequestStatus.PENDING and first.recorded_by_id == people["cadre"].id
     (event,) = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "post_request_recorded", AuditEvent.entity_id == str(first.id))
     )
@@ -127,7 +127,7 @@ def test_the_tick_marks_a_request_overdue_once_the_day_after_its_due_day(people)
     assert (first["post_requests_overdue"], again["post_requests_overdue"], later["post_requests_overdue"]) == (1, 0, 0)
     assert db.session.scalar(select(func.count()).select_from(Message)) == messages
     db.session.refresh(row)
-    assert row.overdue_on == due + timedelta(days=1) and row.status is PostRequestStatus.OPEN
+    assert row.overdue_on == due + timedelta(days=1) and row.status is PostRequestStatus.PENDING
     told = db.session.scalars(select(Message.user_id).where(Message.kind == MessageKind.POST_REQUEST_OVERDUE.value))
     assert set(told) == {people["cadre"].id, people["office"].id}
 

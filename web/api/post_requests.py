@@ -51,7 +51,7 @@ class PostRequestSchema(Schema):
     refusal_reason = fields.String(dump_only=True, allow_none=True)
 
     def _overdue(self, row: PostRequest) -> bool:
-        return row.status is PostRequestStatus.OPEN and row.due_on < today()
+        return row.status is PostRequestStatus.PENDING and row.due_on < today()
 
 
 class PostRequestListArgsSchema(Schema):

@@ -65,7 +65,7 @@ class WelfarePost(PositionMixin, Base):
 class PostRequestStatus(StrEnum):
     """Where a household's request for a welfare post stands: waiting, or answered by a post or a refusal."""
 
-    OPEN = "open"
+    PENDING = "pending"
     ASSIGNED = "assigned"
     REFUSED = "refused"
 
@@ -87,15 +87,15 @@ class PostRequest(Base):
         UniqueConstraint("county_code", "receipt_year", "receipt_seq"),
         CheckConstraint("receipt_seq > 0", name="receipt_seq_positive"),
         CheckConstraint("due_on >= requested_on", name="due_after_request"),
-        CheckConstraint("(status = 'open') = (answered_on IS NULL)", name="answered_unless_open"),
+        CheckConstraint("(status = 'pending') = (answered_on IS NULL)", name="answered_unless_pending"),
         CheckConstraint("status != 'refused' OR refusal_reason IS NOT NULL", name="refusal_has_reason"),
         # One open request per household: a second one would be a duplicate receipt for the same need.
         Index(
-            "uq_post_request_household_open",
+            "uq_post_request_household_pending",
             "household_id",
             unique=True,
-            sqlite_where=text("status = 'open'"),
-            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
         ),
         Index("ix_post_request_status_due_on", "status", "due_on"),
     )
@@ -110,7 +110,7 @@ class PostRequest(Base):
     due_on: Mapped[date] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text, default=None)
     status: Mapped[PostRequestStatus] = mapped_column(
-        enum_column(PostRequestStatus, "post_request_status"), default=PostRequestStatus.OPEN
+        enum_column(PostRequestStatus, "post_request_status"), default=PostRequestStatus.PENDING
     )
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), default=None)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

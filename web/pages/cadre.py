@@ -128,7 +128,7 @@ def home():
     ).all()
     open_requests = db.session.scalar(
         select(db.func.count()).select_from(
-            post_requests.requests_query(current_user, status=PostRequestStatus.OPEN.value).subquery()
+            post_requests.requests_query(current_user, status=PostRequestStatus.PENDING.value).subquery()
         )
     )
     return render_template(

@@ -60,7 +60,8 @@ LABELS = {
     "ended": _l("ended"),
     # reasons the clocks give (web.models.placement.NO_ANSWER_REASON)
     "no answer in time": _l("no answer in time"),
-    # a request for a welfare post (web.models.welfare.PostRequestStatus; "open" is above)
+    # a request for a welfare post (web.models.welfare.PostRequestStatus)
+    "pending": _l("waiting for an answer"),
     "assigned": _l("post assigned"),
     "refused": _l("refused"),
     # channels

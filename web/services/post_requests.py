@@ -104,7 +104,7 @@ def record_request(
         requested_on=requested_on,
         due_on=due_day(requested_on),
         note=note,
-        status=PostRequestStatus.OPEN,
+        status=PostRequestStatus.PENDING,
         recorded_by_id=user.id,
     )
     with savepoint(session, on_integrity=_one_open):
@@ -133,7 +133,7 @@ def read_request(session: Session, user: User, request_id: int, remote_addr: str
 
 def overdue_clause(day: date) -> ColumnElement[bool]:
     """Where-clause: still open after its due day."""
-    return and_(PostRequest.status == PostRequestStatus.OPEN, PostRequest.due_on < day)
+    return and_(PostRequest.status == PostRequestStatus.PENDING, PostRequest.due_on < day)
 
 
 def requests_query(user: User, *, status: str | None = None, overdue: bool = False) -> Select:
@@ -189,7 +189,7 @@ def refuse(
         raise ValidationError.on("reason", "say why (a reason is required)")
     if len(reason) > NOTE_MAX:
         raise ValidationError.on("reason", _l("at most %(n)s characters", n=NOTE_MAX))
-    if row.status is not PostRequestStatus.OPEN:
+    if row.status is not PostRequestStatus.PENDING:
         raise ConflictError(
             _l("request %(receipt)s was already answered", receipt=row.receipt_no),
             {"status": [_l("already answered")]},
@@ -208,7 +208,7 @@ def answer_by_placements(session: Session, placements: Iterable[Placement], user
         return 0
     rows = session.scalars(
         select(PostRequest)
-        .where(PostRequest.household_id.in_(by_household), PostRequest.status == PostRequestStatus.OPEN)
+        .where(PostRequest.household_id.in_(by_household), PostRequest.status == PostRequestStatus.PENDING)
         .order_by(PostRequest.id)
         .with_for_update()
     ).all()

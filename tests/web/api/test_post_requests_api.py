@@ -26,7 +26,7 @@ def test_a_cadre_records_and_lists_requests_oldest_first_and_an_office_refuses(
     older = client.post(
         "/api/v1/post-requests", json={"laborer_id": old.id, "requested_on": "2026-04-01"}, headers=cadre_h
     )
-    assert older.json["is_overdue"] is True and older.json["status"] == "open"
+    assert older.json["is_overdue"] is True and older.json["status"] == "pending"
     listed = client.get("/api/v1/post-requests", headers=office_h)
     assert [r["receipt_no"] for r in listed.json["items"]] == ["141030-2026-00002", "141030-2026-00001"]
     assert [r["id"] for r in client.get("/api/v1/post-requests?overdue=true", headers=cadre_h).json["items"]] == [
