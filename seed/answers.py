@@ -52,6 +52,8 @@ def seed_answers(
     """Seed the offers and the requests; returns how many of each."""
     office = session.scalars(select(User).where(User.role == Role.OFFICE).order_by(User.id)).first()
     cadre = session.scalars(select(User).where(User.role == Role.CADRE).order_by(User.id)).first()
+    if office is None:  # the demo always has its office; without one there is nobody to have made offers
+        return {"offers": 0, "post_requests": 0}
     cadre_villages = set(
         session.scalars(select(UserVillage.village_code).where(UserVillage.user_id == cadre.id)) if cadre else []
     )
@@ -121,7 +123,9 @@ def _offers(session: Session, laborers: list[Laborer], openings: list[Opening], 
                 Placement.opening_id == opening.id, Placement.status.in_(HOLDING_STATUSES)
             )
         )
-        session.execute(update(Opening).where(Opening.id == opening.id).values(slots=max(opening.slots, held + 1)))
+        session.execute(
+            update(Opening).where(Opening.id == opening.id).values(slots=max(opening.slots, (held or 0) + 1))
+        )
     return len(laborers)
 
 
