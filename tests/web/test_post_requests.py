@@ -20,11 +20,14 @@ from web.models import (
     Placement,
     PlacementEvent,
     PlacementStatus,
+    Plan,
+    PlanAssignment,
+    PlanStatus,
     PostRequest,
     PostRequestStatus,
     TextMessage,
 )
-from web.services import offers, post_requests
+from web.services import offers, plans, post_requests
 from web.services import tick as tick_service
 from web.services.convert import matcher_config
 
@@ -230,3 +233,27 @@ def test_half_way_is_the_reminder_day(waiting_offer):
     assert offers.half_way_day(placement.answer_by) == OFFERED_ON + timedelta(days=4)
     assert not offers.is_half_way(placement, OFFERED_ON + timedelta(days=3))
     assert offers.is_half_way(placement, OFFERED_ON + timedelta(days=4))
+
+
+def test_a_confirmed_plans_welfare_post_answers_the_request_too(people):
+    row = _record(people)
+    plan = Plan(region_code="141030", mode="optimal", status=PlanStatus.DONE)
+    plan.assignments = [
+        PlanAssignment(
+            laborer_id=people["laborer"].id,
+            welfare_post_id=people["post"].id,
+            stage="welfare",
+            score=0.8,
+            distance_km=1.0,
+        )
+    ]
+    db.session.add(plan)
+    db.session.commit()
+    (placement,) = plans.confirm_plan(db.session, people["office"], plan.id)
+    db.session.commit()
+    db.session.refresh(row)
+    assert (row.status, row.placement_id, row.answered_by_id) == (
+        PostRequestStatus.ASSIGNED,
+        placement.id,
+        people["office"].id,
+    )
