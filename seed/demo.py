@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from seed.answers import seed_answers
 from seed.coords import jitter
 from seed.people import chinese_name, phone, resident_id
 from seed.regions import ensure_regions
@@ -243,8 +244,10 @@ def seed_demo(session: Session, random_seed: int = 2020, today: date | None = No
     _users(session, villages, employers)
     working = _existing_placements(session, laborers, openings, posts, today, rng)
     attendance = seed_welfare_months(session, villages, posts, openings, today, rng)
+    history = seed_answers(session, laborers, openings, posts, today, rng)
     session.flush()
     return {
+        **history,
         "villages": len(villages),
         "households": len(households),
         "laborers": len(laborers),

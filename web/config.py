@@ -115,6 +115,9 @@ DEFAULTS: dict[str, Any] = {
     # After the match (issue 13): an offer lapses when unanswered this many days ("no answer in time");
     # the employer is reminded half-way (web.services.offers.lapse_unanswered, run by `jiuye tick`).
     "OFFER_ANSWER_DAYS": 7,
+    # A household's request for a welfare post is overdue when not answered (a post assigned or a refusal
+    # with a reason) this many days after the day it was made (MGNREGA's 15 days; web.services.post_requests).
+    "POST_REQUEST_DAYS": 15,
     # Texts to laborers (web.services.texts): "file" (instance/texts-outbox.jsonl), "console", or a
     # provider's adapter "package.module:ClassName" built with SMS_OPTIONS.
     "SMS_BACKEND": "file",

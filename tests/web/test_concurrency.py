@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from tests.conftest import POSTGRES_URL
 from web.errors import ConflictError
 from web.extensions import db
-from web.models import Placement, PlacementStatus, Plan, User
-from web.services import convert, offers, plans
+from web.models import Placement, PlacementStatus, Plan, PostRequest, User
+from web.services import convert, offers, plans, post_requests
 
 pytestmark = [
     pytest.mark.postgres,
@@ -114,3 +114,20 @@ def test_two_offices_confirming_plans_for_the_same_slots(app, factory):
     assert held <= 2
     statuses = sorted(db.session.scalars(select(Plan.status)).all())
     assert [s.value for s in statuses] == ["confirmed", "done"]
+
+
+def test_concurrent_requests_get_distinct_receipts_and_one_per_household(app, factory):
+    """Ten cadres' requests at once in one county: ten receipt numbers 1..10; a household asking twice at
+    once gets one receipt (the county's row lock numbers them in turn, the partial index keeps one open)."""
+    laborers = [factory.laborer() for _ in range(10)]
+    twin = factory.laborer(laborers[0].household)
+    cadre = factory.user("cadre")
+    db.session.commit()
+    ids, cadre_id = [lab.id for lab in laborers] + [twin.id], cadre.id
+
+    def record(i: int) -> None:
+        post_requests.record_request(db.session, db.session.get(User, cadre_id), ids[i])
+
+    outcomes = _all_at_once(app, record, len(ids))
+    assert outcomes.count("ok") == 10 and outcomes.count("conflict") == 1, outcomes
+    assert sorted(db.session.scalars(select(PostRequest.receipt_seq))) == list(range(1, 11))

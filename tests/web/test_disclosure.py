@@ -22,6 +22,7 @@ from stdnum.cn import ric
 from tests.conftest import PASSWORD
 from web.extensions import db
 from web.models import AuditEvent, Placement, PlacementEvent, Plan
+from web.services import post_requests
 from web.services.accounts import audit
 from web.services.uploads import save, upload_dir
 
@@ -112,6 +113,7 @@ def county(factory):
         "employer": factory.user("employer", employer_id=employer.id),
     }
     db.session.flush()
+    request = post_requests.record_request(db.session, users["cadre"], laborers[1].id, note="申请公益岗位")
     imported = audit(  # the cadre's import of these people: its page names them, linked
         db.session,
         "import",
@@ -134,6 +136,7 @@ def county(factory):
         "post_id": post.id,
         "placement_id": placements[0].id,
         "plan_id": plan.id,
+        "request_id": request.id,
         "status": "closed",
         "to": "declined",
     }

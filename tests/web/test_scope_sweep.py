@@ -31,6 +31,7 @@ from web.models import (
     Placement,
     PlacementEvent,
     Plan,
+    PostRequest,
     Region,
 )
 from web.services.accounts import audit
@@ -61,6 +62,7 @@ API_ROLES = {
     "api_plans": frozenset({"office"}),
     "api_stats": PEOPLE,
     "api_messages": ALL,  # everyone reads their own inbox
+    "api_post_requests": PEOPLE,
 }
 #: Who may use each page blueprint (or one endpoint of it).
 PAGE_ROLES = {
@@ -96,6 +98,7 @@ ID_PARAMS = {
     "post_id": "welfare_post",
     "placement_id": "placement",
     "plan_id": "plan",
+    "request_id": "post_request",
     "event_id": "import",  # an import's page: only the cadre who ran it opens it
     "token": "upload",  # an import's refused rows: only the cadre who uploaded them downloads them
 }
@@ -148,6 +151,23 @@ def _placement(laborer, status="offered", **target) -> Placement:
     return row
 
 
+def _post_request(laborer, seq: int, county: str = "141030") -> PostRequest:
+    """A household's open request for a welfare post, made today."""
+    row = PostRequest(
+        household_id=laborer.household_id,
+        laborer_id=laborer.id,
+        county_code=county,
+        receipt_year=date.today().year,
+        receipt_seq=seq,
+        requested_on=date.today(),
+        due_on=date.today() + timedelta(days=15),
+        note=f"{laborer.name}的申请",
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
 def _refused_rows() -> io.BytesIO:
     """A small workbook as an import's refused rows would be."""
     book = Workbook()
@@ -191,6 +211,11 @@ def world(factory) -> World:
     o_plan = Plan(region_code="140105", mode="greedy", status="queued")
     db.session.add_all([plan, o_plan])
     db.session.flush()
+    request, n_request, o_request = (
+        _post_request(laborer, 1),
+        _post_request(n_laborer, 2),
+        _post_request(o_laborer, 1, county="140105"),
+    )
     users = {
         "cadre": factory.user("cadre"),
         "employer": factory.user("employer", employer_id=employer.id),
@@ -216,6 +241,7 @@ def world(factory) -> World:
         "welfare_post": post.id,
         "placement": p_opening.id,
         "plan": plan.id,
+        "post_request": request.id,
     }
     far_ids = {
         "import": o_imported.id,
@@ -228,8 +254,15 @@ def world(factory) -> World:
         "welfare_post": o_post.id,
         "placement": o_placement.id,
         "plan": o_plan.id,
+        "post_request": o_request.id,
     }
-    neighbour = {**far_ids, "household": n_household.id, "laborer": n_laborer.id, "placement": n_placement.id}
+    neighbour = {
+        **far_ids,
+        "household": n_household.id,
+        "laborer": n_laborer.id,
+        "placement": n_placement.id,
+        "post_request": n_request.id,
+    }
     full_ids = [laborer.id_number, n_laborer.id_number, o_laborer.id_number]
     phones = ["13911110001", "13911110002", "13911110003"]
     return World(

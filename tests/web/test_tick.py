@@ -113,10 +113,15 @@ def test_the_cli_ticks_a_given_day_and_sends_queued_texts(app, waiting_offer, ru
     assert result.exit_code == 0, result.output
     assert "offers_lapsed" in result.output and "texts_sent" in result.output
     lines = [json.loads(line) for line in (tmp_path / "outbox.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert [(line["phone"], line["body"]) for line in lines] == [("13800138000", "您好")]
+    # The queued text, then the lapse's own text to the laborer (written by the tick, sent after its commit).
+    assert [(line["phone"], line["body"]) for line in lines] == [
+        ("13800138000", "您好"),
+        ("13800138000", offers.lapse_text(db.session.get(Placement, waiting_offer["placement_id"]))),
+    ]
     db.session.remove()
-    (text,) = db.session.scalars(select(TextMessage))
-    assert text.sent_at is not None and text.backend == "file"
+    sent = db.session.scalars(select(TextMessage).order_by(TextMessage.id)).all()
+    assert [(t.kind, t.backend) for t in sent] == [("test", "file"), ("offer_lapsed", "file")]
+    assert all(t.sent_at is not None for t in sent)
     assert db.session.scalar(select(func.count()).select_from(TickRun)) == 1
 
 

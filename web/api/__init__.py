@@ -15,6 +15,7 @@ from . import (
     messages,
     openings,
     plans,
+    post_requests,
     stats,
     welfare_posts,
 )
@@ -31,6 +32,7 @@ BLUEPRINTS = [
     plans.blp,
     stats.blp,
     messages.blp,
+    post_requests.blp,
 ]
 
 

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
+from .. import clock
 from ..extensions import db
 from ..models import CHANNEL_MODELS, CHANNELS, Placement, PlacementStatus
 from ..services import convert, disclosure, offer_text, offers, ranking, scope
@@ -142,6 +143,14 @@ class PlacementSchema(Schema):
     plan_id = fields.Integer(allow_none=True)
     started_on = fields.Date(allow_none=True)
     ended_on = fields.Date(allow_none=True)
+    offered_at = fields.DateTime(allow_none=True, metadata={"description": "when the offer was made (its clock)"})
+    answer_by = fields.Date(
+        allow_none=True, metadata={"description": "the last day to answer; unanswered, the offer lapses the day after"}
+    )
+    is_half_way = fields.Boolean(
+        required=True, metadata={"description": "still waiting and past half-way to answer_by (the reminder is due)"}
+    )
+    decline_reason = fields.String(allow_none=True, metadata={"description": "'no answer in time' for a lapse"})
     events = fields.List(fields.Nested(PlacementEventSchema), required=True)
     checkins = fields.List(fields.Nested(CheckinSchema), required=True)
     cadre_contact = fields.Nested(
@@ -165,6 +174,10 @@ def placement_json(placement) -> dict:
         "plan_id": placement.plan_id,
         "started_on": placement.started_on,
         "ended_on": placement.ended_on,
+        "offered_at": placement.offered_at,
+        "answer_by": placement.answer_by,
+        "is_half_way": offers.is_half_way(placement, clock.today()),
+        "decline_reason": placement.decline_reason,
         "events": [
             {
                 "from_status": e.from_status.value if e.from_status else None,
@@ -357,6 +370,20 @@ class Placements(MethodView):
             remote_addr=remote_addr(),
         )
         return placement_json(placement)
+
+
+@blp.route("/offers/waiting")
+class WaitingOffers(MethodView):
+    decorators = [require_user()]
+
+    @blp.doc(security=SECURITY)
+    @blp.response(200, PlacementSchema(many=True))
+    @document_errors(blp, 401)
+    def get(self):
+        """Offers in your scope still waiting for an answer, soonest deadline first (an employer: its own)."""
+        rows = offers.waiting_offers(db.session(), g.user)
+        audit_list("list", "placement", [p.id for p in rows], filters={"status": "offered"})
+        return [placement_json(p) for p in rows]
 
 
 @blp.route("/placements/<int:placement_id>")

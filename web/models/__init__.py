@@ -67,7 +67,16 @@ from .plan import (
 from .region import CODE_LENGTH, Region, RegionLevel
 from .summary import SUMMARY_FIGURES, EmployerDayStat, RegionDayStat
 from .version import DataVersion
-from .welfare import TermAction, WelfareAttendance, WelfarePost, WelfarePostType, WelfareTermStep
+from .welfare import (
+    ANSWERED_REQUEST_STATUSES,
+    PostRequest,
+    PostRequestStatus,
+    TermAction,
+    WelfareAttendance,
+    WelfarePost,
+    WelfarePostType,
+    WelfareTermStep,
+)
 
 #: A row of some channel's target: an opening, a transport batch or a welfare post.
 TargetRow = Opening | TransportBatch | WelfarePost
@@ -81,6 +90,9 @@ CHANNEL_MODELS: dict[str, type[TargetRow]] = {
 CHANNELS: tuple[str, ...] = tuple(channel.value for channel in Channel)
 
 __all__ = [
+    "ANSWERED_REQUEST_STATUSES",
+    "PostRequest",
+    "PostRequestStatus",
     "AT_WORK_STATUSES",
     "CHANNELS",
     "CHANNEL_FK",

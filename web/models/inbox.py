@@ -26,6 +26,8 @@ class MessageKind(StrEnum):
     OFFER_REMINDER = "offer_reminder"
     WELFARE_POST_VACATED = "welfare_post_vacated"
     WELFARE_TERM_ENDING = "welfare_term_ending"
+    POST_REQUEST_OVERDUE = "post_request_overdue"
+    POST_REQUEST_ANSWERED = "post_request_answered"
 
 
 class Message(Base):

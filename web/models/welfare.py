@@ -1,4 +1,5 @@
-"""Public welfare posts (公益岗位): one household, one post; administered month by month (issue 13, part 3).
+"""Public welfare posts (公益岗位): one household, one post; administered month by month (issue 13,
+part 3); and households' dated requests for one (part 2).
 
 `WelfareAttendance` is one holder's month: the days present the cadre recorded, the days expected, and the
 stipend due computed then (web.services.welfare) — kept, so that a payroll once paid reads the same later
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import (
@@ -123,3 +124,79 @@ class WelfareTermStep(Base):
 
     welfare_post = relationship("WelfarePost")
     by_user = relationship("User")
+
+
+class PostRequestStatus(StrEnum):
+    """Where a household's request for a welfare post stands: waiting, or answered by a post or a refusal."""
+
+    PENDING = "pending"
+    ASSIGNED = "assigned"
+    REFUSED = "refused"
+
+
+#: The answers to a request (it is answered on time when answered_on <= due_on).
+ANSWERED_REQUEST_STATUSES = (PostRequestStatus.ASSIGNED, PostRequestStatus.REFUSED)
+
+
+class PostRequest(Base):
+    """A household's dated request for a welfare post (issue 13, part 2), with its receipt.
+
+    The receipt number is the county code, the year and a sequence within them (``141030-2026-00012``),
+    unique by the database; the request is due `POST_REQUEST_DAYS` after the day it was made, and the
+    daily tick marks it overdue once (`overdue_on`) if it is still open after that.
+    """
+
+    __tablename__ = "post_request"
+    __table_args__ = (
+        UniqueConstraint("county_code", "receipt_year", "receipt_seq"),
+        CheckConstraint("receipt_seq > 0", name="receipt_seq_positive"),
+        CheckConstraint("due_on >= requested_on", name="due_after_request"),
+        CheckConstraint("(status = 'pending') = (answered_on IS NULL)", name="answered_unless_pending"),
+        CheckConstraint("status != 'refused' OR refusal_reason IS NOT NULL", name="refusal_has_reason"),
+        # One open request per household: a second one would be a duplicate receipt for the same need.
+        Index(
+            "uq_post_request_household_pending",
+            "household_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_post_request_status_due_on", "status", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    laborer_id: Mapped[int] = mapped_column(ForeignKey("laborer.id"), index=True)
+    county_code: Mapped[str] = mapped_column(String(6))
+    receipt_year: Mapped[int] = mapped_column(Integer)
+    receipt_seq: Mapped[int] = mapped_column(Integer)
+    requested_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    status: Mapped[PostRequestStatus] = mapped_column(
+        enum_column(PostRequestStatus, "post_request_status"), default=PostRequestStatus.PENDING
+    )
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), default=None)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    overdue_on: Mapped[date | None] = mapped_column(Date, default=None)
+    answered_on: Mapped[date | None] = mapped_column(Date, default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), default=None)
+    placement_id: Mapped[int | None] = mapped_column(ForeignKey("placement.id"), default=None)
+    refusal_reason: Mapped[str | None] = mapped_column(Text, default=None)
+
+    household = relationship("Household")
+    laborer = relationship("Laborer")
+    placement = relationship("Placement")
+    recorded_by = relationship("User", foreign_keys=[recorded_by_id])
+    answered_by = relationship("User", foreign_keys=[answered_by_id])
+
+    @property
+    def receipt_no(self) -> str:
+        """The number printed on the receipt: county, year, sequence."""
+        return f"{self.county_code}-{self.receipt_year}-{self.receipt_seq:05d}"
+
+    @property
+    def is_on_time(self) -> bool | None:
+        """Answered within its days (None while open)."""
+        return None if self.answered_on is None else self.answered_on <= self.due_on

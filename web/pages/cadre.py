@@ -30,6 +30,7 @@ from ..extensions import db
 from ..models import (
     ANSWERED_STATUSES,
     COMMITTED_STATUSES,
+    NO_ANSWER_REASON,
     OFFER_TEXT_STATUSES,
     WORKING_STATUSES,
     AuditEvent,
@@ -40,11 +41,12 @@ from ..models import (
     Placement,
     PlacementEvent,
     PlacementStatus,
+    PostRequestStatus,
     PovertyStatus,
     Region,
     TransportBatch,
 )
-from ..services import convert, imports, offer_text, ranking, registry, scope, search, uploads
+from ..services import convert, imports, offer_text, offers, post_requests, ranking, registry, scope, search, uploads
 from ..services.accounts import audit
 from ..services.stats import household_without_work, poor_household_without_work
 from ..validation import age_on, parse_resident_id, working_age_problem
@@ -73,11 +75,13 @@ from .forms import (
 )
 from .labels import IMPORT_COLUMNS, label, lang, translated
 from .placements import placement_target, register_placement_views
+from .post_requests import register_post_request_views
 from .welfare import register_attendance_views
 
 bp = role_blueprint("cadre", "cadre_pages")
 register_placement_views(bp)
 register_attendance_views(bp)
+register_post_request_views(bp)
 
 
 def my_villages() -> list[Region]:
@@ -117,8 +121,26 @@ def home():
         .limit(5)
     ).all()
     days = current_app.config["HOME_RECENT_DAYS"]
+    waiting = offers.waiting_offers(db.session(), current_user)
+    lapsed = db.session.scalars(
+        scope.scoped(Placement, current_user)
+        .where(Placement.status == PlacementStatus.DECLINED, Placement.decline_reason == NO_ANSWER_REASON)
+        .order_by(Placement.answer_by.desc(), Placement.id.desc())
+        .limit(HOME_LIST)
+    ).all()
+    open_requests = db.session.scalar(
+        select(db.func.count()).select_from(
+            post_requests.requests_query(current_user, status=PostRequestStatus.PENDING.value).subquery()
+        )
+    )
     return render_template(
         "cadre/home.html",
+        waiting=waiting[:HOME_LIST],
+        waiting_total=len(waiting),
+        lapsed=lapsed,
+        open_requests=open_requests,
+        today=clock.today(),
+        is_half_way=offers.is_half_way,
         villages=my_villages(),
         seeking=seeking,
         without_work=without_work,
@@ -128,6 +150,10 @@ def home():
         offered=recent_steps([PlacementStatus.OFFERED], days),
         answered=recent_steps(list(ANSWERED_STATUSES), days),
     )
+
+
+#: How many waiting and lapsed offers the cadre's home lists (the placements page has them all).
+HOME_LIST = 10
 
 
 def recent_steps(statuses: list[PlacementStatus], days: int) -> int:

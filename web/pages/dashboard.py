@@ -21,8 +21,8 @@ from ..errors import ValidationError
 from ..extensions import db
 from ..models import Region
 from ..services import fairness as fairness_service
+from ..services import offers, post_requests, scope
 from ..services import reports as reports_service
-from ..services import scope
 from ..services.accounts import audit_read
 from ..services.stats import month_ends, overview
 from ..validation import INT32_MAX, parse_day
@@ -36,6 +36,8 @@ bp = Blueprint("dashboard", __name__)
 #: English labels of the reports (msgids), by name.
 #: Rows a report page shows; the XLSX file carries them all.
 PAGE_ROWS = 500
+#: Employers the dashboard lists with their answer rate (those with most offers first).
+ANSWER_ROWS = 20
 #: The query arguments a report reads (`_build`); only these go on to its XLSX link and audit row.
 REPORT_ARGS = ("region", "on", "start", "end", "batch")
 
@@ -86,6 +88,8 @@ def index():
     fairness = fairness_service.region_breakdown(db.session(), code, on)
     return render_template(
         "dashboard/index.html",
+        answers=offers.answer_figures(db.session(), code)[:ANSWER_ROWS],
+        requests=post_requests.figures(db.session(), code, on),
         stats=stats,
         children=children,
         breadcrumb=_breadcrumb(code),

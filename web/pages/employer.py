@@ -9,7 +9,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from matcher.types import WORK_JOB_TYPES
@@ -24,13 +24,12 @@ from ..models import (
     Laborer,
     Opening,
     Placement,
-    PlacementStatus,
     PostingStatus,
     Region,
     RegionLevel,
     TransportBatch,
 )
-from ..services import convert, disclosure, ranking, registry, reports, scope
+from ..services import convert, disclosure, offers, ranking, registry, reports, scope
 from ..services.accounts import audit
 from . import maps
 from .common import (
@@ -44,7 +43,7 @@ from .common import (
 )
 from .forms import BatchForm, EmployerForm, OpeningForm, options, skill_words
 from .labels import label, lang, local_time, report_workbook, score_words
-from .placements import register_placement_views
+from .placements import placement_target, register_placement_views
 
 bp = role_blueprint("employer", "employer_pages")
 register_placement_views(bp)
@@ -62,16 +61,24 @@ def held(kind: str, ids: list[int]) -> dict[int, int]:
 def home():
     """The employer's start: its postings and the offers waiting for an answer."""
     employer = own_employer()
-    waiting = db.session.scalar(
-        select(func.count()).select_from(
-            scope.scoped(Placement, current_user).where(Placement.status == PlacementStatus.OFFERED).subquery()
-        )
-    )
+    waiting_offers = offers.waiting_offers(db.session(), current_user)
+    waiting = len(waiting_offers)
     openings = db.session.scalars(scope.scoped(Opening, current_user).order_by(Opening.id.desc()).limit(5)).all()
     batches = db.session.scalars(
         scope.scoped(TransportBatch, current_user).order_by(TransportBatch.id.desc()).limit(5)
     ).all()
-    return render_template("employer/home.html", employer=employer, waiting=waiting, openings=openings, batches=batches)
+    return render_template(
+        "employer/home.html",
+        employer=employer,
+        waiting=waiting,
+        waiting_offers=waiting_offers,
+        openings=openings,
+        batches=batches,
+        today=clock.today(),
+        is_half_way=offers.is_half_way,
+        half_way_day=offers.half_way_day,
+        target_of=placement_target,
+    )
 
 
 @bp.route("/profile", methods=["GET", "POST"])

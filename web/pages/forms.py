@@ -505,3 +505,15 @@ class TermForm(FlaskForm):
     )
     new_end_on = DateField(_l("New end day (renewal)"), validators=[Optional(), day_range])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
+
+
+# -- requests for welfare posts (issue 13, part 2) ------------------------------------------------
+
+
+class PostRequestForm(FlaskForm):
+    requested_on = DateField(_l("Day the household asked"), validators=[InputRequired(), day_range])
+    note = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=500)])
+
+
+class RefuseRequestForm(FlaskForm):
+    reason = StringField(_l("Why the request is refused"), validators=[DataRequired(), Length(max=500)])

@@ -26,6 +26,7 @@ LINKS: dict[Any, tuple[str, str]] = {
     # Welfare posts (offices only hear of them): a vacated post's candidates, a term's renewal or end.
     ("welfare_post_vacated", "welfare_post"): ("{role}.welfare_reassign", "post_id"),
     "welfare_post": ("{role}.welfare_terms", "post_id"),
+    "post_request": ("{role}.post_request", "request_id"),
 }
 
 

@@ -64,6 +64,10 @@ LABELS = {
     "term ended": _l("term ended"),  # TERM_ENDED_REASON
     # welfare-post term steps
     "renewed": _l("renewed"),
+    # a request for a welfare post (web.models.welfare.PostRequestStatus)
+    "pending": _l("waiting for an answer"),
+    "assigned": _l("post assigned"),
+    "refused": _l("refused"),
     # channels
     "opening": _l("nearby opening"),
     "batch": _l("transport batch"),
@@ -158,6 +162,11 @@ AUDIT_ACTIONS = {
     "attendance": _l("recorded attendance"),
     "term_renewed": _l("renewed a welfare post's term"),
     "term_ended": _l("ended a welfare post's term"),
+    "placement_lapsed": _l("offer lapsed"),
+    "post_request_recorded": _l("recorded a request for a welfare post"),
+    "post_request_refused": _l("refused a request for a welfare post"),
+    "post_request_assigned": _l("a welfare post answered a request"),
+    "post_request_overdue": _l("request for a welfare post overdue"),
 }
 
 
@@ -185,6 +194,7 @@ ENTITIES = {
     "welfare_attendance": _l("attendance"),
     "welfare_term_step": _l("welfare-post term step"),
     "api_token": _l("API token"),
+    "post_request": _l("request for a welfare post"),
 }
 
 
@@ -248,6 +258,10 @@ DETAIL_KEYS = {
     "days": _l("days present"),
     "via": _l("via"),
     "laborer_id": _l("laborer"),
+    "receipt": _l("receipt"),
+    "due_on": _l("due"),
+    "answer_by": _l("answer by"),
+    "household_id": _l("household"),
     "placement_id": _l("placement"),
 }
 
@@ -269,6 +283,11 @@ MESSAGE_TEXTS = {
         "%(laborer)s started other work and left the welfare post %(post)s; proposed next: %(candidate)s."
     ),
     "welfare_term_ending": _l("The term of the welfare post %(post)s ends on %(term_end_on)s: renew or end it."),
+    "post_request_overdue": _l(
+        "The request for a welfare post %(receipt)s of %(laborer)s (household %(household)s) is overdue: "
+        "it was due by %(due_on)s."
+    ),
+    "post_request_answered": _l("The request for a welfare post %(receipt)s of %(laborer)s was answered."),
 }
 
 

@@ -29,7 +29,7 @@ from ..models import (
     RegionLevel,
     WelfarePost,
 )
-from ..services import convert, ranking, registry, scope, whatif
+from ..services import convert, post_requests, ranking, registry, scope, whatif
 from ..services import fairness as fairness_service
 from ..services import plans as plan_service
 from ..services.accounts import AUDIT_MAX_IDS, audit_events
@@ -54,6 +54,7 @@ from .forms import ConfirmForm, OfferForm, PlanForm, RerunForm, WelfarePostForm,
 from .labels import AUDIT_ACTIONS, action_label, audit_details, entity_label, label, translated
 from .placements import register_placement_views
 from .plan_review import register_review_views, review_context
+from .post_requests import register_post_request_views
 from .welfare import register_attendance_views, register_office_views
 
 bp = role_blueprint("office", "office_pages")
@@ -61,6 +62,7 @@ register_placement_views(bp)
 register_review_views(bp)
 register_attendance_views(bp)
 register_office_views(bp)
+register_post_request_views(bp)
 
 #: The figures of a plan's report shown beside the greedy baseline; True = more is better.
 REPORT_ROWS = (
@@ -88,7 +90,8 @@ def home():
     recent = db.session.scalars(scope.scoped(Plan, current_user).order_by(Plan.id.desc()).limit(5)).all()
     without = db.session.scalar(select(func.count(Household.id)).where(_poor_without_work()))
     region = db.session.get(Region, current_user.region_code)
-    return render_template("office/home.html", plans=recent, without=without, region=region)
+    requests = post_requests.figures(db.session(), current_user.region_code or "", clock.today())
+    return render_template("office/home.html", plans=recent, without=without, region=region, requests=requests)
 
 
 # -- plans ------------------------------------------------------------------------------------------

@@ -12,13 +12,15 @@ slot when it becomes an offer, capacity re-checked then.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +32,7 @@ from .. import clock
 from ..config import DEFAULTS, setting
 from ..errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError, in_language, label_of
 from ..models import (
+    ANSWERED_STATUSES,
     CHANNEL_FK,
     CHANNEL_MODELS,
     COMMITTED_STATUSES,
@@ -38,18 +41,22 @@ from ..models import (
     NEEDS_REASON,
     NO_ANSWER_REASON,
     TRANSITIONS,
+    Employer,
     Laborer,
     MessageKind,
+    Opening,
     Placement,
     PlacementEvent,
     PlacementStatus,
     TargetRow,
+    TransportBatch,
     User,
 )
-from . import caps, inbox, scope, welfare
+from . import caps, inbox, post_requests, scope, texts, welfare
 from .accounts import audit
 from .convert import explanation_json, free_capacity, to_matcher_laborers, to_target
 from .ranking import target_row
+from .regions import in_region
 from .savepoint import breaks_unique, savepoint
 
 
@@ -212,6 +219,7 @@ def make_offer(
         session.flush()
     action = "referral" if refer else "offer"
     audit(session, action, user=user, entity=placement, remote_addr=remote_addr, laborer_id=laborer_row.id)
+    post_requests.answer_by_placements(session, [placement], user)  # a post offered answers the household's request
     return placement
 
 
@@ -264,6 +272,7 @@ def transition(
     placement.status = target
     if target is PlacementStatus.OFFERED:  # a referral became an offer: its own answer clock starts
         placement.offered_at, placement.answer_by = datetime.now(UTC), answer_deadline(today)
+        post_requests.answer_by_placements(session, [placement], user)
         with savepoint(session, on_integrity=_second_post):  # an offered welfare post holds the household's one
             session.flush()
     if target is PlacementStatus.DECLINED:
@@ -334,14 +343,45 @@ def lapse_unanswered(session: Session, day: date) -> int:
             entity=placement,
             key=f"offer-lapsed:{placement.id}",
         )
+        texts.queue_text(
+            session,
+            placement.laborer,
+            lapse_text(placement),
+            kind=MessageKind.OFFER_LAPSED,
+            key=f"offer-lapsed:{placement.id}",
+        )
         audit(session, "placement_lapsed", entity=placement, answer_by=str(placement.answer_by))
     session.flush()
     return len(overdue)
 
 
+def lapse_text(placement: Placement) -> str:
+    """The short Chinese text telling a laborer an offer lapsed and that the cadre will look again."""
+    target = placement.opening or placement.batch or placement.welfare_post
+    title = target.title if target is not None else "工作"
+    return (
+        f"{placement.laborer.name}您好：“{title}”的工作邀请到{placement.answer_by:%m月%d日}未获答复，已自动取消。"
+        "村干部会继续为您找合适的工作。"
+    )
+
+
+def half_way_day(answer_by: date) -> date:
+    """The day the employer is reminded of an offer due on `answer_by` (half of OFFER_ANSWER_DAYS before)."""
+    return answer_by - timedelta(days=int(setting("OFFER_ANSWER_DAYS")) // 2)
+
+
+def is_half_way(placement: Placement, day: date) -> bool:
+    """Whether an offer still waiting on `day` is past half-way to its answer day (pages highlight it)."""
+    return (
+        placement.status is PlacementStatus.OFFERED
+        and placement.answer_by is not None
+        and day >= half_way_day(placement.answer_by)
+    )
+
+
 def remind_unanswered(session: Session, day: date) -> int:
     """Remind employers, half-way to the answer day, of each offer still waiting (once per offer)."""
-    half = int(setting("OFFER_ANSWER_DAYS")) // 2
+    half = int(setting("OFFER_ANSWER_DAYS")) // 2  # the same half as half_way_day
     waiting = session.scalars(
         select(Placement)
         .where(
@@ -374,3 +414,105 @@ def waiting_offers(session: Session, user: User) -> list[Placement]:
         .order_by(Placement.answer_by.is_(None), Placement.answer_by, Placement.id)
     )
     return list(session.scalars(query))
+
+
+# -- how employers answer (the office dashboard) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EmployerAnswers:
+    """How one employer answered the offers made to it: answered by a person, lapsed, still waiting."""
+
+    employer_id: int
+    employer_name: str
+    offers: int
+    answered: int
+    lapsed: int
+    waiting: int
+    median_answer_hours: float | None
+
+    @property
+    def answer_rate_pct(self) -> float | None:
+        """Answered by a person, of the offers no longer waiting (answered or lapsed), in percent."""
+        settled = self.answered + self.lapsed
+        return round(100 * self.answered / settled, 1) if settled else None
+
+
+def _answer_events():
+    """Per placement, the moment a person first answered its offer (accepted or declined; a lapse has no user)."""
+    return (
+        select(PlacementEvent.placement_id, func.min(PlacementEvent.at).label("answered_at"))
+        .where(
+            PlacementEvent.from_status == PlacementStatus.OFFERED,
+            PlacementEvent.to_status.in_(ANSWERED_STATUSES),
+            PlacementEvent.by_user_id.is_not(None),
+        )
+        .group_by(PlacementEvent.placement_id)
+        .subquery()
+    )
+
+
+def answer_figures(session: Session, region_code: str) -> list[EmployerAnswers]:
+    """Each employer of the region with offers made: answer rate and median answer time, busiest first.
+
+    An offer is one with a clock (`offered_at`); answered = accepted or declined by a person, timed from
+    `offered_at` to that event; lapsed = declined by the tick ("no answer in time").
+    """
+    answers = _answer_events()
+    employer_id = func.coalesce(Opening.employer_id, TransportBatch.employer_id)
+    offers_of = (
+        select(Placement.id, employer_id.label("employer_id"), Placement.offered_at, answers.c.answered_at)
+        .select_from(Placement)
+        .outerjoin(Opening, Opening.id == Placement.opening_id)
+        .outerjoin(TransportBatch, TransportBatch.id == Placement.batch_id)
+        .outerjoin(answers, answers.c.placement_id == Placement.id)
+        .add_columns(Placement.status, Placement.decline_reason)
+        .where(Placement.offered_at.is_not(None), employer_id.is_not(None))
+        .subquery()
+    )
+    lapsed = and_(offers_of.c.answered_at.is_(None), offers_of.c.decline_reason == NO_ANSWER_REASON)
+    waiting = and_(offers_of.c.answered_at.is_(None), offers_of.c.status == PlacementStatus.OFFERED.value)
+
+    def total(condition) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    counts = session.execute(
+        select(
+            Employer.id,
+            Employer.name,
+            func.count(offers_of.c.id),
+            func.count(offers_of.c.answered_at),
+            total(lapsed),
+            total(waiting),
+        )
+        .join(offers_of, offers_of.c.employer_id == Employer.id)
+        .where(in_region(Employer.region_code, region_code))
+        .group_by(Employer.id, Employer.name)
+        .order_by(func.count(offers_of.c.id).desc(), Employer.id)
+    ).all()
+    hours: dict[int, list[float]] = {}
+    for eid, offered_at, answered_at in session.execute(
+        select(offers_of.c.employer_id, offers_of.c.offered_at, offers_of.c.answered_at)
+        .join(Employer, Employer.id == offers_of.c.employer_id)
+        .where(in_region(Employer.region_code, region_code), offers_of.c.answered_at.is_not(None))
+    ):
+        hours.setdefault(eid, []).append((_utc(answered_at) - _utc(offered_at)).total_seconds() / 3600)
+    return [
+        EmployerAnswers(
+            eid,
+            name,
+            int(n),
+            int(answered),
+            int(n_lapsed),
+            int(n_waiting),
+            round(statistics.median(hours[eid]), 1) if eid in hours else None,
+        )
+        for eid, name, n, answered, n_lapsed, n_waiting in counts
+    ]
+
+
+def _utc(moment: datetime | str) -> datetime:
+    """A moment read through a subquery (SQLite hands back its text) as an aware UTC datetime."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -37,7 +37,7 @@ from ..models import (
     RegionLevel,
     User,
 )
-from . import caps, fairness, scope
+from . import caps, fairness, post_requests, scope
 from .accounts import audit
 from .bulk import bulk_insert
 from .convert import explanation_json, free_capacity, laborer_columns, load_targets
@@ -309,4 +309,5 @@ def confirm_plan(
     plan.status, plan.confirmed_by_id, plan.confirmed_at = PlanStatus.CONFIRMED, user.id, datetime.now(UTC)
     session.flush()
     audit(session, "plan_confirmed", user=user, entity=plan, remote_addr=remote_addr, placements=len(placements))
+    post_requests.answer_by_placements(session, placements, user)
     return placements

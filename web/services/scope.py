@@ -11,6 +11,7 @@ never hints that it exists.
 - **Rows of every model** (`visible`, `scoped`, `get_visible`):
   - cadre: households and laborers of their villages and those laborers' placements (read and
     write); employers, openings, batches and welfare posts of their villages' counties (read only);
+  - cadre and office: households' requests for welfare posts (`PostRequest`) by the household's village;
   - employer: its own employer record, openings and batches (read and write) and the placements on
     them; no people's registers, no welfare posts, no plans;
   - office: everything in its region (people by their village, placements by their laborer's
@@ -43,6 +44,7 @@ from ..models import (
     Placement,
     PlacementStatus,
     Plan,
+    PostRequest,
     Region,
     Role,
     TransportBatch,
@@ -82,6 +84,8 @@ GATES: dict[str, Gate] = {
     "mark_resumed": Gate(frozenset({OFFICE}), "only an office marks a workshop resumed"),
     "attendance": Gate(frozenset({CADRE, OFFICE}), "attendance is recorded by cadres and offices"),
     "welfare_admin": Gate(frozenset({OFFICE}), "only offices administer welfare posts' payroll and terms"),
+    "post_requests": Gate(frozenset({CADRE, OFFICE}), "cadres record households' requests for welfare posts"),
+    "answer_post_requests": Gate(frozenset({OFFICE}), "only an office answers a request for a welfare post"),
 }
 
 
@@ -106,6 +110,7 @@ READ_ROLES: dict[type, frozenset[Role]] = {
     WelfarePost: frozenset({CADRE, OFFICE}),
     Placement: frozenset({CADRE, EMPLOYER, OFFICE}),
     Plan: frozenset({OFFICE}),
+    PostRequest: frozenset({CADRE, OFFICE}),
     AuditEvent: frozenset({OFFICE}),
     User: frozenset({OFFICE}),
 }
@@ -266,6 +271,13 @@ def visible(model: type[Any], user: User) -> ColumnElement[bool]:
         return _people_place(model, user)
     if model is Placement:
         return _placements(user)
+    if model is PostRequest:
+        # By the household's village, like the household itself.
+        return (
+            exists()
+            .where(Household.id == PostRequest.household_id, in_scope(Household.village_code, user))
+            .correlate(PostRequest)
+        )
     if model is Plan:
         return in_scope(Plan.region_code, user)
     if model is AuditEvent:

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import TickRun
-from . import offers, welfare
+from . import offers, post_requests, welfare
 
 Step = Callable[[Session, date], int]
 
@@ -31,6 +31,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("offer_reminders", offers.remind_unanswered),
     ("welfare_other_work", welfare.end_posts_of_workers),
     ("welfare_terms_ending", welfare.warn_terms_ending),
+    ("post_requests_overdue", post_requests.mark_overdue),
 )
 
 

@@ -37,6 +37,8 @@ from web.models import (
     Laborer,
     Opening,
     PickupPoint,
+    Placement,
+    PostRequest,
     Region,
     TransportBatch,
     User,
@@ -134,6 +136,9 @@ def _user_data() -> re.Pattern:
         PickupPoint.name,
         WelfarePost.title,
         User.display_name,
+        Placement.decline_reason,  # typed by the employer or cadre who declined
+        PostRequest.note,  # typed by the cadre who recorded the request
+        PostRequest.refusal_reason,  # typed by the office that refused it
     ]
     for column in columns:
         strings.update(s for s in db.session.scalars(select(column).distinct()) if s and CJK.search(s))
