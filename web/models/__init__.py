@@ -22,8 +22,10 @@ from .base import (
 )
 from .employment import (
     EMPLOYING_KINDS,
+    GONE_BATCH_STATUSES,
     OPEN_BATCH_STATUSES,
     BatchStatus,
+    DestinationBand,
     Employer,
     EmployerKind,
     Opening,
@@ -54,6 +56,7 @@ from .placement import (
 )
 from .plan import UNFINISHED_PLAN_STATUSES, Plan, PlanAssignment, PlanMode, PlanStatus
 from .region import CODE_LENGTH, Region, RegionLevel
+from .transport import ClaimStatus, HandoverPassenger, SubsidyClaim, SubsidyRate
 from .summary import SUMMARY_FIGURES, EmployerDayStat, RegionDayStat
 from .version import DataVersion
 from .welfare import WelfarePost, WelfarePostType
@@ -79,6 +82,12 @@ __all__ = [
     "NEEDS_REASON",
     "NO_ANSWER_REASON",
     "OPEN_BATCH_STATUSES",
+    "GONE_BATCH_STATUSES",
+    "ClaimStatus",
+    "DestinationBand",
+    "HandoverPassenger",
+    "SubsidyClaim",
+    "SubsidyRate",
     "PASSENGER_STATUSES",
     "POOR_STATUSES",
     "UNFINISHED_PLAN_STATUSES",

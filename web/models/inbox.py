@@ -24,6 +24,8 @@ class MessageKind(StrEnum):
 
     OFFER_LAPSED = "offer_lapsed"
     OFFER_REMINDER = "offer_reminder"
+    BATCH_ARRIVED = "batch_arrived"
+    SUBSIDY_DUE = "subsidy_due"
 
 
 class Message(Base):

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale, get_locale
+from flask_babel import LazyString, force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -342,6 +342,8 @@ def report_cell(column: Any, value: Any) -> Any:
         return _("yes") if value else _("no")
     if getattr(column, "coded", False):
         return label(value)
+    if isinstance(value, LazyString):  # a row's own words (a total row's "Total")
+        return str(value)
     return value
 
 

@@ -45,6 +45,7 @@ from ..models import (
     Plan,
     Region,
     Role,
+    SubsidyClaim,
     TransportBatch,
     User,
     UserVillage,
@@ -80,6 +81,8 @@ GATES: dict[str, Gate] = {
     "plans": Gate(frozenset({OFFICE}), "only offices run plans"),
     "audit_trail": Gate(frozenset({OFFICE}), "only offices search the audit trail"),
     "mark_resumed": Gate(frozenset({OFFICE}), "only an office marks a workshop resumed"),
+    "handover": Gate(frozenset({EMPLOYER, OFFICE}), "the employer or the office records a batch's handover"),
+    "subsidies": Gate(frozenset({OFFICE}), "only offices keep the transport subsidy ledger"),
 }
 
 
@@ -106,6 +109,7 @@ READ_ROLES: dict[type, frozenset[Role]] = {
     Plan: frozenset({OFFICE}),
     AuditEvent: frozenset({OFFICE}),
     User: frozenset({OFFICE}),
+    SubsidyClaim: frozenset({OFFICE}),
 }
 
 #: Roles that may create records of each model (within their scope).
@@ -270,6 +274,9 @@ def visible(model: type[Any], user: User) -> ColumnElement[bool]:
         return _audit_events(user)
     if model is User:
         return _users_seen_by(user)
+    if model is SubsidyClaim:
+        # A claim is the laborer's home county's: an office sees those of its region's villages.
+        return in_scope(SubsidyClaim.village_code, user)
     if user.role is EMPLOYER:
         if model is Employer:
             return Employer.id == user.employer_id

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import TickRun
-from . import offers
+from . import offers, transport
 
 Step = Callable[[Session, date], int]
 
@@ -29,6 +29,7 @@ Step = Callable[[Session, date], int]
 STEPS: tuple[tuple[str, Step], ...] = (
     ("offers_lapsed", offers.lapse_unanswered),
     ("offer_reminders", offers.remind_unanswered),
+    ("subsidy_claims_due", transport.create_due_claims),
 )
 
 
