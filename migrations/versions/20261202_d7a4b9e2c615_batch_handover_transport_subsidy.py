@@ -118,9 +118,7 @@ def upgrade():
             ["batch_id"], ["transport_batch.id"], name=op.f("fk_subsidy_claim_batch_id_transport_batch")
         ),
         sa.ForeignKeyConstraint(["county_code"], ["region.code"], name=op.f("fk_subsidy_claim_county_code_region")),
-        sa.ForeignKeyConstraint(
-            ["approved_by_id"], ["user.id"], name=op.f("fk_subsidy_claim_approved_by_id_user")
-        ),
+        sa.ForeignKeyConstraint(["approved_by_id"], ["user.id"], name=op.f("fk_subsidy_claim_approved_by_id_user")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_subsidy_claim")),
         sa.UniqueConstraint("laborer_id", "year", name=op.f("uq_subsidy_claim_laborer_id_year")),
         sa.UniqueConstraint("placement_id", name=op.f("uq_subsidy_claim_placement_id")),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import db
@@ -21,7 +21,10 @@ from .labels import message_text
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 
 #: The page of each record kind a message links to, by role ({role} is the reader's blueprint).
-LINKS = {"placement": ("{role}.placement", "placement_id")}
+LINKS = {
+    "placement": ("{role}.placement", "placement_id"),
+    "transport_batch": ("{role}.handover", "batch_id"),
+}
 
 
 def message_link(message: Message) -> str | None:
@@ -29,8 +32,11 @@ def message_link(message: Message) -> str | None:
     if message.entity_type not in LINKS or message.entity_id is None:
         return None
     endpoint, argument = LINKS[message.entity_type]
+    endpoint = endpoint.format(role=current_user.role.value)
+    if endpoint not in current_app.view_functions:  # this role has no page for that kind of record
+        return None
     values: dict[str, Any] = {argument: message.entity_id}
-    return url_for(endpoint.format(role=current_user.role.value), **values)
+    return url_for(endpoint, **values)
 
 
 @bp.get("")

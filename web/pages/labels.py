@@ -50,7 +50,14 @@ LABELS = {
     "planning": _l("planning"),
     "boarding": _l("boarding"),
     "departed": _l("departed"),
+    "arrived": _l("arrived"),
     "cancelled": _l("cancelled"),
+    # destination bands of the transport subsidy, and its claims' statuses
+    "outside_far": _l("outside the province, far"),
+    "outside_near": _l("outside the province, near"),
+    "inside_province": _l("inside the province"),
+    "due": _l("due"),
+    "approved": _l("approved"),
     # placement status
     "proposed": _l("proposed"),
     "offered": _l("offered"),
@@ -121,6 +128,10 @@ AUDIT_ACTIONS = {
     "checkin": _l("retention check-in"),
     "plan_created": _l("started a plan"),
     "plan_confirmed": _l("confirmed a plan"),
+    "batch_handover": _l("recorded a batch's handover"),
+    "subsidy_due": _l("transport subsidy due"),
+    "subsidy_approved": _l("approved a transport subsidy"),
+    "subsidy_rates": _l("changed the transport subsidy amounts"),
 }
 
 
@@ -145,6 +156,9 @@ ENTITIES = {
     "region": _l("region"),
     "welfare_post": _l("welfare post"),
     "api_token": _l("API token"),
+    "handover_passenger": _l("passenger at a handover"),
+    "subsidy_claim": _l("transport subsidy claim"),
+    "subsidy_rate": _l("transport subsidy amounts"),
 }
 
 
@@ -200,6 +214,10 @@ DETAIL_KEYS = {
     "role": _l("role"),
     "action": _l("action"),
     "entity": _l("record"),
+    "arrived": _l("arrived"),
+    "absent": _l("did not travel"),
+    "laborer_id": _l("laborer"),
+    "year": _l("year"),
 }
 
 #: The offices' reports (web.services.reports.REPORTS), by name.
@@ -216,6 +234,8 @@ REPORT_TITLES = {
 MESSAGE_TEXTS = {
     "offer_lapsed": _l("The offer of %(target)s to %(laborer)s lapsed: no answer in time (due %(answer_by)s)."),
     "offer_reminder": _l("Please answer the offer of %(target)s to %(laborer)s by %(answer_by)s."),
+    "batch_arrived": _l("The batch %(batch)s arrived on %(day)s: %(arrived)s arrived, %(absent)s did not travel."),
+    "subsidy_due": _l("%(count)s transport subsidy claims became due on %(day)s; they wait for approval."),
 }
 
 

@@ -149,7 +149,9 @@ def record_handover(
         if answer is None:
             errors[f"passengers.{placement.id}"] = [_l("say whether %(name)s arrived", name=placement.laborer.name)]
         elif not answer.has_arrived and not (answer.reason or "").strip():
-            errors[f"passengers.{placement.id}.reason"] = [_l("say why %(name)s did not travel", name=placement.laborer.name)]
+            errors[f"passengers.{placement.id}.reason"] = [
+                _l("say why %(name)s did not travel", name=placement.laborer.name)
+            ]
     if errors:
         raise ValidationError(_l("the handover is not complete"), errors)
     arrived = absent = 0
@@ -245,7 +247,9 @@ def rates_for(session: Session, county_code: str) -> list[Rate]:
     ]
 
 
-def _county(session: Session, user: User, county_code: str) -> Region:
+def county_of(session: Session, user: User, county_code: str) -> Region:
+    """A county whose table this office keeps; 404 for another."""
+    scope.require(user, "subsidies")
     region = session.get(Region, county_code)
     if region is None or region.level is not RegionLevel.COUNTY or not scope.covers_region(user, county_code):
         raise NotFoundError.of("region", county_code)
@@ -265,11 +269,15 @@ def ledger_counties(session: Session, user: User) -> list[Region]:
 
 
 def set_rates(
-    session: Session, user: User, county_code: str, amounts_yuan: Mapping[str, int | None], remote_addr: str | None = None
+    session: Session,
+    user: User,
+    county_code: str,
+    amounts_yuan: Mapping[str, int | None],
+    remote_addr: str | None = None,
 ) -> list[Rate]:
     """Set a county's amounts (yuan per band); a band left out keeps its amount. Refused above the cap."""
     scope.require(user, "subsidies")
-    _county(session, user, county_code)
+    county_of(session, user, county_code)
     cap = cap_cents(county_code)
     errors: dict[str, list] = {}
     wanted: dict[DestinationBand, int] = {}
@@ -346,13 +354,14 @@ def create_due_claims(session: Session, day: date) -> int:
     ).all()
     if not rows:
         return 0
-    taken = set(
-        session.execute(
+    taken = {
+        (laborer_id, year)
+        for laborer_id, year in session.execute(
             select(SubsidyClaim.laborer_id, SubsidyClaim.year).where(
                 SubsidyClaim.laborer_id.in_({p.laborer_id for p, *_ in rows})
             )
-        ).tuples()
-    )
+        )
+    }
     rates: dict[str, dict[DestinationBand, int]] = {}
     made_by_county: dict[str, int] = defaultdict(int)
     for placement, checked_on, band, village in rows:
@@ -403,6 +412,11 @@ def claims_query(user: User, *, status: str | None = None, year: int | None = No
     return query.order_by(SubsidyClaim.due_on.desc(), SubsidyClaim.id.desc())
 
 
+def count(session: Session, query) -> int:
+    """How many rows a claims query selects."""
+    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
 @dataclass(frozen=True)
 class Totals:
     """How many claims and how much, by status."""
@@ -446,7 +460,9 @@ def approve_claims(session: Session, user: User, ids: Iterable[int], remote_addr
         claim.status = ClaimStatus.APPROVED
         claim.approved_by_id = user.id
         claim.approved_at = now
-        audit(session, "subsidy_approved", user=user, entity=claim, remote_addr=remote_addr, laborer_id=claim.laborer_id)
+        audit(
+            session, "subsidy_approved", user=user, entity=claim, remote_addr=remote_addr, laborer_id=claim.laborer_id
+        )
         approved += 1
     session.flush()
     return approved
