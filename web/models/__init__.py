@@ -56,8 +56,8 @@ from .placement import (
 )
 from .plan import UNFINISHED_PLAN_STATUSES, Plan, PlanAssignment, PlanMode, PlanStatus
 from .region import CODE_LENGTH, Region, RegionLevel
-from .transport import ClaimStatus, HandoverPassenger, SubsidyClaim, SubsidyRate
 from .summary import SUMMARY_FIGURES, EmployerDayStat, RegionDayStat
+from .transport import ClaimStatus, HandoverPassenger, SubsidyClaim, SubsidyRate
 from .version import DataVersion
 from .welfare import WelfarePost, WelfarePostType
 

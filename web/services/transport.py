@@ -201,7 +201,7 @@ def _tell_arrival(session: Session, batch: TransportBatch, people: list[Placemen
         session,
         recipients,
         MessageKind.BATCH_ARRIVED,
-        params={"batch": batch.title, "arrived": arrived, "absent": absent, "day": batch.arrived_on.isoformat()},
+        params={"batch": batch.title, "arrived": arrived, "absent": absent, "day": str(batch.arrived_on)},
         entity=batch,
         key=f"batch-arrived:{batch.id}",
     )
@@ -365,6 +365,7 @@ def create_due_claims(session: Session, day: date) -> int:
     rates: dict[str, dict[DestinationBand, int]] = {}
     made_by_county: dict[str, int] = defaultdict(int)
     for placement, checked_on, band, village in rows:
+        assert band is not None  # the query keeps batches with a band only
         key = (placement.laborer_id, checked_on.year)
         if key in taken:
             continue
@@ -533,7 +534,7 @@ def public_notice(session: Session, within: RegionScope, year: int) -> Report:
     """The public notice (公示) of a year's approved claims: names, villages and amounts only — no ID
     number, no phone, nothing from which one could be read."""
     rows, subjects, total = [], [], 0
-    for number, (claim, laborer, village, batch) in enumerate(_approved(session, within, year), 1):
+    for number, (claim, laborer, village, _batch) in enumerate(_approved(session, within, year), 1):
         subjects.append(laborer.id)
         total += claim.amount_cents
         rows.append(

@@ -313,21 +313,20 @@ def test_one_claim_per_laborer_per_year(departed, factory, monkeypatch):
     assert transport.create_due_claims(db.session, date(2026, 9, 1)) == 0
     # And the database itself refuses a second claim for the laborer that year.
     first = _claims()[0]
-    with pytest.raises(IntegrityError):
-        with db.session.begin_nested():
-            db.session.add(
-                SubsidyClaim(
-                    laborer_id=laborer_id,
-                    placement_id=again.id,
-                    batch_id=second.id,
-                    county_code="141030",
-                    village_code=first.village_code,
-                    year=2026,
-                    band="outside_near",
-                    amount_cents=60000,
-                    due_on=date(2026, 8, 30),
-                )
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.add(
+            SubsidyClaim(
+                laborer_id=laborer_id,
+                placement_id=again.id,
+                batch_id=second.id,
+                county_code="141030",
+                village_code=first.village_code,
+                year=2026,
+                band="outside_near",
+                amount_cents=60000,
+                due_on=date(2026, 8, 30),
             )
+        )
     db.session.rollback()
     # The next year counts again.
     db.session.execute(
