@@ -485,4 +485,7 @@ class SubsidyRatesSchema(Schema):
 
 
 class SubsidyRateArgsSchema(Schema):
-    county = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="not a county code"))
+    county = fields.String(
+        validate=validate.Regexp(r"^\d{6}$", error="not a county code"),
+        metadata={"description": "a county of your region; the first one when not given"},
+    )

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 
 from ..extensions import db
 from ..models import BatchStatus, TransportBatch
-from ..services import registry, transport
+from ..services import registry, scope, transport
 from .common import audit_list, document_errors, remote_addr
 from .schemas import (
     ApproveClaimsSchema,
@@ -40,6 +40,7 @@ class Handover(MethodView):
     @document_errors(blp)
     def get(self, batch_id):
         """The recorded handover of an arrived batch, passenger by passenger (empty before arrival)."""
+        scope.require(g.user, "handover")
         batch = registry.get_record(db.session(), TransportBatch, batch_id, g.user)
         lines = transport.handover_of(db.session(), batch) if batch.status is BatchStatus.ARRIVED else []
         if lines:
@@ -135,8 +136,10 @@ class SubsidyRates(MethodView):
     @document_errors(blp, 401, 403, 404)
     def get(self, args):
         """A county's amount per destination band (its own, or the configured default)."""
-        transport.county_of(db.session(), g.user, args["county"])
-        return {"county_code": args["county"], "rates": transport.rates_for(db.session(), args["county"])}
+        counties = transport.ledger_counties(db.session(), g.user)
+        code = args.get("county") or (counties[0].code if counties else "")
+        transport.county_of(db.session(), g.user, code)
+        return {"county_code": code, "rates": transport.rates_for(db.session(), code)}
 
     @blp.doc(security=SECURITY)
     @blp.arguments(SubsidyRatesSchema)
