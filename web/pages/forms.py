@@ -337,7 +337,9 @@ class BatchForm(PostingMixin, FlaskForm):
         _l("Departure (local time)"), format="%Y-%m-%dT%H:%M", validators=[InputRequired(), day_range]
     )
     seats = IntegerField(_l("Seats"), validators=[InputRequired(), NumberRange(1, 10_000)])
-    destination_band = SelectField(_l("Destination band (transport subsidy)"), choices=choices(DestinationBand, True))
+    destination_band = SelectField(
+        _l("Destination band (transport subsidy)"), choices=choices(DestinationBand, True), default=""
+    )
     pickup_points = FieldList(FormField(PickupForm), min_entries=3, max_entries=10)
 
     def validate_pickup_points(self, field) -> None:
@@ -371,7 +373,9 @@ class BatchForm(PostingMixin, FlaskForm):
 class BandForm(FlaskForm):
     """The destination band of a batch, for the transport subsidy."""
 
-    destination_band = SelectField(_l("Destination band (transport subsidy)"), choices=choices(DestinationBand, True))
+    destination_band = SelectField(
+        _l("Destination band (transport subsidy)"), choices=choices(DestinationBand, True), default=""
+    )
 
 
 class HandoverForm(FlaskForm):
