@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from seed.coords import jitter
 from seed.people import chinese_name, phone, resident_id
 from seed.regions import ensure_regions
+from seed.transport import seed_after_departure
 from web import clock
 from web.errors import AlreadySeededError
 from web.models import (
@@ -242,6 +243,7 @@ def seed_demo(session: Session, random_seed: int = 2020, today: date | None = No
     _users(session, villages, employers)
     working = _existing_placements(session, laborers, openings, posts, today, rng)
     session.flush()
+    after = seed_after_departure(session, county, today, rng)
     return {
         "villages": len(villages),
         "households": len(households),
@@ -251,6 +253,7 @@ def seed_demo(session: Session, random_seed: int = 2020, today: date | None = No
         "batches": len(batches),
         "welfare_posts": len(posts),
         "placements": working,
+        **after,
     }
 
 

@@ -133,7 +133,7 @@ def record_handover(
     scope.require(user, "handover")
     scope.check_role(TransportBatch, user, scope.UPDATE_ROLES)
     batch = scope.get_visible(session, TransportBatch, batch_id, user, for_update=True)
-    if batch.status is not BatchStatus.DEPARTED:
+    if batch.status != BatchStatus.DEPARTED:
         raise ConflictError(
             _l("only a departed batch can arrive"), {"status": [_l("the batch has not departed or has arrived")]}
         )
@@ -165,7 +165,7 @@ def record_handover(
         )
         if answer.has_arrived:
             arrived += 1
-            if placement.status is PlacementStatus.ACCEPTED:
+            if placement.status == PlacementStatus.ACCEPTED:  # a fresh row may still hold the plain string
                 _step(placement, PlacementStatus.WORKING, user, day, note=None)
                 placement.started_on = day
                 audit(session, "placement_working", user=user, entity=placement, remote_addr=remote_addr)
@@ -456,7 +456,7 @@ def approve_claims(session: Session, user: User, ids: Iterable[int], remote_addr
     now = datetime.now(UTC)
     approved = 0
     for claim in rows:
-        if claim.status is ClaimStatus.APPROVED:
+        if claim.status == ClaimStatus.APPROVED:
             continue
         claim.status = ClaimStatus.APPROVED
         claim.approved_by_id = user.id
