@@ -33,7 +33,16 @@ from web.services.retention import record_checkin
 
 #: (employer, destination, band, title, days ago it left, passengers, job type, monthly pay in cents)
 PAST_BATCHES = [
-    ("浙江义乌小商品包装有限公司", "浙江省义乌市", "outside_far", "义乌包装点对点专车（春季）", 160, 9, "packaging", 460000),
+    (
+        "浙江义乌小商品包装有限公司",
+        "浙江省义乌市",
+        "outside_far",
+        "义乌包装点对点专车（春季）",
+        160,
+        9,
+        "packaging",
+        460000,
+    ),
     ("河北石家庄纺织有限公司", "河北省石家庄市", "outside_near", "石家庄纺织点对点专车", 120, 7, "sewing", 400000),
     ("临汾市尧都区建材厂", "山西省临汾市", "inside_province", "临汾建材点对点专车", 45, 6, "construction", 380000),
 ]
@@ -142,7 +151,9 @@ def seed_after_departure(session: Session, county: Region, today: date, rng: ran
         placements = _board(session, batch, _passengers(session, rng, seats, taken), office)
         absent = rng.randrange(len(placements))
         answers = {
-            p.id: transport.PassengerAnswer(True) if i != absent else transport.PassengerAnswer(False, "临行前生病，未能成行")
+            p.id: transport.PassengerAnswer(True)
+            if i != absent
+            else transport.PassengerAnswer(False, "临行前生病，未能成行")
             for i, p in enumerate(placements)
         }
         transport.record_handover(
