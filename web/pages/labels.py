@@ -271,6 +271,8 @@ def _detail_value(value: Any) -> str:
         kind, _space, number = value.partition(" ")
         if number.isdigit() and kind in ENTITIES:  # "opening 12"
             return f"{entity_label(kind)} {number}"
+        if number.isdigit() and kind in LABELS:  # a channel's target: "batch 8"
+            return f"{label(kind)} {number}"
         if value in ROLES:
             return str(ROLES[value])
         if value in ENTITIES:

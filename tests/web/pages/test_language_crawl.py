@@ -33,10 +33,12 @@ from web.extensions import db
 from web.i18n import SOURCE_DIR
 from web.models import (
     Employer,
+    HandoverPassenger,
     Household,
     Laborer,
     Opening,
     PickupPoint,
+    Placement,
     Region,
     TransportBatch,
     User,
@@ -131,6 +133,9 @@ def _user_data() -> re.Pattern:
         Opening.job_type,
         TransportBatch.title,
         TransportBatch.destination,
+        TransportBatch.received_by_name,
+        HandoverPassenger.reason,
+        Placement.end_reason,
         PickupPoint.name,
         WelfarePost.title,
         User.display_name,
