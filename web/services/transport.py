@@ -94,9 +94,9 @@ def handover_of(session: Session, batch: TransportBatch) -> list[HandoverPasseng
 
 
 def _checked_handover(
-    batch: TransportBatch, arrived_on: date | None, name: str | None, phone: str | None
+    batch: TransportBatch, arrived_on: date | None, name: str | None, phone: str | None, errors: dict[str, list]
 ) -> tuple[date, str, str]:
-    errors: dict[str, list] = {}
+    """The handover's day, receiver and phone, checked; what is wrong goes into `errors` (all of it at once)."""
     today = clock.today()
     departed_on = clock.local_date(batch.departs_at)
     if arrived_on is None:
@@ -112,8 +112,6 @@ def _checked_handover(
         phone = check_phone(phone or "")
     except ValueError as exc:
         errors["received_by_phone"] = [exc.args[0]]
-    if errors:
-        raise ValidationError(_l("the handover is not complete"), errors)
     return arrived_on, name, phone  # type: ignore[return-value]
 
 
@@ -137,9 +135,9 @@ def record_handover(
         raise ConflictError(
             _l("only a departed batch can arrive"), {"status": [_l("the batch has not departed or has arrived")]}
         )
-    day, name, phone = _checked_handover(batch, arrived_on, received_by_name, received_by_phone)
-    people = handover_passengers(session, batch)
     errors: dict[str, list] = {}
+    day, name, phone = _checked_handover(batch, arrived_on, received_by_name, received_by_phone, errors)
+    people = handover_passengers(session, batch)
     known = {p.id for p in people}
     for placement_id in passengers:
         if placement_id not in known:

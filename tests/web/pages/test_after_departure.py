@@ -139,6 +139,23 @@ def test_an_incomplete_handover_is_refused_naming_the_field_and_changes_nothing(
     assert db.session.scalar(select(func.count()).select_from(HandoverPassenger)) == 0
 
 
+def test_every_error_of_a_handover_is_named_at_once(departed):
+    from web.errors import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        transport.record_handover(
+            db.session,
+            departed["office"],
+            departed["batch"].id,
+            arrived_on=None,
+            received_by_name="",
+            received_by_phone="12",
+            passengers={},
+        )
+    expected = {"arrived_on", "received_by_name", "received_by_phone"}
+    assert set(refused.value.fields) == expected | {f"passengers.{p.id}" for p in departed["placements"]}
+
+
 def test_every_passenger_must_be_answered_for_and_only_a_departed_batch_arrives(departed):
     from web.errors import ConflictError, ValidationError
 
