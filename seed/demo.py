@@ -18,6 +18,7 @@ from seed.answers import seed_answers
 from seed.coords import jitter
 from seed.people import chinese_name, phone, resident_id
 from seed.regions import ensure_regions
+from seed.transport import seed_after_departure
 from seed.welfare_months import seed_welfare_months
 from web import clock
 from web.errors import AlreadySeededError
@@ -246,6 +247,7 @@ def seed_demo(session: Session, random_seed: int = 2020, today: date | None = No
     attendance = seed_welfare_months(session, villages, posts, openings, today, rng)
     history = seed_answers(session, laborers, openings, posts, today, rng)
     session.flush()
+    after = seed_after_departure(session, county, today, rng)
     return {
         **history,
         "villages": len(villages),
@@ -257,6 +259,7 @@ def seed_demo(session: Session, random_seed: int = 2020, today: date | None = No
         "welfare_posts": len(posts),
         "placements": working,
         "attendance_months": attendance,
+        **after,
     }
 
 

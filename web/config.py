@@ -137,6 +137,11 @@ DEFAULTS: dict[str, Any] = {
     "WELFARE_TERM_NOTICE_DAYS": 30,
     # A renewal extends a term by this many months unless the office gives the new end day.
     "WELFARE_TERM_MONTHS": 12,
+    # Transport subsidy (issue 13, part 4; web.services.transport): yuan per destination band for a county
+    # whose office has not set its own table, and the most a Shanxi county (code 14...) may pay one laborer
+    # a year (the band default is cut to it; the rates page refuses more).
+    "TRANSPORT_SUBSIDY_YUAN": {"outside_far": 1500, "outside_near": 600, "inside_province": 300},
+    "TRANSPORT_SUBSIDY_CAP_YUAN": {"14": 800},
     # The daily clocks in `jiuye plan worker` (RQ's scheduler): local time of day they run at.
     "TICK_AT": "00:10",
     # Fairness (issue 14, part 4): a group's rate (placed, households moved, 90-day retention) below

@@ -63,6 +63,8 @@ API_ROLES = {
     "api_stats": PEOPLE,
     "api_messages": ALL,  # everyone reads their own inbox
     "api_post_requests": PEOPLE,
+    "api_transport.Handover": frozenset({"employer", "office"}),  # a batch's handover: its employer, the office
+    "api_transport": frozenset({"office"}),  # the transport subsidy ledger
 }
 #: Who may use each page blueprint (or one endpoint of it).
 PAGE_ROLES = {

@@ -17,6 +17,7 @@ from . import (
     plans,
     post_requests,
     stats,
+    transport,
     welfare_posts,
 )
 
@@ -33,6 +34,7 @@ BLUEPRINTS = [
     stats.blp,
     messages.blp,
     post_requests.blp,
+    transport.blp,
 ]
 
 

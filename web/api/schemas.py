@@ -14,7 +14,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from ..models import (
     Ability,
     BatchStatus,
+    ClaimStatus,
     Demand,
+    DestinationBand,
     EmployerKind,
     LaborerStatus,
     PayType,
@@ -295,6 +297,14 @@ class BatchSchema(PostingSchema):
     departs_at = UtcDateTimeField(required=True)
     seats = fields.Integer(required=True, strict=True, validate=POSITIVE)
     status = _enum(BatchStatus)
+    destination_band = _enum(
+        DestinationBand,
+        allow_none=True,
+        metadata={"description": "the transport subsidy's band: outside_far, outside_near or inside_province"},
+    )
+    arrived_on = fields.Date(dump_only=True)
+    received_by_name = fields.String(dump_only=True)
+    received_by_phone = fields.String(dump_only=True)
     pickup_points = fields.List(
         fields.Nested(PickupPointSchema),
         required=True,
@@ -497,3 +507,89 @@ class WelfareFlagsSchema(Schema):
     working_elsewhere = fields.List(fields.Nested(FlagHoldingSchema))
     two_posts = fields.List(fields.List(fields.Nested(FlagHoldingSchema)))
     over_age = fields.List(fields.Nested(FlagHoldingSchema))
+
+
+# --- after departure (issue 13, part 4) ----------------------------------------------------------
+
+
+class HandoverPassengerSchema(Schema):
+    placement_id = fields.Integer(required=True, strict=True, validate=RECORD_ID)
+    arrived = fields.Boolean(required=True)
+    reason = fields.String(validate=validate.Length(max=200), allow_none=True)
+
+
+class HandoverSchema(Schema):
+    """A departed batch's handover: every accepted or working passenger answered for."""
+
+    arrived_on = _day(required=True)
+    received_by_name = _text(40, required=True)
+    received_by_phone = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    passengers = fields.List(
+        fields.Nested(HandoverPassengerSchema), required=True, validate=validate.Length(max=10_000)
+    )
+
+
+class HandoverLineSchema(Schema):
+    placement_id = fields.Integer(required=True)
+    laborer_name = fields.Function(lambda line: line.placement.laborer.name)
+    arrived = fields.Boolean(attribute="has_arrived")
+    reason = fields.String(allow_none=True)
+
+
+class SubsidyClaimSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    laborer_id = fields.Integer()
+    laborer_name = fields.Function(lambda claim: claim.laborer.name)
+    placement_id = fields.Integer()
+    batch_id = fields.Integer()
+    county_code = fields.String()
+    village_code = fields.String()
+    year = fields.Integer()
+    band = _enum(DestinationBand)
+    amount_cents = fields.Integer()
+    due_on = fields.Date()
+    status = _enum(ClaimStatus)
+    approved_at = fields.DateTime(allow_none=True)
+
+
+class SubsidyClaimListArgsSchema(Schema):
+    status = _enum(ClaimStatus)
+    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+    region = fields.String(validate=REGION_CODE)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=PAGE_MAX))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=INT32_MAX))
+
+
+class SubsidyTotalsSchema(Schema):
+    count = fields.Dict(keys=fields.String(), values=fields.Integer())
+    cents = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class ApproveClaimsSchema(Schema):
+    ids = fields.List(
+        fields.Integer(strict=True, validate=RECORD_ID), required=True, validate=validate.Length(min=1, max=10_000)
+    )
+
+
+class SubsidyRateSchema(Schema):
+    band = _enum(DestinationBand)
+    amount_cents = fields.Integer()
+    is_default = fields.Boolean()
+
+
+class SubsidyRatesSchema(Schema):
+    county_code = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="not a county code"))
+    rates = fields.List(fields.Nested(SubsidyRateSchema), dump_only=True)
+    amounts_yuan = fields.Dict(
+        keys=fields.String(validate=validate.OneOf([b.value for b in DestinationBand])),
+        values=fields.Integer(strict=True, validate=validate.Range(min=0, max=100_000)),
+        load_only=True,
+        metadata={"description": "yuan per band; a band left out keeps its amount"},
+    )
+
+
+class SubsidyRateArgsSchema(Schema):
+    county = fields.String(
+        validate=validate.Regexp(r"^\d{6}$", error="not a county code"),
+        metadata={"description": "a county of your region; the first one when not given"},
+    )

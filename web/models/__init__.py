@@ -22,8 +22,10 @@ from .base import (
 )
 from .employment import (
     EMPLOYING_KINDS,
+    GONE_BATCH_STATUSES,
     OPEN_BATCH_STATUSES,
     BatchStatus,
+    DestinationBand,
     Employer,
     EmployerKind,
     Opening,
@@ -66,6 +68,7 @@ from .plan import (
 )
 from .region import CODE_LENGTH, Region, RegionLevel
 from .summary import SUMMARY_FIGURES, EmployerDayStat, RegionDayStat
+from .transport import ClaimStatus, HandoverPassenger, SubsidyClaim, SubsidyRate
 from .version import DataVersion
 from .welfare import (
     ANSWERED_REQUEST_STATUSES,
@@ -104,6 +107,12 @@ __all__ = [
     "OTHER_WORK_REASON",
     "TERM_ENDED_REASON",
     "OPEN_BATCH_STATUSES",
+    "GONE_BATCH_STATUSES",
+    "ClaimStatus",
+    "DestinationBand",
+    "HandoverPassenger",
+    "SubsidyClaim",
+    "SubsidyRate",
     "PASSENGER_STATUSES",
     "POOR_STATUSES",
     "UNFINISHED_PLAN_STATUSES",

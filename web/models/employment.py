@@ -45,13 +45,27 @@ class BatchStatus(StrEnum):
     PLANNING = "planning"
     BOARDING = "boarding"
     DEPARTED = "departed"
+    ARRIVED = "arrived"  # the handover at the employer is recorded (web.services.transport)
     CANCELLED = "cancelled"
+
+
+class DestinationBand(StrEnum):
+    """How far a batch takes its passengers, for the transport subsidy (web.services.transport): the
+    employer or office sets it on the batch. Far: a province not bordering Shanxi (Guangdong, Zhejiang,
+    Jiangsu ...); near: a neighbouring province (Hebei, Henan, Shaanxi, Inner Mongolia, Beijing, Tianjin);
+    inside: within Shanxi, outside the home county."""
+
+    OUTSIDE_FAR = "outside_far"
+    OUTSIDE_NEAR = "outside_near"
+    INSIDE_PROVINCE = "inside_province"
 
 
 #: Employers whose workers the figures count (labor agencies are channels, not employers here).
 EMPLOYING_KINDS = (EmployerKind.ENTERPRISE, EmployerKind.WORKSHOP)
 #: Batches that still take passengers (before departure).
 OPEN_BATCH_STATUSES = (BatchStatus.PLANNING, BatchStatus.BOARDING)
+#: Batches on their way or there: their passengers have left home.
+GONE_BATCH_STATUSES = (BatchStatus.DEPARTED, BatchStatus.ARRIVED)
 
 
 def age_range_checks() -> tuple[CheckConstraint, ...]:
@@ -145,6 +159,17 @@ class TransportBatch(RequirementMixin, Base):
     )
     # The county that organises the batch; its pickup points lie in or near it.
     region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
+    # The transport subsidy's band of the destination; unset, the batch's passengers earn no subsidy yet.
+    destination_band: Mapped[DestinationBand | None] = mapped_column(
+        enum_column(DestinationBand, "destination_band"), default=None
+    )
+    # The handover at arrival (issue 13, part 4): the day, who received the passengers at the employer,
+    # and who recorded it; each passenger's arrival is a `HandoverPassenger`.
+    arrived_on: Mapped[date | None] = mapped_column(Date, default=None)
+    received_by_name: Mapped[str | None] = mapped_column(String(40), default=None)
+    received_by_phone: Mapped[str | None] = mapped_column(String(20), default=None)
+    handover_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), default=None)
+    handover_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 

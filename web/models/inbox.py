@@ -28,6 +28,8 @@ class MessageKind(StrEnum):
     WELFARE_TERM_ENDING = "welfare_term_ending"
     POST_REQUEST_OVERDUE = "post_request_overdue"
     POST_REQUEST_ANSWERED = "post_request_answered"
+    BATCH_ARRIVED = "batch_arrived"
+    SUBSIDY_DUE = "subsidy_due"
 
 
 class Message(Base):

@@ -44,9 +44,11 @@ from .common import (
 from .forms import BatchForm, EmployerForm, OpeningForm, options, skill_words
 from .labels import label, lang, local_time, report_workbook, score_words
 from .placements import placement_target, register_placement_views
+from .transport import register_handover_views
 
 bp = role_blueprint("employer", "employer_pages")
 register_placement_views(bp)
+register_handover_views(bp)
 
 
 def own_employer() -> Employer:

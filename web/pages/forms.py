@@ -49,6 +49,7 @@ from .. import clock
 from ..models import (
     Ability,
     Demand,
+    DestinationBand,
     LaborerStatus,
     PayType,
     PlanMode,
@@ -337,6 +338,9 @@ class BatchForm(PostingMixin, FlaskForm):
         _l("Departure (local time)"), format="%Y-%m-%dT%H:%M", validators=[InputRequired(), day_range]
     )
     seats = IntegerField(_l("Seats"), validators=[InputRequired(), NumberRange(1, 10_000)])
+    destination_band = SelectField(
+        _l("Destination band (transport subsidy)"), choices=choices(DestinationBand, True), default=""
+    )
     pickup_points = FieldList(FormField(PickupForm), min_entries=3, max_entries=10)
 
     def validate_pickup_points(self, field) -> None:
@@ -359,8 +363,42 @@ class BatchForm(PostingMixin, FlaskForm):
             "destination": self.destination.data.strip(),
             "departs_at": departs,
             "seats": self.seats.data,
+            "destination_band": self.destination_band.data or None,
             "pickup_points": points,
         }
+
+
+# -- after departure (issue 13, part 4) -------------------------------------------------------------
+
+
+class BandForm(FlaskForm):
+    """The destination band of a batch, for the transport subsidy."""
+
+    destination_band = SelectField(
+        _l("Destination band (transport subsidy)"), choices=choices(DestinationBand, True), default=""
+    )
+
+
+class HandoverForm(FlaskForm):
+    """A batch's handover at the employer; each passenger's answer is read beside it (arrived-<id>, reason-<id>)."""
+
+    arrived_on = DateField(_l("Arrived on"), validators=[InputRequired(), day_range])
+    received_by_name = StringField(_l("Received by (name)"), validators=[DataRequired(), Length(max=40)])
+    received_by_phone = StringField(_l("Their phone"), validators=[DataRequired(), Length(max=20)])
+
+    def validate_received_by_phone(self, field) -> None:
+        try:
+            check_phone(field.data or "")
+        except ValueError as exc:
+            raise ValidationError(exc.args[0]) from None
+
+
+class RatesForm(FlaskForm):
+    """A county's transport subsidy per destination band, in whole yuan."""
+
+    outside_far = IntegerField(_l("Outside the province, far"), validators=[InputRequired(), NumberRange(0, 100_000)])
+    outside_near = IntegerField(_l("Outside the province, near"), validators=[InputRequired(), NumberRange(0, 100_000)])
+    inside_province = IntegerField(_l("Inside the province"), validators=[InputRequired(), NumberRange(0, 100_000)])
 
 
 # -- office ---------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import db
@@ -27,6 +27,7 @@ LINKS: dict[Any, tuple[str, str]] = {
     ("welfare_post_vacated", "welfare_post"): ("{role}.welfare_reassign", "post_id"),
     "welfare_post": ("{role}.welfare_terms", "post_id"),
     "post_request": ("{role}.post_request", "request_id"),
+    "transport_batch": ("{role}.handover", "batch_id"),
 }
 
 
@@ -36,8 +37,11 @@ def message_link(message: Message) -> str | None:
     if link is None or message.entity_id is None:
         return None
     endpoint, argument = link
+    endpoint = endpoint.format(role=current_user.role.value)
+    if endpoint not in current_app.view_functions:  # this role has no page for that kind of record
+        return None
     values: dict[str, Any] = {argument: message.entity_id}
-    return url_for(endpoint.format(role=current_user.role.value), **values)
+    return url_for(endpoint, **values)
 
 
 @bp.get("")

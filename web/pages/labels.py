@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale, get_locale
+from flask_babel import LazyString, force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -50,7 +50,14 @@ LABELS = {
     "planning": _l("planning"),
     "boarding": _l("boarding"),
     "departed": _l("departed"),
+    "arrived": _l("arrived"),
     "cancelled": _l("cancelled"),
+    # destination bands of the transport subsidy, and its claims' statuses
+    "outside_far": _l("outside the province, far"),
+    "outside_near": _l("outside the province, near"),
+    "inside_province": _l("inside the province"),
+    "due": _l("due"),
+    "approved": _l("approved"),
     # placement status
     "proposed": _l("proposed"),
     "offered": _l("offered"),
@@ -167,6 +174,10 @@ AUDIT_ACTIONS = {
     "post_request_refused": _l("refused a request for a welfare post"),
     "post_request_assigned": _l("a welfare post answered a request"),
     "post_request_overdue": _l("request for a welfare post overdue"),
+    "batch_handover": _l("recorded a batch's handover"),
+    "subsidy_due": _l("transport subsidy due"),
+    "subsidy_approved": _l("approved a transport subsidy"),
+    "subsidy_rates": _l("changed the transport subsidy amounts"),
 }
 
 
@@ -195,6 +206,9 @@ ENTITIES = {
     "welfare_term_step": _l("welfare-post term step"),
     "api_token": _l("API token"),
     "post_request": _l("request for a welfare post"),
+    "handover_passenger": _l("passenger at a handover"),
+    "subsidy_claim": _l("transport subsidy claim"),
+    "subsidy_rate": _l("transport subsidy amounts"),
 }
 
 
@@ -263,6 +277,9 @@ DETAIL_KEYS = {
     "answer_by": _l("answer by"),
     "household_id": _l("household"),
     "placement_id": _l("placement"),
+    "arrived": _l("arrived"),
+    "absent": _l("did not travel"),
+    "year": _l("year"),
 }
 
 #: The offices' reports (web.services.reports.REPORTS), by name.
@@ -288,6 +305,8 @@ MESSAGE_TEXTS = {
         "it was due by %(due_on)s."
     ),
     "post_request_answered": _l("The request for a welfare post %(receipt)s of %(laborer)s was answered."),
+    "batch_arrived": _l("The batch %(batch)s arrived on %(day)s: %(arrived)s arrived, %(absent)s did not travel."),
+    "subsidy_due": _l("%(count)s transport subsidy claims became due on %(day)s; they wait for approval."),
 }
 
 
@@ -323,6 +342,8 @@ def _detail_value(value: Any) -> str:
         kind, _space, number = value.partition(" ")
         if number.isdigit() and kind in ENTITIES:  # "opening 12"
             return f"{entity_label(kind)} {number}"
+        if number.isdigit() and kind in LABELS:  # a channel's target: "batch 8"
+            return f"{label(kind)} {number}"
         if value in ROLES:
             return str(ROLES[value])
         if value in ENTITIES:
@@ -414,6 +435,8 @@ def report_cell(column: Any, value: Any) -> Any:
         return _("yes") if value else _("no")
     if getattr(column, "coded", False):
         return label(value)
+    if isinstance(value, LazyString):  # a row's own words (a total row's "Total")
+        return str(value)
     return value
 
 

@@ -55,6 +55,7 @@ from .labels import AUDIT_ACTIONS, action_label, audit_details, entity_label, la
 from .placements import register_placement_views
 from .plan_review import register_review_views, review_context
 from .post_requests import register_post_request_views
+from .transport import register_handover_views, register_subsidy_views
 from .welfare import register_attendance_views, register_office_views
 
 bp = role_blueprint("office", "office_pages")
@@ -63,6 +64,8 @@ register_review_views(bp)
 register_attendance_views(bp)
 register_office_views(bp)
 register_post_request_views(bp)
+register_handover_views(bp)
+register_subsidy_views(bp)
 
 #: The figures of a plan's report shown beside the greedy baseline; True = more is better.
 REPORT_ROWS = (

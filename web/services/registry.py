@@ -702,6 +702,7 @@ BATCH_FIELDS = (
     "pay_type",
     "pay_cents",
     "status",
+    "destination_band",
 )
 
 
@@ -709,7 +710,9 @@ BATCH_FIELDS = (
 BATCH_STEPS: dict[BatchStatus, tuple[BatchStatus, ...]] = {
     BatchStatus.PLANNING: (BatchStatus.BOARDING, BatchStatus.CANCELLED),
     BatchStatus.BOARDING: (BatchStatus.DEPARTED, BatchStatus.CANCELLED),
+    # A departed batch arrives only through its handover (web.services.transport.record_handover).
     BatchStatus.DEPARTED: (),
+    BatchStatus.ARRIVED: (),
     BatchStatus.CANCELLED: (),
 }
 

@@ -47,6 +47,7 @@ from ..models import (
     PostRequest,
     Region,
     Role,
+    SubsidyClaim,
     TransportBatch,
     User,
     UserVillage,
@@ -86,6 +87,8 @@ GATES: dict[str, Gate] = {
     "welfare_admin": Gate(frozenset({OFFICE}), "only offices administer welfare posts' payroll and terms"),
     "post_requests": Gate(frozenset({CADRE, OFFICE}), "cadres record households' requests for welfare posts"),
     "answer_post_requests": Gate(frozenset({OFFICE}), "only an office answers a request for a welfare post"),
+    "handover": Gate(frozenset({EMPLOYER, OFFICE}), "the employer or the office records a batch's handover"),
+    "subsidies": Gate(frozenset({OFFICE}), "only offices keep the transport subsidy ledger"),
 }
 
 
@@ -113,6 +116,7 @@ READ_ROLES: dict[type, frozenset[Role]] = {
     PostRequest: frozenset({CADRE, OFFICE}),
     AuditEvent: frozenset({OFFICE}),
     User: frozenset({OFFICE}),
+    SubsidyClaim: frozenset({OFFICE}),
 }
 
 #: Roles that may create records of each model (within their scope).
@@ -284,6 +288,9 @@ def visible(model: type[Any], user: User) -> ColumnElement[bool]:
         return _audit_events(user)
     if model is User:
         return _users_seen_by(user)
+    if model is SubsidyClaim:
+        # A claim is the laborer's home county's: an office sees those of its region's villages.
+        return in_scope(SubsidyClaim.village_code, user)
     if user.role is EMPLOYER:
         if model is Employer:
             return Employer.id == user.employer_id

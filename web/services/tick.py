@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import TickRun
-from . import offers, post_requests, welfare
+from . import offers, post_requests, transport, welfare
 
 Step = Callable[[Session, date], int]
 
@@ -32,6 +32,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("welfare_other_work", welfare.end_posts_of_workers),
     ("welfare_terms_ending", welfare.warn_terms_ending),
     ("post_requests_overdue", post_requests.mark_overdue),
+    ("subsidy_claims_due", transport.create_due_claims),
 )
 
 

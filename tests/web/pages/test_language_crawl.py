@@ -33,6 +33,7 @@ from web.extensions import db
 from web.i18n import SOURCE_DIR
 from web.models import (
     Employer,
+    HandoverPassenger,
     Household,
     Laborer,
     Opening,
@@ -133,6 +134,9 @@ def _user_data() -> re.Pattern:
         Opening.job_type,
         TransportBatch.title,
         TransportBatch.destination,
+        TransportBatch.received_by_name,
+        HandoverPassenger.reason,
+        Placement.end_reason,
         PickupPoint.name,
         WelfarePost.title,
         User.display_name,
