@@ -201,6 +201,12 @@ class LaborerColumns:
     household_has_post: np.ndarray
     is_working: np.ndarray
     order: np.ndarray
+    #: Households under watch (issue 13, part 5); read from columns that lack it, nobody is.
+    household_flagged: np.ndarray = None  # type: ignore[assignment]  # filled in __post_init__
+
+    def __post_init__(self) -> None:
+        if self.household_flagged is None:
+            object.__setattr__(self, "household_flagged", np.zeros(len(self.id), bool))
 
     @classmethod
     def from_laborers(cls, laborers: Sequence[Laborer], skills: Vocabulary, job_types: Vocabulary) -> LaborerColumns:
@@ -233,6 +239,7 @@ class LaborerColumns:
             household_has_post=column((p.household_has_post for p in laborers), bool),
             is_working=column((p.is_working for p in laborers), bool),
             order=column((p.order for p in laborers), np.int64),
+            household_flagged=column((p.household_flagged for p in laborers), bool),
         )
 
     @classmethod
@@ -265,6 +272,7 @@ class LaborerColumns:
             household_has_post=np.asarray(c["household_has_post"], bool),
             is_working=np.asarray(c["is_working"], bool),
             order=np.asarray(c["order"], np.int64),
+            household_flagged=(np.asarray(c["household_flagged"], bool) if "household_flagged" in c else None),
         )
 
     def __len__(self) -> int:

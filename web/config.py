@@ -110,6 +110,12 @@ DEFAULTS: dict[str, Any] = {
     # After the match (issue 13): an offer lapses when unanswered this many days ("no answer in time");
     # the employer is reminded half-way (web.services.offers.lapse_unanswered, run by `jiuye tick`).
     "OFFER_ANSWER_DAYS": 7,
+    # The watch on households slipping back (issue 13, part 5; web.services.watch): a poor household
+    # without work this many days is flagged; a flag gives the cadre this many days for the visit.
+    "WATCH_DAYS": 30,
+    "FOLLOW_UP_DAYS": 15,
+    # Verifications on record (issue 13, part 7; web.services.verifications) hold this many months.
+    "VERIFICATION_VALID_MONTHS": 6,
     # Texts to laborers (web.services.texts): "file" (instance/texts-outbox.jsonl), "console", or a
     # provider's adapter "package.module:ClassName" built with SMS_OPTIONS.
     "SMS_BACKEND": "file",

@@ -56,6 +56,16 @@ from .plan import UNFINISHED_PLAN_STATUSES, Plan, PlanAssignment, PlanMode, Plan
 from .region import CODE_LENGTH, Region, RegionLevel
 from .summary import SUMMARY_FIGURES, EmployerDayStat, RegionDayStat
 from .version import DataVersion
+from .watch import (
+    ELIGIBILITY_VALUES,
+    LABORER_SUBJECTS,
+    FollowUp,
+    Verification,
+    VerificationMethod,
+    VerificationSubject,
+    VisitOutcome,
+    WatchReason,
+)
 from .welfare import WelfarePost, WelfarePostType
 
 #: A row of some channel's target: an opening, a transport batch or a welfare post.
@@ -135,5 +145,13 @@ __all__ = [
     "WORKING_STATUSES",
     "WelfarePost",
     "WelfarePostType",
+    "ELIGIBILITY_VALUES",
+    "LABORER_SUBJECTS",
+    "FollowUp",
+    "Verification",
+    "VerificationMethod",
+    "VerificationSubject",
+    "VisitOutcome",
+    "WatchReason",
     "WorkArea",
 ]

@@ -24,6 +24,9 @@ class MessageKind(StrEnum):
 
     OFFER_LAPSED = "offer_lapsed"
     OFFER_REMINDER = "offer_reminder"
+    HOUSEHOLD_FLAGGED = "household_flagged"
+    FOLLOW_UP_OVERDUE = "follow_up_overdue"
+    VERIFICATION_EXPIRED = "verification_expired"
 
 
 class Message(Base):

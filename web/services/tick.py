@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import TickRun
-from . import offers
+from . import offers, verifications, watch
 
 Step = Callable[[Session, date], int]
 
@@ -29,6 +29,9 @@ Step = Callable[[Session, date], int]
 STEPS: tuple[tuple[str, Step], ...] = (
     ("offers_lapsed", offers.lapse_unanswered),
     ("offer_reminders", offers.remind_unanswered),
+    ("households_flagged", watch.raise_flags),
+    ("follow_ups_overdue", watch.mark_overdue),
+    ("verifications_expired", verifications.notify_expired),
 )
 
 
