@@ -16,6 +16,7 @@ from . import (
     openings,
     plans,
     stats,
+    watch,
     welfare_posts,
 )
 
@@ -31,6 +32,7 @@ BLUEPRINTS = [
     plans.blp,
     stats.blp,
     messages.blp,
+    watch.blp,
 ]
 
 
