@@ -21,7 +21,7 @@ from ..errors import ValidationError
 from ..extensions import db
 from ..models import Region
 from ..services import reports as reports_service
-from ..services import scope
+from ..services import scope, watch
 from ..services.accounts import audit_read
 from ..services.stats import month_ends, overview
 from ..validation import INT32_MAX, parse_day
@@ -91,6 +91,7 @@ def index():
         on=on,
         reports=REPORT_TITLES,
         year_on_year=year_on_year,
+        watch_rows=watch.by_township(db.session(), code, on),
     )
 
 
@@ -109,6 +110,8 @@ def _build(name: str, within: scope.RegionScope, *, full_ids: bool = False) -> r
         return reports_service.batch_manifest(db.session(), within, batch, full_ids=full_ids)
     if name == "welfare-roster":
         return reports_service.welfare_roster(db.session(), within, on, full_ids=full_ids)
+    if name == "welfare-public-notice":
+        return reports_service.welfare_public_notice(db.session(), within, on)
     if name == "placements-by-channel":
         end = _day("end", on)
         start = _day("start", date(end.year, 1, 1))

@@ -21,7 +21,11 @@ from .labels import message_text
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 
 #: The page of each record kind a message links to, by role ({role} is the reader's blueprint).
-LINKS = {"placement": ("{role}.placement", "placement_id")}
+LINKS = {
+    "placement": ("{role}.placement", "placement_id"),
+    "follow_up": ("{role}.follow_up", "follow_up_id"),
+    "verification": ("{role}.verifications", None),
+}
 
 
 def message_link(message: Message) -> str | None:
@@ -29,7 +33,7 @@ def message_link(message: Message) -> str | None:
     if message.entity_type not in LINKS or message.entity_id is None:
         return None
     endpoint, argument = LINKS[message.entity_type]
-    values: dict[str, Any] = {argument: message.entity_id}
+    values: dict[str, Any] = {argument: message.entity_id} if argument else {}
     return url_for(endpoint.format(role=current_user.role.value), **values)
 
 

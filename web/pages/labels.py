@@ -92,6 +92,24 @@ LABELS = {
     "township": _l("township's point"),
     "county_seat": _l("county seat"),
     "synthetic": _l("village's point (approximate)"),
+    # why a household is under watch, and what the follow-up visit found (web.models.watch)
+    "last_worker_ended": _l("last worker's job ended"),
+    "post_term_ended": _l("welfare-post term ended, no other work"),
+    "long_without_work": _l("without work too long"),
+    "found_work": _l("found work"),
+    "referred": _l("referred to work"),
+    "support_needed": _l("needs support"),
+    "no_change": _l("no change"),
+    "not_met": _l("nobody at home"),
+    # verifications: what, how, and post eligibility's finding
+    "poverty_status": _l("poverty status"),
+    "ability": _l("ability to work"),
+    "post_eligibility": _l("welfare-post eligibility"),
+    "visit": _l("home visit"),
+    "document": _l("documents"),
+    "registry": _l("registry check"),
+    "eligible": _l("eligible"),
+    "not_eligible": _l("not eligible"),
 }
 
 #: What each audit action is called on the audit page (an action not listed shows its code).
@@ -121,6 +139,10 @@ AUDIT_ACTIONS = {
     "checkin": _l("retention check-in"),
     "plan_created": _l("started a plan"),
     "plan_confirmed": _l("confirmed a plan"),
+    "follow_up_opened": _l("household put under watch"),
+    "follow_up_visited": _l("follow-up visit recorded"),
+    "follow_up_closed": _l("follow-up closed"),
+    "verification_recorded": _l("verification recorded"),
 }
 
 
@@ -145,6 +167,8 @@ ENTITIES = {
     "region": _l("region"),
     "welfare_post": _l("welfare post"),
     "api_token": _l("API token"),
+    "follow_up": _l("follow-up"),
+    "verification": _l("verification"),
 }
 
 
@@ -208,6 +232,7 @@ REPORT_TITLES = {
     "workshop-recognition": _l("Workshop recognition list"),
     "batch-manifest": _l("Transport batch manifest"),
     "welfare-roster": _l("Welfare post roster"),
+    "welfare-public-notice": _l("Public notice of welfare-post holders"),
     "placements-by-channel": _l("Placements by channel and month"),
 }
 
@@ -216,6 +241,11 @@ REPORT_TITLES = {
 MESSAGE_TEXTS = {
     "offer_lapsed": _l("The offer of %(target)s to %(laborer)s lapsed: no answer in time (due %(answer_by)s)."),
     "offer_reminder": _l("Please answer the offer of %(target)s to %(laborer)s by %(answer_by)s."),
+    "household_flagged": _l("Household %(household)s (%(head)s) lost its work: please visit by %(due_on)s."),
+    "follow_up_overdue": _l("The follow-up visit to household %(household)s (%(head)s) was due by %(due_on)s."),
+    "verification_expired": _l(
+        "A verification of %(person)s (household %(household)s) expired on %(valid_until)s: please check again."
+    ),
 }
 
 

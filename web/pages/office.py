@@ -53,9 +53,11 @@ from .common import (
 from .forms import ConfirmForm, OfferForm, PlanForm, RerunForm, WelfarePostForm, options
 from .labels import AUDIT_ACTIONS, action_label, audit_details, entity_label, label, translated
 from .placements import register_placement_views
+from .watch import register_watch_views
 
 bp = role_blueprint("office", "office_pages")
 register_placement_views(bp)
+register_watch_views(bp)
 
 #: The figures of a plan's report shown beside the greedy baseline; True = more is better.
 REPORT_ROWS = (

@@ -79,7 +79,7 @@ def record(session: Session, user: User, data: dict[str, Any], *, remote_addr: s
             errors["laborer_id"] = [_l("choose the member who was verified")]
         else:
             laborer = scope.get_visible(session, Laborer, int(data["laborer_id"]), user)
-    household_id = laborer.household_id if laborer is not None else data.get("household_id")
+    household_id: Any = laborer.household_id if laborer is not None else data.get("household_id")
     if not household_id and "laborer_id" not in errors:
         errors["household_id"] = [_l("choose the household")]
     value = data.get("value") or "eligible"
@@ -115,7 +115,7 @@ def record(session: Session, user: User, data: dict[str, Any], *, remote_addr: s
         remote_addr=remote_addr,
         household_id=household.id,
         laborer_id=row.laborer_id,
-        subject=subject.value,  # type: ignore[union-attr]
+        subject=subject.value,
     )
     return row
 
