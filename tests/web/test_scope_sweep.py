@@ -28,6 +28,7 @@ from web.extensions import db
 from web.models import (
     AuditEvent,
     Base,
+    FollowUp,
     Placement,
     PlacementEvent,
     Plan,
@@ -57,6 +58,7 @@ API_ROLES = {
     "api_plans": frozenset({"office"}),
     "api_stats": PEOPLE,
     "api_messages": ALL,  # everyone reads their own inbox
+    "api_watch": PEOPLE,  # follow-ups and verifications (issue 13, parts 5 and 7)
 }
 #: Who may use each page blueprint (or one endpoint of it).
 PAGE_ROLES = {
@@ -91,6 +93,7 @@ ID_PARAMS = {
     "batch_id": "batch",
     "post_id": "welfare_post",
     "placement_id": "placement",
+    "follow_up_id": "follow_up",
     "plan_id": "plan",
     "event_id": "import",  # an import's page: only the cadre who ran it opens it
     "token": "upload",  # an import's refused rows: only the cadre who uploaded them downloads them
@@ -185,6 +188,12 @@ def world(factory) -> World:
     o_placement = _placement(o_laborer, opening_id=o_opening.id)
     o_plan = Plan(region_code="140105", mode="greedy", status="queued")
     db.session.add_all([plan, o_plan])
+    day = date.today()
+    follow_ups = [
+        FollowUp(household_id=h.id, reason="long_without_work", flagged_on=day, due_on=day)
+        for h in (household, n_household, o_household)
+    ]
+    db.session.add_all(follow_ups)
     db.session.flush()
     users = {
         "cadre": factory.user("cadre"),
@@ -210,6 +219,7 @@ def world(factory) -> World:
         "batch": batch.id,
         "welfare_post": post.id,
         "placement": p_opening.id,
+        "follow_up": follow_ups[0].id,
         "plan": plan.id,
     }
     far_ids = {
@@ -222,9 +232,16 @@ def world(factory) -> World:
         "batch": o_batch.id,
         "welfare_post": o_post.id,
         "placement": o_placement.id,
+        "follow_up": follow_ups[2].id,
         "plan": o_plan.id,
     }
-    neighbour = {**far_ids, "household": n_household.id, "laborer": n_laborer.id, "placement": n_placement.id}
+    neighbour = {
+        **far_ids,
+        "household": n_household.id,
+        "laborer": n_laborer.id,
+        "placement": n_placement.id,
+        "follow_up": follow_ups[1].id,
+    }
     full_ids = [laborer.id_number, n_laborer.id_number, o_laborer.id_number]
     phones = ["13911110001", "13911110002", "13911110003"]
     return World(

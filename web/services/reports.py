@@ -503,5 +503,6 @@ REPORTS = (
     "workshop-recognition",
     "batch-manifest",
     "welfare-roster",
+    "welfare-public-notice",
     "placements-by-channel",
 )
