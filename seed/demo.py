@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from seed.coords import jitter
 from seed.people import chinese_name, phone, resident_id
 from seed.regions import ensure_regions
+from seed.watch import seed_watch
 from web import clock
 from web.errors import AlreadySeededError
 from web.models import (
@@ -242,7 +243,9 @@ def seed_demo(session: Session, random_seed: int = 2020, today: date | None = No
     _users(session, villages, employers)
     working = _existing_placements(session, laborers, openings, posts, today, rng)
     session.flush()
+    watched = seed_watch(session, laborers, openings, posts, today, rng)
     return {
+        **watched,
         "villages": len(villages),
         "households": len(households),
         "laborers": len(laborers),
