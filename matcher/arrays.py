@@ -201,12 +201,8 @@ class LaborerColumns:
     household_has_post: np.ndarray
     is_working: np.ndarray
     order: np.ndarray
-    #: Households under watch (issue 13, part 5); read from columns that lack it, nobody is.
-    household_flagged: np.ndarray = None  # type: ignore[assignment]  # filled in __post_init__
-
-    def __post_init__(self) -> None:
-        if self.household_flagged is None:
-            object.__setattr__(self, "household_flagged", np.zeros(len(self.id), bool))
+    #: Households under watch (issue 13, part 5): first among the poor in every mode's priority.
+    household_flagged: np.ndarray
 
     @classmethod
     def from_laborers(cls, laborers: Sequence[Laborer], skills: Vocabulary, job_types: Vocabulary) -> LaborerColumns:
@@ -272,7 +268,7 @@ class LaborerColumns:
             household_has_post=np.asarray(c["household_has_post"], bool),
             is_working=np.asarray(c["is_working"], bool),
             order=np.asarray(c["order"], np.int64),
-            household_flagged=(np.asarray(c["household_flagged"], bool) if "household_flagged" in c else None),
+            household_flagged=np.asarray(c.get("household_flagged", np.zeros(len(c["id"]), bool)), bool),
         )
 
     def __len__(self) -> int:

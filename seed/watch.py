@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from web.models import (
+    WORKING_STATUSES,
     FollowUp,
     Household,
     Laborer,
@@ -53,7 +54,7 @@ def seed_watch(
     rng: random.Random,
 ) -> dict[str, int]:
     """Endings of work, the replayed clocks with the cadre's visits, and verifications on record."""
-    cadre = session.scalar(select(User).where(User.username == "cadre"))
+    cadre = session.scalars(select(User).where(User.username == "cadre")).one()
     cadre_villages = set(session.scalars(select(UserVillage.village_code).where(UserVillage.user_id == cadre.id)))
     _endings(session, laborers, openings, posts, today, rng, cadre_villages)
     visits: dict[int, tuple[date, str, bool]] = {}
@@ -90,7 +91,7 @@ def _endings(session, laborers, openings, posts, today, rng, cadre_villages) -> 
         for household_id, members in by_household.items()
         if household_id not in held
         and members[0].household.is_poor
-        and all(m.status in ("seeking", "not_seeking") for m in members)
+        and all(m.status not in WORKING_STATUSES for m in members)
         and any(m.physical_ability != "none" for m in members)
     ]
     ours = [m for m in idle if m[0].household.village_code in cadre_villages]
