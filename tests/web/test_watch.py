@@ -210,3 +210,34 @@ def test_the_matcher_reads_the_flag_and_counts_by_township(factory, people):
     (row,) = watch.by_township(db.session, "141030", DAY + timedelta(days=16))
     direct = db.session.scalar(select(func.count()).select_from(FollowUp).where(FollowUp.closed_on.is_(None)))
     assert (row.code, row.open_flags, row.overdue) == ("141030100", direct, 1)
+
+
+@pytest.mark.parametrize("mode", ["optimal", "stable"])
+def test_a_county_plan_gives_the_contested_slot_to_the_household_under_watch(app, factory, people, mode):
+    from web.models import Plan, PlanAssignment
+    from web.services import plans
+    from web.services.convert import matcher_config
+
+    near = factory.laborer(_old_household(factory))
+    watched_household = _old_household(factory)
+    watched = factory.laborer(watched_household, lat=watched_household.lat - 0.01)
+    factory.opening(slots=1)
+    db.session.add(FollowUp(household_id=watched_household.id, reason="last_worker_ended", flagged_on=DAY, due_on=DAY))
+    db.session.flush()
+    # Both households are without work and poor; the nearer laborer would win on score alone.
+    plan = Plan(region_code="141030", mode=mode, status="queued")
+    db.session.add(plan)
+    db.session.commit()
+    plans.run_plan(db.session, plan, matcher_config(app.config))
+    db.session.commit()
+    placed = db.session.scalars(select(PlanAssignment.laborer_id).where(PlanAssignment.plan_id == plan.id)).all()
+    assert placed == [watched.id]
+    # Without the flag the same plan gives it to the nearer one.
+    db.session.execute(FollowUp.__table__.delete())
+    again = Plan(region_code="141030", mode=mode, status="queued")
+    db.session.add(again)
+    db.session.commit()
+    plans.run_plan(db.session, again, matcher_config(app.config))
+    db.session.commit()
+    placed = db.session.scalars(select(PlanAssignment.laborer_id).where(PlanAssignment.plan_id == again.id)).all()
+    assert placed == [near.id]

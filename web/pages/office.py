@@ -32,7 +32,7 @@ from ..models import (
     RegionLevel,
     WelfarePost,
 )
-from ..services import convert, ranking, registry, scope
+from ..services import convert, ranking, registry, scope, watch
 from ..services import plans as plan_service
 from ..services.accounts import AUDIT_MAX_IDS, audit_events
 from ..services.stats import employer_figures, poor_household_without_work
@@ -303,7 +303,8 @@ def without_work():
     )
     if village:
         query = query.where(scope.region_filter(Household, village))
-    page = paginate(query.order_by(Household.village_code, Household.code))
+    # Households under watch first (issue 13, part 5): they come first among the poor.
+    page = paginate(watch.watched_first(query).order_by(Household.village_code, Household.code))
     audit_list(
         "list",
         "household",
