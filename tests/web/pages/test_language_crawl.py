@@ -33,13 +33,16 @@ from web.extensions import db
 from web.i18n import SOURCE_DIR
 from web.models import (
     Employer,
+    FollowUp,
     Household,
     Laborer,
     Opening,
     PickupPoint,
+    Placement,
     Region,
     TransportBatch,
     User,
+    Verification,
     WelfarePost,
 )
 from web.pages.labels import AUDIT_ACTIONS
@@ -134,6 +137,9 @@ def _user_data() -> re.Pattern:
         PickupPoint.name,
         WelfarePost.title,
         User.display_name,
+        Placement.end_reason,
+        FollowUp.note,
+        Verification.note,
     ]
     for column in columns:
         strings.update(s for s in db.session.scalars(select(column).distinct()) if s and CJK.search(s))
