@@ -201,6 +201,8 @@ class LaborerColumns:
     household_has_post: np.ndarray
     is_working: np.ndarray
     order: np.ndarray
+    #: Households under watch (issue 13, part 5): first among the poor in every mode's priority.
+    household_flagged: np.ndarray
 
     @classmethod
     def from_laborers(cls, laborers: Sequence[Laborer], skills: Vocabulary, job_types: Vocabulary) -> LaborerColumns:
@@ -233,6 +235,7 @@ class LaborerColumns:
             household_has_post=column((p.household_has_post for p in laborers), bool),
             is_working=column((p.is_working for p in laborers), bool),
             order=column((p.order for p in laborers), np.int64),
+            household_flagged=column((p.household_flagged for p in laborers), bool),
         )
 
     @classmethod
@@ -265,6 +268,7 @@ class LaborerColumns:
             household_has_post=np.asarray(c["household_has_post"], bool),
             is_working=np.asarray(c["is_working"], bool),
             order=np.asarray(c["order"], np.int64),
+            household_flagged=np.asarray(c.get("household_flagged", np.zeros(len(c["id"]), bool)), bool),
         )
 
     def __len__(self) -> int:

@@ -190,7 +190,7 @@ def candidate_graph(
     tgt = np.concatenate(tgts) if tgts else np.empty(0, np.int64)
     dist = np.concatenate(dists) if dists else np.empty(0, float)
     score = scoring.score_columns(L, lab, T, tgt, dist, config)
-    bonus = scoring.bonus_columns(L.poverty[lab], L.ability[lab], T.kind[tgt], config)
+    bonus = scoring.bonus_columns(L.poverty[lab], L.ability[lab], T.kind[tgt], config, L.household_flagged[lab])
     weight_units = np.rint((score + bonus) * config.score_scale).astype(np.int64)
     return Graph(
         stage,
@@ -553,6 +553,7 @@ def target_rank(graph: Graph, laborers: LaborerColumns, targets: TargetColumns, 
         laborers.household_has_work[graph.lab],
         targets.kind[graph.tgt],
         config,
+        laborers.household_flagged[graph.lab],
     )
     prio_units = np.rint(prio * config.score_scale)
     order = lexsort_ties(
@@ -647,6 +648,7 @@ def welfare_representatives(
         laborers.household_has_work[labs],
         np.full(len(labs), KIND_CODE["welfare_post"]),
         config,
+        laborers.household_flagged[labs],
     )
     order = np.lexsort(
         (

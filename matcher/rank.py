@@ -315,6 +315,7 @@ class CandidateRanker:
                 L.household_has_work[rows[good]],
                 T.kind[zeros[good]],
                 config,
+                L.household_flagged[rows[good]],
             )
             if by_priority
             else np.zeros(len(good))

@@ -179,22 +179,36 @@ def score_columns(
     return np.asarray(combine(*factor_columns(laborers, li, targets, ti, distance_km, config), learned, config))
 
 
-def bonus_columns(poverty: Values, ability: Values, kind: Values, config: Config) -> np.ndarray:
-    """Per-placement priority added to the score in plan objectives: poverty, and light workers on welfare posts."""
+def bonus_columns(
+    poverty: Values, ability: Values, kind: Values, config: Config, flagged: Flags | None = None
+) -> np.ndarray:
+    """Per-placement priority added to the score in plan objectives: poverty, and light workers on welfare posts;
+    a poor household under watch (`flagged`) comes first among the poor."""
     bonus = np.where(
         poverty == POVERTY_CODE["registered_poor"],
         config.registered_poor_bonus,
         np.where(poverty == POVERTY_CODE["monitored"], config.monitored_bonus, 0.0),
     )
     light_on_post = (kind == KIND_CODE["welfare_post"]) & (ability == ABILITY_RANK["light"])
-    return bonus + np.where(light_on_post, config.light_welfare_bonus, 0.0)
+    bonus = bonus + np.where(light_on_post, config.light_welfare_bonus, 0.0)
+    if flagged is not None:
+        watched = np.asarray(flagged, bool) & (poverty != POVERTY_CODE["non_poor"])
+        bonus = bonus + np.where(watched, config.flagged_bonus, 0.0)
+    return bonus
 
 
 def priority_columns(
-    poverty: Values, ability: Values, household_has_work: Flags, kind: Values, config: Config
+    poverty: Values,
+    ability: Values,
+    household_has_work: Flags,
+    kind: Values,
+    config: Config,
+    flagged: Flags | None = None,
 ) -> np.ndarray:
-    """How strongly targets prefer a laborer: poverty first, households without work, light workers for posts."""
-    return bonus_columns(poverty, ability, kind, config) + np.where(household_has_work, 0.0, config.without_work_bonus)
+    """How strongly targets prefer a laborer: poverty first (households under watch first among the poor),
+    households without work, light workers for posts."""
+    bonus = bonus_columns(poverty, ability, kind, config, flagged)
+    return bonus + np.where(household_has_work, 0.0, config.without_work_bonus)
 
 
 def priority(laborer: Laborer, config: Config = DEFAULT_CONFIG, kind: str | None = None) -> float:
@@ -206,6 +220,7 @@ def priority(laborer: Laborer, config: Config = DEFAULT_CONFIG, kind: str | None
             laborer.household_has_work,
             np.int8(KIND_CODE[kind] if kind else -1),
             config,
+            laborer.household_flagged,
         )
     )
 

@@ -134,6 +134,7 @@ class Laborer:
     household_has_post: bool
     is_working: bool
     order: int  # registration order; the greedy baseline serves laborers in this order
+    household_flagged: bool = False  # under watch: lost its work lately (issue 13, part 5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +199,8 @@ class Config:
         (``stable``, candidate lists); ``optimal`` models it exactly instead through
         ``household_bonus`` = 0.5, counted once for each household moved from without work to
         with work. ``light_welfare_bonus`` = 0.1: welfare posts prefer laborers who can only do
-        light work.
+        light work. ``flagged_bonus`` = 0.15: a household under watch (its work ended lately, or it
+        stayed without work too long) comes first among the poor, in every mode's priority.
 
     Solver
         ``score_scale`` = 10_000: scores become integer costs (score × scale, rounded) for the
@@ -230,6 +232,7 @@ class Config:
     without_work_bonus: float = 0.1
     household_bonus: float = 0.5
     light_welfare_bonus: float = 0.1
+    flagged_bonus: float = 0.15
     score_scale: int = 10_000
     max_part_arcs: int = 2_000_000
     referral_factor: float = 3.0

@@ -19,6 +19,7 @@ from seed.coords import jitter
 from seed.people import chinese_name, phone, resident_id
 from seed.regions import ensure_regions
 from seed.transport import seed_after_departure
+from seed.watch import seed_watch
 from seed.welfare_months import seed_welfare_months
 from web import clock
 from web.errors import AlreadySeededError
@@ -248,8 +249,10 @@ def seed_demo(session: Session, random_seed: int = 2020, today: date | None = No
     history = seed_answers(session, laborers, openings, posts, today, rng)
     session.flush()
     after = seed_after_departure(session, county, today, rng)
+    watched = seed_watch(session, laborers, openings, posts, today, rng)
     return {
         **history,
+        **watched,
         "villages": len(villages),
         "households": len(households),
         "laborers": len(laborers),

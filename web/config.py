@@ -118,6 +118,12 @@ DEFAULTS: dict[str, Any] = {
     # A household's request for a welfare post is overdue when not answered (a post assigned or a refusal
     # with a reason) this many days after the day it was made (MGNREGA's 15 days; web.services.post_requests).
     "POST_REQUEST_DAYS": 15,
+    # The watch on households slipping back (issue 13, part 5; web.services.watch): a poor household
+    # without work this many days is flagged; a flag gives the cadre this many days for the visit.
+    "WATCH_DAYS": 30,
+    "FOLLOW_UP_DAYS": 15,
+    # Verifications on record (issue 13, part 7; web.services.verifications) hold this many months.
+    "VERIFICATION_VALID_MONTHS": 6,
     # Texts to laborers (web.services.texts): "file" (instance/texts-outbox.jsonl), "console", or a
     # provider's adapter "package.module:ClassName" built with SMS_OPTIONS.
     "SMS_BACKEND": "file",

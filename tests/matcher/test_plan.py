@@ -362,3 +362,26 @@ def test_laborers_given_as_columns_plan_the_same(inst, mode):
     assert plan.run(_columns(inst.laborers), inst.targets, mode, config) == plan.run(
         inst.laborers, inst.targets, mode, config
     )
+
+
+@pytest.mark.parametrize("mode", ["optimal", "stable"])
+def test_a_household_under_watch_wins_a_contested_slot(make_laborer, make_target, mode):
+    # Two poor laborers of households without work want one slot; the one under watch (issue 13, part 5)
+    # lives a little further away, so without the flag the nearer one would take it.
+    near = make_laborer(id=1, household_id=1, order=0)
+    watched = make_laborer(id=2, household_id=2, order=1, lat=HOME[0] - 0.01, household_flagged=True)
+    opening = make_target(capacity=1)
+    unflagged = plan.run([near, replace(watched, household_flagged=False)], [opening], mode)
+    assert [x.laborer_id for x in unflagged.assignments] == [1]
+    flagged = plan.run([near, watched], [opening], mode)
+    assert [x.laborer_id for x in flagged.assignments] == [2]
+    # Read as columns (the web layer's way) the flag counts the same.
+    columns = plan.run(_columns([near, watched]) | {"household_flagged": [False, True]}, [opening], mode)
+    assert [x.laborer_id for x in columns.assignments] == [2]
+
+
+def test_the_watch_bonus_is_only_for_the_poor(make_laborer):
+    poor = make_laborer(household_flagged=True)
+    non_poor = make_laborer(poverty_status="non_poor")
+    assert priority(poor) > priority(replace(poor, household_flagged=False))
+    assert priority(replace(non_poor, household_flagged=True)) == priority(non_poor)

@@ -106,3 +106,17 @@ def test_same_seed_same_demo(app):
     seed_demo(db.session, random_seed=12, today=TODAY)
     assert _snapshot() != first
     db.session.rollback()
+
+
+def test_demo_has_a_history_of_the_watch_and_of_verifications(demo):
+    from web.models import FollowUp, Message, Verification
+
+    rows = db.session.scalars(select(FollowUp)).all()
+    open_rows = [f for f in rows if f.closed_on is None]
+    assert demo["follow_ups"] == len(rows) >= 20
+    assert open_rows and any(f.is_overdue(TODAY) for f in open_rows)
+    assert any(f.closed_on is not None for f in rows) and any(f.visited_on for f in open_rows)
+    assert {f.reason.value for f in rows} >= {"last_worker_ended", "post_term_ended"}
+    expired = db.session.scalar(select(func.count()).where(Verification.valid_until < TODAY))
+    assert demo["verifications"] > expired > 0
+    assert db.session.scalar(select(func.count()).where(Message.kind == "household_flagged")) > 0

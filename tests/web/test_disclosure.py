@@ -21,7 +21,7 @@ from stdnum.cn import ric
 
 from tests.conftest import PASSWORD
 from web.extensions import db
-from web.models import AuditEvent, Placement, PlacementEvent, Plan
+from web.models import AuditEvent, FollowUp, Placement, PlacementEvent, Plan
 from web.services import post_requests
 from web.services.accounts import audit
 from web.services.uploads import save, upload_dir
@@ -107,6 +107,10 @@ def county(factory):
     ]
     plan = Plan(region_code="141030", mode="greedy", status="queued")
     db.session.add(plan)
+    follow_up = FollowUp(
+        household_id=angu.id, reason="long_without_work", flagged_on=date(2026, 5, 4), due_on=date(2026, 5, 4)
+    )
+    db.session.add(follow_up)
     users = {
         "office": factory.user("office"),
         "cadre": factory.user("cadre", village_codes=["141030100201", "141030100202"]),
@@ -137,6 +141,7 @@ def county(factory):
         "placement_id": placements[0].id,
         "plan_id": plan.id,
         "request_id": request.id,
+        "follow_up_id": follow_up.id,
         "status": "closed",
         "to": "declined",
     }

@@ -150,6 +150,7 @@ def test_xlsx_export_carries_the_rows_and_is_audited(client, factory, data, name
         "workshop-recognition": lambda s: reports.workshop_recognition(db.session, s, DAY, 5),
         "batch-manifest": lambda s: reports.batch_manifest(db.session, s),
         "welfare-roster": lambda s: reports.welfare_roster(db.session, s, DAY),
+        "welfare-public-notice": lambda s: reports.welfare_public_notice(db.session, s, DAY),
         "placements-by-channel": lambda s: reports.placements_by_channel(db.session, s, date(2020, 1, 1), DAY),
     }[name](scope.report_scope(office))
     assert list(cells[0]) == [c.header_zh for c in built.columns]

@@ -28,6 +28,7 @@ from web.extensions import db
 from web.models import (
     AuditEvent,
     Base,
+    FollowUp,
     Placement,
     PlacementEvent,
     Plan,
@@ -65,6 +66,7 @@ API_ROLES = {
     "api_post_requests": PEOPLE,
     "api_transport.Handover": frozenset({"employer", "office"}),  # a batch's handover: its employer, the office
     "api_transport": frozenset({"office"}),  # the transport subsidy ledger
+    "api_watch": PEOPLE,  # follow-ups and verifications (issue 13, parts 5 and 7)
 }
 #: Who may use each page blueprint (or one endpoint of it).
 PAGE_ROLES = {
@@ -99,6 +101,7 @@ ID_PARAMS = {
     "batch_id": "batch",
     "post_id": "welfare_post",
     "placement_id": "placement",
+    "follow_up_id": "follow_up",
     "plan_id": "plan",
     "request_id": "post_request",
     "event_id": "import",  # an import's page: only the cadre who ran it opens it
@@ -212,6 +215,12 @@ def world(factory) -> World:
     o_placement = _placement(o_laborer, opening_id=o_opening.id)
     o_plan = Plan(region_code="140105", mode="greedy", status="queued")
     db.session.add_all([plan, o_plan])
+    day = date.today()
+    follow_ups = [
+        FollowUp(household_id=h.id, reason="long_without_work", flagged_on=day, due_on=day)
+        for h in (household, n_household, o_household)
+    ]
+    db.session.add_all(follow_ups)
     db.session.flush()
     request, n_request, o_request = (
         _post_request(laborer, 1),
@@ -242,6 +251,7 @@ def world(factory) -> World:
         "batch": batch.id,
         "welfare_post": post.id,
         "placement": p_opening.id,
+        "follow_up": follow_ups[0].id,
         "plan": plan.id,
         "post_request": request.id,
     }
@@ -255,6 +265,7 @@ def world(factory) -> World:
         "batch": o_batch.id,
         "welfare_post": o_post.id,
         "placement": o_placement.id,
+        "follow_up": follow_ups[2].id,
         "plan": o_plan.id,
         "post_request": o_request.id,
     }
@@ -264,6 +275,13 @@ def world(factory) -> World:
         "laborer": n_laborer.id,
         "placement": n_placement.id,
         "post_request": n_request.id,
+    }
+    neighbour = {
+        **far_ids,
+        "household": n_household.id,
+        "laborer": n_laborer.id,
+        "placement": n_placement.id,
+        "follow_up": follow_ups[1].id,
     }
     full_ids = [laborer.id_number, n_laborer.id_number, o_laborer.id_number]
     phones = ["13911110001", "13911110002", "13911110003"]

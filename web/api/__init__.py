@@ -18,6 +18,7 @@ from . import (
     post_requests,
     stats,
     transport,
+    watch,
     welfare_posts,
 )
 
@@ -35,6 +36,7 @@ BLUEPRINTS = [
     messages.blp,
     post_requests.blp,
     transport.blp,
+    watch.blp,
 ]
 
 

@@ -24,6 +24,10 @@ from ..models import (
     PostingStatus,
     PovertyStatus,
     Sex,
+    VerificationMethod,
+    VerificationSubject,
+    VisitOutcome,
+    WatchReason,
     WelfarePostType,
     WorkArea,
 )
@@ -593,3 +597,58 @@ class SubsidyRateArgsSchema(Schema):
         validate=validate.Regexp(r"^\d{6}$", error="not a county code"),
         metadata={"description": "a county of your region; the first one when not given"},
     )
+
+
+# -- the watch and verifications (issue 13, parts 5 and 7) -----------------------------------------
+
+
+class FollowUpSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    household_id = fields.Integer(dump_only=True)
+    household_code = fields.String(attribute="household.code", dump_only=True)
+    village_code = fields.String(attribute="household.village_code", dump_only=True)
+    reason = _enum(WatchReason, dump_only=True)
+    flagged_on = fields.Date(dump_only=True)
+    due_on = fields.Date(dump_only=True, metadata={"description": "the last day of the visit's clock"})
+    overdue_on = fields.Date(dump_only=True, allow_none=True, metadata={"description": "when it was found overdue"})
+    visited_on = fields.Date(dump_only=True, allow_none=True)
+    outcome = _enum(VisitOutcome, dump_only=True, allow_none=True)
+    note = fields.String(dump_only=True, allow_none=True)
+    closed_on = fields.Date(dump_only=True, allow_none=True)
+
+
+class FollowUpListArgsSchema(ListArgsSchema):
+    state = fields.String(load_default="open", validate=validate.OneOf(["open", "overdue", "closed", "all"]))
+
+
+class VisitSchema(Schema):
+    visited_on = fields.Date(load_default=None, metadata={"description": "default: today"})
+    outcome = _enum(VisitOutcome, required=True)
+    note = fields.String(load_default=None, validate=validate.Length(max=2000))
+    close = fields.Boolean(load_default=False, metadata={"description": "close the follow-up with this visit"})
+
+
+class VerificationSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    subject = _enum(VerificationSubject, required=True)
+    household_id = fields.Integer(validate=validate.Range(min=1, max=INT32_MAX), load_default=None)
+    laborer_id = fields.Integer(
+        validate=validate.Range(min=1, max=INT32_MAX),
+        load_default=None,
+        metadata={"description": "required for ability and post_eligibility"},
+    )
+    value = fields.String(
+        load_default=None,
+        validate=validate.OneOf(["eligible", "not_eligible"]),
+        metadata={"description": "post_eligibility: eligible | not_eligible; else the value on record"},
+    )
+    method = _enum(VerificationMethod, required=True)
+    verified_on = fields.Date(load_default=None, metadata={"description": "default: today"})
+    valid_until = fields.Date(dump_only=True)
+    verified_by = fields.String(attribute="verified_by.username", dump_only=True)
+    note = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class VerificationListArgsSchema(ListArgsSchema):
+    expired = fields.Boolean(load_default=False, metadata={"description": "only those to re-check"})
+    household_id = fields.Integer(validate=validate.Range(min=1, max=INT32_MAX))

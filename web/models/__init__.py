@@ -70,6 +70,16 @@ from .region import CODE_LENGTH, Region, RegionLevel
 from .summary import SUMMARY_FIGURES, EmployerDayStat, RegionDayStat
 from .transport import ClaimStatus, HandoverPassenger, SubsidyClaim, SubsidyRate
 from .version import DataVersion
+from .watch import (
+    ELIGIBILITY_VALUES,
+    LABORER_SUBJECTS,
+    FollowUp,
+    Verification,
+    VerificationMethod,
+    VerificationSubject,
+    VisitOutcome,
+    WatchReason,
+)
 from .welfare import (
     ANSWERED_REQUEST_STATUSES,
     PostRequest,
@@ -175,5 +185,13 @@ __all__ = [
     "WelfarePost",
     "WelfarePostType",
     "WelfareTermStep",
+    "ELIGIBILITY_VALUES",
+    "LABORER_SUBJECTS",
+    "FollowUp",
+    "Verification",
+    "VerificationMethod",
+    "VerificationSubject",
+    "VisitOutcome",
+    "WatchReason",
     "WorkArea",
 ]

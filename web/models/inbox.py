@@ -30,6 +30,9 @@ class MessageKind(StrEnum):
     POST_REQUEST_ANSWERED = "post_request_answered"
     BATCH_ARRIVED = "batch_arrived"
     SUBSIDY_DUE = "subsidy_due"
+    HOUSEHOLD_FLAGGED = "household_flagged"
+    FOLLOW_UP_OVERDUE = "follow_up_overdue"
+    VERIFICATION_EXPIRED = "verification_expired"
 
 
 class Message(Base):

@@ -46,7 +46,19 @@ from ..models import (
     Region,
     TransportBatch,
 )
-from ..services import convert, imports, offer_text, offers, post_requests, ranking, registry, scope, search, uploads
+from ..services import (
+    convert,
+    imports,
+    offer_text,
+    offers,
+    post_requests,
+    ranking,
+    registry,
+    scope,
+    search,
+    uploads,
+    watch,
+)
 from ..services.accounts import audit
 from ..services.stats import household_without_work, poor_household_without_work
 from ..validation import age_on, parse_resident_id, working_age_problem
@@ -76,12 +88,14 @@ from .forms import (
 from .labels import IMPORT_COLUMNS, label, lang, translated
 from .placements import placement_target, register_placement_views
 from .post_requests import register_post_request_views
+from .watch import register_watch_views
 from .welfare import register_attendance_views
 
 bp = role_blueprint("cadre", "cadre_pages")
 register_placement_views(bp)
 register_attendance_views(bp)
 register_post_request_views(bp)
+register_watch_views(bp)
 
 
 def my_villages() -> list[Region]:
@@ -133,8 +147,11 @@ def home():
             post_requests.requests_query(current_user, status=PostRequestStatus.PENDING.value).subquery()
         )
     )
+    # Households under watch come first on the cadre's home (issue 13, part 5): overdue visits first.
+    watched = db.session.scalars(watch.follow_ups(current_user, "open").limit(5)).all()
     return render_template(
         "cadre/home.html",
+        watched=watched,
         waiting=waiting[:HOME_LIST],
         waiting_total=len(waiting),
         lapsed=lapsed,
@@ -187,7 +204,7 @@ def households():
         query = query.where(Household.poverty_status == poverty)
     if without:
         query = query.where(poor_household_without_work(clock.today()))
-    page = paginate(query.order_by(Household.code))
+    page = paginate(watch.watched_first(query).order_by(Household.code))
     audit_list(
         "list",
         "household",
@@ -238,7 +255,9 @@ def household(household_id: int):
     """A household, its members and whether it has work (the read is audited)."""
     row = registry.read_household(db.session(), household_id, current_user, remote_addr())
     without = db.session.scalar(select(exists().where(Household.id == row.id, household_without_work(clock.today()))))
-    return render_template("cadre/household.html", household=row, without_work=without)
+    return render_template(
+        "cadre/household.html", household=row, without_work=without, follow_up=watch.is_watched(db.session(), row.id)
+    )
 
 
 @bp.route("/households/<int:household_id>/edit", methods=["GET", "POST"])

@@ -21,7 +21,7 @@ from ..errors import ValidationError
 from ..extensions import db
 from ..models import Region
 from ..services import fairness as fairness_service
-from ..services import offers, post_requests, scope
+from ..services import offers, post_requests, scope, watch
 from ..services import reports as reports_service
 from ..services.accounts import audit_read
 from ..services.stats import month_ends, overview
@@ -100,6 +100,7 @@ def index():
         year_on_year=year_on_year,
         fairness=fairness,
         **fairness_pages.context(fairness),
+        watch_rows=watch.by_township(db.session(), code, on),
     )
 
 
@@ -118,6 +119,8 @@ def _build(name: str, within: scope.RegionScope, *, full_ids: bool = False) -> r
         return reports_service.batch_manifest(db.session(), within, batch, full_ids=full_ids)
     if name == "welfare-roster":
         return reports_service.welfare_roster(db.session(), within, on, full_ids=full_ids)
+    if name == "welfare-public-notice":
+        return reports_service.welfare_public_notice(db.session(), within, on)
     if name == "placements-by-channel":
         end = _day("end", on)
         start = _day("start", date(end.year, 1, 1))

@@ -55,6 +55,8 @@ from ..models import (
     PlanMode,
     PositionSource,
     PovertyStatus,
+    VerificationMethod,
+    VisitOutcome,
     WelfarePostType,
     WorkArea,
 )
@@ -555,3 +557,39 @@ class PostRequestForm(FlaskForm):
 
 class RefuseRequestForm(FlaskForm):
     reason = StringField(_l("Why the request is refused"), validators=[DataRequired(), Length(max=500)])
+
+
+class VisitForm(FlaskForm):
+    """The cadre's follow-up visit to a household under watch (issue 13, part 5)."""
+
+    visited_on = DateField(_l("Day of the visit"), validators=[InputRequired(), day_range])
+    outcome = SelectField(_l("What the visit found"), choices=choices(VisitOutcome, blank=True))
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    close = BooleanField(_l("Close the follow-up (the household no longer needs watching)"))
+
+
+class VerificationForm(FlaskForm):
+    """A verification of a household's poverty status or a member's ability or post eligibility (part 7).
+
+    `fact` is "poverty_status" or "<subject>:<laborer id>"; its choices are the household's facts.
+    """
+
+    fact = SelectField(_l("What was verified"), validators=[InputRequired()])
+    value = SelectField(
+        _l("Finding (welfare-post eligibility)"),
+        choices=options([(value, LABELS[value]) for value in ("eligible", "not_eligible")]),
+    )
+    method = SelectField(_l("How it was verified"), choices=choices(VerificationMethod, blank=True))
+    verified_on = DateField(_l("Day verified"), validators=[InputRequired(), day_range])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=2000)])
+
+    def data_for_service(self) -> dict[str, Any]:
+        subject, _sep, laborer_id = (self.fact.data or "").partition(":")
+        return {
+            "subject": subject,
+            "laborer_id": int(laborer_id) if laborer_id.isdigit() else None,
+            "value": self.value.data,
+            "method": self.method.data,
+            "verified_on": self.verified_on.data,
+            "note": self.note.data,
+        }

@@ -21,13 +21,15 @@ from .labels import message_text
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 
 #: The page of each record kind a message links to, by role ({role} is the reader's blueprint).
-LINKS: dict[Any, tuple[str, str]] = {
+LINKS: dict[Any, tuple[str, str | None]] = {
     "placement": ("{role}.placement", "placement_id"),
     # Welfare posts (offices only hear of them): a vacated post's candidates, a term's renewal or end.
     ("welfare_post_vacated", "welfare_post"): ("{role}.welfare_reassign", "post_id"),
     "welfare_post": ("{role}.welfare_terms", "post_id"),
     "post_request": ("{role}.post_request", "request_id"),
     "transport_batch": ("{role}.handover", "batch_id"),
+    "follow_up": ("{role}.follow_up", "follow_up_id"),
+    "verification": ("{role}.verifications", None),
 }
 
 
@@ -40,7 +42,7 @@ def message_link(message: Message) -> str | None:
     endpoint = endpoint.format(role=current_user.role.value)
     if endpoint not in current_app.view_functions:  # this role has no page for that kind of record
         return None
-    values: dict[str, Any] = {argument: message.entity_id}
+    values: dict[str, Any] = {argument: message.entity_id} if argument else {}
     return url_for(endpoint, **values)
 
 

@@ -107,6 +107,24 @@ LABELS = {
     "township": _l("township's point"),
     "county_seat": _l("county seat"),
     "synthetic": _l("village's point (approximate)"),
+    # why a household is under watch, and what the follow-up visit found (web.models.watch)
+    "last_worker_ended": _l("last worker's job ended"),
+    "post_term_ended": _l("welfare-post term ended, no other work"),
+    "long_without_work": _l("without work too long"),
+    "found_work": _l("found work"),
+    "referred": _l("referred to work"),
+    "support_needed": _l("needs support"),
+    "no_change": _l("no change"),
+    "not_met": _l("nobody at home"),
+    # verifications: what, how, and post eligibility's finding
+    "poverty_status": _l("poverty status"),
+    "ability": _l("ability to work"),
+    "post_eligibility": _l("welfare-post eligibility"),
+    "visit": _l("home visit"),
+    "document": _l("documents"),
+    "registry": _l("registry check"),
+    "eligible": _l("eligible"),
+    "not_eligible": _l("not eligible"),
 }
 
 #: A fairness breakdown's dimensions (`matcher.fairness.DIMENSIONS`) and age bands, as pages name them.
@@ -178,6 +196,10 @@ AUDIT_ACTIONS = {
     "subsidy_due": _l("transport subsidy due"),
     "subsidy_approved": _l("approved a transport subsidy"),
     "subsidy_rates": _l("changed the transport subsidy amounts"),
+    "follow_up_opened": _l("household put under watch"),
+    "follow_up_visited": _l("follow-up visit recorded"),
+    "follow_up_closed": _l("follow-up closed"),
+    "verification_recorded": _l("verification recorded"),
 }
 
 
@@ -209,6 +231,8 @@ ENTITIES = {
     "handover_passenger": _l("passenger at a handover"),
     "subsidy_claim": _l("transport subsidy claim"),
     "subsidy_rate": _l("transport subsidy amounts"),
+    "follow_up": _l("follow-up"),
+    "verification": _l("verification"),
 }
 
 
@@ -288,6 +312,7 @@ REPORT_TITLES = {
     "workshop-recognition": _l("Workshop recognition list"),
     "batch-manifest": _l("Transport batch manifest"),
     "welfare-roster": _l("Welfare post roster"),
+    "welfare-public-notice": _l("Public notice of welfare-post holders"),
     "placements-by-channel": _l("Placements by channel and month"),
 }
 
@@ -307,6 +332,11 @@ MESSAGE_TEXTS = {
     "post_request_answered": _l("The request for a welfare post %(receipt)s of %(laborer)s was answered."),
     "batch_arrived": _l("The batch %(batch)s arrived on %(day)s: %(arrived)s arrived, %(absent)s did not travel."),
     "subsidy_due": _l("%(count)s transport subsidy claims became due on %(day)s; they wait for approval."),
+    "household_flagged": _l("Household %(household)s (%(head)s) lost its work: please visit by %(due_on)s."),
+    "follow_up_overdue": _l("The follow-up visit to household %(household)s (%(head)s) was due by %(due_on)s."),
+    "verification_expired": _l(
+        "A verification of %(person)s (household %(household)s) expired on %(valid_until)s: please check again."
+    ),
 }
 
 

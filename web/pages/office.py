@@ -29,7 +29,7 @@ from ..models import (
     RegionLevel,
     WelfarePost,
 )
-from ..services import convert, post_requests, ranking, registry, scope, whatif
+from ..services import convert, post_requests, ranking, registry, scope, watch, whatif
 from ..services import fairness as fairness_service
 from ..services import plans as plan_service
 from ..services.accounts import AUDIT_MAX_IDS, audit_events
@@ -56,6 +56,7 @@ from .placements import register_placement_views
 from .plan_review import register_review_views, review_context
 from .post_requests import register_post_request_views
 from .transport import register_handover_views, register_subsidy_views
+from .watch import register_watch_views
 from .welfare import register_attendance_views, register_office_views
 
 bp = role_blueprint("office", "office_pages")
@@ -66,6 +67,7 @@ register_office_views(bp)
 register_post_request_views(bp)
 register_handover_views(bp)
 register_subsidy_views(bp)
+register_watch_views(bp)
 
 #: The figures of a plan's report shown beside the greedy baseline; True = more is better.
 REPORT_ROWS = (
@@ -377,7 +379,8 @@ def without_work():
     )
     if village:
         query = query.where(scope.region_filter(Household, village))
-    page = paginate(query.order_by(Household.village_code, Household.code))
+    # Households under watch first (issue 13, part 5): they come first among the poor.
+    page = paginate(watch.watched_first(query).order_by(Household.village_code, Household.code))
     audit_list(
         "list",
         "household",

@@ -38,6 +38,7 @@ from ..models import (
     LIVE_OFFER_STATUSES,
     OPEN_BATCH_STATUSES,
     WORKING_STATUSES,
+    FollowUp,
     Household,
     Laborer,
     PickupPoint,
@@ -112,10 +113,13 @@ def _facts() -> dict:
         Placement.status.in_(HOLDING_STATUSES),
     )
     committed = exists().where(Placement.laborer_id == Laborer.id, Placement.status.in_(COMMITTED_STATUSES))
+    # Under watch (issue 13, part 5): an open follow-up puts the household first among the poor.
+    flagged = exists().where(FollowUp.household_id == Laborer.household_id, FollowUp.closed_on.is_(None))
     return {
         "household_has_work": or_(working, employed),
         "household_has_post": post,
         "is_working": or_(Laborer.status.in_(WORKING_STATUSES), committed),
+        "household_flagged": flagged,
     }
 
 
@@ -143,7 +147,7 @@ def _as_columns(result) -> dict[str, list]:
     columns = {name: [row[i] for row in rows] for i, name in enumerate(names)}
     for name in ("skills", "job_types"):
         columns[name] = _json_lists(columns[name])
-    for name in ("household_has_work", "household_has_post", "is_working"):
+    for name in ("household_has_work", "household_has_post", "is_working", "household_flagged"):
         columns[name] = [bool(v) for v in columns[name]]
     columns["order"] = columns["id"]
     return columns

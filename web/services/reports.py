@@ -432,6 +432,68 @@ def placements_by_channel(session: Session, scope: RegionScope, start: date, end
     )
 
 
+def welfare_public_notice(session: Session, scope: RegionScope, on: date) -> Report:
+    """The public notice (公示) of welfare-post holders at work on `on`: names, villages, posts and stipends.
+
+    Posted on village boards, so it carries nothing else about a person: no ID number, no phone, no
+    health or ability detail, and no household code (the columns are fixed; a test checks them).
+    """
+    township = Region.__table__.alias("township")
+    village = Region.__table__.alias("village")
+    query = (
+        select(
+            Laborer.id,
+            Laborer.name,
+            village.c.name,
+            township.c.name,
+            WelfarePost.title,
+            WelfarePost.post_type,
+            WelfarePost.stipend_cents,
+            Placement.started_on,
+        )
+        .join(Placement, Placement.laborer_id == Laborer.id)
+        .join(WelfarePost, WelfarePost.id == Placement.welfare_post_id)
+        .join(Household, Household.id == Laborer.household_id)
+        .join(village, village.c.code == Household.village_code)
+        .outerjoin(township, township.c.code == func.substr(Household.village_code, 1, 9))
+        .where(scope.places(WelfarePost.region_code), at_work_on(on))
+        .order_by(Household.village_code, WelfarePost.id, Laborer.id)
+    )
+    rows, subjects = [], []
+    for laborer_id, name, village_name, township_name, title, post_type, stipend_cents, started_on in session.execute(
+        query
+    ):
+        subjects.append(laborer_id)
+        rows.append(
+            {
+                "township": township_name,
+                "village": village_name,
+                "name": name,
+                "title": title,
+                "post_type": str(post_type),
+                "stipend_yuan": stipend_cents / 100,
+                "started_on": started_on,
+            }
+        )
+    return Report(
+        "welfare-public-notice",
+        "Public notice of welfare-post holders",
+        "公益岗位人员公示",
+        [
+            Column("township", _l("Township"), "乡镇"),
+            Column("village", _l("Village"), "村"),
+            Column("name", _l("Name"), "姓名"),
+            Column("title", _l("Post"), "岗位"),
+            Column("post_type", _l("Type"), "类型", coded=True),
+            Column("stipend_yuan", _l("Monthly stipend (yuan)"), "月补贴（元）", True),
+            Column("started_on", _l("Since"), "上岗日期"),
+        ],
+        rows,
+        "laborer",
+        subjects,
+    )
+
+
 #: Reports whose rows carry ID numbers: they can be exported with full ID numbers when asked for.
 WITH_ID_NUMBERS = ("batch-manifest", "welfare-roster")
 
@@ -441,5 +503,6 @@ REPORTS = (
     "workshop-recognition",
     "batch-manifest",
     "welfare-roster",
+    "welfare-public-notice",
     "placements-by-channel",
 )

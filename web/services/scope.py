@@ -15,7 +15,8 @@ never hints that it exists.
   - employer: its own employer record, openings and batches (read and write) and the placements on
     them; no people's registers, no welfare posts, no plans;
   - office: everything in its region (people by their village, placements by their laborer's
-    village, plans by the region they run for), and the audit trail of its region's users.
+    village, plans by the region they run for), and the audit trail of its region's users;
+  - follow-ups and verifications (issue 13) are seen, by cadres and offices, where their household is.
 - **Changes** (`covers_village`, `covers_region`, `may_step`): where a user may register people or
   place postings, and which steps of a placement's lifecycle their role takes.
 - **Regions and statistics** (`in_scope`, `sees_region`, `statistics_region`): an office reads the
@@ -37,6 +38,7 @@ from ..errors import NotFoundError, PermissionDeniedError
 from ..models import (
     AuditEvent,
     Employer,
+    FollowUp,
     Household,
     Laborer,
     Opening,
@@ -51,6 +53,7 @@ from ..models import (
     TransportBatch,
     User,
     UserVillage,
+    Verification,
     WelfarePost,
 )
 from .regions import in_region
@@ -117,12 +120,16 @@ READ_ROLES: dict[type, frozenset[Role]] = {
     AuditEvent: frozenset({OFFICE}),
     User: frozenset({OFFICE}),
     SubsidyClaim: frozenset({OFFICE}),
+    FollowUp: frozenset({CADRE, OFFICE}),
+    Verification: frozenset({CADRE, OFFICE}),
 }
 
 #: Roles that may create records of each model (within their scope).
 CREATE_ROLES: dict[type, frozenset[Role]] = {
     Household: frozenset({CADRE, OFFICE}),
     Laborer: frozenset({CADRE, OFFICE}),
+    FollowUp: frozenset({CADRE, OFFICE}),
+    Verification: frozenset({CADRE, OFFICE}),
     Employer: frozenset({OFFICE}),
     Opening: frozenset({EMPLOYER, OFFICE}),
     TransportBatch: frozenset({EMPLOYER, OFFICE}),
@@ -282,6 +289,10 @@ def visible(model: type[Any], user: User) -> ColumnElement[bool]:
             .where(Household.id == PostRequest.household_id, in_scope(Household.village_code, user))
             .correlate(PostRequest)
         )
+    if model in (FollowUp, Verification):
+        # A follow-up or a verification is about a household: seen where the household is.
+        place = in_scope(Household.village_code, user)
+        return exists().where(Household.id == model.household_id, place).correlate(model)
     if model is Plan:
         return in_scope(Plan.region_code, user)
     if model is AuditEvent:

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import TickRun
-from . import offers, post_requests, transport, welfare
+from . import offers, post_requests, transport, verifications, watch, welfare
 
 Step = Callable[[Session, date], int]
 
@@ -33,6 +33,10 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("welfare_terms_ending", welfare.warn_terms_ending),
     ("post_requests_overdue", post_requests.mark_overdue),
     ("subsidy_claims_due", transport.create_due_claims),
+    # After the steps that end work (lapses, posts left for other work): the households they leave without.
+    ("households_flagged", watch.raise_flags),
+    ("follow_ups_overdue", watch.mark_overdue),
+    ("verifications_expired", verifications.notify_expired),
 )
 
 

@@ -33,6 +33,7 @@ from web.extensions import db
 from web.i18n import SOURCE_DIR
 from web.models import (
     Employer,
+    FollowUp,
     HandoverPassenger,
     Household,
     Laborer,
@@ -43,6 +44,7 @@ from web.models import (
     Region,
     TransportBatch,
     User,
+    Verification,
     WelfarePost,
 )
 from web.pages.labels import AUDIT_ACTIONS
@@ -143,6 +145,8 @@ def _user_data() -> re.Pattern:
         Placement.decline_reason,  # typed by the employer or cadre who declined
         PostRequest.note,  # typed by the cadre who recorded the request
         PostRequest.refusal_reason,  # typed by the office that refused it
+        FollowUp.note,
+        Verification.note,
     ]
     for column in columns:
         strings.update(s for s in db.session.scalars(select(column).distinct()) if s and CJK.search(s))
