@@ -201,6 +201,8 @@ class LaborerColumns:
     household_has_post: np.ndarray
     is_working: np.ndarray
     order: np.ndarray
+    village: np.ndarray  # int64 village code, 0 when unknown (quotas per village)
+    has_disability: np.ndarray
 
     @classmethod
     def from_laborers(cls, laborers: Sequence[Laborer], skills: Vocabulary, job_types: Vocabulary) -> LaborerColumns:
@@ -233,6 +235,8 @@ class LaborerColumns:
             household_has_post=column((p.household_has_post for p in laborers), bool),
             is_working=column((p.is_working for p in laborers), bool),
             order=column((p.order for p in laborers), np.int64),
+            village=column((int(p.village_code or 0) for p in laborers), np.int64),
+            has_disability=column((p.has_disability for p in laborers), bool),
         )
 
     @classmethod
@@ -265,6 +269,8 @@ class LaborerColumns:
             household_has_post=np.asarray(c["household_has_post"], bool),
             is_working=np.asarray(c["is_working"], bool),
             order=np.asarray(c["order"], np.int64),
+            village=np.array([int(v or 0) for v in c.get("village_code", [""] * len(c["id"]))], np.int64),
+            has_disability=np.asarray(c.get("has_disability", [False] * len(c["id"])), bool),
         )
 
     def __len__(self) -> int:

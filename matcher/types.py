@@ -134,6 +134,8 @@ class Laborer:
     household_has_post: bool
     is_working: bool
     order: int  # registration order; the greedy baseline serves laborers in this order
+    village_code: str = ""  # the household's village (quotas per village); "" when unknown
+    has_disability: bool = False  # recorded by the cadre (quotas may reserve posts for it)
 
 
 @dataclass(frozen=True, slots=True)
