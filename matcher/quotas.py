@@ -20,7 +20,8 @@ takes exactly the path it took before. Anything else (a reserve, a cap over the 
 on one channel) is an integer program solved by SCIP (OR-tools' MILP) over the whole stage, with the
 flow's variables and objective (one 0/1 per edge, one per household moved, integer weights),
 proven optimal (gap 0). CP-SAT was tried first: it finds the optimum at once but takes minutes to
-prove it on a county, where the program's near-integral relaxation lets a MILP close in a second. Quotas on openings or batches bind stage ``jobs``; on welfare posts, stage ``welfare``.
+prove it on a county, where the program's near-integral relaxation lets a MILP close in a second.
+Quotas on openings or batches bind stage ``jobs``; on welfare posts, stage ``welfare``.
 A reserve that cannot be met raises ``QuotaError`` naming the quota: first by counting who could take
 the reserved slots at all, then, if the program is infeasible anyway, by trying each reserve alone.
 
@@ -316,7 +317,15 @@ def solve_program(
     """
     precheck(found, lab, tgt, household, capacity, one_per_household)
     status, chosen, units = _cp_solve(
-        lab, tgt, weight_units, household, household_has_work, capacity, one_per_household, found, bonus_units,
+        lab,
+        tgt,
+        weight_units,
+        household,
+        household_has_work,
+        capacity,
+        one_per_household,
+        found,
+        bonus_units,
         workers=workers,
     )
     if status == "infeasible":
@@ -429,8 +438,17 @@ def _diagnose(
         keep = (found.low == 0) | (found.quota == qi)
         alone = _subset(found, keep)
         status, _, _ = _cp_solve(
-            lab, tgt, np.zeros(len(lab), np.int64), household, household_has_work, capacity, one_per_household,
-            alone, 0, workers=workers, objective=False,
+            lab,
+            tgt,
+            np.zeros(len(lab), np.int64),
+            household,
+            household_has_work,
+            capacity,
+            one_per_household,
+            alone,
+            0,
+            workers=workers,
+            objective=False,
         )
         if status == "infeasible":
             raise QuotaError(qi + 1, "blocked")

@@ -243,7 +243,9 @@ def test_a_reserve_of_welfare_posts_goes_to_monitored_or_disabled():
     result = plan.run(laborers, targets, "optimal", quotas=[quota])
     by_id = {p.id: p for p in laborers}
     posts = [a for a in result.assignments if a.kind == "welfare_post"]
-    group = [a for a in posts if by_id[a.laborer_id].poverty_status == "monitored" or by_id[a.laborer_id].has_disability]
+    group = [
+        a for a in posts if by_id[a.laborer_id].poverty_status == "monitored" or by_id[a.laborer_id].has_disability
+    ]
     needed = math.floor(sum(t.capacity for t in targets if t.kind == "welfare_post") * 0.2)
     assert needed > 0 and len(group) >= needed
     row = result.report.quotas[0]
