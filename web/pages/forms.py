@@ -381,7 +381,9 @@ class QuotaForm(Form):
     amount = FloatField(_l("How many"), validators=[Optional(), NumberRange(min=0.01, max=100_000)])
     # A row left empty sends none of these: their choices are checked by the service, for filled rows only.
     unit = SelectField(
-        _l("Counted as"), choices=options((u, QUOTA_WORDS[u]) for u in ("percent", "count")), validate_choice=False
+        _l("Counted as"),
+        choices=options([("percent", _l("percent of the free slots")), ("count", _l("number of people"))]),
+        validate_choice=False,
     )
     channel = SelectField(_l("Of"), choices=options((k, LABELS[k]) for k in KINDS), validate_choice=False)
     per = SelectField(_l("Where"), choices=options((p, QUOTA_WORDS[p]) for p in QUOTA_PER), validate_choice=False)

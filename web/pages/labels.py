@@ -115,7 +115,7 @@ def quota_word(code: str) -> str:
 
 
 def quota_sentence(quota: dict) -> str:
-    """A stored quota read as one sentence: "at most 40% of the slots · nearby opening · in each posting · any one village"."""
+    """A stored quota as one line: "at most 40% of the slots · nearby opening · in each posting · any one village"."""
     amount = quota.get("percent") if quota.get("percent") is not None else quota.get("count")
     unit = "percent" if quota.get("percent") is not None else "count"
     shown = f"{amount:g}" if isinstance(amount, float) else str(amount)
