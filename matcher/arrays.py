@@ -203,6 +203,8 @@ class LaborerColumns:
     order: np.ndarray
     #: Households under watch (issue 13, part 5): first among the poor in every mode's priority.
     household_flagged: np.ndarray
+    village: np.ndarray  # int64 village code, 0 when unknown (quotas per village)
+    has_disability: np.ndarray
 
     @classmethod
     def from_laborers(cls, laborers: Sequence[Laborer], skills: Vocabulary, job_types: Vocabulary) -> LaborerColumns:
@@ -236,6 +238,8 @@ class LaborerColumns:
             is_working=column((p.is_working for p in laborers), bool),
             order=column((p.order for p in laborers), np.int64),
             household_flagged=column((p.household_flagged for p in laborers), bool),
+            village=column((int(p.village_code or 0) for p in laborers), np.int64),
+            has_disability=column((p.has_disability for p in laborers), bool),
         )
 
     @classmethod
@@ -269,6 +273,8 @@ class LaborerColumns:
             is_working=np.asarray(c["is_working"], bool),
             order=np.asarray(c["order"], np.int64),
             household_flagged=np.asarray(c.get("household_flagged", np.zeros(len(c["id"]), bool)), bool),
+            village=np.array([int(v or 0) for v in c.get("village_code", [""] * len(c["id"]))], np.int64),
+            has_disability=np.asarray(c.get("has_disability", [False] * len(c["id"])), bool),
         )
 
     def __len__(self) -> int:

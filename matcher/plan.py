@@ -18,14 +18,15 @@ and is solved in one of three modes:
   hand today; the baseline every report compares against.
 
 Every plan keeps: no capacity exceeded, no laborer twice, at most one welfare post per
-household, no hard rule broken.
+household, no hard rule broken. An ``optimal`` plan may also carry quotas (caps and reserves per
+group, ``matcher.quotas``), still solved exactly; the report says whether each was met.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import repeat
 from typing import Any
 
@@ -34,9 +35,11 @@ from ortools.graph.python import min_cost_flow
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from matcher import quotas as quota_rules
 from matcher import rules, scoring
 from matcher.arrays import KIND_CODE, POVERTY_CODE, LaborerColumns, TargetColumns
 from matcher.geo import EARTH_RADIUS_KM, haversine_rad_km, pairs_within_km
+from matcher.quotas import Bounds, Quota
 from matcher.scoring import Factor, FactorCode
 from matcher.types import (
     ABILITY_RANK,
@@ -98,6 +101,7 @@ class Report:
     objective_units: int
     objective_units_by_stage: dict[str, int]
     components: int
+    quotas: list[dict[str, Any]] = field(default_factory=list)  # per quota: kept or not (quotas.outcome)
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,8 @@ class Graph:
     n_targets: int
     n_households: int
     laborer_rank: np.ndarray | None = None  # per laborer row: the solver numbers laborers in this order
+    quota_group: np.ndarray | None = None  # per edge: its cap's group node (-1: none); None: no caps
+    quota_cap: np.ndarray | None = None  # per group node: how many of its edges may be chosen
 
     def __len__(self) -> int:
         return len(self.lab)
@@ -421,6 +427,8 @@ def solve_part(graph: Graph, edges: np.ndarray, config: Config) -> tuple[np.ndar
     (a single member, or, for jobs, a household already with work) are folded into their
     members' arcs from the source, and laborers are numbered in ``graph.laborer_rank`` order:
     neither changes the optimum, and both make the solver faster than on the textbook network.
+    Caps of quotas (``graph.quota_group``) put a node between their edges and the target, whose
+    arc to the target carries the cap (``matcher.quotas``); a graph without them has no such node.
     """
     if len(edges) == 0:
         return edges, 0
@@ -483,19 +491,44 @@ def solve_part(graph: Graph, edges: np.ndarray, config: Config) -> tuple[np.ndar
             np.zeros(n_t + 1, np.int64),
         ]
     )
+    n_nodes = t0 + n_t
+    if graph.quota_group is not None:  # caps of quotas: their edges end at a cap node instead
+        capped, capped_heads, cap_tails, cap_heads, cap_caps = _cap_nodes(graph, edges, tgt, t0, n_t)
+        heads[n_g + len(rest) + len(alone) + len(in_group) + capped] = capped_heads
+        tails = np.concatenate([tails, cap_tails])
+        heads = np.concatenate([heads, cap_heads])
+        caps = np.concatenate([caps, cap_caps])
+        costs = np.concatenate([costs, np.zeros(len(cap_tails), np.int64)])
+        n_nodes += len(cap_tails)
     flow = min_cost_flow.SimpleMinCostFlow()
     arcs = flow.add_arcs_with_capacity_and_unit_cost(
         tails.astype(np.int32), heads.astype(np.int32), caps.astype(np.int64), costs.astype(np.int64)
     )
-    supplies = np.zeros(t0 + n_t, np.int64)
+    supplies = np.zeros(n_nodes, np.int64)
     supplies[source], supplies[sink] = n_l, -n_l
-    flow.set_nodes_supplies(np.arange(t0 + n_t, dtype=np.int32), supplies)
+    flow.set_nodes_supplies(np.arange(n_nodes, dtype=np.int32), supplies)
     status = flow.solve()
     if status != flow.OPTIMAL:
         raise RuntimeError(f"min-cost flow failed with status {status}")
     first_edge_arc = n_g + len(rest) + len(alone) + len(in_group)
     chosen = flow.flows(arcs[first_edge_arc : first_edge_arc + len(edges)]) > 0
     return edges[chosen], -int(flow.optimal_cost())
+
+
+def _cap_nodes(graph: Graph, edges: np.ndarray, tgt: np.ndarray, t0: int, n_t: int) -> tuple[np.ndarray, ...]:
+    """The capped edges' new heads (one node per cap, after the target nodes) and the caps' arcs.
+
+    Returns (positions among ``edges``, their heads, then tails, heads, capacities of the arcs
+    from each cap node to its target).
+    """
+    assert graph.quota_group is not None and graph.quota_cap is not None
+    group = graph.quota_group[edges]
+    capped = np.flatnonzero(group >= 0)
+    rows, node = _dense(group[capped], len(graph.quota_cap))
+    q0 = t0 + n_t
+    target_of = np.empty(len(rows), np.int64)
+    target_of[node] = tgt[capped]
+    return capped, q0 + node, q0 + np.arange(len(rows)), t0 + target_of, graph.quota_cap[rows]
 
 
 def solve_optimal(graph: Graph, config: Config) -> tuple[np.ndarray, int, int]:
@@ -679,9 +712,21 @@ def stage_objective_units(graph: Graph, chosen: np.ndarray, config: Config) -> i
 
 
 def solve_stage(
-    graph: Graph, mode: str, laborers: LaborerColumns, targets: TargetColumns, config: Config
+    graph: Graph,
+    mode: str,
+    laborers: LaborerColumns,
+    targets: TargetColumns,
+    config: Config,
+    quotas: Sequence[Quota] = (),
+    found: Bounds | None = None,
 ) -> tuple[np.ndarray, int]:
-    """Chosen edges of one stage in one mode, and the number of independent parts solved."""
+    """Chosen edges of one stage in one mode, and the number of independent parts solved.
+
+    ``found`` are the bound instances of ``quotas`` on this graph (``with_quotas``); caps the flow
+    takes ride on the graph, anything else is solved as one integer program (``matcher.quotas``).
+    """
+    if mode == "optimal" and found is not None and quota_rules.needs_program(quotas, STAGES[graph.stage]):
+        return np.sort(solve_program(graph, found, config)[0]), 1
     if mode == "optimal":
         chosen, _, n_parts = solve_optimal(graph, config)
         return np.sort(chosen), n_parts
@@ -697,6 +742,36 @@ def solve_stage(
     raise ValueError(f"unknown plan mode {mode!r}; expected one of {', '.join(MODES)}")
 
 
+def with_quotas(
+    graph: Graph, quotas: Sequence[Quota], laborers: LaborerColumns, targets: TargetColumns
+) -> tuple[Graph, Bounds | None]:
+    """A stage graph carrying its quotas' caps as group nodes when the flow can take them, and the
+    quotas' bound instances on it (None: no quota on this stage)."""
+    kinds = STAGES[graph.stage]
+    if not quota_rules.stage_quotas(quotas, kinds):
+        return graph, None
+    found = quota_rules.bounds(quotas, kinds, graph.lab, graph.tgt, laborers, targets, graph.capacity)
+    if not quota_rules.needs_program(quotas, kinds):
+        group, cap = quota_rules.flow_groups(found, len(graph))
+        graph = replace(graph, quota_group=group, quota_cap=cap)
+    return graph, found
+
+
+def solve_program(graph: Graph, found: Bounds, config: Config) -> tuple[np.ndarray, int]:
+    """The stage's exact optimum under its quotas as an integer program: (chosen edges, objective units)."""
+    return quota_rules.solve_program(
+        graph.lab,
+        graph.tgt,
+        graph.weight_units,
+        graph.household,
+        graph.household_has_work,
+        graph.capacity,
+        graph.stage == "welfare",
+        found,
+        household_bonus_units(config),
+    )
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A plan's inputs as columns and its stage-1 (jobs) graph: what every mode starts from.
@@ -710,6 +785,8 @@ class Prepared:
     targets: TargetColumns
     jobs: Graph
     rematch: bool = False
+    quotas: tuple[Quota, ...] = ()
+    jobs_bounds: Bounds | None = None  # the quotas' bound instances on the jobs graph
 
 
 def prepare(
@@ -718,23 +795,30 @@ def prepare(
     config: Config = DEFAULT_CONFIG,
     *,
     rematch: bool = False,
+    quotas: Sequence[Quota | Mapping[str, Any]] = (),
 ) -> Prepared:
-    """Columns of the inputs and the jobs candidate graph (``laborers`` may be columns, as a query gives them)."""
+    """Columns of the inputs and the jobs candidate graph (``laborers`` may be columns, as a query gives them),
+    with the plan's quotas (``matcher.quotas``) on it."""
     T = TargetColumns.from_targets(targets)
     if isinstance(laborers, Mapping):
         L = LaborerColumns.from_columns(laborers, T.skills, T.job_types)
     else:
         L = LaborerColumns.from_laborers(laborers, T.skills, T.job_types)
-    return Prepared(L, T, candidate_graph(L, T, "jobs", config, rematch=rematch), rematch)
+    parsed = quota_rules.parse(quotas)
+    jobs, found = with_quotas(candidate_graph(L, T, "jobs", config, rematch=rematch), parsed, L, T)
+    return Prepared(L, T, jobs, rematch, parsed, found)
 
 
 def job_parts(prepared: Prepared, mode: str, config: Config) -> list[np.ndarray]:
     """The independent parts ``solve_stage`` solves stage jobs in, for a mode that has them (optimal).
 
     Their chosen edges, concatenated in this order and sorted, are the stage's chosen edges; an
-    empty list means the mode solves the stage in one sequential piece (stable, greedy).
+    empty list means the mode solves the stage in one piece (stable, greedy, or quotas that need
+    the integer program).
     """
-    return list(parts(prepared.jobs, config.max_part_arcs)) if mode == "optimal" else []
+    if mode != "optimal" or quota_rules.needs_program(prepared.quotas, JOB_KINDS):
+        return []
+    return list(parts(prepared.jobs, config.max_part_arcs))
 
 
 def part_graph(graph: Graph, edges: np.ndarray) -> Graph:
@@ -758,6 +842,8 @@ def part_graph(graph: Graph, edges: np.ndarray) -> Graph:
         graph.n_targets,
         graph.n_households,
         laborer_rank=graph.laborer_rank,
+        quota_group=None if graph.quota_group is None else graph.quota_group[edges],
+        quota_cap=graph.quota_cap,
     )
 
 
@@ -769,22 +855,35 @@ def run(
     *,
     rematch: bool = False,
     explain: bool = True,
+    quotas: Sequence[Quota | Mapping[str, Any]] = (),
 ) -> PlanResult:
     """Plan the two-stage ladder (jobs, then welfare posts for households still without work) in one mode.
 
     ``laborers`` may also be columns (``LaborerColumns.from_columns``), as a database query gives
     them. ``explain=False`` skips the per-assignment factor codes (faster for benchmarks).
+    ``quotas`` (``matcher.quotas``; optimal only) may raise ``QuotaError`` naming one that cannot be met.
     """
     if mode not in MODES:
         raise ValueError(f"unknown plan mode {mode!r}; expected one of {', '.join(MODES)}")
-    return run_prepared(prepare(laborers, targets, config, rematch=rematch), mode, config, explain=explain)
+    if quotas and mode != "optimal":
+        raise ValueError(QUOTAS_NEED_OPTIMAL)
+    prepared = prepare(laborers, targets, config, rematch=rematch, quotas=quotas)
+    return run_prepared(prepared, mode, config, explain=explain)
+
+
+QUOTAS_NEED_OPTIMAL = "quotas need the optimal mode"
+"""Why greedy and stable plans take no quotas (``matcher.quotas``, *Modes*)."""
 
 
 def run_prepared(prepared: Prepared, mode: str, config: Config = DEFAULT_CONFIG, *, explain: bool = True) -> PlanResult:
     """``run`` from prepared inputs (a plan and its baseline share one ``Prepared``)."""
     if mode not in MODES:
         raise ValueError(f"unknown plan mode {mode!r}; expected one of {', '.join(MODES)}")
-    chosen_jobs, parts_jobs = solve_stage(prepared.jobs, mode, prepared.laborers, prepared.targets, config)
+    if prepared.quotas and mode != "optimal":  # the greedy baseline of a plan with quotas: today's practice
+        prepared = replace(prepared, quotas=(), jobs=replace(prepared.jobs, quota_group=None, quota_cap=None))
+    chosen_jobs, parts_jobs = solve_stage(
+        prepared.jobs, mode, prepared.laborers, prepared.targets, config, prepared.quotas, prepared.jobs_bounds
+    )
     return finish(prepared, mode, config, chosen_jobs, parts_jobs, explain=explain)
 
 
@@ -807,7 +906,9 @@ def finish(
     has_work_now[household[placed]] = True
     L2 = replace(L, household_has_work=has_work_now[household])
     welfare = candidate_graph(L2, T, "welfare", config, active=~placed, rematch=rematch)
-    chosen_welfare, parts_welfare = solve_stage(welfare, mode, L2, T, config)
+    quotas = prepared.quotas if mode == "optimal" else ()
+    welfare, welfare_bounds = with_quotas(welfare, quotas, L2, T)
+    chosen_welfare, parts_welfare = solve_stage(welfare, mode, L2, T, config, quotas, welfare_bounds)
 
     assignments = _assignments(jobs, chosen_jobs, L, T, config, explain) + _assignments(
         welfare, chosen_welfare, L2, T, config, explain
@@ -828,6 +929,15 @@ def finish(
         parts_jobs + parts_welfare,
         config,
     )
+    if quotas:
+        stages = [
+            (found or Bounds(), chosen, len(graph))
+            for found, chosen, graph in [
+                (prepared.jobs_bounds, chosen_jobs, jobs),
+                (welfare_bounds, chosen_welfare, welfare),
+            ]
+        ]
+        report = replace(report, quotas=quota_rules.outcome(quotas, stages))
     return PlanResult(assignments, report)
 
 

@@ -135,6 +135,8 @@ class Laborer:
     is_working: bool
     order: int  # registration order; the greedy baseline serves laborers in this order
     household_flagged: bool = False  # under watch: lost its work lately (issue 13, part 5)
+    village_code: str = ""  # the household's village (quotas per village); "" when unknown
+    has_disability: bool = False  # recorded by the cadre (quotas may reserve posts for it)
 
 
 @dataclass(frozen=True, slots=True)

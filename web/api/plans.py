@@ -9,6 +9,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from matcher import quotas as quota_rules
+from matcher.types import KINDS
+
 from ..extensions import app_object, db
 from ..models import CHANNELS, Plan, PlanMode
 from ..services import fairness, plan_review, plans, scope, whatif
@@ -19,15 +22,50 @@ from .security import SECURITY, require_user
 blp = Blueprint("api_plans", __name__, url_prefix="/plans", description="Matching plans")
 
 
+class QuotaSchema(Schema):
+    """A cap or reserve of an optimal plan (matcher.quotas): give exactly one of percent or count."""
+
+    bound = fields.String(required=True, validate=validate.OneOf(quota_rules.BOUNDS))
+    groups = fields.List(
+        fields.String(validate=validate.OneOf(quota_rules.GROUPS)),
+        required=True,
+        validate=validate.Length(min=1, max=len(quota_rules.GROUPS)),
+        metadata={"description": "laborers in any of these; 'village' alone, in a cap: each village apart"},
+    )
+    channel = fields.String(required=True, validate=validate.OneOf(KINDS))
+    per = fields.String(load_default="plan", validate=validate.OneOf(quota_rules.PER))
+    percent = fields.Float(
+        allow_none=True,
+        validate=validate.Range(min=0, max=100, min_inclusive=False),
+        metadata={"description": "of slots"},
+    )
+    count = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=100_000))
+
+    @validates_schema
+    def well_formed(self, data, **kwargs):
+        """The rules that join fields (one of percent or count; village alone in a cap), by field."""
+        wrong = quota_rules.problems(data)
+        if wrong:
+            raise ValidationError(wrong)
+
+
 class PlanCreateSchema(Schema):
     county_code = fields.String(validate=validate.Regexp(r"^\d{6}$"), metadata={"description": "a county code"})
     region = fields.String(validate=validate.Regexp(r"^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})$"))
     mode = fields.String(required=True, validate=validate.OneOf([m.value for m in PlanMode]))
+    quotas = fields.List(
+        fields.Nested(QuotaSchema),
+        load_default=list,
+        validate=validate.Length(max=quota_rules.MAX_QUOTAS),
+        metadata={"description": "caps and reserves; optimal plans only"},
+    )
 
     @validates_schema
     def one_region(self, data, **kwargs):
         if bool(data.get("county_code")) == bool(data.get("region")):
             raise ValidationError("give exactly one of county_code or region", "region")
+        if data.get("quotas") and data.get("mode") != PlanMode.OPTIMAL.value:
+            raise ValidationError(plans.QUOTAS_NEED_OPTIMAL, "quotas")
 
 
 class PlanBatchSchema(Schema):
@@ -69,6 +107,7 @@ class PlanSummarySchema(Schema):
     progress = fields.Float(required=True)
     report = fields.Dict(allow_none=True)
     baseline_report = fields.Dict(allow_none=True, metadata={"description": "the greedy baseline on the same data"})
+    quotas = fields.List(fields.Dict(), metadata={"description": "the caps and reserves chosen; report.quotas: met?"})
     error = fields.String(allow_none=True)
     created_at = fields.DateTime(required=True)
     finished_at = fields.DateTime(allow_none=True)
@@ -161,6 +200,7 @@ def plan_json(plan, *, with_assignments: bool = True) -> dict:
         "progress": plan.progress,
         "report": plan.report,
         "baseline_report": plan.baseline_report,
+        "quotas": plan.quotas or [],
         "error": plan.error,
         "created_at": plan.created_at,
         "finished_at": plan.finished_at,
@@ -206,11 +246,17 @@ class Plans(MethodView):
     @blp.response(201, PlanSchema)
     @document_errors(blp, 401, 403)
     def post(self, data):
-        """Run a plan (optimal, stable or greedy) for a county or any region in your scope."""
+        """Run a plan (optimal, stable or greedy) for a county or any region in your scope; an optimal plan may
+        carry quotas (caps and reserves per group). A quota that cannot be met fails the plan, naming it."""
         from ..jobs.plans import start_plan
 
         plan = plans.create_plan(
-            db.session(), g.user, data.get("county_code") or data["region"], data["mode"], remote_addr=remote_addr()
+            db.session(),
+            g.user,
+            data.get("county_code") or data["region"],
+            data["mode"],
+            quotas=data.get("quotas"),
+            remote_addr=remote_addr(),
         )
         app = app_object()
         plan = start_plan(app, plan.id)

@@ -207,6 +207,7 @@ class LaborerSchema(PositionSchema):
     job_types = _tags()
     pay_type = _enum(PayType, allow_none=True)
     needs_flexible_hours = fields.Boolean()
+    has_disability = fields.Boolean(metadata={"description": "plans may reserve posts for people with disabilities"})
     status = _enum(LaborerStatus)
     over_age_confirmed = fields.Boolean(
         metadata={

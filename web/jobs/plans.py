@@ -232,19 +232,21 @@ def execute_plan(plan_id: int, *, split: bool = False) -> Plan:
             with unit_of_work(serial=False) as session:
                 plan = session.get_one(Plan, plan_id)
                 laborers, targets = plan_service.plan_inputs(session, plan.region_code, config)
-                mode = plan.mode
+                mode, quotas = plan.mode, plan.quotas or []
             lease.renew(0.2)
             if split and mode is PlanMode.OPTIMAL:
                 from . import components
 
-                prepared = matcher.plan.prepare(laborers, targets, config)
+                prepared = matcher.plan.prepare(laborers, targets, config, quotas=quotas)
                 parts = matcher.plan.job_parts(prepared, mode.value, config)
                 if len(parts) > 1:
                     components.fan_out(app_object(), plan_id, me, prepared, parts, config)
                     return db.session().get_one(Plan, plan_id)
                 result, baseline = plan_service.solve_prepared(prepared, mode, config, progress=lease.renew)
             else:
-                result, baseline = plan_service.solve_plan(laborers, targets, mode, config, progress=lease.renew)
+                result, baseline = plan_service.solve_plan(
+                    laborers, targets, mode, config, progress=lease.renew, quotas=quotas
+                )
             lease.renew(0.9)
         store_if_held(plan_id, me, result, baseline, laborers)
     except Exception as error:  # any failure: keep nothing of the run, say why

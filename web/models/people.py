@@ -90,6 +90,8 @@ class Laborer(PositionMixin, Base):
     )
     #: The cadre confirmed that a person older than MAX_LABOR_AGE still wants and is able to work.
     over_age_confirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: Recorded by the cadre: plans may reserve posts for people with disabilities (matcher.quotas).
+    has_disability: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -44,6 +44,8 @@ class Plan(Base):
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     report: Mapped[dict | None] = mapped_column(JSON, default=None)
     baseline_report: Mapped[dict | None] = mapped_column(JSON, default=None)
+    #: The caps and reserves the office chose (`matcher.quotas.Quota.as_dict`); None or [] for none.
+    quotas: Mapped[list | None] = mapped_column(JSON, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -43,7 +43,10 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from matcher.types import WORK_JOB_TYPES, job_label, job_type_code, skill_code, skill_label
+from matcher.quotas import BOUNDS as QUOTA_BOUNDS
+from matcher.quotas import GROUPS as QUOTA_GROUPS
+from matcher.quotas import PER as QUOTA_PER
+from matcher.types import KINDS, WORK_JOB_TYPES, job_label, job_type_code, skill_code, skill_label
 
 from .. import clock
 from ..models import (
@@ -61,7 +64,7 @@ from ..models import (
     WorkArea,
 )
 from ..validation import INT32_MAX, check_day, check_phone, parse_resident_id
-from .labels import LABELS
+from .labels import LABELS, QUOTA_WORDS
 
 
 def options(pairs) -> list[SelectChoice]:
@@ -207,6 +210,7 @@ class LaborerForm(PositionMixin, FlaskForm):
     other_job_types = StringField(_l("Other kinds of work (separated by commas)"), validators=[Length(max=200)])
     pay_type = SelectField(_l("Preferred pay"), choices=choices(PayType, blank=True))
     needs_flexible_hours = BooleanField(_l("Needs flexible hours"))
+    has_disability = BooleanField(_l("Has a disability"))
     status = SelectField(_l("Status"), choices=choices(LaborerStatus))
     over_age_confirmed = BooleanField(_l("Older than the working age, but still wants and is able to work"))
 
@@ -224,6 +228,7 @@ class LaborerForm(PositionMixin, FlaskForm):
             ),
             "pay_type": PayType(self.pay_type.data) if self.pay_type.data else None,
             "needs_flexible_hours": bool(self.needs_flexible_hours.data),
+            "has_disability": bool(self.has_disability.data),
             "status": LaborerStatus(self.status.data),
             "over_age_confirmed": bool(self.over_age_confirmed.data),
             **self.position_data(),
@@ -406,6 +411,46 @@ class RatesForm(FlaskForm):
 # -- office ---------------------------------------------------------------------------------------
 
 
+class QuotaForm(Form):
+    """One cap or reserve of a plan (matcher.quotas); a row left at "no quota" is ignored."""
+
+    bound = SelectField(
+        _l("Quota"),
+        choices=options([("", _l("(no quota)")), *((b, QUOTA_WORDS[b]) for b in QUOTA_BOUNDS)]),
+        validators=[Optional()],
+    )
+    amount = FloatField(_l("How many"), validators=[Optional(), NumberRange(min=0.01, max=100_000)])
+    # A row left empty sends none of these: their choices are checked by the service, for filled rows only.
+    unit = SelectField(
+        _l("Counted as"),
+        choices=options([("percent", _l("percent of the free slots")), ("count", _l("number of people"))]),
+        validate_choice=False,
+    )
+    channel = SelectField(_l("Of"), choices=options((k, LABELS[k]) for k in KINDS), validate_choice=False)
+    per = SelectField(_l("Where"), choices=options((p, QUOTA_WORDS[p]) for p in QUOTA_PER), validate_choice=False)
+    groups = SelectMultipleField(
+        _l("Go to"),
+        choices=options((g, QUOTA_WORDS[g]) for g in QUOTA_GROUPS),
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=False,
+    )
+
+    def data_for_service(self) -> dict[str, Any] | None:
+        """The quota as the service takes it (None for a row left empty)."""
+        if not self.bound.data:
+            return None
+        amount = self.amount.data
+        return {
+            "bound": self.bound.data,
+            "groups": list(self.groups.data or []),
+            "channel": self.channel.data,
+            "per": self.per.data,
+            "percent": amount if self.unit.data == "percent" else None,
+            "count": int(amount) if self.unit.data == "count" and amount is not None else None,
+        }
+
+
 class PlanForm(FlaskForm):
     region_code = SelectField(_l("County or city"), validators=[DataRequired()])
     mode = SelectField(
@@ -413,6 +458,23 @@ class PlanForm(FlaskForm):
         choices=options((m.value, LABELS.get(m.value, m.value)) for m in PlanMode),
         default=PlanMode.OPTIMAL.value,
     )
+    quotas = FieldList(FormField(QuotaForm), min_entries=3, max_entries=3)
+
+    def quotas_for_service(self) -> list[dict[str, Any]]:
+        """The quotas filled in, in their order on the form."""
+        return [q for q in (entry.form.data_for_service() for entry in self.quotas.entries) if q is not None]
+
+    def validate_quotas(self, field) -> None:
+        for entry in field.entries:
+            quota = entry.form
+            if not quota.bound.data:
+                continue
+            if quota.amount.data is None:
+                quota.amount.errors = [*quota.amount.errors, _l("give how many")]
+                raise ValidationError(_l("complete or clear each quota"))
+            if not quota.groups.data:
+                quota.groups.errors = [*quota.groups.errors, _l("choose who the quota is for")]
+                raise ValidationError(_l("complete or clear each quota"))
 
 
 class RerunForm(FlaskForm):

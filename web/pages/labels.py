@@ -152,6 +152,42 @@ def group_label(dimension: str, code: str, villages: dict[str, str]) -> str:
     return label(code)
 
 
+#: The words of a plan's quotas (matcher.quotas): bounds, groups, "per", units.
+QUOTA_WORDS = {
+    "at_most": _l("at most"),
+    "at_least": _l("at least"),
+    "village": _l("any one village"),
+    "women": _l("women"),
+    "registered_poor": _l("registered-poor households"),
+    "monitored": _l("monitored households"),
+    "poor": _l("poor households (registered or monitored)"),
+    "disability": _l("people with disabilities"),
+    "posting": _l("in each posting"),
+    "plan": _l("over the whole plan"),
+    "percent": _l("of the slots"),
+    "count": _l("people"),
+}
+
+
+def quota_word(code: str) -> str:
+    """A quota's code (bound, group, per, unit) in the page's language."""
+    return str(QUOTA_WORDS.get(code, code))
+
+
+def quota_sentence(quota: dict) -> str:
+    """A stored quota as one line: "at most 40% of the slots · nearby opening · in each posting · any one village"."""
+    amount = quota.get("percent") if quota.get("percent") is not None else quota.get("count")
+    unit = "percent" if quota.get("percent") is not None else "count"
+    shown = f"{amount:g}" if isinstance(amount, float) else str(amount)
+    if unit == "percent":
+        shown += "%"
+    groups = " / ".join(quota_word(g) for g in quota.get("groups", []))
+    return (
+        f"{quota_word(quota.get('bound', ''))} {shown} {quota_word(unit)} · {label(quota.get('channel'))} · "
+        f"{quota_word(quota.get('per', 'plan'))} · {groups}"
+    )
+
+
 #: What each audit action is called on the audit page (an action not listed shows its code).
 AUDIT_ACTIONS = {
     "login": _l("logged in"),
@@ -596,6 +632,7 @@ IMPORT_COLUMNS = {
     "job_types": _l("Wanted kinds of work"),
     "pay_type": _l("Preferred pay"),
     "needs_flexible_hours": _l("Needs flexible hours"),
+    "has_disability": _l("Has a disability"),
     "status": _l("Employment status"),
     "over_age_confirmed": _l("Over the working age, still able to work"),
 }

@@ -51,7 +51,7 @@ from .common import (
     try_offer,
 )
 from .forms import ConfirmForm, OfferForm, PlanForm, RerunForm, WelfarePostForm, WhatIfForm, options
-from .labels import AUDIT_ACTIONS, action_label, audit_details, entity_label, label, translated
+from .labels import AUDIT_ACTIONS, action_label, audit_details, entity_label, label, quota_sentence, translated
 from .placements import register_placement_views
 from .plan_review import register_review_views, review_context
 from .post_requests import register_post_request_views
@@ -138,7 +138,12 @@ def plans():
         plan = save_from_form(
             form,
             lambda: plan_service.create_plan(
-                db.session(), current_user, form.region_code.data, form.mode.data, remote_addr=remote_addr()
+                db.session(),
+                current_user,
+                form.region_code.data,
+                form.mode.data,
+                quotas=form.quotas_for_service(),
+                remote_addr=remote_addr(),
             ),
             aliases={"region": "region_code"},
         )
@@ -162,7 +167,8 @@ def plan(plan_id: int):
         channels=list(CHANNELS),
         report_rows=REPORT_ROWS,
         is_running=row.status in UNFINISHED_PLAN_STATUSES,
-        error=translated(row.error),
+        error=translated(plan_service.failure_words(row.error)),
+        quota_sentences=[quota_sentence(q) for q in row.quotas or []],
         rerun_form=RerunForm(),
         **review_context(row),
         **_fairness_of(row),
@@ -271,7 +277,7 @@ def plan_status(plan_id: int):
             "status": row.status.value,
             "status_label": label(row.status),
             "progress": row.progress,
-            "error": translated(row.error),
+            "error": translated(plan_service.failure_words(row.error)),
         }
     )
 

@@ -74,6 +74,8 @@ _LABORER_COLUMNS = {
     "birth_on": Laborer.birth_on,
     "max_commute_km": Laborer.max_commute_km,
     "needs_flexible_hours": Laborer.needs_flexible_hours,
+    "has_disability": Laborer.has_disability,
+    "village_code": Household.village_code,
     # JSON lists read as text where the driver gives text (SQLite), parsed all at once (`_json_lists`).
     "skills": type_coerce(Laborer.skills, String()),
     "job_types": type_coerce(Laborer.job_types, String()),
@@ -147,7 +149,7 @@ def _as_columns(result) -> dict[str, list]:
     columns = {name: [row[i] for row in rows] for i, name in enumerate(names)}
     for name in ("skills", "job_types"):
         columns[name] = _json_lists(columns[name])
-    for name in ("household_has_work", "household_has_post", "is_working", "household_flagged"):
+    for name in ("household_has_work", "household_has_post", "is_working", "household_flagged", "has_disability"):
         columns[name] = [bool(v) for v in columns[name]]
     columns["order"] = columns["id"]
     return columns

@@ -5,7 +5,8 @@ Where a plan runs (thread, RQ worker, inline) and who owns its transaction is `w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import matcher.plan
+from matcher import quotas as quota_rules
 from matcher.arrays import LaborerColumns
 from matcher.plan import Assignment, PlanResult
 from matcher.types import DEFAULT_CONFIG, Config, Target
@@ -50,21 +52,87 @@ LABORERS_TAKEN = (
 )
 
 
-def create_plan(session: Session, user: User, region_code: str, mode: str, *, remote_addr: str | None = None) -> Plan:
-    """A queued plan for a region within the office's scope."""
+#: Why a greedy or stable plan takes no quotas (matcher.quotas, "Modes").
+QUOTAS_NEED_OPTIMAL = "quotas need the optimal mode: greedy and stable cannot keep a reserve"
+
+
+def checked_quotas(mode: PlanMode, quotas: Sequence[Mapping] | None) -> list[dict]:
+    """The plan's quotas in their stored form, refused (422, naming the quota's field) when malformed."""
+    quotas = list(quotas or [])
+    if not quotas:
+        return []
+    if mode is not PlanMode.OPTIMAL:
+        raise ValidationError.on("quotas", QUOTAS_NEED_OPTIMAL)
+    if len(quotas) > quota_rules.MAX_QUOTAS:
+        raise ValidationError.on("quotas", f"at most {quota_rules.MAX_QUOTAS} quotas")
+    stored = []
+    for number, quota in enumerate(quotas):
+        wrong = quota_rules.problems(quota)
+        if wrong:
+            first = "; ".join(f"{f}: {m}" for f, m in wrong.items())
+            fields = {f"quotas.{number}.{f}": [m] for f, m in wrong.items()}
+            raise ValidationError(f"quota {number + 1}: {first}", fields)
+        stored.append(quota_rules.Quota.from_dict(quota).as_dict())
+    return stored
+
+
+def create_plan(
+    session: Session,
+    user: User,
+    region_code: str,
+    mode: str,
+    *,
+    quotas: Sequence[Mapping] | None = None,
+    remote_addr: str | None = None,
+) -> Plan:
+    """A queued plan for a region within the office's scope, with the caps and reserves chosen (optimal only)."""
     scope.require(user, "plans")
     try:
         plan_mode = PlanMode(mode)
     except ValueError:
         raise ValidationError.on("mode", "use optimal, stable or greedy") from None
+    stored = checked_quotas(plan_mode, quotas)
     region = session.get(Region, region_code)
     if region is None or not scope.covers_region(user, region_code):
         raise ValidationError.on("region", f"unknown region {region_code} (or outside your scope)")
-    plan = Plan(region_code=region_code, mode=plan_mode, status=PlanStatus.QUEUED, created_by_id=user.id)
+    plan = Plan(region_code=region_code, mode=plan_mode, status=PlanStatus.QUEUED, created_by_id=user.id, quotas=stored)
     session.add(plan)
     session.flush()
-    audit(session, "plan_created", user=user, entity=plan, remote_addr=remote_addr, mode=plan_mode.value)
+    audit(
+        session,
+        "plan_created",
+        user=user,
+        entity=plan,
+        remote_addr=remote_addr,
+        mode=plan_mode.value,
+        quotas=len(stored),
+    )
     return plan
+
+
+#: A quota failure as `QuotaError` words it, read back to show it in the page's language.
+_QUOTA_FAILED = re.compile(
+    r"QuotaError: quota (?P<n>\d+) cannot be met(?:: (?P<need>\d+) needed, at most (?P<possible>\d+) possible"
+    r"|(?P<blocked> under the plan's rules and caps)| together with the other quotas)$"
+)
+
+
+def failure_words(error: str | None) -> LazyString | str | None:
+    """A failed plan's reason in the request's language: a quota that cannot be met is named; others as stored."""
+    found = _QUOTA_FAILED.match(error or "")
+    if found is None:
+        return error
+    n = int(found["n"])
+    if found["need"]:
+        return _l(
+            "Quota %(n)s cannot be met: it needs %(need)s placements, and at most %(possible)s are possible.",
+            n=n,
+            need=found["need"],
+            possible=found["possible"],
+        )
+    if found["blocked"]:
+        return _l("Quota %(n)s cannot be met under the plan's rules and caps (one post per household, slots).", n=n)
+    return _l("Quota %(n)s cannot be met together with the other quotas.", n=n)
 
 
 def plan_inputs(
@@ -121,9 +189,13 @@ def solve_plan(
     mode: PlanMode,
     config: Config,
     progress: Callable[[float], object] = lambda fraction: None,
+    quotas: Sequence[Mapping] | None = None,
 ) -> tuple[PlanResult, PlanResult]:
-    """The plan's mode and the greedy baseline on the same inputs; touches no database."""
-    result = matcher.plan.run(laborers, targets, mode.value, config)
+    """The plan's mode (with its quotas) and the greedy baseline on the same inputs; touches no database.
+
+    The baseline is what is done by hand today, which knows no quotas.
+    """
+    result = matcher.plan.run(laborers, targets, mode.value, config, quotas=quotas or ())
     progress(0.6)
     if mode is PlanMode.GREEDY:
         return result, result
@@ -177,7 +249,7 @@ def run_plan(
     """
     laborers, targets = plan_inputs(session, plan.region_code, config)
     progress(0.2)
-    result, baseline = solve_plan(laborers, targets, plan.mode, config, progress)
+    result, baseline = solve_plan(laborers, targets, plan.mode, config, progress, plan.quotas)
     progress(0.9)
     return store_result(session, plan, result, baseline, laborers)
 

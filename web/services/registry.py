@@ -410,6 +410,7 @@ LABORER_FIELDS = (
     "job_types",
     "pay_type",
     "needs_flexible_hours",
+    "has_disability",
     "status",
     "over_age_confirmed",
 )
