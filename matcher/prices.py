@@ -19,15 +19,17 @@ cycle that new arc ``t → sink`` would close); one slot less loses the cheapest
 optimal dual values of ``t``'s capacity constraint, and each comes from one potential function
 (shortest distances from, respectively to, the sink), so each vector of them, and their midpoint,
 is an optimal dual of the whole LP: with it, every planned laborer's own target maximises
-``weight − price`` among theirs (complementary slackness). The midpoint is kept, because it
-breaks the ties the extremes leave (at the least price a rival is exactly indifferent). Shortest
+``weight − price`` among theirs (complementary slackness). The least is kept: it is what the slot
+would bring the best rival who did not get it, so "many others fit this post better" is true
+whenever it is above 0 (the greatest also prices a slot nobody else wants, by what losing it
+would cost its holder); the midpoint ranked no better in the simulation (``matcher.online``). Shortest
 paths are found by a vectorised Bellman–Ford (the residual costs are negative), each round
 relaxing only the arcs leaving nodes that changed. ``tests/matcher/test_prices.py`` checks both
 extremes against ``scipy.optimize.linprog`` re-solved with one slot more and one less, and
 HiGHS' own marginals lie between them.
 
 *Units.* Prices are in objective units (``Config.score_scale`` per score point, as
-``Graph.weight_units``); ``price_scores`` divides by the scale for ranking.
+``Graph.weight_units``); ``plan_prices`` divides by the scale for ranking.
 """
 
 from __future__ import annotations
@@ -53,15 +55,15 @@ _INF = np.iinfo(np.int64).max // 4
 
 @dataclass(frozen=True)
 class Prices:
-    """Per target row of a stage's graph: least, greatest and kept (midpoint) price, in objective units."""
+    """Per target row of a stage's graph: least and greatest optimal dual price, in objective units."""
 
     low_units: np.ndarray
     high_units: np.ndarray
 
     @property
     def units(self) -> np.ndarray:
-        """The kept price: the midpoint of the least and greatest optimal dual values."""
-        return (self.low_units + self.high_units) / 2.0
+        """The kept price: the least optimal dual value (what one more slot would bring a rival)."""
+        return self.low_units.astype(float)
 
 
 def _network(graph: Graph, chosen: np.ndarray, config: Config) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:

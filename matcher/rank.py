@@ -3,7 +3,10 @@
 A ``Ranker`` is built once per data version (one haversine BallTree per target kind over every
 target point) and answers many calls. Each call gathers spatial candidates with a radius query,
 applies the rules and the score to them as numpy columns, and only then explains the few pairs
-that are shown: geodesic distance, factors and reasons are computed for those alone.
+that are shown: geodesic distance, factors and reasons are computed for those alone. Between
+plans, each target's capacity price (``matcher.prices``, from the last ``optimal`` plan) is deducted
+from its score before ranking, so that laborers ranked one at a time are steered away from slots
+others fit better; the ``crowding`` factor says so.
 """
 
 from __future__ import annotations
@@ -103,6 +106,7 @@ class Ranker:
                         lons.append(lon)
             lat_a, lon_a = np.array(lats, float), np.array(lons, float)
             self._groups.append((kinds, PointIndex(lat_a, lon_a), np.array(rows, np.int64), lat_a, lon_a))
+        self.price = np.zeros(len(self.targets))  # per target row, score units (set_prices)
 
     def target(self, kind: str, target_id: int) -> Target:
         """The target with this kind and id."""
@@ -123,6 +127,18 @@ class Ranker:
             targets[row] = replace(targets[row], capacity=n)
             capacity[row] = n
         self.targets = replace(T, targets=tuple(targets), capacity=capacity)
+
+    def set_prices(self, prices: Mapping[tuple[str, int], float]) -> None:
+        """Give targets (by kind and id) capacity prices in score units, deducted when ranking; others cost 0.
+
+        The array is replaced whole, as ``set_capacity`` replaces the columns.
+        """
+        price = np.zeros(len(self.targets))
+        for key, value in prices.items():
+            row = self._row.get(key)
+            if row is not None:
+                price[row] = max(0.0, float(value))
+        self.price = price
 
     def radius_km(self, laborer: Laborer, kind: str, *, explain: bool = True) -> float:
         """How far a laborer's candidates of one kind are searched: the limit (a batch's pickup limit, else
@@ -180,7 +196,9 @@ class Ranker:
         good = np.flatnonzero(ok)
         values = scoring.factor_columns(L, zeros[good], T, rows[good], dist[good], config)
         totals = np.asarray(scoring.combine(*values, None, config))
-        top = _ranked(totals, dist[good], T.kind[rows[good]], T.id[rows[good]])[:k]
+        price = self.price[rows[good]]
+        net = totals - price
+        top = _ranked(net, dist[good], T.kind[rows[good]], T.id[rows[good]])[:k]
         matches = []
         for i in top.tolist():
             e = good[i]
@@ -188,9 +206,10 @@ class Ranker:
             point = self._point(int(points[e]))
             shown_km = geodesic_km((laborer.lat, laborer.lon), point)
             factors = scoring.explain(laborer, target, tuple(v[i] for v in values), shown_km, config)
-            matches.append(
-                Match(target.kind, target.id, laborer.id, shown_km, float(totals[i]), factors, (), True, point)
-            )
+            if price[i] > 0:
+                factors += (scoring.render_factor(("crowding", float(price[i]), 1.0)),)
+            shown = max(0.0, float(net[i]))
+            matches.append(Match(target.kind, target.id, laborer.id, shown_km, shown, factors, (), True, point))
         misses = []
         for e in nearest_misses(np.flatnonzero(~ok), T.kind[rows], T.id[rows], dist, ineligible).tolist():
             target = T.targets[rows[e]]

@@ -31,6 +31,7 @@ from .employment import (
     PostingStatus,
     TransportBatch,
 )
+from .learning import LearnedWeight
 from .people import WORKING_STATUSES, Household, Laborer, LaborerStatus
 from .placement import (
     ANSWERED_STATUSES,
@@ -50,7 +51,7 @@ from .placement import (
     RetentionCheckin,
     channel_of,
 )
-from .plan import UNFINISHED_PLAN_STATUSES, Plan, PlanAssignment, PlanMode, PlanStatus
+from .plan import UNFINISHED_PLAN_STATUSES, CapacityPrice, Plan, PlanAssignment, PlanMode, PlanStatus
 from .region import CODE_LENGTH, Region, RegionLevel
 from .summary import SUMMARY_FIGURES, EmployerDayStat, RegionDayStat
 from .version import DataVersion
@@ -85,6 +86,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "BatchStatus",
+    "CapacityPrice",
     "CODE_LENGTH",
     "Channel",
     "DataVersion",
@@ -98,6 +100,7 @@ __all__ = [
     "HOLDING_STATUSES",
     "Household",
     "Laborer",
+    "LearnedWeight",
     "LaborerStatus",
     "LoginCounter",
     "Opening",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, StrEnum, UtcDateTime, enum_column, utcnow
@@ -84,3 +84,23 @@ class PlanAssignment(TargetMixin, Base):
     opening = relationship("Opening")
     batch = relationship("TransportBatch")
     welfare_post = relationship("WelfarePost")
+
+
+class CapacityPrice(TargetMixin, Base):
+    """What one slot of a target was worth to an ``optimal`` plan (its capacity's dual price, `matcher.prices`).
+
+    Interactive ranking deducts the newest plan's price of a target until a newer plan prices it
+    again or the target's capacity (``slots``, as it was when priced) changes.
+    """
+
+    __tablename__ = "capacity_price"
+    __table_args__ = (
+        CheckConstraint(_ONE_TARGET, name="one_target"),
+        CheckConstraint("price >= 0", name="price_nonnegative"),
+        CheckConstraint("slots >= 0", name="slots_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    price: Mapped[float] = mapped_column(Float)  # score units
+    slots: Mapped[int] = mapped_column(Integer)  # the target's capacity (slots or seats) when priced

@@ -5,7 +5,7 @@ Where a plan runs (thread, RQ worker, inline) and who owns its transaction is `w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 
@@ -36,7 +36,7 @@ from ..models import (
     RegionLevel,
     User,
 )
-from . import scope
+from . import prices, scope
 from .accounts import audit
 from .bulk import bulk_insert
 from .convert import explanation_json, free_capacity, laborer_columns, load_targets
@@ -140,11 +140,19 @@ def solve_prepared(
     return result, matcher.plan.run_prepared(prepared, "greedy", config, explain=False)
 
 
-def store_result(session: Session, plan: Plan, result: PlanResult, baseline: PlanResult) -> Plan:
-    """Write a solved plan's report, baseline and assignments; the plan is done."""
+def store_result(
+    session: Session,
+    plan: Plan,
+    result: PlanResult,
+    baseline: PlanResult,
+    capacity_prices: Mapping[tuple[str, int], float] | None = None,
+) -> Plan:
+    """Write a solved plan's report, baseline, assignments and (optimal) capacity prices; the plan is done."""
     plan.report = _report_json(result.report)
     plan.baseline_report = _report_json(baseline.report)
     write_assignments(session, plan, result.assignments)
+    if capacity_prices is not None:
+        prices.store_prices(session, plan, capacity_prices)
     plan.status, plan.progress, plan.error, plan.finished_at = PlanStatus.DONE, 1.0, None, datetime.now(UTC)
     plan.lease_expires_at = None
     session.flush()
@@ -161,9 +169,10 @@ def run_plan(
     """
     laborers, targets = plan_inputs(session, plan.region_code)
     progress(0.2)
-    result, baseline = solve_plan(laborers, targets, plan.mode, config, progress)
+    prepared = matcher.plan.prepare(laborers, targets, config)
+    result, baseline = solve_prepared(prepared, plan.mode, config, progress)
     progress(0.9)
-    return store_result(session, plan, result, baseline)
+    return store_result(session, plan, result, baseline, prices.plan_prices(prepared, plan.mode, result, config))
 
 
 #: Why a plan cannot be run again, by its status (only a failed plan can).

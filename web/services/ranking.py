@@ -18,19 +18,21 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher import scoring
 from matcher.rank import CandidateRanker, Match, Ranker, RankResult
+from matcher.scoring import Factor
 from matcher.types import Config, Target
 from matcher.types import Laborer as MLaborer
 
 from .. import clock
 from ..errors import NotFoundError, ValidationError
 from ..models import CHANNEL_MODELS, Household, Laborer, LaborerStatus, User
-from . import disclosure, scope, versions
+from . import disclosure, prices, scope, versions
 from .convert import (
     free_capacity,
     free_slots,
@@ -50,6 +52,7 @@ class _Targets:
     key: tuple
     holdings: int
     ranker: Ranker
+    prices: int = -1  # the prices version set on the ranker (services.prices.version)
 
 
 @dataclass
@@ -82,6 +85,10 @@ def ranker(session: Session, config: Config) -> Ranker:
         elif cached.holdings < now[versions.HOLDINGS]:
             _recount(session, cached.ranker, cached.holdings)
             cached.holdings = now[versions.HOLDINGS]
+        priced_at = prices.version(session)
+        if cached.prices != priced_at:  # a new optimal plan: its capacity prices steer the ranking
+            cached.ranker.set_prices(prices.current(session))
+            cached.prices = priced_at
         return cached.ranker
 
 
@@ -234,18 +241,30 @@ def match_json(match: Match, locale: str = "zh") -> dict:
         "distance_km": round(match.distance_km, 1),  # 0.1 km, as every page shows distances
         "score": round(match.score, 4),
         "eligible": match.eligible,
-        "factors": [
-            {
-                "name": f.name,
-                "value": round(f.value, 4),
-                "weight": f.weight,
-                "zh": f.zh,
-                "en": f.en,
-                "text": f.zh if locale == "zh" else f.en,
-            }
-            for f in match.factors
-        ],
+        "factors": [_factor_json(f, locale) for f in match.factors],
         "reasons": [
             {"code": r.code, "zh": r.zh, "en": r.en, "text": r.zh if locale == "zh" else r.en} for r in match.reasons
         ],
+    }
+
+
+#: Factors whose sentence the page's catalog words, not the matcher (the matcher's is the fallback).
+CATALOG_FACTORS = {"crowding": _l("many others fit this post better")}
+
+
+def _factor_json(factor: Factor, locale: str) -> dict:
+    """A factor with its sentences; a capacity price's (``crowding``) comes from the catalog."""
+    zh, en = factor.zh, factor.en
+    if factor.name in CATALOG_FACTORS:
+        with force_locale("zh"):
+            zh = str(CATALOG_FACTORS[factor.name])
+        with force_locale("en"):
+            en = str(CATALOG_FACTORS[factor.name])
+    return {
+        "name": factor.name,
+        "value": round(factor.value, 4),
+        "weight": factor.weight,
+        "zh": zh,
+        "en": en,
+        "text": zh if locale == "zh" else en,
     }
