@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from matcher import rules, scoring
 from matcher.arrays import KIND_CODE, LaborerColumns, TargetColumns, Vocabulary
 from matcher.geo import PointIndex, geodesic_km, haversine_km
+from matcher.learn import placement_features
 from matcher.rules import Reason
 from matcher.scoring import Factor
 from matcher.types import DEFAULT_CONFIG, KINDS, Config, Laborer, Target
@@ -107,6 +109,7 @@ class Ranker:
             lat_a, lon_a = np.array(lats, float), np.array(lons, float)
             self._groups.append((kinds, PointIndex(lat_a, lon_a), np.array(rows, np.int64), lat_a, lon_a))
         self.price = np.zeros(len(self.targets))  # per target row, score units (set_prices)
+        self.learned: tuple[Any, float] | None = None  # (fitted success model, its weight): set_learned
 
     def target(self, kind: str, target_id: int) -> Target:
         """The target with this kind and id."""
@@ -139,6 +142,10 @@ class Ranker:
             if row is not None:
                 price[row] = max(0.0, float(value))
         self.price = price
+
+    def set_learned(self, model: Any, weight: float) -> None:
+        """Let a fitted ``matcher.learn.SuccessModel`` weigh ``weight`` in the score (None or 0: hand score only)."""
+        self.learned = (model, float(weight)) if model is not None and weight > 0 else None
 
     def radius_km(self, laborer: Laborer, kind: str, *, explain: bool = True) -> float:
         """How far a laborer's candidates of one kind are searched: the limit (a batch's pickup limit, else
@@ -195,7 +202,13 @@ class Ranker:
         ok = rules.eligible(L, zeros, T, rows, dist, config, rematch=rematch)
         good = np.flatnonzero(ok)
         values = scoring.factor_columns(L, zeros[good], T, rows[good], dist[good], config)
-        totals = np.asarray(scoring.combine(*values, None, config))
+        learned = None
+        if self.learned is not None:
+            model, weight = self.learned
+            config = replace(config, weight_learned=weight)
+            features = placement_features(L, zeros[good], T, rows[good], dist[good], config)
+            learned = model.predict_proba(features)[:, list(model.classes_).index(1)] if len(good) else None
+        totals = np.asarray(scoring.combine(*values, learned, config))
         price = self.price[rows[good]]
         net = totals - price
         top = _ranked(net, dist[good], T.kind[rows[good]], T.id[rows[good]])[:k]
@@ -205,7 +218,8 @@ class Ranker:
             target = T.targets[rows[e]]
             point = self._point(int(points[e]))
             shown_km = geodesic_km((laborer.lat, laborer.lon), point)
-            factors = scoring.explain(laborer, target, tuple(v[i] for v in values), shown_km, config)
+            chance = None if learned is None else float(learned[i])
+            factors = scoring.explain(laborer, target, tuple(v[i] for v in values), shown_km, config, chance)
             if price[i] > 0:
                 factors += (scoring.render_factor(("crowding", float(price[i]), 1.0)),)
             shown = max(0.0, float(net[i]))

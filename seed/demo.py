@@ -14,7 +14,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from matcher.types import DEFAULT_CONFIG
 from seed.coords import jitter
+from seed.outcomes import seed_checkins
 from seed.people import chinese_name, phone, resident_id
 from seed.regions import ensure_regions
 from web import clock
@@ -44,6 +46,8 @@ _WORK_AREAS = [area.value for area in WorkArea]
 _LABORER_STATUSES = [status.value for status in LaborerStatus]
 
 COUNTY = "141030"
+#: Past placements with check-ins (seed.outcomes): enough for `jiuye learn evaluate` to say something.
+DEMO_HISTORY = 1_500
 ANGU = "安古村"
 
 
@@ -242,6 +246,7 @@ def seed_demo(session: Session, random_seed: int = 2020, today: date | None = No
     _users(session, villages, employers)
     working = _existing_placements(session, laborers, openings, posts, today, rng)
     session.flush()
+    history = seed_checkins(session, DEMO_HISTORY, DEFAULT_CONFIG, today, random_seed)
     return {
         "villages": len(villages),
         "households": len(households),
@@ -251,6 +256,7 @@ def seed_demo(session: Session, random_seed: int = 2020, today: date | None = No
         "batches": len(batches),
         "welfare_posts": len(posts),
         "placements": working,
+        "past_placements": history,
     }
 
 

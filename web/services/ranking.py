@@ -32,7 +32,7 @@ from matcher.types import Laborer as MLaborer
 from .. import clock
 from ..errors import NotFoundError, ValidationError
 from ..models import CHANNEL_MODELS, Household, Laborer, LaborerStatus, User
-from . import disclosure, prices, scope, versions
+from . import disclosure, prices, retention, scope, versions
 from .convert import (
     free_capacity,
     free_slots,
@@ -53,6 +53,7 @@ class _Targets:
     holdings: int
     ranker: Ranker
     prices: int = -1  # the prices version set on the ranker (services.prices.version)
+    learned: int = 0  # the learned-weight decision set on the ranker (its id; 0: none)
 
 
 @dataclass
@@ -89,6 +90,12 @@ def ranker(session: Session, config: Config) -> Ranker:
         if cached.prices != priced_at:  # a new optimal plan: its capacity prices steer the ranking
             cached.ranker.set_prices(prices.current(session))
             cached.prices = priced_at
+        decision = retention.learned_weight(session)
+        if (decision.id if decision else 0) != cached.learned:  # an office's decision on the learned model
+            weight = decision.weight if decision else 0.0
+            model = retention.trained_model(session, config) if weight > 0 else None
+            cached.ranker.set_learned(model, weight)
+            cached.learned = decision.id if decision else 0
         return cached.ranker
 
 
