@@ -9,7 +9,7 @@ hand-weighted score does; until then ``Config.weight_learned`` stays 0.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Self
 
@@ -235,7 +235,7 @@ def evaluate(
     samples = [rng.integers(0, len(y_test), len(y_test)) for _ in range(n_boot)]
     samples = [s for s in samples if 0 < y_test[s].sum() < len(s)]  # both outcomes in each resample
 
-    def figure(metric, p: np.ndarray) -> Figure:
+    def figure(metric: Callable[[np.ndarray, np.ndarray], float], p: np.ndarray) -> Figure:
         values = [metric(y_test[s], p[s]) for s in samples]
         low, high = np.percentile(values, [2.5, 97.5]) if values else (np.nan, np.nan)
         return Figure(float(metric(y_test, p)), float(low), float(high))

@@ -55,7 +55,8 @@ def seed_checkins(session: Session, n_placements: int, config: Config, today: da
     first_id = int(session.scalar(select(func.max(Placement.id))) or 0) + 1
     first_checkin = int(session.scalar(select(func.max(RetentionCheckin.id))) or 0) + 1
     now = datetime.now(UTC)
-    rows, checkins = [], []
+    rows: list[dict] = []
+    checkins: list[dict] = []
     for i in range(len(pick)):
         laborer_id, target = int(L.id[lab[i]]), T.targets[tgt[i]]
         started = today - timedelta(days=int(elapsed[i]))

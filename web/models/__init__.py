@@ -51,7 +51,15 @@ from .placement import (
     RetentionCheckin,
     channel_of,
 )
-from .plan import UNFINISHED_PLAN_STATUSES, CapacityPrice, Plan, PlanAssignment, PlanMode, PlanStatus
+from .plan import (
+    PRICED_PLAN_STATUSES,
+    UNFINISHED_PLAN_STATUSES,
+    CapacityPrice,
+    Plan,
+    PlanAssignment,
+    PlanMode,
+    PlanStatus,
+)
 from .region import CODE_LENGTH, Region, RegionLevel
 from .summary import SUMMARY_FIGURES, EmployerDayStat, RegionDayStat
 from .version import DataVersion
@@ -79,6 +87,7 @@ __all__ = [
     "OPEN_BATCH_STATUSES",
     "PASSENGER_STATUSES",
     "POOR_STATUSES",
+    "PRICED_PLAN_STATUSES",
     "UNFINISHED_PLAN_STATUSES",
     "channel_of",
     "Ability",

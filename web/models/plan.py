@@ -27,6 +27,8 @@ class PlanStatus(StrEnum):
 
 #: Plans that have not finished yet (their page polls for progress).
 UNFINISHED_PLAN_STATUSES = (PlanStatus.QUEUED, PlanStatus.RUNNING)
+#: Plans whose capacity prices count between plans: solved and not failed (confirmed ones priced their slots too).
+PRICED_PLAN_STATUSES = (PlanStatus.DONE, PlanStatus.CONFIRMED)
 
 
 class Plan(Base):

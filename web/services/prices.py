@@ -23,11 +23,8 @@ import matcher.prices
 from matcher.plan import PlanResult, Prepared
 from matcher.types import Config
 
-from ..models import CHANNEL_FK, CHANNEL_MODELS, CapacityPrice, Plan, PlanMode, PlanStatus
+from ..models import CHANNEL_FK, CHANNEL_MODELS, PRICED_PLAN_STATUSES, CapacityPrice, Plan, PlanMode
 from .convert import CAPACITY
-
-#: Plans whose prices count: solved and not failed (a confirmed plan priced the slots it filled too).
-PRICED_PLAN_STATUSES = (PlanStatus.DONE, PlanStatus.CONFIRMED)
 
 
 def plan_prices(
