@@ -222,8 +222,9 @@ class Ranker:
             factors = scoring.explain(laborer, target, tuple(v[i] for v in values), shown_km, config, chance)
             if price[i] > 0:
                 factors += (scoring.render_factor(("crowding", float(price[i]), 1.0)),)
-            shown = max(0.0, float(net[i]))
-            matches.append(Match(target.kind, target.id, laborer.id, shown_km, shown, factors, (), True, point))
+            # The score shown is the fit itself; the order is net of the price, and the crowding factor says why.
+            total = float(totals[i])
+            matches.append(Match(target.kind, target.id, laborer.id, shown_km, total, factors, (), True, point))
         misses = []
         for e in nearest_misses(np.flatnonzero(~ok), T.kind[rows], T.id[rows], dist, ineligible).tolist():
             target = T.targets[rows[e]]
