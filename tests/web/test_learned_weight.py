@@ -111,3 +111,24 @@ def test_seeded_histories_have_consistent_checkins_and_a_known_truth(app, factor
     assert all(d[30] >= d[90] >= d[180] for d in by_placement.values())
     evaluation = retention.evaluate_learned_model(db.session, matcher_config(app.config))
     assert evaluation is not None and "truth" in evaluation.auc  # all synthetic: the ceiling is known
+
+
+def test_learn_commands_print_the_table_and_refuse_a_weight_without_evidence(app, runner, factory):
+    factory.user("office", username="office-cli")
+    db.session.commit()
+    refused = runner.invoke(args=["learn", "decide", "--weight", "0.3", "--user", "office-cli"])
+    assert refused.exit_code != 0 and "refused: 90 天回访记录还不够" in refused.output  # the default language
+    assert db.session.scalars(select(LearnedWeight)).all() == []
+    for _ in range(3):
+        factory.opening(slots=10)
+    for _ in range(60):
+        factory.laborer()
+    db.session.flush()
+    seed_checkins(db.session, 150, matcher_config(app.config), date.today(), random_state=2)
+    db.session.commit()
+    shown = runner.invoke(args=["learn", "evaluate"])
+    assert shown.exit_code == 0
+    assert "| learned model |" in shown.output and "| generator's true probability (ceiling) |" in shown.output
+    assert "Its weight in the score now: 0." in shown.output
+    back = runner.invoke(args=["learn", "decide", "--weight", "0", "--user", "office-cli"])
+    assert back.exit_code == 0 and db.session.scalars(select(LearnedWeight)).one().weight == 0.0
