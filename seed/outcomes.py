@@ -23,9 +23,10 @@ from matcher.types import Config
 from web.models import CHANNEL_FK, Laborer, Placement, PlacementStatus, RetentionCheckin
 from web.services.bulk import bulk_insert
 from web.services.convert import laborer_columns, load_targets
+from web.services.retention import SYNTHETIC_NOTE
 
 CHECKIN_DAYS = (30, 90, 180)
-NOTE = "synthetic history (seed.outcomes)"
+NOTE = SYNTHETIC_NOTE
 
 
 def seed_checkins(session: Session, n_placements: int, config: Config, today: date, random_state: int = 0) -> int:

@@ -119,6 +119,7 @@ AUDIT_ACTIONS = {
     "checkin": _l("retention check-in"),
     "plan_created": _l("started a plan"),
     "plan_confirmed": _l("confirmed a plan"),
+    "learned_weight": _l("decided the learned model's weight"),
 }
 
 
@@ -140,6 +141,7 @@ ENTITIES = {
     "retention_checkin": _l("retention check-in"),
     "plan": _l("plan"),
     "plan_assignment": _l("plan assignment"),
+    "learned_weight": _l("learned model's weight"),
     "region": _l("region"),
     "welfare_post": _l("welfare post"),
     "api_token": _l("API token"),
@@ -155,6 +157,10 @@ def entity_label(entity: str | None) -> str:
 
 #: The names of the details an audit event records (web.services.accounts.audit callers).
 DETAIL_KEYS = {
+    "weight": _l("weight"),
+    "model_auc": _l("learned model's AUC"),
+    "hand_auc": _l("hand score's AUC"),
+    "n_test": _l("held-out check-ins"),
     "filter": _l("filters"),
     "filters": _l("filters"),
     "ids": _l("records"),

@@ -117,8 +117,9 @@ def training_data(session: Session, config: Config) -> tuple[np.ndarray, np.ndar
     return features, hand, np.array(labels, bool), np.array(synthetic, bool)
 
 
-#: The note `seed.outcomes` leaves on the check-ins it generates (their truth is known: matcher.outcomes).
-SYNTHETIC_NOTE = "synthetic history (seed.outcomes)"
+#: The note `seed.outcomes` leaves on the check-ins it generates (their truth is known: matcher.outcomes);
+#: shown as a note people typed would be, so in the pages' first language.
+SYNTHETIC_NOTE = "模拟的回访记录（真实概率已知）"
 #: Fewer 90-day check-ins than this (or only one outcome) and nothing is learned.
 MIN_CHECKINS = 40
 

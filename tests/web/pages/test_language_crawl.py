@@ -37,7 +37,9 @@ from web.models import (
     Laborer,
     Opening,
     PickupPoint,
+    Placement,
     Region,
+    RetentionCheckin,
     TransportBatch,
     User,
     WelfarePost,
@@ -134,6 +136,8 @@ def _user_data() -> re.Pattern:
         PickupPoint.name,
         WelfarePost.title,
         User.display_name,
+        RetentionCheckin.note,
+        Placement.end_reason,
     ]
     for column in columns:
         strings.update(s for s in db.session.scalars(select(column).distinct()) if s and CJK.search(s))
