@@ -7,6 +7,7 @@ import random
 from datetime import date, timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from matcher.types import Config
@@ -43,7 +44,7 @@ def _history(factory, n: int, lasts) -> None:
 def test_a_weight_above_zero_is_refused_until_the_model_beats_the_hand_score(app, factory):
     config = matcher_config(app.config)
     office = factory.user("office")
-    with pytest.raises(ConflictError, match="not enough"):
+    with force_locale("en"), pytest.raises(ConflictError, match="not enough"):
         retention.decide_learned_weight(db.session, office, 0.3, config)
     # Outcomes the hand score sees perfectly: those it scores best stay (age fit varies), the others leave.
     _history(factory, 80, lambda opening, rng: True)
@@ -53,7 +54,7 @@ def test_a_weight_above_zero_is_refused_until_the_model_beats_the_hand_score(app
         checkin.is_still_working = bool(score >= hand.max() - 1e-9)
     db.session.flush()
     assert retention.evaluate_learned_model(db.session, config).auc["hand"].value == 1.0
-    with pytest.raises(ConflictError, match="does not beat"):
+    with force_locale("en"), pytest.raises(ConflictError, match="does not beat"):
         retention.decide_learned_weight(db.session, office, 0.3, config)
     assert db.session.scalars(select(LearnedWeight)).all() == []
     assert retention.decide_learned_weight(db.session, office, 0.0, config).weight == 0.0  # back to 0: always
