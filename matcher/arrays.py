@@ -153,6 +153,11 @@ class TargetColumns:
         return len(self.targets)
 
     @cached_property
+    def pay_cents(self) -> np.ndarray:
+        """Each target's pay amount in cents (0 where none is given), for the learned model's features."""
+        return np.array([t.pay_cents or 0 for t in self.targets], np.int64)
+
+    @cached_property
     def born_by(self) -> np.ndarray:
         """Latest birth date (``date_code``) old enough: age >= min_age on the start date."""
         return date_code(self.start_y - self.min_age, self.start_md)

@@ -16,6 +16,11 @@ call for nothing but building its network and solving.
 peak resident set (``ru_maxrss``) is that of one plan on top of the instance, not a high-water
 mark left by earlier steps. The ratio pair runs alternately ``repeats`` times and the best of
 each is kept, since the machine may be shared. Only figures are returned; printing is the CLI's.
+
+*Between plans* (``online``): laborers arriving one at a time in random order, each taking their
+top match, without and with the capacity prices of the hindsight ``optimal`` plan
+(``matcher.online``), beside ``greedy``. *Learning* (``learning``): held-out AUC and Brier of the
+learned model, the hand score and the true probability on outcomes with a known truth.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from typing import Any
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from matcher import plan
+from matcher import learn, online, outcomes, plan
 from matcher.arrays import LaborerColumns, TargetColumns
 from matcher.rank import CandidateRanker, Ranker
 from matcher.synthetic import SHANXI_POINTS, Instance, make_instance, shanxi_grid_centers
@@ -332,6 +337,7 @@ def run_bench(
     rank_samples: int = 1_000,
     modes: tuple[str, ...] = plan.MODES,
     repeats: int = 2,
+    online_orders: int = 3,
 ) -> dict[str, Any]:
     """Every figure of one scale (see the module docstring): a dict of plain values."""
     started = time.perf_counter()
@@ -380,4 +386,14 @@ def run_bench(
     out["repeats"] = repeats
     out["jobs_objective_equal"] = best_alone.value["jobs"] == direct_units["jobs"]
     out["rank"] = rank_latency(inst, config, rank_samples, random_state)
+    started = time.perf_counter()
+    prepared = plan.prepare(inst.laborers, inst.targets, config)
+    out["online"] = online.compare(prepared, config, orders=online_orders, random_state=random_state)
+    out["online"]["seconds"] = time.perf_counter() - started
     return out
+
+
+def learning(n_placements: int = 6_000, random_state: int = 0) -> learn.Evaluation:
+    """The learned model, the hand score and the truth on outcomes drawn from a known truth (matcher.outcomes)."""
+    X, hand, truth, lasted = outcomes.generated_placements(n_placements, random_state)
+    return learn.evaluate(X, hand, lasted, truth, random_state=random_state)

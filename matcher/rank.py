@@ -3,19 +3,24 @@
 A ``Ranker`` is built once per data version (one haversine BallTree per target kind over every
 target point) and answers many calls. Each call gathers spatial candidates with a radius query,
 applies the rules and the score to them as numpy columns, and only then explains the few pairs
-that are shown: geodesic distance, factors and reasons are computed for those alone.
+that are shown: geodesic distance, factors and reasons are computed for those alone. Between
+plans, each target's capacity price (``matcher.prices``, from the last ``optimal`` plan) is deducted
+from its score before ranking, so that laborers ranked one at a time are steered away from slots
+others fit better; the ``crowding`` factor says so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from matcher import congestion, rules, scoring
 from matcher.arrays import KIND_CODE, LaborerColumns, TargetColumns, Vocabulary
 from matcher.geo import PointIndex, geodesic_km, haversine_km
+from matcher.learn import placement_features
 from matcher.rules import Reason
 from matcher.scoring import Factor
 from matcher.types import DEFAULT_CONFIG, KINDS, Config, Laborer, Target
@@ -128,6 +133,8 @@ class Ranker:
                         lons.append(lon)
             lat_a, lon_a = np.array(lats, float), np.array(lons, float)
             self._groups.append((kinds, PointIndex(lat_a, lon_a), np.array(rows, np.int64), lat_a, lon_a))
+        self.price = np.zeros(len(self.targets))  # per target row, score units (set_prices)
+        self.learned: tuple[Any, float] | None = None  # (fitted success model, its weight): set_learned
 
     def target(self, kind: str, target_id: int) -> Target:
         """The target with this kind and id."""
@@ -170,6 +177,22 @@ class Ranker:
         live, cap = (column.copy() for column in self.solicited)
         live[at], cap[at] = _congestion([self.targets.targets[row] for row in at.tolist()], self.config)
         self.solicited = (live, cap)
+
+    def set_prices(self, prices: Mapping[tuple[str, int], float]) -> None:
+        """Give targets (by kind and id) capacity prices in score units, deducted when ranking; others cost 0.
+
+        The array is replaced whole, as ``set_capacity`` replaces the columns.
+        """
+        price = np.zeros(len(self.targets))
+        for key, value in prices.items():
+            row = self._row.get(key)
+            if row is not None:
+                price[row] = max(0.0, float(value))
+        self.price = price
+
+    def set_learned(self, model: Any, weight: float) -> None:
+        """Let a fitted ``matcher.learn.SuccessModel`` weigh ``weight`` in the score (None or 0: hand score only)."""
+        self.learned = (model, float(weight)) if model is not None and weight > 0 else None
 
     def radius_km(self, laborer: Laborer, kind: str, *, explain: bool = True) -> float:
         """How far a laborer's candidates of one kind are searched: the limit (a batch's pickup limit, else
@@ -226,19 +249,32 @@ class Ranker:
         ok = rules.eligible(L, zeros, T, rows, dist, config, rematch=rematch)
         good = np.flatnonzero(ok)
         values = scoring.factor_columns(L, zeros[good], T, rows[good], dist[good], config)
-        totals = np.asarray(scoring.combine(*values, None, config))
+        learned = None
+        if self.learned is not None:
+            model, weight = self.learned
+            config = replace(config, weight_learned=weight)
+            features = placement_features(L, zeros[good], T, rows[good], dist[good], config)
+            learned = model.predict_proba(features)[:, list(model.classes_).index(1)] if len(good) else None
+        totals = np.asarray(scoring.combine(*values, learned, config))
+        # The order is net of the last plan's capacity prices, then spread over the less-solicited postings.
+        price = self.price[rows[good]]
+        net = totals - price
         live, cap = self.solicited
         tr = rows[good]
-        spread = np.asarray(congestion.spread_score(totals, live[tr], cap[tr], config.congestion_tolerance))
+        spread = np.asarray(congestion.spread_score(net, live[tr], cap[tr], config.congestion_tolerance))
         full = np.asarray(congestion.at_cap(live[tr], cap[tr]))
-        top = _ranked(totals, spread, full, dist[good], T.kind[tr], T.id[tr])[:k]
+        top = _ranked(net, spread, full, dist[good], T.kind[tr], T.id[tr])[:k]
         matches = []
         for i in top.tolist():
             e = good[i]
             target = T.targets[rows[e]]
             point = self._point(int(points[e]))
             shown_km = geodesic_km((laborer.lat, laborer.lon), point)
-            factors = scoring.explain(laborer, target, tuple(v[i] for v in values), shown_km, config)
+            chance = None if learned is None else float(learned[i])
+            factors = scoring.explain(laborer, target, tuple(v[i] for v in values), shown_km, config, chance)
+            if price[i] > 0:
+                factors += (scoring.render_factor(("crowding", float(price[i]), 1.0)),)
+            # The score shown is the fit itself; the order is net of the price, and the crowding factor says why.
             matches.append(
                 Match(
                     target.kind,

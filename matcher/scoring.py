@@ -318,7 +318,8 @@ def render_factor(code: FactorCode) -> Factor:
 
     The facts each factor's sentence needs, in order: distance (shown km, is batch); preference
     (sex, `JOB_PREFERENCE`, target job type, laborer pay type, target pay type, work area, is batch);
-    physical (sex, ability rank minus demand rank, demand); age (age, low, high); learned (none).
+    physical (sex, ability rank minus demand rank, demand); age (age, low, high); learned and crowding
+    (none; crowding's value is the capacity price deducted from the score).
     Codes are plain lists of numbers, strings and booleans, so they are stored as JSON as they are.
     """
     name, value, weight, *facts = code
@@ -338,6 +339,8 @@ def render_factor(code: FactorCode) -> Factor:
     elif name == "age":
         age, low, high = facts
         texts = _age_text(age, low, high, value)
+    elif name == "crowding":  # value: the capacity price deducted (matcher.prices), in score units
+        texts = ("很多人更适合这个岗位", "many others fit this post better")
     elif name == "learned":
         texts = (f"90 天后仍在岗的可能性 {value:.0%}", f"{value:.0%} likely to still be working after 90 days")
     else:

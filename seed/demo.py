@@ -14,8 +14,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from matcher.types import DEFAULT_CONFIG
 from seed.answers import seed_answers
 from seed.coords import jitter
+from seed.outcomes import seed_checkins
 from seed.people import chinese_name, phone, resident_id
 from seed.regions import ensure_regions
 from seed.transport import seed_after_departure
@@ -48,6 +50,8 @@ _WORK_AREAS = [area.value for area in WorkArea]
 _LABORER_STATUSES = [status.value for status in LaborerStatus]
 
 COUNTY = "141030"
+#: Past placements with check-ins (seed.outcomes): enough for `jiuye learn evaluate` to say something.
+DEMO_HISTORY = 1_500
 ANGU = "安古村"
 
 
@@ -250,6 +254,7 @@ def seed_demo(session: Session, random_seed: int = 2020, today: date | None = No
     session.flush()
     after = seed_after_departure(session, county, today, rng)
     watched = seed_watch(session, laborers, openings, posts, today, rng)
+    past = seed_checkins(session, DEMO_HISTORY, DEFAULT_CONFIG, today, random_seed)
     return {
         **history,
         **watched,
@@ -263,6 +268,7 @@ def seed_demo(session: Session, random_seed: int = 2020, today: date | None = No
         "placements": working,
         "attendance_months": attendance,
         **after,
+        "past_placements": past,
     }
 
 

@@ -30,9 +30,10 @@ import numpy as np
 from sqlalchemy import Table, exists, select, text
 from sqlalchemy.orm import Session
 
-from matcher.types import WORK_JOB_TYPES
+from matcher.types import DEFAULT_CONFIG, WORK_JOB_TYPES
 from seed.coords import jitter_many
 from seed.demo import SKILLS
+from seed.outcomes import seed_checkins
 from seed.people import chinese_name, id_region, phone
 from seed.regions import ensure_regions
 from seed.shanxi2020 import AGES, apportion, finish_bulk_seed
@@ -178,6 +179,10 @@ def seed_scale(session: Session, laborers: int, random_seed: int = 2020, now: da
     market.statuses()
     counts = market.write()
     market.login()
+    session.flush()
+    counts["past_placements"] = seed_checkins(
+        session, max(1_000, laborers // 50), DEFAULT_CONFIG, market.now.date(), random_seed
+    )
     finish_bulk_seed(session)
     return counts
 

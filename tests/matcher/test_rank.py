@@ -16,7 +16,7 @@ from matcher.scoring import priority, score
 from matcher.synthetic import make_instance
 from matcher.types import KINDS, Config
 
-from .conftest import HOME
+from .conftest import HOME, north_of
 
 
 def nearest(laborer, target):
@@ -163,3 +163,22 @@ def test_for_target_allowed_equals_ranking_the_allowed_laborers_alone(seed):
         assert everyone.for_target(target, k=8, ineligible=4, allowed=allowed) == subset.for_target(
             target, k=8, ineligible=4
         )
+
+
+def test_capacity_prices_reorder_matches_and_say_why(make_laborer, make_target):
+    laborer = make_laborer()
+    near = make_target(id=1, points=(north_of(HOME, 1.0),))
+    far = make_target(id=2, points=(north_of(HOME, 5.0),))
+    ranker = Ranker([near, far], Config())
+    plain = ranker.for_laborer(laborer, ineligible=0).matches
+    assert [m.target_id for m in plain] == [1, 2]
+    gap = plain[0].score - plain[1].score
+    ranker.set_prices({("opening", 1): gap + 0.01, ("opening", 99): 1.0})  # unknown targets are skipped
+    priced = ranker.for_laborer(laborer, ineligible=0).matches
+    assert [m.target_id for m in priced] == [2, 1]
+    crowded = priced[1]
+    assert crowded.score == plain[0].score  # the fit shown is unchanged; only the order is net of price
+    assert [f.en for f in crowded.factors if f.name == "crowding"] == ["many others fit this post better"]
+    assert all(f.name != "crowding" for f in priced[0].factors)
+    ranker.set_prices({})
+    assert [m.target_id for m in ranker.for_laborer(laborer, ineligible=0).matches] == [1, 2]

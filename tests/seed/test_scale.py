@@ -23,6 +23,7 @@ from web.models import (
     PickupPoint,
     Placement,
     Region,
+    RetentionCheckin,
     TransportBatch,
     WelfarePost,
 )
@@ -118,14 +119,19 @@ def test_people_are_varied_and_some_households_have_work(market):
         select(func.count(func.distinct(Laborer.household_id))).where(Laborer.status.in_(("employed", "self_employed")))
     )
     assert 0 < with_work < households
-    # Placed laborers are employed, at work once, and a household holds at most one welfare post.
-    assert count(Placement, Placement.status != "working") == 0
-    assert count(Placement, Placement.laborer_id == Laborer.id, Laborer.status != "employed") == 0
-    assert db.session.scalar(select(func.count(func.distinct(Placement.laborer_id)))) == count(Placement)
-    post_households = select(Placement.household_id).where(Placement.welfare_post_id.is_not(None))
+    # Placed laborers are employed, at work once, and a household holds at most one welfare post; the
+    # other placements are past ones (seed.outcomes), ended, each with its 30/90/180-day check-ins.
+    working = Placement.status == "working"
+    assert count(Placement, Placement.status.not_in(("working", "ended"))) == 0
+    assert count(Placement, working, Placement.laborer_id == Laborer.id, Laborer.status != "employed") == 0
+    at_work = db.session.scalar(select(func.count(func.distinct(Placement.laborer_id))).where(working))
+    assert at_work == count(Placement, working)
+    post_households = select(Placement.household_id).where(working, Placement.welfare_post_id.is_not(None))
     assert db.session.scalar(select(func.count()).select_from(post_households.subquery())) == db.session.scalar(
-        select(func.count(func.distinct(Placement.household_id))).where(Placement.welfare_post_id.is_not(None))
+        select(func.count(func.distinct(Placement.household_id))).where(working, Placement.welfare_post_id.is_not(None))
     )
+    ended = count(Placement, Placement.status == "ended")
+    assert ended > 0 and db.session.scalar(select(func.count(RetentionCheckin.id))) == 3 * ended
     for kind in ("opening", "batch", "welfare_post"):
         assert count(Placement, getattr(Placement, f"{kind}_id").is_not(None)) > 0, kind
 

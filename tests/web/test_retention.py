@@ -82,7 +82,8 @@ def test_learned_model_needs_enough_checkins_then_is_compared(factory):
     db.session.flush()
     comparison = evaluate_learned_model(db.session, config)
     assert comparison is not None and comparison.n_train + comparison.n_test == 60
-    assert 0.0 <= comparison.model_auc <= 1.0 and 0.0 <= comparison.hand_auc <= 1.0
+    assert 0.0 <= comparison.auc["model"].value <= 1.0 and 0.0 <= comparison.auc["hand"].value <= 1.0
+    assert "truth" not in comparison.auc  # recorded check-ins: nobody knows the true probability
 
 
 def test_learn_evaluate_command(runner, factory):

@@ -47,6 +47,7 @@ from matcher.types import Config
 
 from ..extensions import db
 from ..models import Plan, PlanMode, PlanStatus
+from ..services import prices as price_service
 from ..unit_of_work import unit_of_work
 from . import plans as plan_runs
 
@@ -204,7 +205,10 @@ def assemble_job(plan_id: int, token: str, part_job_ids: list[str], baseline_job
             chosen_jobs = np.sort(np.concatenate(chosen)) if chosen else np.empty(0, np.int64)
             result = matcher.plan.finish(prepared, PlanMode.OPTIMAL.value, config, chosen_jobs, len(chosen))
             lease.renew(0.95)
-            stored = plan_runs.store_if_held(plan_id, f"rq-run:{token}", result, baseline, prepared.laborers)
+            capacity_prices = price_service.plan_prices(prepared, PlanMode.OPTIMAL, result, config)
+            stored = plan_runs.store_if_held(
+                plan_id, f"rq-run:{token}", result, baseline, prepared.laborers, capacity_prices
+            )
             return PlanStatus.DONE.value if stored else "dropped"
 
         try:

@@ -28,7 +28,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -48,6 +48,7 @@ from ..errors import NotFoundError
 from ..extensions import app_object, db
 from ..models import Plan, PlanMode, PlanStatus
 from ..services import plans as plan_service
+from ..services import prices as price_service
 from ..services.convert import matcher_config
 from ..unit_of_work import after_commit, unit_of_work
 
@@ -234,21 +235,18 @@ def execute_plan(plan_id: int, *, split: bool = False) -> Plan:
                 laborers, targets = plan_service.plan_inputs(session, plan.region_code, config)
                 mode, quotas = plan.mode, plan.quotas or []
             lease.renew(0.2)
+            prepared = matcher.plan.prepare(laborers, targets, config, quotas=quotas)
             if split and mode is PlanMode.OPTIMAL:
                 from . import components
 
-                prepared = matcher.plan.prepare(laborers, targets, config, quotas=quotas)
                 parts = matcher.plan.job_parts(prepared, mode.value, config)
                 if len(parts) > 1:
                     components.fan_out(app_object(), plan_id, me, prepared, parts, config)
                     return db.session().get_one(Plan, plan_id)
-                result, baseline = plan_service.solve_prepared(prepared, mode, config, progress=lease.renew)
-            else:
-                result, baseline = plan_service.solve_plan(
-                    laborers, targets, mode, config, progress=lease.renew, quotas=quotas
-                )
+            result, baseline = plan_service.solve_prepared(prepared, mode, config, progress=lease.renew)
+            capacity_prices = price_service.plan_prices(prepared, mode, result, config)
             lease.renew(0.9)
-        store_if_held(plan_id, me, result, baseline, laborers)
+        store_if_held(plan_id, me, result, baseline, laborers, capacity_prices)
     except Exception as error:  # any failure: keep nothing of the run, say why
         log.exception("plan %s failed", plan_id)
         fail(plan_id, me, error)
@@ -256,7 +254,12 @@ def execute_plan(plan_id: int, *, split: bool = False) -> Plan:
 
 
 def store_if_held(
-    plan_id: int, runner: str, result: PlanResult, baseline: PlanResult, laborers: LaborerColumns | dict | None = None
+    plan_id: int,
+    runner: str,
+    result: PlanResult,
+    baseline: PlanResult,
+    laborers: LaborerColumns | dict | None = None,
+    capacity_prices: Mapping[tuple[str, int], float] | None = None,
 ) -> bool:
     """Store a solved plan if, under its row lock, `runner` still holds it; False (dropped) otherwise."""
     with unit_of_work() as session:
@@ -266,7 +269,7 @@ def store_if_held(
             uow.discard()
             log.warning("plan %s is no longer held by %s; its result is dropped", plan_id, runner)
             return False
-        plan_service.store_result(session, plan, result, baseline, laborers)
+        plan_service.store_result(session, plan, result, baseline, laborers, capacity_prices)
     return True
 
 

@@ -34,6 +34,7 @@ from .employment import (
     TransportBatch,
 )
 from .inbox import Message, MessageKind, TextMessage, TickRun
+from .learning import LearnedWeight
 from .people import WORKING_STATUSES, Household, Laborer, LaborerStatus
 from .placement import (
     ANSWERED_STATUSES,
@@ -58,7 +59,9 @@ from .placement import (
     channel_of,
 )
 from .plan import (
+    PRICED_PLAN_STATUSES,
     UNFINISHED_PLAN_STATUSES,
+    CapacityPrice,
     Plan,
     PlanAssignment,
     PlanChange,
@@ -125,6 +128,7 @@ __all__ = [
     "SubsidyRate",
     "PASSENGER_STATUSES",
     "POOR_STATUSES",
+    "PRICED_PLAN_STATUSES",
     "UNFINISHED_PLAN_STATUSES",
     "channel_of",
     "Ability",
@@ -132,6 +136,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "BatchStatus",
+    "CapacityPrice",
     "CODE_LENGTH",
     "Channel",
     "DataVersion",
@@ -146,6 +151,7 @@ __all__ = [
     "LIVE_OFFER_STATUSES",
     "Household",
     "Laborer",
+    "LearnedWeight",
     "LaborerStatus",
     "LoginCounter",
     "Message",

@@ -27,6 +27,8 @@ class PlanStatus(StrEnum):
 
 #: Plans that have not finished yet (their page polls for progress).
 UNFINISHED_PLAN_STATUSES = (PlanStatus.QUEUED, PlanStatus.RUNNING)
+#: Plans whose capacity prices count between plans: solved and not failed (confirmed ones priced their slots too).
+PRICED_PLAN_STATUSES = (PlanStatus.DONE, PlanStatus.CONFIRMED)
 
 
 class Plan(Base):
@@ -130,3 +132,23 @@ class PlanChange(Base):
     plan: Mapped[Plan] = relationship(back_populates="changes")
     laborer = relationship("Laborer")
     by_user = relationship("User")
+
+
+class CapacityPrice(TargetMixin, Base):
+    """What one slot of a target was worth to an ``optimal`` plan (its capacity's dual price, `matcher.prices`).
+
+    Interactive ranking deducts the newest plan's price of a target until a newer plan prices it
+    again or the target's capacity (``slots``, as it was when priced) changes.
+    """
+
+    __tablename__ = "capacity_price"
+    __table_args__ = (
+        CheckConstraint(_ONE_TARGET, name="one_target"),
+        CheckConstraint("price >= 0", name="price_nonnegative"),
+        CheckConstraint("slots >= 0", name="slots_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    price: Mapped[float] = mapped_column(Float)  # score units
+    slots: Mapped[int] = mapped_column(Integer)  # the target's capacity (slots or seats) when priced

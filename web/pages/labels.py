@@ -236,6 +236,7 @@ AUDIT_ACTIONS = {
     "follow_up_visited": _l("follow-up visit recorded"),
     "follow_up_closed": _l("follow-up closed"),
     "verification_recorded": _l("verification recorded"),
+    "learned_weight": _l("decided the learned model's weight"),
 }
 
 
@@ -258,6 +259,7 @@ ENTITIES = {
     "plan": _l("plan"),
     "plan_assignment": _l("plan assignment"),
     "plan_change": _l("plan change"),
+    "learned_weight": _l("learned model's weight"),
     "region": _l("region"),
     "welfare_post": _l("welfare post"),
     "welfare_attendance": _l("attendance"),
@@ -281,6 +283,10 @@ def entity_label(entity: str | None) -> str:
 
 #: The names of the details an audit event records (web.services.accounts.audit callers).
 DETAIL_KEYS = {
+    "weight": _l("weight"),
+    "model_auc": _l("learned model's AUC"),
+    "hand_auc": _l("hand score's AUC"),
+    "n_test": _l("held-out check-ins"),
     "filter": _l("filters"),
     "filters": _l("filters"),
     "ids": _l("records"),

@@ -39,7 +39,7 @@ from ..models import (
     RegionLevel,
     User,
 )
-from . import caps, fairness, post_requests, scope
+from . import caps, fairness, post_requests, prices, scope
 from .accounts import audit
 from .bulk import bulk_insert
 from .convert import explanation_json, free_capacity, laborer_columns, load_targets
@@ -209,6 +209,8 @@ def solve_prepared(
     progress: Callable[[float], object] = lambda fraction: None,
 ) -> tuple[PlanResult, PlanResult]:
     """``solve_plan`` from inputs already prepared (the jobs graph built once for the plan and its baseline)."""
+    if prepared.quotas and mode is not PlanMode.OPTIMAL:
+        raise ValueError(matcher.plan.QUOTAS_NEED_OPTIMAL)
     result = matcher.plan.run_prepared(prepared, mode.value, config)
     progress(0.6)
     if mode is PlanMode.GREEDY:
@@ -222,8 +224,9 @@ def store_result(
     result: PlanResult,
     baseline: PlanResult,
     laborers: LaborerColumns | dict[str, list] | None = None,
+    capacity_prices: Mapping[tuple[str, int], float] | None = None,
 ) -> Plan:
-    """Write a solved plan's report, baseline and assignments; the plan is done.
+    """Write a solved plan's report, baseline, assignments and (optimal) capacity prices; the plan is done.
 
     Given the laborers the plan was solved for, each report carries its fairness breakdown
     (`web.services.fairness`): they cannot be read back once the plan's offers are made.
@@ -233,6 +236,8 @@ def store_result(
         report["fairness"], baseline_report["fairness"] = fairness.result_fairness(session, laborers, result, baseline)
     plan.report, plan.baseline_report = report, baseline_report
     write_assignments(session, plan, result.assignments)
+    if capacity_prices is not None:
+        prices.store_prices(session, plan, capacity_prices)
     plan.status, plan.progress, plan.error, plan.finished_at = PlanStatus.DONE, 1.0, None, datetime.now(UTC)
     plan.lease_expires_at = None
     session.flush()
@@ -249,9 +254,11 @@ def run_plan(
     """
     laborers, targets = plan_inputs(session, plan.region_code, config)
     progress(0.2)
-    result, baseline = solve_plan(laborers, targets, plan.mode, config, progress, plan.quotas)
+    prepared = matcher.plan.prepare(laborers, targets, config, quotas=plan.quotas or ())
+    result, baseline = solve_prepared(prepared, plan.mode, config, progress)
     progress(0.9)
-    return store_result(session, plan, result, baseline, laborers)
+    capacity_prices = prices.plan_prices(prepared, plan.mode, result, config)
+    return store_result(session, plan, result, baseline, laborers, capacity_prices)
 
 
 #: Why a plan cannot be run again, by its status (only a failed plan can).

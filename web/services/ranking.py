@@ -18,19 +18,21 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher import scoring
 from matcher.rank import CandidateRanker, Match, Ranker, RankResult
+from matcher.scoring import Factor
 from matcher.types import Config, Target
 from matcher.types import Laborer as MLaborer
 
 from .. import clock
 from ..errors import NotFoundError, ValidationError
 from ..models import CHANNEL_MODELS, Household, Laborer, LaborerStatus, User
-from . import caps, disclosure, scope, versions
+from . import caps, disclosure, prices, retention, scope, versions
 from .convert import (
     free_capacity,
     free_slots,
@@ -51,6 +53,8 @@ class _Targets:
     key: tuple
     holdings: int
     ranker: Ranker
+    prices: int = -1  # the prices version set on the ranker (services.prices.version)
+    learned: int = 0  # the learned-weight decision set on the ranker (its id; 0: none)
 
 
 @dataclass
@@ -83,6 +87,16 @@ def ranker(session: Session, config: Config) -> Ranker:
         elif cached.holdings < now[versions.HOLDINGS]:
             _recount(session, cached.ranker, cached.holdings)
             cached.holdings = now[versions.HOLDINGS]
+        priced_at = prices.version(session)
+        if cached.prices != priced_at:  # a new optimal plan: its capacity prices steer the ranking
+            cached.ranker.set_prices(prices.current(session))
+            cached.prices = priced_at
+        decision = retention.learned_weight(session)
+        if (decision.id if decision else 0) != cached.learned:  # an office's decision on the learned model
+            weight = decision.weight if decision else 0.0
+            model = retention.trained_model(session, config) if weight > 0 else None
+            cached.ranker.set_learned(model, weight)
+            cached.learned = decision.id if decision else 0
         return cached.ranker
 
 
@@ -242,19 +256,31 @@ def match_json(match: Match, locale: str = "zh") -> dict:
         "distance_km": round(match.distance_km, 1),  # 0.1 km, as every page shows distances
         "score": round(match.score, 4),
         "eligible": match.eligible,
-        "factors": [
-            {
-                "name": f.name,
-                "value": round(f.value, 4),
-                "weight": f.weight,
-                "zh": f.zh,
-                "en": f.en,
-                "text": f.zh if locale == "zh" else f.en,
-            }
-            for f in match.factors
-        ],
+        "factors": [_factor_json(f, locale) for f in match.factors],
         "reasons": [
             {"code": r.code, "zh": r.zh, "en": r.en, "text": r.zh if locale == "zh" else r.en} for r in match.reasons
         ],
         "congestion": caps.congestion_json(match),
+    }
+
+
+#: Factors whose sentence the page's catalog words, not the matcher (the matcher's is the fallback).
+CATALOG_FACTORS = {"crowding": _l("many others fit this post better")}
+
+
+def _factor_json(factor: Factor, locale: str) -> dict:
+    """A factor with its sentences; a capacity price's (``crowding``) comes from the catalog."""
+    zh, en = factor.zh, factor.en
+    if factor.name in CATALOG_FACTORS:
+        with force_locale("zh"):
+            zh = str(CATALOG_FACTORS[factor.name])
+        with force_locale("en"):
+            en = str(CATALOG_FACTORS[factor.name])
+    return {
+        "name": factor.name,
+        "value": round(factor.value, 4),
+        "weight": factor.weight,
+        "zh": zh,
+        "en": en,
+        "text": zh if locale == "zh" else en,
     }

@@ -2,7 +2,9 @@
 
 The check-ins are the labels of the learned success model (matcher.learn): whether the laborer
 was still working 90 days in. The model's probability joins the score only once it beats the
-hand-weighted score on held-out placements; `evaluate_learned_model` says whether it does.
+hand-weighted score on held-out placements; `evaluate_learned_model` says whether it does, and
+only an office's decision (`decide_learned_weight`, refused unless it does, recorded and audited)
+raises its weight from 0; the interactive ranking then uses it (`web.services.ranking`).
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from matcher import learn
+from matcher import learn, outcomes, scoring
 from matcher.geo import haversine_km
 from matcher.types import Config
 
 from .. import clock
 from ..errors import ConflictError, ValidationError
-from ..models import AT_WORK_STATUSES, Laborer, Placement, RetentionCheckin, User
+from ..models import AT_WORK_STATUSES, Laborer, LearnedWeight, Placement, RetentionCheckin, User
 from . import convert, scope
 from .accounts import audit
 
@@ -80,8 +82,9 @@ def due_checkins(placement: Placement, today: date | None = None) -> list[int]:
     return [d for d in CHECKIN_DAYS if d not in done and placement.started_on + timedelta(days=d) <= today]
 
 
-def training_data(session: Session, config: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Features, hand-weighted scores and 90-day labels of every placement with a 90-day check-in."""
+def training_data(session: Session, config: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Features, hand-weighted scores, 90-day labels and whether each label is synthetic (`seed.outcomes`),
+    of every placement with a 90-day check-in."""
     rows = session.scalars(
         select(Placement)
         .join(RetentionCheckin)
@@ -96,9 +99,9 @@ def training_data(session: Session, config: Config) -> tuple[np.ndarray, np.ndar
         .order_by(Placement.id)
     ).all()
     if not rows:
-        return np.empty((0, len(learn.FEATURE_NAMES))), np.empty(0), np.empty(0, bool)
+        return np.empty((0, len(learn.FEATURE_NAMES))), np.empty(0), np.empty(0, bool), np.empty(0, bool)
     laborers = {lab.id: lab for lab in convert.to_matcher_laborers(session, [p.laborer for p in rows])}
-    triples, labels = [], []
+    triples, labels, synthetic = [], [], []
     for placement in rows:
         kind = placement.channel.value
         target_row = getattr(placement, kind)  # the relationships are named after the channels
@@ -106,17 +109,90 @@ def training_data(session: Session, config: Config) -> tuple[np.ndarray, np.ndar
         laborer = laborers[placement.laborer_id]
         distance = min(float(haversine_km(laborer.lat, laborer.lon, lat, lon)) for lat, lon in target.points)
         triples.append((laborer, target, distance))
-        labels.append(next(c.is_still_working for c in placement.checkins if c.day == SUCCESS_DAY))
+        checkin = next(c for c in placement.checkins if c.day == SUCCESS_DAY)
+        labels.append(checkin.is_still_working)
+        synthetic.append(checkin.note == SYNTHETIC_NOTE)
     features = learn.features_for(triples, config)
-    from matcher import scoring
-
     hand = np.array([scoring.score(lab, tgt, dist, config).total for lab, tgt, dist in triples])
-    return features, hand, np.array(labels, bool)
+    return features, hand, np.array(labels, bool), np.array(synthetic, bool)
 
 
-def evaluate_learned_model(session: Session, config: Config, *, random_state: int = 0) -> learn.Comparison | None:
-    """Train on recorded 90-day check-ins and compare with the hand score on held-out ones (None if too few)."""
-    features, hand, lasted = training_data(session, config)
-    if len(lasted) < 40 or lasted.all() or not lasted.any():
+#: The note `seed.outcomes` leaves on the check-ins it generates (their truth is known: matcher.outcomes);
+#: shown as a note people typed would be, so in the pages' first language.
+SYNTHETIC_NOTE = "模拟的回访记录（真实概率已知）"
+#: Fewer 90-day check-ins than this (or only one outcome) and nothing is learned.
+MIN_CHECKINS = 40
+
+
+def evaluate_learned_model(session: Session, config: Config, *, random_state: int = 0) -> learn.Evaluation | None:
+    """Train on recorded 90-day check-ins; AUC and Brier on held-out ones for the model, the hand score and,
+    when every check-in is synthetic, the generator's true probability (the ceiling). None if too few."""
+    features, hand, lasted, synthetic = training_data(session, config)
+    if len(lasted) < MIN_CHECKINS or lasted.all() or not lasted.any():
         return None
-    return learn.compare_with_hand_score(features, hand, lasted, random_state=random_state)
+    truth = outcomes.retention_probability(features) if synthetic.all() else None
+    return learn.evaluate(features, hand, lasted.astype(int), truth, random_state=random_state)
+
+
+def learned_weight(session: Session) -> LearnedWeight | None:
+    """The decision in force on the learned model's weight (the newest), or None: weight 0."""
+    return session.scalars(select(LearnedWeight).order_by(LearnedWeight.id.desc()).limit(1)).first()
+
+
+def decide_learned_weight(
+    session: Session,
+    user: User,
+    weight: float,
+    config: Config,
+    *,
+    random_state: int = 0,
+    remote_addr: str | None = None,
+) -> LearnedWeight:
+    """An office sets the learned model's weight in the score; above 0 only if the model beats the hand score now.
+
+    The model is evaluated afresh on the check-ins recorded today; the decision, with the figures it
+    was taken on, is a row of its own and an audit event. Weight 0 (back to the hand score) is always allowed.
+    """
+    scope.require(user, "plans")
+    if not 0.0 <= weight <= 1.0:
+        raise ValidationError.on("weight", _l("a weight from 0 to 1"))
+    evaluation = evaluate_learned_model(session, config, random_state=random_state)
+    if weight > 0 and evaluation is None:
+        raise ConflictError(
+            _l("not enough 90-day check-ins to judge the learned model"), {"weight": [_l("keep it at 0")]}
+        )
+    if weight > 0 and evaluation is not None and not evaluation.model_beats_hand:
+        raise ConflictError(
+            _l("the learned model does not beat the hand-weighted score on held-out check-ins"),
+            {"weight": [_l("keep it at 0")]},
+        )
+    decision = LearnedWeight(
+        weight=weight,
+        model_auc=evaluation.auc["model"].value if evaluation else 0.0,
+        hand_auc=evaluation.auc["hand"].value if evaluation else 0.0,
+        n_test=evaluation.n_test if evaluation else 0,
+        decided_by_id=user.id,
+        decided_at=clock.now(),
+    )
+    session.add(decision)
+    session.flush()
+    audit(
+        session,
+        "learned_weight",
+        user=user,
+        entity=decision,
+        remote_addr=remote_addr,
+        weight=weight,
+        model_auc=round(decision.model_auc, 4),
+        hand_auc=round(decision.hand_auc, 4),
+        n_test=decision.n_test,
+    )
+    return decision
+
+
+def trained_model(session: Session, config: Config, *, random_state: int = 0) -> learn.SuccessModel | None:
+    """The success model fitted on every recorded 90-day check-in (None if too few), for the score to use."""
+    features, _, lasted, _ = training_data(session, config)
+    if len(lasted) < MIN_CHECKINS or lasted.all() or not lasted.any():
+        return None
+    return learn.SuccessModel(random_state=random_state).fit(features, lasted.astype(int))

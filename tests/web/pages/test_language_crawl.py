@@ -42,6 +42,7 @@ from web.models import (
     Placement,
     PostRequest,
     Region,
+    RetentionCheckin,
     TransportBatch,
     User,
     Verification,
@@ -147,6 +148,7 @@ def _user_data() -> re.Pattern:
         PostRequest.refusal_reason,  # typed by the office that refused it
         FollowUp.note,
         Verification.note,
+        RetentionCheckin.note,
     ]
     for column in columns:
         strings.update(s for s in db.session.scalars(select(column).distinct()) if s and CJK.search(s))
