@@ -29,21 +29,21 @@ def test_a_plan_that_dies_mid_run_is_marked_failed_keeps_nothing_and_runs_again(
     office = _county(factory)
     plan = plans.create_plan(db.session, office, "141030", "optimal")
     db.session.commit()
-    real_run = matcher.plan.run
+    real_run = matcher.plan.run_prepared
     calls = []
 
-    def dies_on_the_baseline(laborers, targets, mode, config, **kw):
+    def dies_on_the_baseline(prepared, mode, config, **kw):
         calls.append(mode)
         if mode == "greedy":  # the plan's own mode has run; it dies while computing the baseline
             raise MemoryError("injected")
-        return real_run(laborers, targets, mode, config, **kw)
+        return real_run(prepared, mode, config, **kw)
 
-    monkeypatch.setattr(matcher.plan, "run", dies_on_the_baseline)
+    monkeypatch.setattr(matcher.plan, "run_prepared", dies_on_the_baseline)
     failed = execute_plan(plan.id)
     assert calls == ["optimal", "greedy"]
     assert failed.status is PlanStatus.FAILED and "injected" in failed.error
     assert db.session.scalar(select(func.count(PlanAssignment.id))) == 0
-    monkeypatch.setattr(matcher.plan, "run", real_run)
+    monkeypatch.setattr(matcher.plan, "run_prepared", real_run)
     again = rerun(plan.id)
     db.session.commit()
     assert again.status is PlanStatus.DONE and again.assignments

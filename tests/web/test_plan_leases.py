@@ -34,7 +34,7 @@ def held(*args, **kwargs):
     print("matcher started", flush=True)
     threading.Event().wait()
 
-matcher.plan.run = held
+matcher.plan.run_prepared = held
 from web.cli import main
 main()
 """
@@ -189,7 +189,7 @@ def test_a_runner_leaves_alone_a_plan_another_runner_took(app, factory):
 def test_a_result_is_dropped_if_the_plan_was_given_up_while_it_ran(app, factory, monkeypatch):
     _county(factory)
     plan = _plan(PlanStatus.QUEUED)
-    real_solve = plan_runs.plan_service.solve_plan
+    real_solve = plan_runs.plan_service.solve_prepared
 
     def given_up_meanwhile(*args, **kwargs):
         result = real_solve(*args, **kwargs)
@@ -202,7 +202,7 @@ def test_a_result_is_dropped_if_the_plan_was_given_up_while_it_ran(app, factory,
             )
         return result
 
-    monkeypatch.setattr(plan_runs.plan_service, "solve_plan", given_up_meanwhile)
+    monkeypatch.setattr(plan_runs.plan_service, "solve_prepared", given_up_meanwhile)
     assert plan_runs.execute_plan(plan.id).status is PlanStatus.FAILED
     assert _status(plan.id) == (PlanStatus.FAILED, "interrupted")
     assert db.session.scalar(sql_select(func.count(PlanAssignment.id))) == 0

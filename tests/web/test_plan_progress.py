@@ -20,14 +20,14 @@ def test_progress_is_visible_while_the_plan_runs(client, factory, api_token, mon
     db.session.commit()
     headers = api_token(office)
     started, release = threading.Event(), threading.Event()
-    real_run = matcher.plan.run
+    real_run = matcher.plan.run_prepared
 
     def held_run(*args, **kwargs):
         started.set()
         assert release.wait(30), "the test never released the plan"
         return real_run(*args, **kwargs)
 
-    monkeypatch.setattr(matcher.plan, "run", held_run)
+    monkeypatch.setattr(matcher.plan, "run_prepared", held_run)
     created = client.post("/api/v1/plans", json={"county_code": "141030", "mode": "optimal"}, headers=headers)
     assert created.status_code == 201 and created.json["status"] in ("queued", "running")
     plan_id = created.json["id"]

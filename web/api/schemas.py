@@ -307,9 +307,9 @@ class BatchSchema(PostingSchema):
         allow_none=True,
         metadata={"description": "the transport subsidy's band: outside_far, outside_near or inside_province"},
     )
-    arrived_on = fields.Date(dump_only=True)
-    received_by_name = fields.String(dump_only=True)
-    received_by_phone = fields.String(dump_only=True)
+    arrived_on = fields.Date(dump_only=True, allow_none=True)
+    received_by_name = fields.String(dump_only=True, allow_none=True)
+    received_by_phone = fields.String(dump_only=True, allow_none=True)
     pickup_points = fields.List(
         fields.Nested(PickupPointSchema),
         required=True,

@@ -72,10 +72,11 @@ def register_attendance_views(bp: Blueprint) -> None:
         village_code = request.values.get("village") or None
         form = AttendanceForm()
         if request.method == "POST" and form.validate_on_submit():
+            # A field left empty is a holder not recorded yet: the cadre may save the month in parts.
             given = {
                 int(key[5:]): value
                 for key, value in request.form.items()
-                if key.startswith("days_") and key[5:].isdigit()
+                if key.startswith("days_") and key[5:].isdigit() and value.strip()
             }
             try:
                 saved = welfare.record_attendance(
