@@ -61,6 +61,7 @@ API_ROLES = {
     "api_matching.PlacementText": PEOPLE,
     "api_matching": ALL,
     "api_plans": frozenset({"office"}),
+    "api_learning": frozenset({"office"}),
     "api_stats": PEOPLE,
     "api_messages": ALL,  # everyone reads their own inbox
     "api_post_requests": PEOPLE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UtcDateTime, utcnow
 
@@ -28,3 +28,5 @@ class LearnedWeight(Base):
     n_test: Mapped[int] = mapped_column(Integer)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), default=None)
     decided_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    decided_by = relationship("User")

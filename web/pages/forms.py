@@ -655,3 +655,13 @@ class VerificationForm(FlaskForm):
             "verified_on": self.verified_on.data,
             "note": self.note.data,
         }
+
+
+class LearnedWeightForm(FlaskForm):
+    """The office's decision on the learned success model's weight in the score (issue 14, part 6)."""
+
+    weight = DecimalField(
+        _l("Weight of the learned model in the score (0 to 1)"),
+        places=2,
+        validators=[InputRequired(), NumberRange(0, 1)],
+    )

@@ -52,6 +52,7 @@ from .common import (
 )
 from .forms import ConfirmForm, OfferForm, PlanForm, RerunForm, WelfarePostForm, WhatIfForm, options
 from .labels import AUDIT_ACTIONS, action_label, audit_details, entity_label, label, quota_sentence, translated
+from .learning import register_learning_views
 from .placements import register_placement_views
 from .plan_review import register_review_views, review_context
 from .post_requests import register_post_request_views
@@ -68,6 +69,7 @@ register_post_request_views(bp)
 register_handover_views(bp)
 register_subsidy_views(bp)
 register_watch_views(bp)
+register_learning_views(bp)
 
 #: The figures of a plan's report shown beside the greedy baseline; True = more is better.
 REPORT_ROWS = (
