@@ -629,6 +629,12 @@ class VisitSchema(Schema):
     close = fields.Boolean(load_default=False, metadata={"description": "close the follow-up with this visit"})
 
 
+def _eligibility_word(value: str) -> None:
+    """A post's eligibility is given as eligible or not_eligible (other subjects take their value from the record)."""
+    if value not in ("eligible", "not_eligible"):
+        raise ValidationError("must be one of: eligible, not_eligible")
+
+
 class VerificationSchema(Schema):
     id = fields.Integer(dump_only=True)
     subject = _enum(VerificationSubject, required=True)
@@ -638,10 +644,12 @@ class VerificationSchema(Schema):
         load_default=None,
         metadata={"description": "required for ability and post_eligibility"},
     )
+    # Checked by a function, not OneOf: the answer's value is any subject's (a poverty status, an ability),
+    # so the document must not promise the two words a post's eligibility is given in.
     value = fields.String(
         load_default=None,
-        validate=validate.OneOf(["eligible", "not_eligible"]),
-        metadata={"description": "post_eligibility: eligible | not_eligible; else the value on record"},
+        validate=_eligibility_word,
+        metadata={"description": "given: post_eligibility's eligible | not_eligible; shown: the value on record"},
     )
     method = _enum(VerificationMethod, required=True)
     verified_on = fields.Date(load_default=None, metadata={"description": "default: today"})
