@@ -4,8 +4,11 @@
 no order anybody chose. ``simulate`` lets the laborers of an instance arrive in a random order,
 each taking their top match among the targets with a free slot, as the interactive ranking
 (``matcher.rank``) orders them: by score, or with capacity prices by score minus price
-(``matcher.prices``). It follows the policy ladder as plans do: a job (opening or batch) if one
-is free, else a welfare post for a poor household still without work, one per household. The
+(``matcher.prices``), the laborer passing over a slot the ranking marks *held for others*
+(``matcher.rank.held_back``: priced above what placing them there is worth, so the card advises
+against it). It follows the policy ladder as plans do: a job (opening or batch) if one is free
+and not held for them, else a welfare post for a poor household still without work, one per
+household. The
 figure is households moved out of *without work*, compared with the hindsight ``optimal`` plan
 on the same laborers (which knows everybody at once) and with ``greedy`` (registration order,
 as by hand).
@@ -100,9 +103,12 @@ def simulate(
 
 def compare(prepared: plan.Prepared, config: Config, *, orders: int = 3, random_state: int = 0) -> dict[str, float]:
     """Households moved: hindsight ``optimal``, ``greedy``, and the simulation without prices, with
-    them, and with them holding back; simulated figures are means over ``orders`` random arrival
-    orders, ``*_pct`` percentages of the hindsight optimum. Both stages are priced (jobs, then the
-    welfare posts of the households the jobs left without work), as ``plan_prices`` does."""
+    them as the interactive ranking uses them (``online_with_prices``: ordered net of prices, and slots
+    held for others passed over), and ordered net of prices only, nobody passing over a slot
+    (``online_net_of_prices``, to show what holding back adds); simulated figures are means over
+    ``orders`` random arrival orders, ``*_pct`` percentages of the hindsight optimum. Both stages are
+    priced (jobs, then the welfare posts of the households the jobs left without work), as
+    ``plan_prices`` does."""
     from matcher import prices
 
     chosen, _, _ = plan.solve_optimal(prepared.jobs, config)
@@ -113,12 +119,12 @@ def compare(prepared: plan.Prepared, config: Config, *, orders: int = 3, random_
     post_units = prices.stage_prices(welfare, welfare_chosen, config).units
     greedy = plan.run_prepared(prepared, "greedy", config, explain=False).report
     rng = np.random.default_rng(random_state)
-    runs: dict[str, list[int]] = {"online_without_prices": [], "online_with_prices": [], "online_holding_back": []}
+    runs: dict[str, list[int]] = {"online_without_prices": [], "online_net_of_prices": [], "online_with_prices": []}
     for _ in range(orders):
         order = rng.permutation(len(prepared.laborers))
         runs["online_without_prices"].append(simulate(prepared, config, order).households_moved)
-        runs["online_with_prices"].append(simulate(prepared, config, order, job_units, post_units).households_moved)
-        runs["online_holding_back"].append(
+        runs["online_net_of_prices"].append(simulate(prepared, config, order, job_units, post_units).households_moved)
+        runs["online_with_prices"].append(
             simulate(prepared, config, order, job_units, post_units, hold_back=True).households_moved
         )
     hindsight = best.households_moved

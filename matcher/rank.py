@@ -48,6 +48,7 @@ class Match:
     point: tuple[float, float] | None = None  # the target point measured to (a batch's nearest pickup point)
     live_offers: int = 0  # the target's referrals and unanswered offers now (`matcher.congestion`)
     cap: int | None = None  # the most live offers it may carry; None: not counted
+    held_for_others: bool = False  # its capacity price is above what placing this laborer is worth (held_back)
 
     @property
     def is_at_cap(self) -> bool:
@@ -81,10 +82,39 @@ def _ranked(
     distance_km: np.ndarray,
     kind: np.ndarray,
     ident: np.ndarray,
+    held: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Open targets before those at their cap, then by the spread score (`matcher.congestion.spread_score`)
-    descending, then score descending, distance, kind and id ascending (a strict, reproducible order)."""
-    return np.lexsort((ident, kind, distance_km, -score, -spread, full))
+    """Open targets before those at their cap, and among those, targets not ``held`` for others first; then
+    by the spread score (`matcher.congestion.spread_score`) descending, then score descending, distance,
+    kind and id ascending (a strict, reproducible order)."""
+    held = np.zeros(len(score), bool) if held is None else held
+    return np.lexsort((ident, kind, distance_km, -score, -spread, held, full))
+
+
+def held_back(
+    L: LaborerColumns,
+    lab: np.ndarray,
+    T: TargetColumns,
+    tgt: np.ndarray,
+    score: np.ndarray,
+    price: np.ndarray,
+    config: Config,
+) -> np.ndarray:
+    """Pairs whose target's capacity price (score units) is above what placing the laborer there is worth to
+    a plan: the score plus the priority bonus, plus ``household_bonus`` while the household is without work.
+
+    Such a slot is left to those who fit it better (the outside option, placing nobody, is worth 0 in the
+    plan's objective): the ranking shows it after the others, "held for others", and the simulation in
+    ``matcher.online`` lets laborers pass over it. Written for ranking; ``online.simulate`` applies the same
+    test to the plan graph's edge weights.
+    """
+    bonus = scoring.bonus_columns(L.poverty[lab], L.ability[lab], T.kind[tgt], config, L.household_flagged[lab])
+    scale = config.score_scale
+    household = round(config.household_bonus * scale)
+    # Compared in whole objective units, as the plan's edge weights are, so that plans, prices and the ranking agree.
+    worth = np.rint((np.asarray(score) + bonus) * scale) + np.where(L.household_has_work[lab], 0, household)
+    held: np.ndarray = np.rint(np.asarray(price) * scale) > worth
+    return held
 
 
 def _congestion(targets: Sequence[Target], config: Config) -> tuple[np.ndarray, np.ndarray]:
@@ -263,7 +293,8 @@ class Ranker:
         tr = rows[good]
         spread = np.asarray(congestion.spread_score(net, live[tr], cap[tr], config.congestion_tolerance))
         full = np.asarray(congestion.at_cap(live[tr], cap[tr]))
-        top = _ranked(net, spread, full, dist[good], T.kind[tr], T.id[tr])[:k]
+        held = held_back(L, zeros[good], T, tr, totals, price, config)
+        top = _ranked(net, spread, full, dist[good], T.kind[tr], T.id[tr], held)[:k]
         matches = []
         for i in top.tolist():
             e = good[i]
@@ -288,6 +319,7 @@ class Ranker:
                     point,
                     int(live[tr[i]]),
                     int(cap[tr[i]]),
+                    bool(held[i]),
                 )
             )
         misses = []

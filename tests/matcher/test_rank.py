@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from matcher import scoring
+from matcher.arrays import LaborerColumns
 from matcher.geo import geodesic_km, haversine_km
 from matcher.rank import CandidateRanker, Ranker
 from matcher.rules import check
@@ -182,3 +184,31 @@ def test_capacity_prices_reorder_matches_and_say_why(make_laborer, make_target):
     assert all(f.name != "crowding" for f in priced[0].factors)
     ranker.set_prices({})
     assert [m.target_id for m in ranker.for_laborer(laborer, ineligible=0).matches] == [1, 2]
+
+
+def test_a_slot_priced_above_the_laborers_worth_is_held_for_others_and_ranked_after(make_laborer, make_target):
+    laborer = make_laborer()
+    near = make_target(id=1, points=(north_of(HOME, 1.0),))
+    far = make_target(id=2, points=(north_of(HOME, 5.0),))
+    config = Config()
+    ranker = Ranker([near, far], config)
+    plain = ranker.for_laborer(laborer, ineligible=0).matches
+    L = LaborerColumns.from_laborers([laborer], ranker.targets.skills, ranker.targets.job_types)
+    worth = float(
+        plain[0].score
+        + scoring.bonus_columns(
+            L.poverty[[0]], L.ability[[0]], ranker.targets.kind[[0]], config, L.household_flagged[[0]]
+        )[0]
+        + (0.0 if laborer.household_has_work else config.household_bonus)
+    )
+    ranker.set_prices({("opening", 1): worth - 0.001})  # priced, still worth taking: not held
+    kept = ranker.for_laborer(laborer, ineligible=0).matches
+    assert [(m.target_id, m.held_for_others) for m in kept] == [(2, False), (1, False)]
+    ranker.set_prices({("opening", 1): worth + 0.001, ("opening", 2): 0.0})
+    held = ranker.for_laborer(laborer, ineligible=0).matches
+    assert [(m.target_id, m.held_for_others) for m in held] == [(2, False), (1, True)]
+    ranker.set_prices({("opening", 1): worth + 0.001, ("opening", 2): worth + 1.0})  # both held: the smaller loss first
+    assert [(m.target_id, m.held_for_others) for m in ranker.for_laborer(laborer, ineligible=0).matches] == [
+        (1, True),
+        (2, True),
+    ]

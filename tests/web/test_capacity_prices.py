@@ -93,3 +93,26 @@ def test_plans_in_other_modes_store_no_prices(app, factory):
     db.session.commit()
     _run(app, factory, "greedy")
     assert db.session.scalars(select(CapacityPrice)).all() == []
+
+
+def held_scene(factory):
+    """One slot, two registered-poor laborers and a non-poor one who all fit it alike: the plan gives it to
+    a poor one, its price is what the other poor one would bring, more than the non-poor one is worth there."""
+    village = factory.household()
+    a = factory.opening(slots=1, title="唯一的名额", lat=village.lat + 1.0 / KM_PER_DEG, lon=village.lon)
+    poor = [factory.laborer(factory.household()) for _ in range(2)]
+    other = factory.laborer(factory.household(poverty_status="non_poor"))
+    db.session.commit()
+    return a, poor, other
+
+
+def test_a_slot_worth_more_to_others_is_held_for_others(app, factory, client, api_token):
+    a, poor, other = held_scene(factory)
+    _run(app, factory)
+    for laborer, held in ((poor[0], False), (poor[1], False), (other, True)):
+        (match,) = _ranked(app, factory, laborer.id)
+        assert (match.target_id, match.held_for_others) == (a.id, held)
+    headers = api_token(factory.user("cadre", username="cadre-held"))
+    for laborer, held in ((poor[1], False), (other, True)):
+        body = client.get(f"/api/v1/laborers/{laborer.id}/matches?kind=opening", headers=headers).get_json()
+        assert [(m["target_id"], m["held_for_others"]) for m in body["matches"]] == [(a.id, held)]

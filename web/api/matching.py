@@ -73,6 +73,13 @@ class MatchSchema(Schema):
         allow_none=True,
         metadata={"description": "the target's live offers and cap (issue 14): at its cap it ranks below open ones"},
     )
+    held_for_others = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "the last optimal plan's capacity price of the target is above what placing this "
+            "laborer there is worth: better left to others who fit it better; ranked after the others"
+        },
+    )
 
 
 class MatchListSchema(Schema):

@@ -107,9 +107,11 @@ def memory_figures(result: dict) -> dict[str, str]:
         cells["between plans: households moved, hindsight `optimal`"] = _n(o["hindsight_optimal"])
         cells["between plans: `greedy` (registration order)"] = moved("greedy")
         cells["between plans: one at a time, top match, no prices"] = f"{moved('online_without_prices')}, {runs}"
-        cells["between plans: one at a time, top match net of prices"] = f"{moved('online_with_prices')}, {runs}"
-        cells["between plans: net of prices, holding back slots priced above worth"] = (
-            f"{moved('online_holding_back')}, {runs}"
+        cells["between plans: one at a time, top match with prices (as ranked: held-for-others passed over)"] = (
+            f"{moved('online_with_prices')}, {runs}"
+        )
+        cells["between plans: ablation, ordered net of prices but nothing passed over"] = (
+            f"{moved('online_net_of_prices')}, {runs}"
         )
     return cells
 

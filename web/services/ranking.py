@@ -261,6 +261,7 @@ def match_json(match: Match, locale: str = "zh") -> dict:
             {"code": r.code, "zh": r.zh, "en": r.en, "text": r.zh if locale == "zh" else r.en} for r in match.reasons
         ],
         "congestion": caps.congestion_json(match),
+        "held_for_others": match.held_for_others,
     }
 
 

@@ -35,3 +35,16 @@ def test_referrals_fill_the_cap_and_the_page_says_so(client, factory, login):
     )
     assert "its cap (3 per open slot, 1 open slots: at most 3)" in refused.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Placement.id))) == 3
+
+
+def test_a_match_held_for_others_says_so_in_the_pages_language(app, client, factory, login):
+    from tests.web.test_capacity_prices import _run, held_scene
+
+    _, poor, other = held_scene(factory)
+    _run(app, factory)
+    login(factory.user("cadre"))
+    zh = client.get(f"/cadre/laborers/{other.id}").get_data(as_text=True)
+    assert "建议留给更合适的人：这个岗位的名额别人更需要。没有别的合适岗位时再推荐。" in zh
+    en = client.get(f"/cadre/laborers/{other.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Better left to others: people who fit this post better need its places more." in en
+    assert "建议留给更合适的人" not in client.get(f"/cadre/laborers/{poor[1].id}").get_data(as_text=True)
