@@ -105,7 +105,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _identity(scope: RegionScope, laborer: Laborer, full_ids: bool, placement: Placement | None = None) -> dict:
+def identity_cells(scope: RegionScope, laborer: Laborer, full_ids: bool, placement: Placement | None = None) -> dict:
     """The ID number and phone columns of a laborer's row, as the disclosure policy shows them (an
     employer sees the phone of its own accepted `placement`)."""
     view = disclosure.View.RECORD if full_ids else disclosure.View.LIST
@@ -276,7 +276,7 @@ def batch_manifest(
                 "destination": batch.destination,
                 "departs_at": departs_at.strftime("%Y-%m-%d %H:%M"),
                 "name": laborer.name,
-                **_identity(scope, laborer, full_ids, placement),
+                **identity_cells(scope, laborer, full_ids, placement),
                 "sex": str(laborer.sex),
                 "age": laborer.age_on(departs_at.date()),
                 "village_code": village,
@@ -362,7 +362,7 @@ def welfare_roster(session: Session, scope: RegionScope, on: date, *, full_ids: 
                 name=laborer.name,
                 household=household.code,
                 started_on=started_on,
-                **_identity(scope, laborer, full_ids),
+                **identity_cells(scope, laborer, full_ids),
             )
         rows.append(row)
     return Report(

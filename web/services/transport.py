@@ -54,7 +54,7 @@ from ..models import (
 from ..validation import check_phone
 from . import inbox, scope
 from .accounts import audit
-from .reports import Column, Report, _identity
+from .reports import Column, Report, identity_cells
 from .retention import SUCCESS_DAY
 from .scope import RegionScope
 
@@ -496,7 +496,7 @@ def payment_list(session: Session, within: RegionScope, year: int) -> Report:
             {
                 "no": number,
                 "name": laborer.name,
-                **_identity(within, laborer, False),
+                **identity_cells(within, laborer, False),
                 "village": village,
                 "batch": batch.title,
                 "destination": batch.destination,
