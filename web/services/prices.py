@@ -57,9 +57,13 @@ def store_prices(session: Session, plan: Plan, prices: Mapping[tuple[str, int], 
     return len(rows)
 
 
+#: The newest plan that stored prices (null: none), as a scalar select (read beside the data versions).
+VERSION = select(func.max(CapacityPrice.plan_id)).scalar_subquery()
+
+
 def version(session: Session) -> int:
     """The newest plan that stored prices (0: none); the ranking re-reads prices when it moves."""
-    return int(session.scalar(select(func.max(CapacityPrice.plan_id))) or 0)
+    return int(session.scalar(select(VERSION)) or 0)
 
 
 def current(session: Session) -> dict[tuple[str, int], float]:

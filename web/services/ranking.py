@@ -78,7 +78,8 @@ def _today() -> date:
 def ranker(session: Session, config: Config) -> Ranker:
     """The Ranker over all open targets, built once per targets version and kept current in place."""
     url = str(session.get_bind().engine.url)
-    now = versions.current(session)
+    # One statement: the data versions, the newest priced plan, the learned-weight decision in force.
+    now = versions.current(session, prices=prices.VERSION, learned=retention.DECISION)
     key = (now[versions.TARGETS], config, _today())
     with _lock:  # one build at a time: the others would wait for it anyway
         cached = _rankers.get(url)
@@ -87,12 +88,11 @@ def ranker(session: Session, config: Config) -> Ranker:
         elif cached.holdings < now[versions.HOLDINGS]:
             _recount(session, cached.ranker, cached.holdings)
             cached.holdings = now[versions.HOLDINGS]
-        priced_at = prices.version(session)
-        if cached.prices != priced_at:  # a new optimal plan: its capacity prices steer the ranking
+        if cached.prices != now["prices"]:  # a new optimal plan: its capacity prices steer the ranking
             cached.ranker.set_prices(prices.current(session))
-            cached.prices = priced_at
-        decision = retention.learned_weight(session)
-        if (decision.id if decision else 0) != cached.learned:  # an office's decision on the learned model
+            cached.prices = now["prices"]
+        if now["learned"] != cached.learned:  # an office's decision on the learned model
+            decision = retention.learned_weight(session)
             weight = decision.weight if decision else 0.0
             model = retention.trained_model(session, config) if weight > 0 else None
             cached.ranker.set_learned(model, weight)

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import numpy as np
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher import learn, outcomes, scoring
@@ -132,6 +132,10 @@ def evaluate_learned_model(session: Session, config: Config, *, random_state: in
         return None
     truth = outcomes.retention_probability(features) if synthetic.all() else None
     return learn.evaluate(features, hand, lasted.astype(int), truth, random_state=random_state)
+
+
+#: The id of the decision in force (null: none), as a scalar select (read beside the data versions).
+DECISION = select(func.max(LearnedWeight.id)).scalar_subquery()
 
 
 def learned_weight(session: Session) -> LearnedWeight | None:
