@@ -75,6 +75,39 @@ def _wrk(url: str, connections: int, seconds: int, script: Path | None) -> dict:
     return {"rps": rps, "p99_ms": float(p99.group(1)) * factor, "non_2xx": int(errors.group(1)) if errors else 0}
 
 
+def _process_tree() -> dict[int, list[int]]:
+    """Children of each process (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    return children
+
+
+def worker_rss_mib(pid: int) -> list[float]:
+    """Resident memory (MiB) of each worker of the server started as ``pid``: the processes below it that
+    have no children of their own (gunicorn's workers; the process itself when it serves alone)."""
+    children = _process_tree()
+    below, todo = [], [pid]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        below += kids
+        todo += kids
+    rss = []
+    for worker in [p for p in below if p not in children] or [pid]:
+        try:
+            status = Path(f"/proc/{worker}/status").read_text()
+        except OSError:
+            continue
+        found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+        if found:
+            rss.append(int(found.group(1)) / 1024)
+    return rss
+
+
 def _lua(path: Path, token: str, laborer_ids: list[int]) -> None:
     ids = ",".join(str(i) for i in laborer_ids)
     path.write_text(
@@ -153,6 +186,7 @@ def run_http_bench(
             for c in connections:
                 _wrk(f"http://{HOST}:{jiuye_port}", c, 3, lua)  # warm each worker's connections
                 endpoint = _wrk(f"http://{HOST}:{jiuye_port}", c, seconds, lua)
+                rss = worker_rss_mib(jiuye.pid)  # after the run: the rankers built, every worker warm
                 baseline = _wrk(f"http://{HOST}:{hello_port}/", c, seconds, None)
                 rows.append(
                     {
@@ -163,6 +197,8 @@ def run_http_bench(
                         "hello_rps": baseline["rps"],
                         "hello_p99_ms": baseline["p99_ms"],
                         "ratio": endpoint["rps"] / baseline["rps"],
+                        "worker_rss_mib": max(rss, default=float("nan")),
+                        "workers_seen": len(rss),
                     }
                 )
     finally:
@@ -181,13 +217,13 @@ def http_table(rows: list[dict]) -> list[str]:
     """The --http rows as Markdown lines."""
     lines = [
         "| database | workers×threads | connections | matches req/s | p99 ms | non-2xx | hello-world req/s "
-        "| p99 ms | ratio |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| p99 ms | ratio | RSS per jiuye worker (largest) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['database']} | {r['workers']}×{r['threads']} | {r['connections']} | {r['matches_rps']:,.0f} "
             f"| {r['matches_p99_ms']:.1f} | {r['matches_non_2xx']} | {r['hello_rps']:,.0f} | {r['hello_p99_ms']:.1f} "
-            f"| {r['ratio']:.0%} |"
+            f"| {r['ratio']:.0%} | {r['worker_rss_mib']:,.0f} MiB ({r['workers_seen']} seen) |"
         )
     return lines
