@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matcher import plan
+from matcher import plan, rank
 from matcher.arrays import TargetColumns
 from matcher.types import Config
 
@@ -59,8 +59,8 @@ def simulate(
 
     ``price_units`` and ``post_price_units`` (per target row, objective units) are deducted from the
     score before ranking jobs, respectively welfare posts. With ``hold_back`` a laborer passes over a
-    target priced above what placing them is worth (their weight, plus the household bonus while
-    their household is still without work): the cadre leaves that slot to those who fit it better.
+    target the ranking holds for others (``matcher.rank.held_back``, with their household's state in the
+    simulation): the cadre leaves that slot to those who fit it better.
     """
     L, T, jobs = prepared.laborers, prepared.targets, prepared.jobs
     welfare = plan.candidate_graph(L, T, "welfare", config, rematch=prepared.rematch)
@@ -71,24 +71,31 @@ def simulate(
     moved = has_work.copy()  # households with work now (already, or by the simulation)
     free = T.capacity.astype(np.int64).tolist()
     moved_l, household_l = moved.tolist(), household.tolist()
-    bonus = plan.household_bonus_units(config)
     lists = []
     for graph, edges, start, units in (
         (jobs, job_order, job_start, price_units),
         (welfare, post_order, post_start, post_price_units),
     ):
-        cost = np.zeros(len(edges)) if units is None or not hold_back else np.asarray(units, float)[graph.tgt[edges]]
-        lists.append((graph.tgt[edges].tolist(), start.tolist(), graph.weight_units[edges].tolist(), cost.tolist()))
+        labs, tgt = graph.lab[edges], graph.tgt[edges]
+        if units is None or not hold_back:
+            idle = busy = np.zeros(len(edges), bool)
+        else:  # held for others as the ranking says, for a household still without work and for one with work
+            price = np.asarray(units, float)[tgt] / scale
+            idle, busy = (
+                rank.held_back(L, labs, T, tgt, graph.score[edges], price, config, np.full(len(edges), has))
+                for has in (False, True)
+            )
+        lists.append((tgt.tolist(), start.tolist(), idle.tolist(), busy.tolist()))
     placed = 0
     for lab in np.asarray(order).tolist():
         h = household_l[lab]
         taken = -1
-        for stage, (tgt, start, weight, cost) in enumerate(lists):
+        for stage, (tgt, start, held_idle, held_busy) in enumerate(lists):
             if stage == 1 and moved_l[h]:
                 break  # welfare posts only for households still without work
-            worth_extra = 0 if moved_l[h] else bonus
+            held = held_busy if moved_l[h] else held_idle
             for i in range(start[lab], start[lab + 1]):
-                if free[tgt[i]] > 0 and cost[i] <= weight[i] + worth_extra:
+                if free[tgt[i]] > 0 and not held[i]:
                     taken = tgt[i]
                     break
             if taken >= 0:

@@ -82,12 +82,11 @@ def _ranked(
     distance_km: np.ndarray,
     kind: np.ndarray,
     ident: np.ndarray,
-    held: np.ndarray | None = None,
+    held: np.ndarray,
 ) -> np.ndarray:
     """Open targets before those at their cap, and among those, targets not ``held`` for others first; then
     by the spread score (`matcher.congestion.spread_score`) descending, then score descending, distance,
     kind and id ascending (a strict, reproducible order)."""
-    held = np.zeros(len(score), bool) if held is None else held
     return np.lexsort((ident, kind, distance_km, -score, -spread, held, full))
 
 
@@ -99,20 +98,23 @@ def held_back(
     score: np.ndarray,
     price: np.ndarray,
     config: Config,
+    household_has_work: np.ndarray | None = None,
 ) -> np.ndarray:
     """Pairs whose target's capacity price (score units) is above what placing the laborer there is worth to
-    a plan: the score plus the priority bonus, plus ``household_bonus`` while the household is without work.
+    a plan: the score plus the priority bonus, plus ``household_bonus`` while the household is without work
+    (per pair: ``household_has_work``, else the laborer's own column).
 
     Such a slot is left to those who fit it better (the outside option, placing nobody, is worth 0 in the
     plan's objective): the ranking shows it after the others, "held for others", and the simulation in
-    ``matcher.online`` lets laborers pass over it. Written for ranking; ``online.simulate`` applies the same
-    test to the plan graph's edge weights.
+    ``matcher.online`` lets laborers pass over it.
     """
     bonus = scoring.bonus_columns(L.poverty[lab], L.ability[lab], T.kind[tgt], config, L.household_flagged[lab])
     scale = config.score_scale
     household = round(config.household_bonus * scale)
     # Compared in whole objective units, as the plan's edge weights are, so that plans, prices and the ranking agree.
-    worth = np.rint((np.asarray(score) + bonus) * scale) + np.where(L.household_has_work[lab], 0, household)
+    worth = np.rint((np.asarray(score) + bonus) * scale) + np.where(
+        L.household_has_work[lab] if household_has_work is None else household_has_work, 0, household
+    )
     held: np.ndarray = np.rint(np.asarray(price) * scale) > worth
     return held
 

@@ -57,13 +57,9 @@ def store_prices(session: Session, plan: Plan, prices: Mapping[tuple[str, int], 
     return len(rows)
 
 
-#: The newest plan that stored prices (null: none), as a scalar select (read beside the data versions).
+#: The newest plan that stored prices (null: none), as a scalar select the ranking reads beside the data
+#: versions (`versions.current`); it re-reads the prices when this moves.
 VERSION = select(func.max(CapacityPrice.plan_id)).scalar_subquery()
-
-
-def version(session: Session) -> int:
-    """The newest plan that stored prices (0: none); the ranking re-reads prices when it moves."""
-    return int(session.scalar(select(VERSION)) or 0)
 
 
 def current(session: Session) -> dict[tuple[str, int], float]:

@@ -53,7 +53,7 @@ class _Targets:
     key: tuple
     holdings: int
     ranker: Ranker
-    prices: int = -1  # the prices version set on the ranker (services.prices.version)
+    prices: int = -1  # the priced plan set on the ranker (services.prices.VERSION)
     learned: int = 0  # the learned-weight decision set on the ranker (its id; 0: none)
 
 
