@@ -1,32 +1,48 @@
 """Distances on the Earth: vectorised haversine for matching, geodesic for what people read.
 
-Matching works on great-circle (haversine) distances computed in bulk with numpy and
-``sklearn.neighbors.BallTree``; the few distances shown to a cadre come from
-``geopy.distance.geodesic`` (WGS-84 ellipsoid), which is exact but costs tens of microseconds
-each, so it is never called in a loop over all rows.
+Matching works on great-circle (haversine) distances computed in bulk with numpy. Radius queries
+use two trees, each where it was measured to win: ``scipy.spatial.cKDTree`` over points on the
+unit sphere (a great-circle radius is a chord there, ``2 sin(θ/2)``) for one point with few hits
+(a laborer's targets: no per-call overhead worth counting) and for many query points at once (a
+plan's candidate pairs); ``sklearn.neighbors.BallTree`` with the haversine metric for a few query
+points with thousands of hits (a posting's candidates), since it hands back index and distance
+arrays where the KD-tree builds Python lists. The few distances shown to a cadre are geodesics on
+the WGS-84 ellipsoid (``pyproj.Geod``, Karney's algorithm), computed for the shown pairs together in
+one vectorised call, never in a loop over all rows.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
-from geopy.distance import geodesic
+from pyproj import Geod
+from scipy.spatial import cKDTree
 from sklearn.neighbors import BallTree
 
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG) used by every haversine distance in the engine."""
 
 RADIUS_SLACK = 1.0 + 1e-9
-"""BallTree radius queries are widened by this factor; callers then cut at the exact limit."""
+"""Radius queries are widened by this factor; callers then cut at the exact limit."""
 
-_GEODESIC = geodesic()
+_WGS84 = Geod(ellps="WGS84")
 
 
 def geodesic_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Exact WGS-84 distance in km between two (lat, lon) points, for display."""
-    return float(_GEODESIC.measure(a, b))
+    return float(_WGS84.inv(a[1], a[0], b[1], b[0])[2]) / 1000.0
+
+
+def geodesics_km(lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike) -> np.ndarray:
+    """``geodesic_km`` between (arrays of) points in degrees, in one vectorised call; broadcasts."""
+    lat1_a, lon1_a, lat2_a, lon2_a = np.broadcast_arrays(*(np.asarray(v, float) for v in (lat1, lon1, lat2, lon2)))
+    if lat1_a.size == 0:
+        return np.empty(lat1_a.shape, float)
+    km: np.ndarray = np.asarray(_WGS84.inv(lon1_a, lat1_a, lon2_a, lat2_a)[2]) / 1000.0
+    return km
 
 
 def haversine_km(lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike) -> np.ndarray:
@@ -44,26 +60,47 @@ def haversine_rad_km(
     return km
 
 
-def to_radians(lat: npt.ArrayLike, lon: npt.ArrayLike) -> np.ndarray:
-    """Stack degrees into the (n, 2) radian (lat, lon) array that haversine BallTrees expect."""
-    radians: np.ndarray = np.radians(np.column_stack([np.asarray(lat, float), np.asarray(lon, float)]))
-    return radians
+def unit_vectors(lat: npt.ArrayLike, lon: npt.ArrayLike) -> np.ndarray:
+    """(n, 3) points on the unit sphere of (lat, lon) degrees: the space the radius trees work in."""
+    phi, lmb = np.radians(np.asarray(lat, float)), np.radians(np.asarray(lon, float))
+    cos_phi = np.cos(phi)
+    return np.column_stack([cos_phi * np.cos(lmb), cos_phi * np.sin(lmb), np.sin(phi)])
+
+
+def chord(radius_km: npt.ArrayLike) -> np.ndarray:
+    """The straight-line distance on the unit sphere of a great-circle distance in km."""
+    return 2.0 * np.sin(np.minimum(np.asarray(radius_km, float) / EARTH_RADIUS_KM, np.pi) / 2.0)
+
+
+def _flat(found: Sequence[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """cKDTree's lists of hits per query as flat (query index, point index) arrays."""
+    counts = np.fromiter(map(len, found), np.int64, count=len(found))
+    query = np.repeat(np.arange(len(found), dtype=np.int64), counts)
+    hit = np.fromiter(itertools.chain.from_iterable(found), np.int64, count=int(counts.sum()))
+    return query, hit
 
 
 class PointIndex:
-    """A haversine BallTree over (lat, lon) points answering radius queries in km."""
+    """A radius index over (lat, lon) points answering great-circle radius queries in km.
 
-    def __init__(self, lat: Sequence[float] | np.ndarray, lon: Sequence[float] | np.ndarray, leaf_size: int = 40):
+    Each kind of query builds its tree on first use (see the module's note), so an index asked only
+    one kind of question holds one tree.
+    """
+
+    def __init__(self, lat: Sequence[float] | np.ndarray, lon: Sequence[float] | np.ndarray):
         self.size = len(lat)
-        self._tree = BallTree(to_radians(lat, lon), metric="haversine", leaf_size=leaf_size) if self.size else None
+        self.lat, self.lon = np.asarray(lat, float), np.asarray(lon, float)
+        self._kd: cKDTree | None = None
+        self._ball: BallTree | None = None
 
     def near_km(self, lat: float, lon: float, radius_km: float) -> np.ndarray:
         """Indices of the points within ``radius_km`` of one point (the interactive fast path)."""
-        if self._tree is None:
+        if not self.size:
             return np.empty(0, np.int64)
-        query = np.radians(np.array([[lat, lon]], float))
-        near: np.ndarray = self._tree.query_radius(query, r=radius_km / EARTH_RADIUS_KM)[0]
-        return near
+        if self._kd is None:
+            self._kd = cKDTree(unit_vectors(self.lat, self.lon))
+        found = self._kd.query_ball_point(unit_vectors([lat], [lon])[0], float(chord(radius_km)), return_sorted=False)
+        return np.fromiter(found, np.int64, count=len(found))
 
     def within_km(
         self, lat: npt.ArrayLike, lon: npt.ArrayLike, radius_km: npt.ArrayLike
@@ -74,22 +111,32 @@ class PointIndex:
         """
         lat_q = np.atleast_1d(np.asarray(lat, float))
         lon_q = np.atleast_1d(np.asarray(lon, float))
-        if self._tree is None or lat_q.size == 0:
+        if not self.size or lat_q.size == 0:
             empty_i = np.empty(0, np.int64)
             return empty_i, empty_i.copy(), np.empty(0, float)
+        if self._ball is None:
+            self._phi, self._lmb = np.radians(self.lat), np.radians(self.lon)
+            self._cos = np.cos(self._phi)
+            self._ball = BallTree(np.column_stack([self._phi, self._lmb]), metric="haversine")
         radius = np.broadcast_to(np.asarray(radius_km, float), lat_q.shape) / EARTH_RADIUS_KM
-        ind, dist = self._tree.query_radius(to_radians(lat_q, lon_q), r=radius, return_distance=True)
-        counts = np.fromiter((len(i) for i in ind), np.int64, count=len(ind))
-        query = np.repeat(np.arange(len(ind), dtype=np.int64), counts)
+        phi_q, lmb_q = np.radians(lat_q), np.radians(lon_q)
+        found = self._ball.query_radius(np.column_stack([phi_q, lmb_q]), r=radius)
+        counts = np.fromiter((len(i) for i in found), np.int64, count=len(found))
+        query = np.repeat(np.arange(len(found), dtype=np.int64), counts)
         if counts.sum() == 0:
             return query, np.empty(0, np.int64), np.empty(0, float)
-        return query, np.concatenate(ind).astype(np.int64), np.concatenate(dist) * EARTH_RADIUS_KM
+        hit = np.concatenate(found).astype(np.int64, copy=False)
+        # The distance by the engine's one formula (not the tree's own), so that every cut at a limit agrees.
+        km = haversine_rad_km(
+            phi_q[query], lmb_q[query], np.cos(phi_q)[query], self._phi[hit], self._lmb[hit], self._cos[hit]
+        )
+        return query, hit, km
 
 
 def pairs_within_km(
     lat_a: npt.ArrayLike, lon_a: npt.ArrayLike, lat_b: npt.ArrayLike, lon_b: npt.ArrayLike, radius_km: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Index pairs ``(i, j)`` with ``b[j]`` within ``radius_km`` of ``a[i]``, by one batched BallTree query.
+    """Index pairs ``(i, j)`` with ``b[j]`` within ``radius_km`` of ``a[i]``, by one batched tree query.
 
     The tree holds the larger side and the smaller side is queried all at once, so the cost is
     one tree build plus the pairs found. The radius is widened by ``RADIUS_SLACK``: callers cut
@@ -102,11 +149,7 @@ def pairs_within_km(
         return empty, empty.copy()
     flip = a[0].size < b[0].size  # the tree over the larger side
     tree_side, query_side = (b, a) if flip else (a, b)
-    tree = BallTree(to_radians(*tree_side), metric="haversine")
-    found = tree.query_radius(to_radians(*query_side), r=radius_km * RADIUS_SLACK / EARTH_RADIUS_KM)
-    counts = np.fromiter((len(f) for f in found), np.int64, count=len(found))
-    if counts.sum() == 0:
-        return empty, empty.copy()
-    query = np.repeat(np.arange(len(found), dtype=np.int64), counts)
-    hit = np.concatenate(found).astype(np.int64, copy=False)
+    tree = cKDTree(unit_vectors(*tree_side))
+    radius = float(chord(radius_km * RADIUS_SLACK))
+    query, hit = _flat(tree.query_ball_point(unit_vectors(*query_side), radius, return_sorted=False))
     return (query, hit) if flip else (hit, query)

@@ -1,9 +1,10 @@
 """Interactive ranking: the best targets for one laborer, and the best laborers for one target.
 
-A ``Ranker`` is built once per data version (one haversine BallTree per target kind over every
+A ``Ranker`` is built once per data version (one radius index per group of target kinds over every
 target point) and answers many calls. Each call gathers spatial candidates with a radius query,
 applies the rules and the score to them as numpy columns, and only then explains the few pairs
-that are shown: geodesic distance, factors and reasons are computed for those alone. Between
+that are shown: geodesic distances (in one vectorised call), factors and reasons are computed for
+those alone. Between
 plans, each target's capacity price (``matcher.prices``, from the last ``optimal`` plan) is deducted
 from its score before ranking, so that laborers ranked one at a time are steered away from slots
 others fit better; the ``crowding`` factor says so.
@@ -19,14 +20,14 @@ import numpy as np
 
 from matcher import congestion, rules, scoring
 from matcher.arrays import KIND_CODE, LaborerColumns, TargetColumns, Vocabulary
-from matcher.geo import PointIndex, geodesic_km, haversine_km
+from matcher.geo import PointIndex, geodesics_km, haversine_km
 from matcher.learn import placement_features
 from matcher.rules import Reason
 from matcher.scoring import Factor
 from matcher.types import DEFAULT_CONFIG, KINDS, Config, Laborer, Target
 
 _RADIUS_SLACK = 1.0 + 1e-9
-"""BallTree radius queries are widened by this factor; the rules then cut at the exact limit."""
+"""Radius queries are widened by this factor; the rules then cut at the exact limit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +144,7 @@ def nearest_misses(bad: np.ndarray, kind: np.ndarray, ident: np.ndarray, distanc
 
 
 _GROUPS: dict[str, tuple[str, ...]] = {"near": ("opening", "welfare_post"), "far": ("batch",)}
-"""Kinds sharing one BallTree: those searched within the commute limit, and batches (pickup limit)."""
+"""Kinds sharing one radius index: those searched within the commute limit, and batches (pickup limit)."""
 
 
 class Ranker:
@@ -171,6 +172,11 @@ class Ranker:
     def target(self, kind: str, target_id: int) -> Target:
         """The target with this kind and id."""
         return self.targets.targets[self._row[(kind, target_id)]]
+
+    def find(self, kind: str, target_id: int) -> Target | None:
+        """The target with this kind and id, or None if the ranker does not hold it (not open)."""
+        row = self._row.get((kind, target_id))
+        return None if row is None else self.targets.targets[row]
 
     def set_capacity(self, free: Mapping[tuple[str, int], int]) -> None:
         """Give targets (by kind and id) new free capacities, keeping the spatial index; unknown keys are skipped.
@@ -296,13 +302,16 @@ class Ranker:
         spread = np.asarray(congestion.spread_score(net, live[tr], cap[tr], config.congestion_tolerance))
         full = np.asarray(congestion.at_cap(live[tr], cap[tr]))
         held = held_back(L, zeros[good], T, tr, totals, price, config)
-        top = _ranked(net, spread, full, dist[good], T.kind[tr], T.id[tr], held)[:k]
+        top = _ranked(net, spread, full, dist[good], T.kind[tr], T.id[tr], held)[:k].tolist()
+        missed = nearest_misses(np.flatnonzero(~ok), T.kind[rows], T.id[rows], dist, ineligible).tolist()
+        shown = [int(good[i]) for i in top] + missed
+        shown_points = [self._point(int(points[e])) for e in shown]
+        shown_kms = geodesics_km(laborer.lat, laborer.lon, *np.array(shown_points, float).reshape(-1, 2).T)
         matches = []
-        for i in top.tolist():
+        for n, i in enumerate(top):
             e = good[i]
             target = T.targets[rows[e]]
-            point = self._point(int(points[e]))
-            shown_km = geodesic_km((laborer.lat, laborer.lon), point)
+            point, shown_km = shown_points[n], float(shown_kms[n])
             chance = None if learned is None else float(learned[i])
             factors = scoring.explain(laborer, target, tuple(v[i] for v in values), shown_km, config, chance)
             if price[i] > 0:
@@ -325,10 +334,9 @@ class Ranker:
                 )
             )
         misses = []
-        for e in nearest_misses(np.flatnonzero(~ok), T.kind[rows], T.id[rows], dist, ineligible).tolist():
+        for n, e in enumerate(missed, start=len(top)):
             target = T.targets[rows[e]]
-            point = self._point(int(points[e]))
-            shown_km = geodesic_km((laborer.lat, laborer.lon), point)
+            point, shown_km = shown_points[n], float(shown_kms[n])
             reasons = tuple(rules.check(laborer, target, float(dist[e]), config, rematch=rematch))
             misses.append(Match(target.kind, target.id, laborer.id, shown_km, 0.0, (), reasons, False, point))
         return RankResult(matches, misses)
@@ -365,15 +373,16 @@ class CandidateRanker:
         config, L = self.config, self.laborers
         T = TargetColumns.from_targets([target], self.skills, self.job_types)
         limit_km = config.max_pickup_km if target.kind == "batch" else self._max_commute_km
-        radius_km = limit_km * config.explain_radius_factor if ineligible or target.kind != "batch" else limit_km
+        # Nobody beyond their own limit is eligible, so only near misses to explain widen the search.
+        radius_km = limit_km * config.explain_radius_factor if ineligible else limit_km
         lat = np.array([p[0] for p in target.points])
         lon = np.array([p[1] for p in target.points])
-        q, rows, _ = self._index.within_km(lat, lon, radius_km * _RADIUS_SLACK)
-        dist = haversine_km(lat[q], lon[q], L.lat[rows], L.lon[rows])
+        q, rows, dist = self._index.within_km(lat, lon, radius_km * _RADIUS_SLACK)
         if allowed is not None:
             keep = allowed[rows]
             q, rows, dist = q[keep], rows[keep], dist[keep]
-        rows, q, dist = nearest_per_target(rows, q, dist)  # here: nearest point per laborer
+        if len(target.points) > 1:  # a batch's pickup points: the nearest per laborer
+            rows, q, dist = nearest_per_target(rows, q, dist)
         zeros = np.zeros(len(rows), np.int64)
         ok = rules.eligible(L, rows, T, zeros, dist, config, rematch=rematch)
         good = np.flatnonzero(ok)
@@ -393,19 +402,15 @@ class CandidateRanker:
         order = np.lexsort((L.id[rows[good]], L.order[rows[good]], dist[good], -totals, -prio))[:k]
         bad = np.flatnonzero(~ok)
         near = bad[np.lexsort((L.id[rows[bad]], dist[bad]))[:ineligible]]
-        matches = [
-            self._match(
-                target,
-                int(rows[good[i]]),
-                (lat[q[good[i]]], lon[q[good[i]]]),
-                float(dist[good[i]]),
-                float(totals[i]),
-                rematch,
-            )
-            for i in order
+        shown = [(int(rows[good[i]]), int(q[good[i]]), float(dist[good[i]]), float(totals[i])) for i in order]
+        shown += [(int(rows[i]), int(q[i]), float(dist[i]), 0.0) for i in near]
+        at = np.array([(row, point) for row, point, _, _ in shown], np.int64).reshape(-1, 2)
+        shown_kms = geodesics_km(L.lat[at[:, 0]], L.lon[at[:, 0]], lat[at[:, 1]], lon[at[:, 1]])
+        found = [
+            self._match(target, row, (float(lat[point]), float(lon[point])), km, float(shown_km), total, rematch)
+            for (row, point, km, total), shown_km in zip(shown, shown_kms.tolist(), strict=True)
         ]
-        misses = [self._match(target, int(rows[i]), (lat[q[i]], lon[q[i]]), float(dist[i]), 0.0, rematch) for i in near]
-        return RankResult(matches, misses)
+        return RankResult(found[: len(order)], found[len(order) :])
 
     def _match(
         self,
@@ -413,11 +418,11 @@ class CandidateRanker:
         row: int,
         point: tuple[float, float],
         distance_km: float,
+        shown_km: float,
         total: float,
         rematch: bool,
     ) -> Match:
         laborer = self.laborers.laborers[row]
-        shown_km = geodesic_km((laborer.lat, laborer.lon), (float(point[0]), float(point[1])))
         reasons = rules.check(laborer, target, distance_km, self.config, rematch=rematch)
         factors = (
             () if reasons else scoring.score(laborer, target, distance_km, self.config, display_km=shown_km).factors

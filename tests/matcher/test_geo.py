@@ -1,4 +1,4 @@
-"""Haversine, geodesic and the BallTree point index."""
+"""Haversine, geodesic and the radius index."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.geo import PointIndex, geodesic_km, haversine_km
+from matcher.geo import PointIndex, geodesic_km, geodesics_km, haversine_km
 
 
 def test_haversine_matches_geodesic_within_half_a_percent():
@@ -40,3 +40,33 @@ def test_radius_query_equals_brute_force(seed, radius_km):
         assert clear <= found
         assert all(exact[j] <= radius_km * (1 + 1e-9) for j in found)
     assert np.allclose(d, haversine_km(q_lat[q], q_lon[q], lat[p], lon[p]))
+
+
+def test_geodesic_is_the_wgs84_distance_of_a_textbook_example():
+    # Flinders Peak to Buninyong, the worked example of Vincenty (1975): 54,972.271 m on the ellipsoid.
+    flinders = (-(37 + 57 / 60 + 3.72030 / 3600), 144 + 25 / 60 + 29.52440 / 3600)
+    buninyong = (-(37 + 39 / 60 + 10.15610 / 3600), 143 + 55 / 60 + 35.38390 / 3600)
+    assert geodesic_km(flinders, buninyong) == pytest.approx(54.972271, abs=1e-6)
+
+
+def test_geodesics_in_one_call_equal_one_at_a_time_and_broadcast():
+    rng = np.random.default_rng(3)
+    lat, lon = rng.uniform(35, 38, 40), rng.uniform(110, 113, 40)
+    together = geodesics_km(36.5, 111.2, lat, lon)
+    assert together.shape == (40,)
+    assert together.tolist() == pytest.approx(
+        [geodesic_km((36.5, 111.2), (a, b)) for a, b in zip(lat, lon, strict=True)], abs=1e-9
+    )
+    assert geodesics_km(36.5, 111.2, [], []).shape == (0,)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), radius_km=st.floats(0.5, 120.0))
+def test_one_point_radius_query_equals_brute_force(seed, radius_km):
+    rng = np.random.default_rng(seed)
+    lat, lon = rng.uniform(35, 38, 300), rng.uniform(110, 113, 300)
+    q_lat, q_lon = float(rng.uniform(35, 38)), float(rng.uniform(110, 113))
+    found = set(PointIndex(lat, lon).near_km(q_lat, q_lon, radius_km).tolist())
+    exact = haversine_km(q_lat, q_lon, lat, lon)
+    assert set(np.flatnonzero(exact < radius_km * (1 - 1e-9)).tolist()) <= found
+    assert all(exact[j] <= radius_km * (1 + 1e-9) for j in found)
