@@ -42,6 +42,19 @@ def test_matches_explain_eligible_and_ineligible(client, factory, api_token):
     assert {"age_above_max", "ability_below_demand"} <= reasons
 
 
+def test_matches_sent_as_built_are_exactly_what_the_documented_schema_gives(client, factory, api_token):
+    # The endpoint skips the schema's dump for speed: what it sends must be what the dump would send.
+    from web.api.matching import MatchListSchema
+
+    _glove, _heavy, old, _young, _post = _small_county(factory)
+    office = factory.user("office")
+    db.session.commit()
+    body = client.get(f"/api/v1/laborers/{old.id}/matches", headers=api_token(office)).json
+    assert body["matches"] and body["ineligible"]  # both lists, with factors, reasons and congestion
+    assert MatchListSchema().dump(body) == body
+    assert MatchListSchema().validate(body) == {}
+
+
 def test_kind_filter_and_bad_kind(client, factory, api_token):
     _glove, _heavy, old, _young, _post = _small_county(factory)
     cadre = factory.user("cadre")

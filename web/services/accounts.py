@@ -192,13 +192,19 @@ def issue_token(session: Session, user: User, lifetime_s: int) -> tuple[str, Api
 
 def user_for_token(session: Session, token: str) -> User | None:
     """The user a live (unexpired, unrevoked) token belongs to, else None."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
-    if row is None or row.revoked_at is not None:
+    # One statement for the token and its user (every API request's first read).
+    found = session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == _hash_token(token))
+    ).first()
+    if found is None:
+        return None
+    row, user = found
+    if row.revoked_at is not None:
         return None
     expires_at = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
     if expires_at <= datetime.now(UTC):
         return None
-    return row.user if row.user.is_enabled else None
+    return user if user.is_enabled else None
 
 
 def revoke_token(session: Session, token: str) -> bool:
@@ -266,14 +272,19 @@ def audit(
         remote_addr=remote_addr,
         detail=detail or None,
     )
+    columns = ("action", "at", "user_id", "username", "entity_type", "entity_id", "remote_addr", "detail")
+    values = {name: getattr(event, name) for name in columns}
     if durable:
         session.connection()  # a transaction whose end writes the event
-        columns = ("action", "at", "user_id", "username", "entity_type", "entity_id", "remote_addr", "detail")
-        session.info.setdefault(_DURABLE, []).append({name: getattr(event, name) for name in columns})
+        session.info.setdefault(_DURABLE, []).append(values)
         return event
-    session.add(event)
-    session.flush()
+    # A Core insert on the transaction's connection (every read writes one: no unit-of-work bookkeeping); it
+    # commits or rolls back with the request, savepoints included. The event returned is not in the session.
+    event.id = session.connection().execute(_INSERT_EVENT, values).scalar_one()
     return event
+
+
+_INSERT_EVENT = insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id)
 
 
 def audit_read(

@@ -21,7 +21,7 @@ import numpy as np
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, scoped_session, selectinload
 
 from matcher import scoring
 from matcher.rank import CandidateRanker, Match, Ranker, RankResult
@@ -75,11 +75,27 @@ def _today() -> date:
     return clock.today()
 
 
+_NOW = "jiuye_ranking_versions"
+
+
+def _versions(session: Session) -> dict[str, int]:
+    """The data versions, the newest priced plan and the learned-weight decision in force, in one statement
+    read once per transaction (both rankers ask; within a transaction the versions do not move)."""
+    if isinstance(session, scoped_session):
+        session = session()
+    transaction = session.get_transaction()
+    seen = session.info.get(_NOW)
+    if seen is not None and transaction is not None and seen[0] is transaction:
+        return seen[1]
+    now = versions.current(session, prices=prices.VERSION, learned=retention.DECISION)
+    session.info[_NOW] = (session.get_transaction(), now)
+    return now
+
+
 def ranker(session: Session, config: Config) -> Ranker:
     """The Ranker over all open targets, built once per targets version and kept current in place."""
     url = str(session.get_bind().engine.url)
-    # One statement: the data versions, the newest priced plan, the learned-weight decision in force.
-    now = versions.current(session, prices=prices.VERSION, learned=retention.DECISION)
+    now = _versions(session)
     key = (now[versions.TARGETS], config, _today())
     with _lock:  # one build at a time: the others would wait for it anyway
         cached = _rankers.get(url)
@@ -127,7 +143,7 @@ def _recount(session: Session, built: Ranker, since: int) -> None:
 def candidate_ranker(session: Session, config: Config) -> _Laborers:
     """The CandidateRanker over all seeking laborers (with their villages), built once per laborers version."""
     url = str(session.get_bind().engine.url)
-    key = (versions.current(session)[versions.LABORERS], config, _today())
+    key = (_versions(session)[versions.LABORERS], config, _today())
     with _lock:
         cached = _candidates.get(url)
         if cached is None or cached.key != key:
@@ -167,8 +183,10 @@ def matches_for_laborer(
     unknown = set(kinds or ()) - set(CHANNEL_MODELS)
     if unknown:
         raise ValidationError.on("kind", f"unknown kind {sorted(unknown)[0]}; use opening, batch or welfare_post")
-    laborer = load_laborer(session, laborer_id, scope.visible(Laborer, user))
-    if laborer is None:
+    # Scope decided on the row read (the rule over columns, `scope.sees_villages`), so that the statement
+    # is one constant, compiled and prepared once, whoever asks.
+    laborer = load_laborer(session, laborer_id)
+    if laborer is None or not scope.sees_villages(user, np.array([int(laborer.village_code or 0)], np.int64))[0]:
         raise NotFoundError.of("laborer", laborer_id)
     built = ranker(session, config)
     # The ranker holds every open target; the user is shown only those in their scope (a cadre the
@@ -183,6 +201,13 @@ def matches_for_laborer(
         if enough and enough_misses:
             return laborer, RankResult(shown[:limit], shown_misses[:ineligible])
         k, misses = k * 4, misses * 4
+
+
+def titles(session: Session, config: Config, matches: Sequence[Match]) -> dict[tuple[str, int], str]:
+    """The titles of a laborer's shown targets, from the ranker that ranked them (no query)."""
+    built = ranker(session, config)
+    found = ((m.kind, m.target_id, built.find(m.kind, m.target_id)) for m in matches)
+    return {(kind, target_id): target.title for kind, target_id, target in found if target is not None}
 
 
 def _sees(user: User, built: Ranker, match: Match) -> bool:
@@ -211,7 +236,8 @@ def candidates_for_target(
     """Top laborers for a target the user may see; an employer sees only its own postings' candidates,
     eligible ones only, by score alone and with coarse distances (`services.disclosure`)."""
     row = target_row(session, user, kind, target_id)
-    target = to_target(kind, row, free_capacity(session, row))
+    # An open target as the targets' ranker holds it, kept current (free slots included); a closed one from its row.
+    target = ranker(session, config).find(kind, target_id) or to_target(kind, row, free_capacity(session, row))
     cached = candidate_ranker(session, config)
     if cached.ranker is None:
         return row, RankResult([], [])

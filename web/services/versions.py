@@ -107,13 +107,21 @@ def bump(session: Session, scopes: Iterable[str], held: Iterable[tuple[str, int]
     return new
 
 
+_CURRENT: dict[tuple[str, ...], Any] = {}
+
+
 def current(session: Session, **also: ScalarSelect[Any]) -> dict[str, int]:
     """The counters now (0 for a scope never bumped), and in the same statement each of ``also``, an integer
-    scalar select of another cache stamp (0 when null): one round trip per request, however many stamps."""
-    query = union_all(
-        select(DataVersion.scope, DataVersion.version).where(DataVersion.scope.in_(SCOPES)),
-        *(select(literal(name), func.coalesce(stamp, 0)) for name, stamp in also.items()),
-    )
+    scalar select of another cache stamp (0 when null): one round trip per request, however many stamps.
+
+    The statement is built once per set of stamps (this is every request's first read): its stamps are
+    module constants, so the names say which statement it is."""
+    query = _CURRENT.get(tuple(also))
+    if query is None:
+        query = _CURRENT[tuple(also)] = union_all(
+            select(DataVersion.scope, DataVersion.version).where(DataVersion.scope.in_(SCOPES)),
+            *(select(literal(name), func.coalesce(stamp, 0)) for name, stamp in also.items()),
+        )
     return {scope: 0 for scope in (*SCOPES, *also)} | {scope: int(v) for scope, v in session.execute(query).all()}
 
 
