@@ -91,8 +91,11 @@ def generated_placements(
     graphs = [plan.candidate_graph(L, T, stage, config) for stage in plan.STAGES]
     lab = np.concatenate([g.lab for g in graphs])
     tgt = np.concatenate([g.tgt for g in graphs])
-    dist = np.concatenate([g.distance_km for g in graphs])
-    hand = np.concatenate([g.score for g in graphs])
+    # Pairs in a canonical order, so that the sample drawn does not hang on how the radius search lists them.
+    order = np.lexsort((tgt, lab))
+    lab, tgt = lab[order], tgt[order]
+    dist = np.concatenate([g.distance_km for g in graphs])[order]
+    hand = np.concatenate([g.score for g in graphs])[order]
     rng = np.random.default_rng(random_state)
     pick = rng.choice(len(lab), min(len(lab), n_placements), replace=False)
     X = placement_features(L, lab[pick], T, tgt[pick], dist[pick], config)

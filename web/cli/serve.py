@@ -9,6 +9,8 @@ share those pages until they write to them.
 
 from __future__ import annotations
 
+import gc
+
 import click
 from flask import Flask, current_app
 from sqlalchemy import select
@@ -97,6 +99,10 @@ def serve(host: str, port: int, threads: int, workers: int, warm: bool) -> None:
     db.session.remove()
     if warm:
         warm_rankers(app)
+    # Everything alive now (the app, the rankers' hundreds of MiB of objects) lives as long as the server:
+    # out of the collector's sight, it is not walked by every full collection, nor copied into each forked
+    # worker when the collector touches it (the use gc.freeze documents).
+    gc.freeze()
     if workers > 1:
         try:
             import gunicorn  # noqa: F401
