@@ -90,6 +90,8 @@ class PointIndex:
     def __init__(self, lat: Sequence[float] | np.ndarray, lon: Sequence[float] | np.ndarray):
         self.size = len(lat)
         self.lat, self.lon = np.asarray(lat, float), np.asarray(lon, float)
+        self._phi, self._lmb = np.radians(self.lat), np.radians(self.lon)
+        self._cos = np.cos(self._phi)
         self._kd: cKDTree | None = None
         self._ball: BallTree | None = None
 
@@ -115,8 +117,6 @@ class PointIndex:
             empty_i = np.empty(0, np.int64)
             return empty_i, empty_i.copy(), np.empty(0, float)
         if self._ball is None:
-            self._phi, self._lmb = np.radians(self.lat), np.radians(self.lon)
-            self._cos = np.cos(self._phi)
             self._ball = BallTree(np.column_stack([self._phi, self._lmb]), metric="haversine")
         radius = np.broadcast_to(np.asarray(radius_km, float), lat_q.shape) / EARTH_RADIUS_KM
         phi_q, lmb_q = np.radians(lat_q), np.radians(lon_q)

@@ -170,8 +170,11 @@ class Ranker:
         self.learned: tuple[Any, float] | None = None  # (fitted success model, its weight): set_learned
 
     def target(self, kind: str, target_id: int) -> Target:
-        """The target with this kind and id."""
-        return self.targets.targets[self._row[(kind, target_id)]]
+        """The target with this kind and id (KeyError if the ranker does not hold it)."""
+        found = self.find(kind, target_id)
+        if found is None:
+            raise KeyError((kind, target_id))
+        return found
 
     def find(self, kind: str, target_id: int) -> Target | None:
         """The target with this kind and id, or None if the ranker does not hold it (not open)."""

@@ -236,6 +236,8 @@ AUDIT_MAX_IDS = 200
 TRANSACTION_INFO = "jiuye_tx:"
 #: session.info key of the durable events written in the current transaction.
 _DURABLE = TRANSACTION_INFO + "durable_audit"
+#: The statement every audited read runs (built once).
+_INSERT_EVENT = insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id)
 
 
 def audit(
@@ -282,9 +284,6 @@ def audit(
     # commits or rolls back with the request, savepoints included. The event returned is not in the session.
     event.id = session.connection().execute(_INSERT_EVENT, values).scalar_one()
     return event
-
-
-_INSERT_EVENT = insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id)
 
 
 def audit_read(

@@ -21,7 +21,7 @@ import numpy as np
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session, scoped_session, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from matcher import scoring
 from matcher.rank import CandidateRanker, Match, Ranker, RankResult
@@ -33,6 +33,7 @@ from .. import clock
 from ..errors import NotFoundError, ValidationError
 from ..models import CHANNEL_MODELS, Household, Laborer, LaborerStatus, User
 from . import caps, disclosure, prices, retention, scope, versions
+from .accounts import TRANSACTION_INFO
 from .convert import (
     free_capacity,
     free_slots,
@@ -75,20 +76,16 @@ def _today() -> date:
     return clock.today()
 
 
-_NOW = "jiuye_ranking_versions"
+#: What this transaction read of the versions (forgotten when it ends: `accounts.TRANSACTION_INFO`).
+_NOW = TRANSACTION_INFO + "ranking_versions"
 
 
 def _versions(session: Session) -> dict[str, int]:
     """The data versions, the newest priced plan and the learned-weight decision in force, in one statement
     read once per transaction (both rankers ask; within a transaction the versions do not move)."""
-    if isinstance(session, scoped_session):
-        session = session()
-    transaction = session.get_transaction()
-    seen = session.info.get(_NOW)
-    if seen is not None and transaction is not None and seen[0] is transaction:
-        return seen[1]
-    now = versions.current(session, prices=prices.VERSION, learned=retention.DECISION)
-    session.info[_NOW] = (session.get_transaction(), now)
+    now = session.info.get(_NOW)
+    if now is None:
+        now = session.info[_NOW] = versions.current(session, prices=prices.VERSION, learned=retention.DECISION)
     return now
 
 
