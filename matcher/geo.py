@@ -3,17 +3,17 @@
 Matching works on great-circle (haversine) distances computed in bulk with numpy. Radius queries
 use two trees, each where it was measured to win: ``scipy.spatial.cKDTree`` over points on the
 unit sphere (a great-circle radius is a chord there, ``2 sin(θ/2)``) for one point with few hits
-(a laborer's targets: no per-call overhead worth counting) and for many query points at once (a
-plan's candidate pairs); ``sklearn.neighbors.BallTree`` with the haversine metric for a few query
-points with thousands of hits (a posting's candidates), since it hands back index and distance
-arrays where the KD-tree builds Python lists. The few distances shown to a cadre are geodesics on
-the WGS-84 ellipsoid (``pyproj.Geod``, Karney's algorithm), computed for the shown pairs together in
-one vectorised call, never in a loop over all rows.
+(a laborer's targets: no per-call overhead worth counting), and two of them walked together for
+many query points at once (a plan's candidate pairs, handed back as arrays); and
+``sklearn.neighbors.BallTree`` with the haversine metric for a few query points with thousands of
+hits (a posting's candidates), since it hands back index and distance arrays where one KD-tree
+builds Python lists. The few distances shown to a cadre are geodesics on the WGS-84 ellipsoid
+(``pyproj.Geod``, Karney's algorithm), computed for the shown pairs together in one vectorised
+call, never in a loop over all rows.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -72,14 +72,6 @@ def chord(radius_km: npt.ArrayLike) -> np.ndarray:
     return 2.0 * np.sin(np.minimum(np.asarray(radius_km, float) / EARTH_RADIUS_KM, np.pi) / 2.0)
 
 
-def _flat(found: Sequence[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-    """cKDTree's lists of hits per query as flat (query index, point index) arrays."""
-    counts = np.fromiter(map(len, found), np.int64, count=len(found))
-    query = np.repeat(np.arange(len(found), dtype=np.int64), counts)
-    hit = np.fromiter(itertools.chain.from_iterable(found), np.int64, count=int(counts.sum()))
-    return query, hit
-
-
 class PointIndex:
     """A radius index over (lat, lon) points answering great-circle radius queries in km.
 
@@ -136,20 +128,18 @@ class PointIndex:
 def pairs_within_km(
     lat_a: npt.ArrayLike, lon_a: npt.ArrayLike, lat_b: npt.ArrayLike, lon_b: npt.ArrayLike, radius_km: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Index pairs ``(i, j)`` with ``b[j]`` within ``radius_km`` of ``a[i]``, by one batched tree query.
+    """Index pairs ``(i, j)`` with ``b[j]`` within ``radius_km`` of ``a[i]``, by one dual-tree query.
 
-    The tree holds the larger side and the smaller side is queried all at once, so the cost is
-    one tree build plus the pairs found. The radius is widened by ``RADIUS_SLACK``: callers cut
-    at the exact limit with ``haversine_km``, the one formula every distance in the engine uses.
+    A tree over each side, walked together (``cKDTree.sparse_distance_matrix``), hands the pairs back
+    as arrays, with no Python list per query point: the cost is two tree builds plus the pairs found.
+    The radius is widened by ``RADIUS_SLACK``: callers cut at the exact limit with ``haversine_km``,
+    the one formula every distance in the engine uses.
     """
     a = np.asarray(lat_a, float), np.asarray(lon_a, float)
     b = np.asarray(lat_b, float), np.asarray(lon_b, float)
-    empty = np.empty(0, np.int64)
     if a[0].size == 0 or b[0].size == 0:
+        empty = np.empty(0, np.int64)
         return empty, empty.copy()
-    flip = a[0].size < b[0].size  # the tree over the larger side
-    tree_side, query_side = (b, a) if flip else (a, b)
-    tree = cKDTree(unit_vectors(*tree_side))
     radius = float(chord(radius_km * RADIUS_SLACK))
-    query, hit = _flat(tree.query_ball_point(unit_vectors(*query_side), radius, return_sorted=False))
-    return (query, hit) if flip else (hit, query)
+    found = cKDTree(unit_vectors(*a)).sparse_distance_matrix(cKDTree(unit_vectors(*b)), radius, output_type="ndarray")
+    return found["i"].astype(np.int64), found["j"].astype(np.int64)

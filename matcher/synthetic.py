@@ -318,7 +318,9 @@ def make_placements(
     L = LaborerColumns.from_laborers(inst.laborers, T.skills, T.job_types)
     graph = plan.candidate_graph(L, T, "jobs", config)
     rng = np.random.default_rng(random_state)
-    pick = rng.choice(len(graph), min(len(graph), 4 * n_laborers), replace=False)
+    # Drawn from the pairs in a canonical order, not the radius search's listing order (as matcher.outcomes).
+    canonical = np.lexsort((graph.tgt, graph.lab))
+    pick = canonical[rng.choice(len(graph), min(len(graph), 4 * n_laborers), replace=False)]
     X = placement_features(L, graph.lab[pick], T, graph.tgt[pick], graph.distance_km[pick], config)
     hand = graph.score[pick]
     col = {name: X[:, i] for i, name in enumerate(FEATURE_NAMES)}
