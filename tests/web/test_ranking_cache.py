@@ -145,3 +145,30 @@ def test_sees_posting_agrees_with_the_visible_clause(app, factory):
             assert scope.sees_posting(user, model, row.region_code, getattr(row, "employer_id", None)) is (
                 found is not None
             ), (user.username, model.__name__, row.region_code)
+
+
+def test_each_scope_is_shown_its_own_candidates_from_one_cached_ranker(app, factory, client, api_token):
+    # The rows a user may see are worked out once per scope and kept beside the cached ranker: users
+    # asking in turn, with scopes that differ by a village or a region, each get exactly their own.
+    opening = factory.opening(slots=5)
+    angu = factory.laborer()
+    quer = factory.laborer(factory.household("141030101201"))
+    users = {
+        "angu cadre": factory.user("cadre"),
+        "quer cadre": factory.user("cadre", village_codes=["141030101201"]),
+        "both cadre": factory.user("cadre", village_codes=["141030100201", "141030101201"]),
+        "township office": factory.user("office", region_code="141030100"),
+        "county office": factory.user("office", region_code="141030"),
+    }
+    db.session.commit()
+    expected = {
+        "angu cadre": {angu.id},
+        "quer cadre": {quer.id},
+        "both cadre": {angu.id, quer.id},
+        "township office": {angu.id},
+        "county office": {angu.id, quer.id},
+    }
+    for _round in range(2):  # the second round reads what the first kept
+        for name, user in users.items():
+            seen = client.get(f"/api/v1/openings/{opening.id}/candidates", headers=api_token(user)).json
+            assert {m["laborer_id"] for m in seen["matches"]} == expected[name], name

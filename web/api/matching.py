@@ -255,7 +255,7 @@ class LaborerMatches(MethodView):
 
 
 def _candidates(kind: str, target_id: int, args) -> dict:
-    _row, result = ranking.candidates_for_target(
+    result = ranking.candidates_for_target(
         db.session(), g.user, kind, target_id, _config(), limit=args["limit"], ineligible=args["ineligible"]
     )
     from ..models import Laborer

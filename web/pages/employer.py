@@ -157,7 +157,8 @@ def opening_edit(opening_id: int):
 def _candidates(kind: str, target_id: int, placements: Callable[[Any], list[Placement]]):
     """The target's ranked candidates, each with the laborer's facts an employer may see, and its
     placements; the read of both is audited."""
-    row, result = ranking.candidates_for_target(
+    row = ranking.target_row(db.session(), current_user, kind, target_id)
+    result = ranking.candidates_for_target(
         db.session(),
         current_user,
         kind,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -48,6 +48,9 @@ from .convert import (
 #: Above this many changed targets one recount of everything is cheaper than recounting each.
 RECOUNT_ALL = 5000
 
+#: Scopes whose visible laborer rows a candidate ranker keeps (each a boolean per seeking laborer).
+SCOPES_KEPT = 64
+
 
 @dataclass
 class _Targets:
@@ -64,6 +67,17 @@ class _Laborers:
     ranker: CandidateRanker | None  # None: nobody is seeking
     village: np.ndarray  # each laborer row's village code, as an integer
     by_id: dict[int, MLaborer]  # the laborers by id (an employer's candidates are re-scored from them)
+    _seen: dict[tuple, np.ndarray] = field(default_factory=dict)  # scope.sees_villages per scope, as asked
+
+    def seen_by(self, user: User) -> np.ndarray:
+        """Which laborer rows the user may see (`scope.sees_villages`), worked out once per scope."""
+        key = scope.villages_key(user)
+        seen = self._seen.get(key)
+        if seen is None:
+            if len(self._seen) >= SCOPES_KEPT:
+                self._seen.clear()
+            seen = self._seen[key] = scope.sees_villages(user, self.village)
+        return seen
 
 
 _rankers: dict[str, _Targets] = {}
@@ -229,19 +243,16 @@ def candidates_for_target(
     *,
     limit: int = 10,
     ineligible: int = 0,
-) -> tuple[object, RankResult]:
+) -> RankResult:
     """Top laborers for a target the user may see; an employer sees only its own postings' candidates,
     eligible ones only, by score alone and with coarse distances (`services.disclosure`)."""
-    row = target_row(session, user, kind, target_id)
-    # An open target as the targets' ranker holds it, kept current (free slots included); a closed one from its row.
-    target = ranker(session, config).find(kind, target_id) or to_target(kind, row, free_capacity(session, row))
+    target = _visible_target(session, user, kind, target_id, config)
     cached = candidate_ranker(session, config)
     if cached.ranker is None:
-        return row, RankResult([], [])
+        return RankResult([], [])
     if disclosure.sees_exact_distances(user):
         # Offices and cadres: only the laborers they may see (scope.candidate_pool, over the columns).
-        allowed = scope.sees_villages(user, cached.village)
-        return row, cached.ranker.for_target(target, k=limit, ineligible=ineligible, allowed=allowed)
+        return cached.ranker.for_target(target, k=limit, ineligible=ineligible, allowed=cached.seen_by(user))
     # Employers see candidates, not registers: the matcher picks them from everyone seeking, by score
     # alone, eligible ones only, in whole km from their village (services.disclosure).
     result = cached.ranker.for_target(target, k=limit, by_priority=False)
@@ -260,7 +271,24 @@ def candidates_for_target(
     )
     coarse = [_coarse(m, cached.by_id[m.laborer_id], rows[m.laborer_id], target, config) for m in result.matches]
     coarse.sort(key=lambda m: (-m.score, m.laborer_id))
-    return row, RankResult(coarse, [])
+    return RankResult(coarse, [])
+
+
+def _visible_target(session: Session, user: User, kind: str, target_id: int, config: Config) -> Target:
+    """A target the user may see (404 otherwise): an open one as the targets' ranker holds it, kept current
+    (free slots included), its scope decided on the ranker's copy of its region and employer with no query;
+    a closed one from its row."""
+    if kind not in CHANNEL_MODELS:
+        raise NotFoundError(_l("unknown kind of target %(kind)s", kind=kind))
+    model = CHANNEL_MODELS[kind]
+    scope.check_role(model, user)
+    target = ranker(session, config).find(kind, target_id)
+    if target is None:
+        row = target_row(session, user, kind, target_id)
+        return to_target(kind, row, free_capacity(session, row))
+    if not scope.sees_posting(user, model, target.region_code, target.employer_id):
+        raise NotFoundError.of(model.__tablename__, target_id)
+    return target
 
 
 def _coarse(match: Match, laborer: MLaborer, row: Laborer, target: Target, config: Config) -> Match:

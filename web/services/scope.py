@@ -269,6 +269,13 @@ def sees_villages(user: User, village_codes: np.ndarray) -> np.ndarray:
     return village_codes // scale == int(prefix)
 
 
+def villages_key(user: User) -> tuple:
+    """All that `sees_villages` depends on: users with equal keys see the same villages."""
+    if user.role is CADRE:
+        return (CADRE, tuple(sorted(user.village_codes)))
+    return (user.role, user.region_code or "")
+
+
 def _region_prefixes(user: User) -> list[str]:
     """The region prefixes a cadre or an office reads postings in."""
     return county_codes(user) if user.role is CADRE else [user.region_code or ""]

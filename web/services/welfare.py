@@ -800,7 +800,7 @@ def candidates(session: Session, user: User, post_id: int, *, limit: int = 10) -
 
     if not has_app_context():
         return []
-    _row, result = ranking.candidates_for_target(
+    result = ranking.candidates_for_target(
         session, user, "welfare_post", post_id, convert.matcher_config(current_app.config), limit=limit
     )
     ids = [m.laborer_id for m in result.matches]
