@@ -52,6 +52,19 @@ def test_a_stored_plan_keeps_its_breakdown_over_the_laborers_it_was_run_for(app,
     assert old.id not in placed and far.id not in placed
 
 
+def test_a_plans_villages_come_with_its_columns_and_equal_its_households(app, factory):
+    # Read with the plan's inputs (not once more per household), and the same as the households' own.
+    for village in ("141030100201", "141030101201", "141030100201"):
+        factory.laborer(factory.household(village))
+    db.session.commit()
+    laborers, _ = plans.plan_inputs(db.session, "141030")
+    from_columns = fairness.laborer_villages(db.session, laborers)
+    columns = fairness.as_columns(laborers)
+    assert from_columns.tolist() == fairness.villages_of(db.session, columns.household_id).tolist()
+    assert sorted(from_columns.tolist()) == ["141030100201", "141030100201", "141030101201"]
+    assert fairness.laborer_villages(db.session, columns).tolist() == from_columns.tolist()
+
+
 def test_retention_comes_from_the_check_ins_of_the_plans_offers(app, factory, monkeypatch):
     factory.opening(slots=3)
     laborers = [factory.laborer(sex=sex) for sex in ("F", "F", "M")]

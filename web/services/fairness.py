@@ -82,14 +82,25 @@ def villages_of(session: Session, household_ids: np.ndarray) -> np.ndarray:
     return codes[np.searchsorted(distinct, household_ids)] if len(distinct) else np.array([], dtype=object)
 
 
+def laborer_villages(session: Session, laborers: LaborerColumns | Mapping[str, Sequence[Any]]) -> np.ndarray:
+    """Each of a plan's laborers' village code: as the plan's columns carry it (`convert.laborer_columns`
+    reads it with the rest), else read by household (in chunks: a province's are seconds)."""
+    if isinstance(laborers, Mapping) and "village_code" in laborers:
+        return np.asarray(laborers["village_code"], dtype=object)
+    return villages_of(session, as_columns(laborers).household_id)
+
+
 def plan_breakdown(
     session: Session,
     laborers: LaborerColumns | Mapping[str, Sequence[Any]],
     assignments: Sequence[Assignment],
     *,
     on: date | None = None,
+    villages: np.ndarray | None = None,
 ) -> fairness.Breakdown:
-    """A plan's breakdown over its input laborers and its assignments (no retention yet)."""
+    """A plan's breakdown over its input laborers and its assignments (no retention yet); ``villages``
+    (`laborer_villages`) when the caller has them already."""
+    villages = laborer_villages(session, laborers) if villages is None else villages
     L = as_columns(laborers)
     on = on or clock.today()
     order = np.argsort(L.id, kind="stable")
@@ -105,7 +116,7 @@ def plan_breakdown(
         _age_on(L.birth_y, L.birth_md, on),
         ABILITY_NAMES[L.ability.astype(np.int64)],
         np.asarray(POVERTY_STATUSES, dtype=object)[L.poverty.astype(np.int64)],
-        villages_of(session, L.household_id),
+        villages,
     )
     return fairness.breakdown(groups, L.household_id, ~L.household_has_work, placed, commute)
 
@@ -114,8 +125,8 @@ def result_fairness(
     session: Session, laborers: LaborerColumns | Mapping[str, Sequence[Any]], *results: PlanResult
 ) -> list[dict[str, Any]]:
     """The breakdown (as JSON) of each result solved on ``laborers``; the groups are read once."""
-    L = as_columns(laborers)
-    return [plan_breakdown(session, L, result.assignments).to_json() for result in results]
+    L, villages = as_columns(laborers), laborer_villages(session, laborers)
+    return [plan_breakdown(session, L, result.assignments, villages=villages).to_json() for result in results]
 
 
 def plan_retention(session: Session, plan: Plan, *, on: date | None = None) -> fairness.Breakdown:

@@ -206,9 +206,12 @@ def simulate(
     mode = plan.mode.value
     current = matcher.plan.run(laborers, targets, mode, config, explain=False)
     what_if = matcher.plan.run(changed, targets + extra, mode, config, explain=False)
-    columns = fairness.as_columns(laborers)
+    columns, villages = fairness.as_columns(laborers), fairness.laborer_villages(session, laborers)
     outcomes = [
-        Outcome(report_json(result.report), fairness.plan_breakdown(session, columns, result.assignments))
+        Outcome(
+            report_json(result.report),
+            fairness.plan_breakdown(session, columns, result.assignments, villages=villages),
+        )
         for result in (current, what_if)
     ]
     added = {kind: sum(t.capacity for t in extra if t.kind == kind) for kind in ("opening", "batch", "welfare_post")}
