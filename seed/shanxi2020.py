@@ -17,9 +17,10 @@ How the year before is built: of the poor laborers at work on 30 June 2019, some
 agencies paused over the Spring Festival / epidemic weeks (an ended placement, then a new one), which
 the dashboard's time line shows. A laborer never has two placements at work on the same day.
 
-Speed: rows are built as plain dicts with ids assigned here and written by
-`web.services.bulk.bulk_insert` (executemany on SQLite, COPY on PostgreSQL) inside the caller's
-transaction (one transaction: all or nothing); the statistics summaries are built at the end.
+Speed: rows are built with ids assigned here (the million households, laborers and placements as
+tuples, written column by column) and written by `web.services.bulk` (executemany on SQLite, COPY on
+PostgreSQL) inside the caller's transaction (one transaction: all or nothing); the statistics
+summaries are built at the end.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from web.models import (
     POOR_STATUSES,
     Base,
     Employer,
+    EmployerDayStat,
     Household,
     Laborer,
     Opening,
@@ -51,12 +53,13 @@ from web.models import (
     Placement,
     PovertyStatus,
     Region,
+    RegionDayStat,
     TransportBatch,
     User,
     WelfarePost,
 )
 from web.services.accounts import create_user
-from web.services.bulk import bulk_insert
+from web.services.bulk import bulk_insert, bulk_insert_columns
 from web.services.summaries import refresh_summaries
 
 #: Registered poor, monitored: the codes the poor households are drawn from (85 : 15).
@@ -607,9 +610,11 @@ class _Builder:
         by_group: dict[tuple[str, bool], list[_Person]] = defaultdict(list)
         for person in self.people:
             by_group[(person.village, person.is_poor)].append(person)
-        households: list[dict[str, Any]] = []
-        laborers: list[dict[str, Any]] = []
-        placements: list[dict[str, Any]] = []
+        # Rows as tuples in the order of the _*_VARYING names; the columns every row shares are
+        # added whole when written.
+        households: list[tuple] = []
+        laborers: list[tuple] = []
+        placements: list[tuple] = []
         for (village, is_poor), members in sorted(by_group.items(), key=lambda item: item[0]):
             rng.shuffle(members)
             # One household, one welfare post: a holder always opens a household of its own.
@@ -629,43 +634,43 @@ class _Builder:
                 lat, lon = jitter(*self.points[village], 1.5, rng)
                 status = rng.choices(_POOR_CODES, weights=(85, 15))[0] if is_poor else PovertyStatus.NON_POOR.value
                 heads = self.names["M" if rng.random() < 0.6 else "F"]
-                households.append(
-                    {
-                        "id": household_id,
-                        "code": f"{HOUSEHOLD_PREFIX}{village}-{household_id:07d}",
-                        "village_code": village,
-                        "head_name": heads[int(rng.random() * len(heads))],
-                        "poverty_status": status,
-                        "lat": lat,
-                        "lon": lon,
-                        "position_source": "synthetic",
-                        "created_at": self.now,
-                        "updated_at": self.now,
-                    }
-                )
+                code = f"{HOUSEHOLD_PREFIX}{village}-{household_id:07d}"
+                households.append((code, village, heads[int(rng.random() * len(heads))], status, lat, lon))
                 for person in group:
                     laborer_id = len(laborers) + 1
-                    laborers.append(self._laborer_row(laborer_id, household_id, village, person, lat, lon))
+                    laborers.append(self._laborer_row(household_id, village, person, lat, lon))
                     for work in person.works:
+                        channel, ended = work.channel, work.ended_on
                         placements.append(
-                            {
-                                "id": len(placements) + 1,
-                                "laborer_id": laborer_id,
-                                "household_id": household_id,
-                                "opening_id": work.target_id if work.channel == "opening" else None,
-                                "batch_id": work.target_id if work.channel == "batch" else None,
-                                "welfare_post_id": work.target_id if work.channel == "welfare_post" else None,
-                                "status": "ended" if work.ended_on else "working",
-                                "started_on": work.started_on,
-                                "ended_on": work.ended_on,
-                                "end_reason": "seeded: left" if work.ended_on else None,
-                                "created_at": self.now,
-                                "updated_at": self.now,
-                            }
+                            (
+                                laborer_id,
+                                household_id,
+                                work.target_id if channel == "opening" else None,
+                                work.target_id if channel == "batch" else None,
+                                work.target_id if channel == "welfare_post" else None,
+                                "ended" if ended else "working",
+                                work.started_on,
+                                ended,
+                                "seeded: left" if ended else None,
+                            )
                         )
-        _write(self.session, Household, households)
-        _write(self.session, Laborer, laborers)
-        _write(self.session, Placement, placements)
+        now, synthetic = self.now, "synthetic"
+        shared = {"position_source": synthetic, "updated_at": now}
+        _write_tuples(self.session, Household, _HOUSEHOLD_VARYING, households, created_at=now, **shared)
+        _write_tuples(
+            self.session,
+            Laborer,
+            _LABORER_VARYING,
+            laborers,
+            registered_at=now,
+            max_commute_km=10.0,
+            skills=[],
+            job_types=[],
+            pay_type=None,
+            needs_flexible_hours=False,
+            **shared,
+        )
+        _write_tuples(self.session, Placement, _PLACEMENT_VARYING, placements, created_at=now, updated_at=now)
         return {
             "villages": sum(len(v) for v in self.villages_of_county.values()),
             "households": len(households),
@@ -677,15 +682,8 @@ class _Builder:
             "placements": len(placements),
         }
 
-    def _laborer_row(
-        self,
-        laborer_id: int,
-        household_id: int,
-        village: str,
-        person: _Person,
-        lat: float,
-        lon: float,
-    ) -> dict:
+    def _laborer_row(self, household_id: int, village: str, person: _Person, lat: float, lon: float) -> tuple:
+        """A laborer's varying columns, in the order of _LABORER_VARYING."""
         # Draws go through rng.random() and small tables: a million laborers must stay cheap.
         draw = self.rng.random
         sex = "F" if draw() < 0.52 else "M"
@@ -695,28 +693,19 @@ class _Builder:
         working = any(w.ended_on is None for w in person.works)
         ability = "light" if age >= 60 else ABILITIES[int(draw() * len(ABILITIES))]
         names = self.names[sex]
-        return {
-            "id": laborer_id,
-            "household_id": household_id,
-            "name": names[int(draw() * len(names))],
-            "id_number": id_number,
-            "birth_on": birth_on,
-            "sex": sex,
-            "phone": self.phones[int(draw() * len(self.phones))],
-            "physical_ability": ability,
-            "skills": [],
-            "work_area": "local" if age >= 55 or person.is_welfare_holder else WORK_AREAS[int(draw() * 3)],
-            "max_commute_km": 10.0,
-            "job_types": [],
-            "pay_type": None,
-            "needs_flexible_hours": False,
-            "status": "employed" if working else "seeking",
-            "lat": lat,
-            "lon": lon,
-            "position_source": "synthetic",
-            "registered_at": self.now,
-            "updated_at": self.now,
-        }
+        return (
+            household_id,
+            names[int(draw() * len(names))],
+            id_number,
+            birth_on,
+            sex,
+            self.phones[int(draw() * len(self.phones))],
+            ability,
+            "local" if age >= 55 or person.is_welfare_holder else WORK_AREAS[int(draw() * 3)],
+            "employed" if working else "seeking",
+            lat,
+            lon,
+        )
 
     def _id_number(self, county: str, birth_on: date, sex: str) -> tuple[str, date]:
         """A unique valid number and the birth date it carries: birth place, date, free sequence."""
@@ -737,9 +726,31 @@ class _Builder:
             create_user(self.session, username, password, "office", display, region_code="14")
 
 
+#: The columns that differ from row to row, in the order of the builder's row tuples.
+_HOUSEHOLD_VARYING = ("code", "village_code", "head_name", "poverty_status", "lat", "lon")
+_LABORER_VARYING = (
+    "household_id", "name", "id_number", "birth_on", "sex", "phone", "physical_ability", "work_area",
+    "status", "lat", "lon",
+)  # fmt: skip
+_PLACEMENT_VARYING = (
+    "laborer_id", "household_id", "opening_id", "batch_id", "welfare_post_id", "status", "started_on",
+    "ended_on", "end_reason",
+)  # fmt: skip
+
+
 def _write(session: Session, model: type[Base], rows: Iterable[dict]) -> None:
     """Bulk-write rows with the ids they carry, in the session's transaction (web.services.bulk)."""
     bulk_insert(session, model.__table__, rows)
+
+
+def _write_tuples(session: Session, model: type[Base], names: Sequence[str], rows: list[tuple], **shared: Any) -> None:
+    """Bulk-write row tuples (columns in the order of names) as rows 1..n, every row also taking
+    the shared values: column by column, so a million rows are never a million dicts."""
+    count = len(rows)
+    columns: dict[str, Sequence] = {"id": range(1, count + 1)}
+    columns.update(zip(names, zip(*rows, strict=True) if rows else [()] * len(names), strict=True))
+    columns.update((name, [value] * count) for name, value in shared.items())
+    bulk_insert_columns(session, model.__table__, columns)
 
 
 def seed_shanxi_2020(session: Session, scale: float = 1.0, random_seed: int = 2020) -> dict[str, int]:
@@ -764,8 +775,11 @@ def seed_shanxi_2020(session: Session, scale: float = 1.0, random_seed: int = 20
 
 
 def finish_bulk_seed(session: Session) -> None:
-    """After a bulk seed: the dashboard's summaries from the records just written
-    (web.services.summaries), and fresh planner statistics, without which SQLite picks poor plans."""
+    """After a bulk seed: fresh planner statistics, without which SQLite picks poor plans (the
+    summaries' own reads among them: twice as slow), then the dashboard's summaries from the
+    records just written (web.services.summaries) and the statistics of their tables."""
     session.flush()
-    refresh_summaries(session)
     session.execute(text("ANALYZE"))
+    refresh_summaries(session)
+    for table in (RegionDayStat, EmployerDayStat):
+        session.execute(text(f"ANALYZE {table.__tablename__}"))
