@@ -31,7 +31,7 @@ from matcher.types import Laborer as MLaborer
 
 from .. import clock
 from ..errors import NotFoundError, ValidationError
-from ..models import CHANNEL_MODELS, Household, Laborer, LaborerStatus, User
+from ..models import CHANNEL_MODELS, Household, Laborer, LaborerStatus, TargetRow, User
 from . import caps, disclosure, prices, retention, scope, versions
 from .accounts import TRANSACTION_INFO
 from .convert import (
@@ -223,15 +223,24 @@ def titles(session: Session, config: Config, matches: Sequence[Match]) -> dict[t
 
 def _sees(user: User, built: Ranker, match: Match) -> bool:
     """May the user see the match's target? Decided on the ranker's copy of its region and employer."""
-    target = built.target(match.kind, match.target_id)
-    return scope.sees_posting(user, CHANNEL_MODELS[match.kind], target.region_code, target.employer_id)
+    return _sees_target(user, built.target(match.kind, match.target_id))
+
+
+def _sees_target(user: User, target: Target) -> bool:
+    """May the user see this target, as a ranker holds it (its region and employer; no query)?"""
+    return scope.sees_posting(user, CHANNEL_MODELS[target.kind], target.region_code, target.employer_id)
+
+
+def _channel_model(kind: str) -> type[TargetRow]:
+    """The model of a kind of target (404 for a kind there is none of)."""
+    if kind not in CHANNEL_MODELS:
+        raise NotFoundError(_l("unknown kind of target %(kind)s", kind=kind))
+    return CHANNEL_MODELS[kind]
 
 
 def target_row(session: Session, user: User, kind: str, target_id: int):
     """An opening, batch or welfare post the user may see (404 otherwise)."""
-    if kind not in CHANNEL_MODELS:
-        raise NotFoundError(_l("unknown kind of target %(kind)s", kind=kind))
-    return scope.get_visible(session, CHANNEL_MODELS[kind], target_id, user)
+    return scope.get_visible(session, _channel_model(kind), target_id, user)
 
 
 def candidates_for_target(
@@ -278,15 +287,13 @@ def _visible_target(session: Session, user: User, kind: str, target_id: int, con
     """A target the user may see (404 otherwise): an open one as the targets' ranker holds it, kept current
     (free slots included), its scope decided on the ranker's copy of its region and employer with no query;
     a closed one from its row."""
-    if kind not in CHANNEL_MODELS:
-        raise NotFoundError(_l("unknown kind of target %(kind)s", kind=kind))
-    model = CHANNEL_MODELS[kind]
+    model = _channel_model(kind)
     scope.check_role(model, user)
     target = ranker(session, config).find(kind, target_id)
     if target is None:
-        row = target_row(session, user, kind, target_id)
+        row = scope.get_visible(session, model, target_id, user)
         return to_target(kind, row, free_capacity(session, row))
-    if not scope.sees_posting(user, model, target.region_code, target.employer_id):
+    if not _sees_target(user, target):
         raise NotFoundError.of(model.__tablename__, target_id)
     return target
 
