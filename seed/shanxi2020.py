@@ -58,6 +58,7 @@ from web.models import (
     User,
     WelfarePost,
 )
+from web.services import versions
 from web.services.accounts import create_user
 from web.services.bulk import bulk_insert, bulk_insert_columns
 from web.services.summaries import refresh_summaries
@@ -775,10 +776,13 @@ def seed_shanxi_2020(session: Session, scale: float = 1.0, random_seed: int = 20
 
 
 def finish_bulk_seed(session: Session) -> None:
-    """After a bulk seed: fresh planner statistics, without which SQLite picks poor plans (the
-    summaries' own reads among them: twice as slow), then the dashboard's summaries from the
-    records just written (web.services.summaries) and the statistics of their tables."""
+    """After a bulk seed: the data versions moved on (the rows were written around the ORM, which would
+    have moved them: a running server's rankers and kept figures must see the new records), fresh
+    planner statistics, without which SQLite picks poor plans (the summaries' own reads among them:
+    twice as slow), then the dashboard's summaries from the records just written
+    (web.services.summaries) and the statistics of their tables."""
     session.flush()
+    versions.bump(session, versions.SCOPES)
     session.execute(text("ANALYZE"))
     refresh_summaries(session)
     for table in (RegionDayStat, EmployerDayStat):

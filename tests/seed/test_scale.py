@@ -27,6 +27,8 @@ from web.models import (
     TransportBatch,
     WelfarePost,
 )
+from web.services import ranking
+from web.services.convert import load_targets, matcher_config
 from web.services.plans import plan_inputs
 
 from ..web.test_summaries import assert_summaries_match_records
@@ -191,6 +193,20 @@ def test_a_plan_can_run_on_it(market):
     assert free["batch"] > 0 and free["welfare_post"] >= BARS["open_posts"] * SHARE
     result = matcher.plan.run(laborers, targets, "greedy", explain=False)
     assert {a.kind for a in result.assignments} == {"opening", "batch", "welfare_post"}
+
+
+def test_a_server_that_ranked_before_the_seed_ranks_the_seeded_market(app):
+    """The seed writes around the ORM, so it moves the data versions itself: cached rankers rebuild."""
+    config = matcher_config(app.config)
+    assert len(ranking.ranker(db.session, config).targets.targets) == 0
+    assert ranking.candidate_ranker(db.session, config).ranker is None
+    db.session.commit()
+    seed_scale(db.session, N, random_seed=7)
+    db.session.commit()
+    held = ranking.ranker(db.session, config).targets.targets
+    assert len(held) == len(load_targets(db.session)) > 0
+    candidates = ranking.candidate_ranker(db.session, config)
+    assert len(candidates.by_id) == count(Laborer, Laborer.status == "seeking") > 0
 
 
 def test_refuses_a_second_run_and_changes_nothing(market):
