@@ -133,3 +133,28 @@ def test_learn_commands_print_the_table_and_refuse_a_weight_without_evidence(app
     assert "Its weight in the score now: 0." in shown.output
     back = runner.invoke(args=["learn", "decide", "--weight", "0", "--user", "office-cli"])
     assert back.exit_code == 0 and db.session.scalars(select(LearnedWeight)).one().weight == 0.0
+
+
+def test_the_evaluation_is_kept_until_a_check_in_changes(app, factory):
+    """The office's page does not refit on every visit, and never shows figures older than the check-ins."""
+    config = matcher_config(app.config)
+    _history(factory, 80, lambda opening, rng: rng.random() < (0.8 if opening.is_flexible_hours else 0.3))
+    # Not committed yet: the data versions have not moved, so they cannot tell these records apart.
+    unsure = retention.evaluate_learned_model(db.session, config)
+    assert retention.evaluate_learned_model(db.session, config) is not unsure
+    db.session.commit()
+    first = retention.evaluate_learned_model(db.session, config)
+    db.session.commit()
+    assert first is not None
+    assert retention.evaluate_learned_model(db.session, config) is first  # kept: no refit
+    # One check-in's answer changed, then more check-ins recorded: each time the figures are fitted afresh.
+    checkin = db.session.scalars(select(RetentionCheckin).order_by(RetentionCheckin.id)).first()
+    checkin.is_still_working = not checkin.is_still_working
+    db.session.commit()
+    changed = retention.evaluate_learned_model(db.session, config)
+    db.session.commit()
+    assert changed is not first and changed == retention._evaluate(db.session, config, 0)
+    _history(factory, 20, lambda opening, rng: rng.random() < 0.5)
+    db.session.commit()
+    more = retention.evaluate_learned_model(db.session, config)
+    assert more is not changed and more.n_test > first.n_test
