@@ -134,6 +134,35 @@ def test_the_cadre_searches_by_the_last_four_of_an_id_on_a_phone(page_for, live_
     shoot(page, "phone-cadre-search-360")
 
 
+@pytest.mark.parametrize("role", list(LISTS))
+def test_the_navigation_takes_one_line_on_a_phone_and_opens_from_its_menu_button(page_for, live_server, role):  # noqa: F811
+    """At 360 px the bar shows the language, the messages and 菜单; the other links open below it."""
+    page = page_for(role)
+    bar = page.locator("header.top")
+    links = page.locator("header.top nav a:visible, header.top nav button:visible")
+    assert bar.bounding_box()["height"] <= 60
+    assert sorted(links.all_inner_texts()) == sorted(["English", page.locator(".inbox-link").inner_text()])
+    menu = page.locator("label.menu-button")
+    assert menu.inner_text() == "菜单"
+    menu.click()
+    shoot(page, f"phone-{role}-menu-open-360")
+    opened = links.all_inner_texts()
+    assert len(opened) >= 6 and "退出" in opened  # the role's pages, the user's name and 退出
+    assert page.evaluate(LAYOUT_PROBLEMS) == []
+    page.locator("header.top nav a", has_text="首页").click()
+    assert page.url == f"{live_server['url']}/{role}/"
+    # The keyboard opens it too: the checkbox behind the button takes the focus and Space.
+    page.focus("#menu-open")
+    page.keyboard.press("Space")
+    assert links.count() == len(opened)
+
+
+def test_the_navigation_shows_every_link_and_no_menu_button_on_a_wide_screen(page_for, live_server):  # noqa: F811
+    page = page_for("office", 1280, 900)
+    assert not page.locator("label.menu-button").is_visible()
+    assert page.locator("header.top nav a:visible").count() >= 12
+
+
 def test_print_hides_the_navigation_buttons_and_forms(page_for, live_server):  # noqa: F811
     page = page_for("cadre", 1280, 900)
     page.goto(live_server["url"] + "/cadre/laborers")

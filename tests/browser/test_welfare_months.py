@@ -14,6 +14,7 @@ def test_the_cadre_fills_a_month_and_the_office_reads_the_payroll(page_for):  # 
     from playwright.sync_api import expect
 
     page = page_for("cadre")
+    page.click("text=菜单")  # on a phone the pages sit behind the menu button
     page.click("nav >> text=出勤")
     inputs = page.locator("main input[type=number]")
     assert inputs.count() >= 2
