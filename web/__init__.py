@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask, request, session
 
-from . import sqlite, unit_of_work
+from . import field_errors, sqlite, unit_of_work  # noqa: F401  (field_errors: before any schema is made)
 from .config import build_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, smorest_api
 

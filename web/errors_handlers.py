@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from .errors import DomainError
+from .errors import DomainError, words
 
 #: What an error page says, in the page's language (Werkzeug's own descriptions are English only).
 PAGE_MESSAGES = {
@@ -51,6 +51,16 @@ def json_error(status: int, message: str, fields: dict | None = None):
     return jsonify(body), status
 
 
+def _in_language(messages):
+    """Validation messages, however nested (a list's items, a nested object's fields), in the request's
+    language (`words`: marshmallow's are jiuye's msgids, `web.field_errors`)."""
+    if isinstance(messages, dict):
+        return {key: _in_language(value) for key, value in messages.items()}
+    if isinstance(messages, list | tuple):
+        return [_in_language(value) for value in messages]
+    return words(messages)
+
+
 def register(app: Flask) -> None:
     """Install the error handlers on the app."""
 
@@ -80,6 +90,7 @@ def register(app: Flask) -> None:
                         fields.setdefault(location, []).extend(location_messages)
             # Werkzeug's descriptions are English only ("You don't have the permission…"): say ours.
             code = error.code or 500
+            fields = None if fields is None else _in_language(fields)
             message = page_message(code) if code in PAGE_MESSAGES else (error.description or error.name)
             return json_error(code, message, fields)
         return render_template("error.html", status=error.code, message=page_message(error.code or 500)), error.code

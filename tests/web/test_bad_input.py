@@ -221,11 +221,55 @@ def test_api_refuses_bad_batches_and_welfare_posts(client, people):
     assert count(WelfarePost) == 0
 
 
-def test_api_refuses_bodies_that_are_not_a_json_object(client, people):
-    headers = {**people["cadre"], "Content-Type": "application/json"}
-    for body in (b"{not json", b"[1, 2]", b'"text"', b"\xff\xfe"):
+#: A body that is not a JSON object: status, and the one field message, in Chinese and in English.
+NOT_AN_OBJECT = {
+    b"{not json": (400, "json", "请求体不是有效的 JSON。", "Invalid JSON body."),
+    b"[1, 2]": (422, "_schema", "必须是对象（JSON object）", "must be an object"),
+    b'"text"': (422, "_schema", "必须是对象（JSON object）", "must be an object"),
+    b"\xff\xfe": (400, "json", "请求体不是有效的 JSON。", "Invalid JSON body."),
+}
+
+
+@pytest.mark.parametrize("body", list(NOT_AN_OBJECT))
+def test_api_refuses_bodies_that_are_not_a_json_object(client, people, body):
+    status, field, zh, en = NOT_AN_OBJECT[body]
+    for language, message in (("zh", zh), ("en", en)):
+        refresh()  # the app context outlives the request here; let Flask-Babel pick the language again
+        headers = {**people["cadre"], "Content-Type": "application/json", "Accept-Language": language}
         response = client.post("/api/v1/laborers", data=body, headers=headers)
-        assert 400 <= response.status_code < 500 and "error" in response.json, body
+        refused(response, field, status)
+        assert response.json["error"]["fields"][field] == [message]
+    assert count(Laborer) == 0
+
+
+ABILITIES = "full, moderate, light, none"
+#: Mistakes marshmallow itself judges (types, lengths, ranges, choices, unknown and missing fields,
+#: a list's item), and what each field is told in each language (web/field_errors.py).
+TOLD = {
+    "household_id": ("abc", "必须是整数", "must be a whole number"),
+    "name": ("", "长度须在 1 到 40 之间", "must have a length from 1 to 40"),
+    "max_commute_km": (900, "须大于 0，且不大于 500", "must be more than 0 and at most 500"),
+    "physical_ability": (
+        "strong",
+        "必须是以下之一：full, moderate, light, none",
+        "must be one of: full, moderate, light, none",
+    ),
+    "birth_on": ("1990-13-01", "必须是日期，格式为 YYYY-MM-DD", "must be a date as YYYY-MM-DD"),
+    "needs_flexible_hours": ("perhaps", "必须是 true 或 false", "must be true or false"),
+    "extra": (1, "此请求没有这个字段", "not a field of this request"),
+    "id_number": (..., "此项必填", "this field is required"),
+}
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_api_field_messages_are_in_the_language_of_the_request(client, people, language):
+    body = laborer_body(people["household"], {name: value for name, (value, _, _) in TOLD.items()} | {"skills": [1]})
+    headers = {**people["cadre"], "Accept-Language": language}
+    response = client.post("/api/v1/laborers", json=body, headers=headers)
+    refused(response, "household_id")
+    told = {name: [zh if language == "zh" else en] for name, (_, zh, en) in TOLD.items()}
+    told["skills"] = {"0": ["必须是文字" if language == "zh" else "must be text"]}
+    assert response.json["error"]["fields"] == told
     assert count(Laborer) == 0
 
 
