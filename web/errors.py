@@ -72,14 +72,14 @@ class ValidationError(DomainError):
 
 def record_name(record: str) -> str:
     """What a kind of record is called in the request's language (its table name when unnamed)."""
-    from .pages.labels import entity_label  # the one home of display names; imported when shown
+    from .labels import entity_label  # the one home of display names; imported when shown
 
     return entity_label(record) if has_request_context() else record
 
 
 def label_of(code: str) -> str:
     """A stored code's display name in the request's language (the code itself outside a request)."""
-    from .pages.labels import label
+    from .labels import label
 
     return label(code) if has_request_context() else code
 

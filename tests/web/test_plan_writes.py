@@ -15,8 +15,8 @@ from sqlalchemy import select
 from matcher.plan import Assignment
 from matcher.scoring import score
 from web.extensions import db
+from web.labels import sentences
 from web.models import Household, Laborer, Plan, PlanAssignment, PlanStatus, Region
-from web.pages.labels import sentences
 from web.services import convert, plans
 from web.services.bulk import BULK_MIN_ROWS, bulk_insert
 from web.services.convert import matcher_config

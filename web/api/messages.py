@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..extensions import db
-from ..pages.labels import message_text
+from ..labels import message_text
 from ..services import inbox
 from ..validation import INT32_MAX, PAGE_MAX
 from .schemas import PageMetaSchema

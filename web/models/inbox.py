@@ -2,7 +2,7 @@
 to laborers, and the record of each day's tick.
 
 An inbox `Message` stores a *kind* and its parameters, never a sentence: the page renders it in the
-reader's language when shown (`web.pages.labels.MESSAGE_TEXTS`). A `dedupe_key` makes telling
+reader's language when shown (`web.labels.MESSAGE_TEXTS`). A `dedupe_key` makes telling
 idempotent: the same clock ringing twice for the same thing leaves one message (the daily tick relies on
 it). A `TextMessage` is written in the same transaction as the change it reports (an outbox): a text is
 never sent for a change that was rolled back, and the sender (`web.services.texts`) delivers the
@@ -20,7 +20,7 @@ from .base import Base, StrEnum, UtcDateTime, utcnow
 
 
 class MessageKind(StrEnum):
-    """What an inbox message is about; each kind has one sentence in `web.pages.labels.MESSAGE_TEXTS`."""
+    """What an inbox message is about; each kind has one sentence in `web.labels.MESSAGE_TEXTS`."""
 
     OFFER_LAPSED = "offer_lapsed"
     OFFER_REMINDER = "offer_reminder"

@@ -27,6 +27,7 @@ from matcher.types import WORK_JOB_TYPES
 from .. import clock, unit_of_work
 from ..errors import DomainError
 from ..extensions import db
+from ..labels import IMPORT_COLUMNS, label, lang, translated
 from ..models import (
     ANSWERED_STATUSES,
     COMMITTED_STATUSES,
@@ -85,7 +86,6 @@ from .forms import (
     options,
     skill_words,
 )
-from .labels import IMPORT_COLUMNS, label, lang, translated
 from .placements import placement_target, register_placement_views
 from .post_requests import register_post_request_views
 from .watch import register_watch_views

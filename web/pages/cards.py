@@ -10,9 +10,9 @@ from flask_login import current_user
 from matcher.rank import Match
 
 from ..extensions import db
+from ..labels import lang, score_words
 from ..services import offer_text, ranking
 from ..services.offer_text import CardFacts
-from .labels import lang, score_words
 
 
 @dataclass(frozen=True)

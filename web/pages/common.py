@@ -23,11 +23,11 @@ from sqlalchemy import Select, func, select
 from .. import unit_of_work
 from ..errors import DomainError, PermissionDeniedError, ValidationError
 from ..extensions import db, login_manager
+from ..labels import figure, joined, km, label, lang, local_day, local_time, report_cell, sentences, translated, yuan
 from ..models import Placement
 from ..services import convert, disclosure, offers, scope
 from ..services.accounts import audit_read
 from ..validation import parse_page
-from .labels import figure, joined, km, label, lang, local_day, local_time, report_cell, sentences, translated, yuan
 
 PER_PAGE = 20
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from ..clock import today
 from ..errors import ValidationError
 from ..extensions import db
+from ..labels import REPORT_TITLES, report_workbook, year_on_year
 from ..models import Region
 from ..services import fairness as fairness_service
 from ..services import offers, post_requests, scope, watch
@@ -29,7 +30,6 @@ from ..validation import INT32_MAX, parse_day
 from . import fairness as fairness_pages
 from .charts import bar_chart, line_chart
 from .common import require_page
-from .labels import REPORT_TITLES, report_workbook, year_on_year
 
 bp = Blueprint("dashboard", __name__)
 

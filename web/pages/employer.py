@@ -17,6 +17,7 @@ from matcher.types import WORK_JOB_TYPES
 from .. import clock
 from ..errors import DomainError
 from ..extensions import db
+from ..labels import label, lang, local_time, report_workbook, score_words
 from ..models import (
     PASSENGER_STATUSES,
     Employer,
@@ -42,7 +43,6 @@ from .common import (
     show_errors,
 )
 from .forms import BatchForm, EmployerForm, OpeningForm, options, skill_words
-from .labels import label, lang, local_time, report_workbook, score_words
 from .placements import placement_target, register_placement_views
 from .transport import register_handover_views
 

@@ -17,9 +17,9 @@ from matcher.fairness import Breakdown, GroupFigures
 from matcher.types import KINDS
 
 from ..extensions import db
+from ..labels import FAIRNESS_DIMENSIONS, group_label, label
 from ..models import Plan, Region
 from ..spreadsheets import append_row
-from .labels import FAIRNESS_DIMENSIONS, group_label, label
 
 #: The figures of a plan's report in its XLSX file, in order (the plan page's rows, and more).
 REPORT_FIGURES = (

@@ -49,6 +49,7 @@ from matcher.quotas import PER as QUOTA_PER
 from matcher.types import KINDS, WORK_JOB_TYPES, job_label, job_type_code, skill_code, skill_label
 
 from .. import clock
+from ..labels import LABELS, QUOTA_WORDS
 from ..models import (
     Ability,
     Demand,
@@ -64,7 +65,6 @@ from ..models import (
     WorkArea,
 )
 from ..validation import INT32_MAX, check_day, check_phone, parse_resident_id
-from .labels import LABELS, QUOTA_WORDS
 
 
 def options(pairs) -> list[SelectChoice]:

@@ -13,10 +13,10 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_login import current_user, login_required
 
 from ..extensions import db
+from ..labels import message_text
 from ..models import Message
 from ..services import inbox
 from .common import paginate
-from .labels import message_text
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 

@@ -16,6 +16,7 @@ from .. import clock
 from ..errors import DomainError, ValidationError
 from ..extensions import app_object, db
 from ..jobs import plans as plan_runs
+from ..labels import AUDIT_ACTIONS, action_label, audit_details, entity_label, label, quota_sentence, translated
 from ..models import (
     CHANNELS,
     UNFINISHED_PLAN_STATUSES,
@@ -51,7 +52,6 @@ from .common import (
     try_offer,
 )
 from .forms import ConfirmForm, OfferForm, PlanForm, RerunForm, WelfarePostForm, WhatIfForm, options
-from .labels import AUDIT_ACTIONS, action_label, audit_details, entity_label, label, quota_sentence, translated
 from .learning import register_learning_views
 from .placements import register_placement_views
 from .plan_review import register_review_views, review_context

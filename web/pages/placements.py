@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length
 
 from ..errors import DomainError
 from ..extensions import db
+from ..labels import label, sentences
 from ..models import (
     CHANNEL_FK,
     CHANNELS,
@@ -34,7 +35,6 @@ from ..services import disclosure, offers, scope
 from ..services.accounts import audit
 from ..services.retention import due_checkins, record_checkin
 from .common import audit_list, paginate, remote_addr, show_errors
-from .labels import label, sentences
 
 
 class ReasonForm(FlaskForm):

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from .. import clock
 from ..errors import DomainError, ValidationError
 from ..extensions import db
+from ..labels import label, local_time, report_workbook, translated
 from ..models import (
     GONE_BATCH_STATUSES,
     BatchStatus,
@@ -29,7 +30,6 @@ from ..services import registry, scope, transport
 from ..services.accounts import audit
 from .common import audit_list, form_page, paginate, remote_addr, show_errors
 from .forms import BandForm, HandoverForm, RatesForm
-from .labels import label, local_time, report_workbook, translated
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -14,12 +14,12 @@ from flask_login import current_user
 
 from .. import clock
 from ..extensions import db
+from ..labels import label
 from ..models import LABORER_SUBJECTS, FollowUp, Household, Role, VerificationSubject
 from ..services import scope, verifications, watch
 from ..services.accounts import audit
 from .common import audit_list, form_page, paginate, remote_addr, save_from_form
 from .forms import VerificationForm, VisitForm, options
-from .labels import label
 
 
 def _fact_choices(household: Household) -> list:

@@ -18,11 +18,11 @@ from sqlalchemy import select
 from .. import clock
 from ..errors import DomainError
 from ..extensions import db
+from ..labels import label, translated
 from ..models import Region, RegionLevel, WelfarePost
 from ..services import scope, welfare
 from .common import audit_list, remote_addr, show_errors
 from .forms import AttendanceForm, AttendanceImportForm, OfferForm, TermForm
-from .labels import label, translated
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

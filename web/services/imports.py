@@ -64,7 +64,7 @@ HEADER_TO_FIELD = {header: name for name, header, _ in COLUMNS} | {n: n for n, _
 FIELD_TO_HEADER = {name: header for name, header, _ in COLUMNS}
 REQUIRED = ("household_code", "name", "id_number", "physical_ability", "work_area")
 
-#: Synonyms: words offices write for a code, beside the form's own labels (web.pages.labels, in
+#: Synonyms: words offices write for a code, beside the form's own labels (web.labels, in
 #: both languages) and the stored codes, which are always accepted. The ability terms are those of
 #: the poverty registration (建档立卡) forms; 弱劳动力或半劳动力 is taken as the lighter of the two,
 #: so that nobody is offered work beyond their strength.
@@ -117,11 +117,11 @@ BOOLEAN_FIELDS = ("needs_flexible_hours", "over_age_confirmed")
 
 
 def _label(code: str, locale: str) -> str | None:
-    """The form's name of a code in one language (web.pages.labels), when an app is running."""
+    """The form's name of a code in one language (web.labels), when an app is running."""
     from flask import has_app_context
     from flask_babel import force_locale
 
-    from ..pages.labels import LABELS
+    from ..labels import LABELS
 
     if code not in LABELS or not has_app_context():
         return None
@@ -280,7 +280,7 @@ def refused_workbook(rows: list[RowOutcome]) -> bytes:
 
 def describe_errors(row: RowOutcome) -> str:
     """A row's complaints as one line: column — message; …, in the current language."""
-    from ..pages.labels import translated
+    from ..labels import translated
 
     parts = []
     for name, messages in row.errors.items():

@@ -3,7 +3,7 @@
 The recipients follow the access policy's scopes (`web.services.scope`): a village's cadres, the offices
 whose region holds a place, an employer's users. `notify` writes one `Message` per recipient and is
 idempotent per `key` (a clock ringing again for the same thing adds nothing), so the daily tick can run
-twice. Messages hold a kind and parameters; `web.pages.labels.message_text` renders them in the
+twice. Messages hold a kind and parameters; `web.labels.message_text` renders them in the
 reader's language.
 """
 

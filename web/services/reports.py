@@ -62,7 +62,7 @@ class Column:
 
     The XLSX header is always Chinese (the offices' spreadsheets are); the page follows the locale.
     A `coded` column holds stored codes (statuses, sex, post types, channels): the rows keep the code
-    and the page layer shows its name (`web.pages.labels.report_cell`), in pages and in the XLSX alike.
+    and the page layer shows its name (`web.labels.report_cell`), in pages and in the XLSX alike.
     """
 
     key: str

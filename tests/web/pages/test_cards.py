@@ -94,7 +94,7 @@ def test_reasons_read_as_sentences_with_no_phrase_twice_and_the_score_in_words(c
 
 
 def test_score_words_follow_the_configured_thresholds(app):
-    from web.pages.labels import score_words
+    from web.labels import score_words
 
     with app.test_request_context(headers={"Accept-Language": "zh"}):
         words = [score_words(s)["word"] for s in (0.9, 0.75, 0.6, 0.5, 0.49)]

@@ -47,7 +47,7 @@ def test_households_without_work_are_counted_alike_on_home_lists_reports_and_das
 def test_year_on_year_is_shown_only_on_a_base_large_enough(app):
     from flask_babel import force_locale
 
-    from web.pages.labels import year_on_year
+    from web.labels import year_on_year
 
     with app.test_request_context("/"), force_locale("zh"):
         assert year_on_year(2150.0, 2).text == "—" and "基数太小" in year_on_year(2150.0, 2).reason

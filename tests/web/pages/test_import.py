@@ -171,7 +171,7 @@ def test_the_forms_words_and_the_poverty_registration_terms_are_synonyms(client,
         "弱劳动力或半劳动力": "light",
         "丧失劳动力": "none",
         "无劳动力": "none",
-        "轻体力": "light",  # the form's own labels (web.pages.labels)
+        "轻体力": "light",  # the form's own labels (web.labels)
         "中等": "moderate",
         "全劳力": "full",
         "moderate": "moderate",  # the code, and the English label

@@ -31,6 +31,7 @@ from seed.demo import DEMO_LOGINS, SKILLS, seed_demo
 from tests.conftest import PASSWORD
 from web.extensions import db
 from web.i18n import SOURCE_DIR
+from web.labels import AUDIT_ACTIONS
 from web.models import (
     Employer,
     FollowUp,
@@ -48,7 +49,6 @@ from web.models import (
     Verification,
     WelfarePost,
 )
-from web.pages.labels import AUDIT_ACTIONS
 from web.services.accounts import create_user
 
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")

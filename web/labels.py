@@ -1,4 +1,8 @@
-"""Words on pages: display names of stored codes, the page's language, money, times and explanations."""
+"""Words people read: display names of stored codes, the page's language, money, times and explanations.
+
+The pages, the API's messages, the error answers, the importer (the forms' words for a code) and the
+exports all take their words from here, so a code has one name in each language.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,9 +15,9 @@ from flask_babel import lazy_gettext as _l
 
 from matcher.types import job_label
 
-from .. import clock
-from ..errors import words
-from ..services.convert import stored_factors
+from . import clock
+from .errors import words
+from .services.convert import stored_factors
 
 LABELS = {
     # poverty status
