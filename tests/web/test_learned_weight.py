@@ -147,6 +147,16 @@ def test_the_evaluation_is_kept_until_a_check_in_changes(app, factory):
     db.session.commit()
     assert first is not None
     assert retention.evaluate_learned_model(db.session, config) is first  # kept: no refit
+    # An offer made meanwhile moves the held slots, which are no feature: still kept.
+    opening, laborer = factory.opening(slots=5), factory.laborer()
+    db.session.commit()
+    first = retention.evaluate_learned_model(db.session, config)
+    db.session.commit()
+    db.session.add(
+        Placement(laborer_id=laborer.id, household_id=laborer.household_id, opening_id=opening.id, status="offered")
+    )
+    db.session.commit()
+    assert retention.evaluate_learned_model(db.session, config) is first
     # One check-in's answer changed, then more check-ins recorded: each time the figures are fitted afresh.
     checkin = db.session.scalars(select(RetentionCheckin).order_by(RetentionCheckin.id)).first()
     checkin.is_still_working = not checkin.is_still_working

@@ -140,14 +140,21 @@ def evaluate_learned_model(session: Session, config: Config, *, random_state: in
     """Train on recorded 90-day check-ins; AUC and Brier on held-out ones for the model, the hand score and,
     when every check-in is synthetic, the generator's true probability (the ceiling). None if too few.
 
-    Kept per database until a check-in, a laborer or household, or a target changes (the stamps above and
-    `web.services.versions`), or the day does: the office's page shows the figures at once instead of
-    refitting on every visit (7 s on 20,000 check-ins). The evaluation is deterministic, so a kept one is
-    the one a fresh fit would give. Nothing is kept before the laborers' and the targets' versions have
-    first moved (their changes not yet committed, or written around jiuye): the versions would not tell.
+    Kept per database until a check-in, a laborer or household, or a target changes (the stamps above
+    and `web.services.versions`; not for held slots, which every offer moves), or the day does: the
+    office's page shows the figures at once instead of refitting on every visit (7 s on 20,000
+    check-ins). The evaluation is deterministic, so a kept one is the one a fresh fit would give.
+    Nothing is kept before the laborers' and the targets' versions have first moved (their changes
+    not yet committed, or written around jiuye): the versions would not tell.
     """
     stamps = versions.current(session, **_CHECKIN_STAMPS)
-    key = (tuple(sorted(stamps.items())), config, random_state, clock.today())
+    # Held slots do not enter the features (every offer moves them): the laborers, targets and check-ins do.
+    key = (
+        *(stamps[name] for name in (versions.LABORERS, versions.TARGETS, *_CHECKIN_STAMPS)),
+        config,
+        random_state,
+        clock.today(),
+    )
     url = str(session.get_bind().engine.url)
     kept = _evaluated.get(url)
     if kept is not None and kept[0] == key:
