@@ -27,6 +27,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from itertools import repeat
 from typing import Any
 
@@ -104,12 +105,85 @@ class Report:
     quotas: list[dict[str, Any]] = field(default_factory=list)  # per quota: kept or not (quotas.outcome)
 
 
+@dataclass(frozen=True, eq=False)
+class AssignmentColumns:
+    """A plan's assignments as columns, one row per assignment: what writing or counting them reads.
+
+    A province plan makes about 90,000 assignments; building an ``Assignment`` for each costs more
+    than the rest of the plan outside the solver, so they are built only when asked for
+    (``objects``, ``PlanResult.assignments``). ``kind`` holds ``KIND_CODE`` codes; ``welfare`` is
+    true for stage welfare's rows; ``codes`` is None for a plan run without explanations.
+    """
+
+    laborer_id: np.ndarray
+    kind: np.ndarray
+    target_id: np.ndarray
+    score: np.ndarray
+    distance_km: np.ndarray
+    welfare: np.ndarray
+    codes: Sequence[tuple[FactorCode, ...]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.laborer_id)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AssignmentColumns):
+            return NotImplemented
+        arrays = ("laborer_id", "kind", "target_id", "score", "distance_km", "welfare")
+        same = all(np.array_equal(getattr(self, name), getattr(other, name)) for name in arrays)
+        return same and list(self.codes or ()) == list(other.codes or ())
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def kinds(self) -> list[str]:
+        """Each row's kind by name."""
+        return [KINDS[k] for k in self.kind.tolist()]
+
+    def stages(self) -> list[str]:
+        """Each row's stage by name."""
+        return [STAGE_NAMES[w] for w in self.welfare.tolist()]
+
+    def pairs(self) -> list[tuple[int, str, int]]:
+        """``(laborer id, kind, target id)`` of every row."""
+        return list(zip(self.laborer_id.tolist(), self.kinds(), self.target_id.tolist(), strict=True))
+
+    def objects(self) -> list[Assignment]:
+        """One ``Assignment`` per row, in row order."""
+        codes = repeat((), len(self)) if self.codes is None else self.codes
+        columns = (self.laborer_id, self.target_id, self.score, self.distance_km)
+        lab, tgt, score, dist = (c.tolist() for c in columns)
+        return list(map(Assignment, lab, self.kinds(), tgt, score, dist, self.stages(), codes))
+
+    @classmethod
+    def of(cls, assignments: Sequence[Assignment]) -> AssignmentColumns:
+        """The columns of assignments held as objects."""
+        explained = any(a.codes for a in assignments)
+        return cls(
+            np.array([a.laborer_id for a in assignments], np.int64),
+            np.array([KIND_CODE[a.kind] for a in assignments], np.int8),
+            np.array([a.target_id for a in assignments], np.int64),
+            np.array([a.score for a in assignments], float),
+            np.array([a.distance_km for a in assignments], float),
+            np.array([a.stage == "welfare" for a in assignments], bool),
+            [a.codes for a in assignments] if explained else None,
+        )
+
+
+STAGE_NAMES = ("jobs", "welfare")
+"""Stage names by ``AssignmentColumns.welfare``."""
+
+
 @dataclass(frozen=True)
 class PlanResult:
-    """The assignments of a plan and its report."""
+    """The assignments of a plan (as columns; as objects when first read) and its report."""
 
-    assignments: list[Assignment]
+    columns: AssignmentColumns
     report: Report
+
+    @cached_property
+    def assignments(self) -> list[Assignment]:
+        """One ``Assignment`` per row of ``columns``, built on first use."""
+        return self.columns.objects()
 
 
 @dataclass(frozen=True)
@@ -164,10 +238,12 @@ def candidate_graph(
     capacity: np.ndarray | None = None,
     active: np.ndarray | None = None,
     rematch: bool = False,
+    laborer_rank: np.ndarray | None = None,
 ) -> Graph:
     """Every eligible pair of a stage, found with batched radius queries and the vectorised rules.
 
-    ``active`` limits the laborers considered (rows); ``capacity`` overrides targets' free slots.
+    ``active`` limits the laborers considered (rows); ``capacity`` overrides targets' free slots;
+    ``laborer_rank`` is the laborers' ``grid_rank``, when another graph of theirs has it already.
     Per kind, only laborers who pass the rules that look at them alone are searched
     (``rules.laborer_may_take``); ``near_pairs`` finds who lives within their limit of each
     target's nearest point, and ``rules.eligible`` judges every pair so found.
@@ -211,7 +287,7 @@ def candidate_graph(
         len(L),
         len(T),
         len(has_work),
-        laborer_rank=grid_rank(L.lat, L.lon),
+        laborer_rank=grid_rank(L.lat, L.lon) if laborer_rank is None else laborer_rank,
     )
 
 
@@ -905,14 +981,12 @@ def finish(
     has_work_now = has_work.copy()
     has_work_now[household[placed]] = True
     L2 = replace(L, household_has_work=has_work_now[household])
-    welfare = candidate_graph(L2, T, "welfare", config, active=~placed, rematch=rematch)
+    welfare = candidate_graph(L2, T, "welfare", config, active=~placed, rematch=rematch, laborer_rank=jobs.laborer_rank)
     quotas = prepared.quotas if mode == "optimal" else ()
     welfare, welfare_bounds = with_quotas(welfare, quotas, L2, T)
     chosen_welfare, parts_welfare = solve_stage(welfare, mode, L2, T, config, quotas, welfare_bounds)
 
-    assignments = _assignments(jobs, chosen_jobs, L, T, config, explain) + _assignments(
-        welfare, chosen_welfare, L2, T, config, explain
-    )
+    columns = _assignment_columns((jobs, chosen_jobs, L), (welfare, chosen_welfare, L2), T, config, explain)
     units = {
         "jobs": stage_objective_units(jobs, chosen_jobs, config),
         "welfare": stage_objective_units(welfare, chosen_welfare, config),
@@ -938,31 +1012,37 @@ def finish(
             ]
         ]
         report = replace(report, quotas=quota_rules.outcome(quotas, stages))
-    return PlanResult(assignments, report)
+    return PlanResult(columns, report)
 
 
-def _assignments(
-    graph: Graph,
-    chosen: np.ndarray,
-    L: LaborerColumns,
+def _assignment_columns(
+    jobs: tuple[Graph, np.ndarray, LaborerColumns],
+    welfare: tuple[Graph, np.ndarray, LaborerColumns],
     T: TargetColumns,
     config: Config,
     explain: bool,
-) -> list[Assignment]:
-    lab, tgt, dist = graph.lab[chosen], graph.tgt[chosen], graph.distance_km[chosen]
-    codes = scoring.factor_code_columns(L, lab, T, tgt, dist, config) if explain else [()] * len(lab)
-    kinds = [KINDS[k] for k in T.kind[tgt].tolist()]
-    return list(
-        map(
-            Assignment,
-            L.id[lab].tolist(),
-            kinds,
-            T.id[tgt].tolist(),
-            graph.score[chosen].tolist(),
-            dist.tolist(),
-            repeat(graph.stage, len(chosen)),
-            codes,
-        )
+) -> AssignmentColumns:
+    """The chosen edges of both stages (each with the laborers' columns it was built on), jobs first."""
+    stages = (jobs, welfare)
+    lab = [graph.lab[chosen] for graph, chosen, _ in stages]
+    tgt = [graph.tgt[chosen] for graph, chosen, _ in stages]
+    dist = [graph.distance_km[chosen] for graph, chosen, _ in stages]
+    codes = None
+    if explain:
+        codes = [
+            code
+            for (_, _, L), li, ti, km in zip(stages, lab, tgt, dist, strict=True)
+            for code in scoring.factor_code_columns(L, li, T, ti, km, config)
+        ]
+    labs, tgts = np.concatenate(lab), np.concatenate(tgt)
+    return AssignmentColumns(
+        jobs[2].id[labs],
+        T.kind[tgts],
+        T.id[tgts],
+        np.concatenate([graph.score[chosen] for graph, chosen, _ in stages]),
+        np.concatenate(dist),
+        np.repeat([False, True], [len(lab[0]), len(lab[1])]),
+        codes,
     )
 
 

@@ -364,6 +364,21 @@ def test_laborers_given_as_columns_plan_the_same(inst, mode):
     )
 
 
+@settings(max_examples=15, deadline=None)
+@given(inst=instances)
+def test_a_plan_keeps_its_assignments_as_columns_and_builds_the_objects_when_read(inst):
+    result = plan.run(inst.laborers, inst.targets, "optimal", Config())
+    assert "assignments" not in vars(result)  # nothing built until asked for
+    built = result.assignments
+    assert result.assignments is built
+    assert plan.AssignmentColumns.of(built) == result.columns
+    assert [a.stage for a in built] == sorted(a.stage for a in built)  # stage jobs first
+    assert all(a.codes for a in built)
+    bare = plan.run(inst.laborers, inst.targets, "optimal", Config(), explain=False)
+    assert bare.columns.codes is None and all(a.codes == () for a in bare.assignments)
+    assert [(a.laborer_id, a.kind, a.target_id) for a in bare.assignments] == result.columns.pairs()
+
+
 @pytest.mark.parametrize("mode", ["optimal", "stable"])
 def test_a_household_under_watch_wins_a_contested_slot(make_laborer, make_target, mode):
     # Two poor laborers of households without work want one slot; the one under watch (issue 13, part 5)

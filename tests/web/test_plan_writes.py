@@ -12,7 +12,7 @@ import pytest
 from flask_babel import refresh
 from sqlalchemy import select
 
-from matcher.plan import Assignment
+from matcher.plan import Assignment, AssignmentColumns
 from matcher.scoring import score
 from web.extensions import db
 from web.labels import sentences
@@ -89,8 +89,12 @@ def test_bulk_written_assignments_equal_orm_written_ones(app, factory):
         for i, lab in enumerate(lab_ids)
     ]
     bulk_plan, orm_plan = _plan(factory), _plan(factory)
-    assert plans.write_assignments(db.session, bulk_plan, assignments) == len(assignments)
-    db.session.add_all(PlanAssignment(**row) for row in plans.assignment_rows(orm_plan.id, assignments))
+    columns = AssignmentColumns.of(assignments)
+    assert columns.objects() == assignments
+    assert plans.write_assignments(db.session, bulk_plan, columns) == len(assignments)
+    orm_columns = plans.assignment_columns(orm_plan.id, columns)
+    rows = zip(*orm_columns.values(), strict=True)
+    db.session.add_all(PlanAssignment(**dict(zip(orm_columns, row, strict=True))) for row in rows)
     db.session.commit()
     written = _rows(bulk_plan.id)
     assert len(written) == len(assignments)

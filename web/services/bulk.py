@@ -55,14 +55,19 @@ def bulk_insert(session: Session, table: Table, rows: Iterable[dict], *, rebuild
     return _load(session, table, names, len(rows), columns, rebuild_indexes)
 
 
-def bulk_insert_columns(session: Session, table: Table, columns: Mapping[str, Sequence]) -> int:
-    """Write rows given column by column (equal-length sequences, ids included); returns how many."""
+def bulk_insert_columns(
+    session: Session, table: Table, columns: Mapping[str, Sequence], *, rebuild_indexes: bool = True
+) -> int:
+    """Write rows given column by column (equal-length sequences); returns how many (``bulk_insert``'s
+    ``rebuild_indexes``)."""
     names = list(columns)
     lengths = {len(columns[name]) for name in names}
     if len(lengths) > 1:
         raise ValueError(f"columns of {table.name} differ in length: {sorted(lengths)}")
     count = lengths.pop() if lengths else 0
-    return _load(session, table, names, count, lambda start, stop: [columns[n][start:stop] for n in names])
+    return _load(
+        session, table, names, count, lambda start, stop: [columns[n][start:stop] for n in names], rebuild_indexes
+    )
 
 
 def _load(

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from matcher import fairness
 from matcher.arrays import LaborerColumns, Vocabulary, age_years
-from matcher.plan import Assignment, PlanResult
+from matcher.plan import AssignmentColumns, PlanResult
 from matcher.types import ABILITY_RANK, POVERTY_STATUSES
 
 from .. import clock
@@ -93,7 +93,7 @@ def laborer_villages(session: Session, laborers: LaborerColumns | Mapping[str, S
 def plan_breakdown(
     session: Session,
     laborers: LaborerColumns | Mapping[str, Sequence[Any]],
-    assignments: Sequence[Assignment],
+    assignments: AssignmentColumns,
     *,
     on: date | None = None,
     villages: np.ndarray | None = None,
@@ -104,8 +104,7 @@ def plan_breakdown(
     L = as_columns(laborers)
     on = on or clock.today()
     order = np.argsort(L.id, kind="stable")
-    ids = np.fromiter((a.laborer_id for a in assignments), np.int64, len(assignments))
-    distance = np.fromiter((a.distance_km for a in assignments), float, len(assignments))
+    ids, distance = assignments.laborer_id, assignments.distance_km
     rows = order[np.searchsorted(L.id[order], ids)] if len(L) else np.empty(0, np.int64)
     placed = np.zeros(len(L), bool)
     placed[rows] = True
@@ -126,7 +125,7 @@ def result_fairness(
 ) -> list[dict[str, Any]]:
     """The breakdown (as JSON) of each result solved on ``laborers``; the groups are read once."""
     L, villages = as_columns(laborers), laborer_villages(session, laborers)
-    return [plan_breakdown(session, L, result.assignments, villages=villages).to_json() for result in results]
+    return [plan_breakdown(session, L, result.columns, villages=villages).to_json() for result in results]
 
 
 def plan_retention(session: Session, plan: Plan, *, on: date | None = None) -> fairness.Breakdown:

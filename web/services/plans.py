@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 
+import numpy as np
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 import matcher.plan
 from matcher import quotas as quota_rules
 from matcher.arrays import LaborerColumns
-from matcher.plan import Assignment, PlanResult
+from matcher.plan import AssignmentColumns, PlanResult
 from matcher.types import DEFAULT_CONFIG, Config, Target
 from matcher.types import Laborer as MLaborer
 
@@ -41,7 +42,7 @@ from ..models import (
 )
 from . import caps, fairness, post_requests, prices, scope
 from .accounts import audit
-from .bulk import bulk_insert
+from .bulk import bulk_insert_columns
 from .convert import explanation_json, free_capacity, laborer_columns, load_targets
 from .offers import _new_placement, laborer_refusals, lock_laborers, lock_targets
 from .regions import in_region
@@ -235,7 +236,7 @@ def store_result(
     if laborers is not None:
         report["fairness"], baseline_report["fairness"] = fairness.result_fairness(session, laborers, result, baseline)
     plan.report, plan.baseline_report = report, baseline_report
-    write_assignments(session, plan, result.assignments)
+    write_assignments(session, plan, result.columns)
     if capacity_prices is not None:
         prices.store_prices(session, plan, capacity_prices)
     plan.status, plan.progress, plan.error, plan.finished_at = PlanStatus.DONE, 1.0, None, datetime.now(UTC)
@@ -281,28 +282,29 @@ def queue_again(session: Session, plan: Plan) -> Plan:
     return plan
 
 
-def assignment_rows(plan_id: int, assignments: Sequence[Assignment]) -> list[dict]:
-    """PlanAssignment rows of a plan's assignments, explanations as factor codes."""
-    rows = []
-    for a in assignments:
-        row = dict.fromkeys(CHANNEL_FK.values())
-        row.update(
-            plan_id=plan_id,
-            laborer_id=a.laborer_id,
-            stage=a.stage,
-            score=min(1.0, max(0.0, a.score)),
-            distance_km=a.distance_km,
-            explanation=explanation_json(a.codes),
-        )
-        row[CHANNEL_FK[a.kind]] = a.target_id
-        rows.append(row)
-    return rows
+def assignment_columns(plan_id: int, assignments: AssignmentColumns) -> dict[str, list]:
+    """PlanAssignment columns of a plan's assignments, explanations as factor codes."""
+    n = len(assignments)
+    kinds = assignments.kinds()
+    target_ids = assignments.target_id.tolist()
+    codes = assignments.codes if assignments.codes is not None else [()] * n
+    columns: dict[str, list] = {
+        "plan_id": [plan_id] * n,
+        "laborer_id": assignments.laborer_id.tolist(),
+        "stage": assignments.stages(),
+        "score": np.clip(assignments.score, 0.0, 1.0).tolist(),
+        "distance_km": assignments.distance_km.tolist(),
+        "explanation": [explanation_json(c) for c in codes],
+    }
+    for kind, fk in CHANNEL_FK.items():
+        columns[fk] = [t if k == kind else None for k, t in zip(kinds, target_ids, strict=True)]
+    return columns
 
 
-def write_assignments(session: Session, plan: Plan, assignments: Sequence[Assignment]) -> int:
+def write_assignments(session: Session, plan: Plan, assignments: AssignmentColumns) -> int:
     """Write a plan's assignments in bulk (COPY on PostgreSQL, executemany on SQLite); how many."""
-    written = bulk_insert(
-        session, PlanAssignment.__table__, assignment_rows(plan.id, assignments), rebuild_indexes=False
+    written = bulk_insert_columns(
+        session, PlanAssignment.__table__, assignment_columns(plan.id, assignments), rebuild_indexes=False
     )
     session.expire(plan, ["assignments"])  # written around the ORM: read them afresh
     return written

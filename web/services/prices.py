@@ -34,7 +34,7 @@ def plan_prices(
     None otherwise (under quotas a slot's dual mixes its capacity with the groups' bounds: not a capacity's price)."""
     if mode is not PlanMode.OPTIMAL or prepared.quotas:
         return None
-    pairs = [(a.laborer_id, a.kind, a.target_id) for a in result.assignments]
+    pairs = result.columns.pairs()
     return {key: price for key, (price, _) in matcher.prices.plan_prices(prepared, pairs, config).items()}
 
 

@@ -210,7 +210,7 @@ def simulate(
     outcomes = [
         Outcome(
             report_json(result.report),
-            fairness.plan_breakdown(session, columns, result.assignments, villages=villages),
+            fairness.plan_breakdown(session, columns, result.columns, villages=villages),
         )
         for result in (current, what_if)
     ]
