@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 
@@ -66,3 +67,43 @@ def test_upgrade_head_matches_models_on_postgresql():
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_the_plan_failure_revision_gives_plans_failed_before_it_their_code(tmp_path):
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite'}",
+            "SECRET_KEY": "t",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS_DIR), revision="c4d9e2a7f1b6")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO region (code, name, level, lat, lon, position_source)"
+                    " VALUES ('141030', '大宁县', 'county', 36.46, 110.75, 'gazetteer')"
+                )
+            )
+            for status, error in [
+                ("failed", "interrupted"),
+                ("failed", "QuotaError: quota 2 cannot be met together with the other quotas"),
+                ("done", None),
+            ]:
+                connection.execute(
+                    text(
+                        "INSERT INTO plan (region_code, mode, status, progress, error, created_at)"
+                        " VALUES ('141030', 'greedy', :status, 0, :error, CURRENT_TIMESTAMP)"
+                    ),
+                    {"status": status, "error": error},
+                )
+        upgrade(directory=str(MIGRATIONS_DIR))
+        with db.engine.connect() as connection:
+            rows = connection.execute(text("SELECT status, error, failure FROM plan ORDER BY id")).all()
+        db.engine.dispose()
+    assert [(status, error, failure and json.loads(failure)) for status, error, failure in rows] == [
+        ("failed", "interrupted", {"code": "interrupted"}),
+        ("failed", "QuotaError: quota 2 cannot be met together with the other quotas", {"code": "error"}),
+        ("done", None, None),
+    ]

@@ -108,7 +108,14 @@ class PlanSummarySchema(Schema):
     report = fields.Dict(allow_none=True)
     baseline_report = fields.Dict(allow_none=True, metadata={"description": "the greedy baseline on the same data"})
     quotas = fields.List(fields.Dict(), metadata={"description": "the caps and reserves chosen; report.quotas: met?"})
-    error = fields.String(allow_none=True)
+    error = fields.String(allow_none=True, metadata={"description": "a failed plan's cause, for developers"})
+    failure = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "why the plan failed: code interrupted, error, or quota (with quota, reason: too_few,"
+            " blocked or together, need, possible)"
+        },
+    )
     created_at = fields.DateTime(required=True)
     finished_at = fields.DateTime(allow_none=True)
     confirmed_at = fields.DateTime(allow_none=True)
@@ -202,6 +209,7 @@ def plan_json(plan, *, with_assignments: bool = True) -> dict:
         "baseline_report": plan.baseline_report,
         "quotas": plan.quotas or [],
         "error": plan.error,
+        "failure": plan.failure,
         "created_at": plan.created_at,
         "finished_at": plan.finished_at,
         "confirmed_at": plan.confirmed_at,

@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 QUEUE = "jiuye-plans"  # PLAN_QUEUE's default
 JOB_TIMEOUT_S = 3600
 
-#: Why a plan whose runner stopped was given up (English; pages show it in their language).
+#: Why a plan whose runner stopped was given up, for developers (`plan.failure` says it for pages).
 INTERRUPTED = "interrupted"
 
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuye-plan")
@@ -114,7 +114,13 @@ def reap_interrupted(session) -> list[int]:
         done = session.execute(
             update(Plan)
             .where(Plan.id == plan_id, Plan.status == PlanStatus.RUNNING, still)
-            .values(status=PlanStatus.FAILED, error=INTERRUPTED, progress=0.0, lease_expires_at=None)
+            .values(
+                status=PlanStatus.FAILED,
+                error=INTERRUPTED,
+                failure=plan_service.INTERRUPTED,
+                progress=0.0,
+                lease_expires_at=None,
+            )
             .execution_options(synchronize_session="fetch")
         )
         if done.rowcount:
@@ -204,6 +210,7 @@ def _claim(plan_id: int, worker: str, seconds: float) -> bool:
                     status=PlanStatus.RUNNING,
                     progress=0.05,
                     error=None,
+                    failure=None,
                     worker=worker,
                     lease_expires_at=_until(seconds),
                 )
@@ -282,6 +289,7 @@ def fail(plan_id: int, runner: str, error: BaseException) -> None:
             .values(
                 status=PlanStatus.FAILED,
                 error=f"{type(error).__name__}: {error}"[:1000],
+                failure=plan_service.failure_of(error),
                 progress=0.0,
                 lease_expires_at=None,
             )

@@ -48,7 +48,10 @@ class Plan(Base):
     baseline_report: Mapped[dict | None] = mapped_column(JSON, default=None)
     #: The caps and reserves the office chose (`matcher.quotas.Quota.as_dict`); None or [] for none.
     quotas: Mapped[list | None] = mapped_column(JSON, default=None)
+    #: A failed plan's cause for developers (the exception's text; "interrupted"), as the API shows it.
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    #: Why the plan failed, as a code and its values (`web.services.plans.failure_of`): what pages word.
+    failure: Mapped[dict | None] = mapped_column(JSON, default=None)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)

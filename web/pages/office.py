@@ -169,7 +169,7 @@ def plan(plan_id: int):
         channels=list(CHANNELS),
         report_rows=REPORT_ROWS,
         is_running=row.status in UNFINISHED_PLAN_STATUSES,
-        error=translated(plan_service.failure_words(row.error)),
+        error=translated(plan_service.failure_words(row.failure)),
         quota_sentences=[quota_sentence(q) for q in row.quotas or []],
         rerun_form=RerunForm(),
         **review_context(row),
@@ -279,7 +279,7 @@ def plan_status(plan_id: int):
             "status": row.status.value,
             "status_label": label(row.status),
             "progress": row.progress,
-            "error": translated(plan_service.failure_words(row.error)),
+            "error": translated(plan_service.failure_words(row.failure)),
         }
     )
 

@@ -5,7 +5,6 @@ Where a plan runs (thread, RQ worker, inline) and who owns its transaction is `w
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -111,27 +110,43 @@ def create_plan(
     return plan
 
 
-#: A quota failure as `QuotaError` words it, read back to show it in the page's language.
-_QUOTA_FAILED = re.compile(
-    r"QuotaError: quota (?P<n>\d+) cannot be met(?:: (?P<need>\d+) needed, at most (?P<possible>\d+) possible"
-    r"|(?P<blocked> under the plan's rules and caps)| together with the other quotas)$"
-)
+INTERRUPTED = {"code": "interrupted"}
+"""`plan.failure` of a plan whose runner stopped (a crash, a lapsed lease): it can be run again."""
 
 
-def failure_words(error: str | None) -> LazyString | str | None:
-    """A failed plan's reason in the request's language: a quota that cannot be met is named; others as stored."""
-    found = _QUOTA_FAILED.match(error or "")
-    if found is None:
-        return error
-    n = int(found["n"])
-    if found["need"]:
+def failure_of(error: BaseException) -> dict:
+    """`plan.failure` for the exception that stopped a plan: a quota that cannot be met with its number,
+    reason and figures (`matcher.quotas.QuotaError`); anything else, an unexpected error (its text is
+    logged and kept in `plan.error` for developers, never shown on a page)."""
+    if isinstance(error, quota_rules.QuotaError):
+        return {
+            "code": "quota",
+            "quota": error.number,
+            "reason": error.reason,
+            "need": error.need,
+            "possible": error.possible,
+        }
+    return {"code": "error"}
+
+
+def failure_words(failure: Mapping | None) -> LazyString | None:
+    """A failed plan's reason in the request's language, from its `plan.failure` (None: it has not failed)."""
+    if failure is None:
+        return None
+    code = failure.get("code")
+    if code == "interrupted":
+        return _l("Its run was interrupted (the process running it stopped); it can be run again.")
+    if code != "quota":
+        return _l("An unexpected error stopped it; the details are in the server log.")
+    n = failure["quota"]
+    if failure["reason"] == "too_few":
         return _l(
             "Quota %(n)s cannot be met: it needs %(need)s placements, and at most %(possible)s are possible.",
             n=n,
-            need=found["need"],
-            possible=found["possible"],
+            need=failure["need"],
+            possible=failure["possible"],
         )
-    if found["blocked"]:
+    if failure["reason"] == "blocked":
         return _l("Quota %(n)s cannot be met under the plan's rules and caps (one post per household, slots).", n=n)
     return _l("Quota %(n)s cannot be met together with the other quotas.", n=n)
 
@@ -239,7 +254,8 @@ def store_result(
     write_assignments(session, plan, result.columns)
     if capacity_prices is not None:
         prices.store_prices(session, plan, capacity_prices)
-    plan.status, plan.progress, plan.error, plan.finished_at = PlanStatus.DONE, 1.0, None, datetime.now(UTC)
+    plan.status, plan.progress, plan.finished_at = PlanStatus.DONE, 1.0, datetime.now(UTC)
+    plan.error = plan.failure = None
     plan.lease_expires_at = None
     session.flush()
     return plan
@@ -275,7 +291,7 @@ def queue_again(session: Session, plan: Plan) -> Plan:
     """Queue a failed (or interrupted) plan to run again; any other plan is refused (409) saying why."""
     if plan.status is not PlanStatus.FAILED:
         raise ConflictError(NOT_RERUNNABLE[plan.status], {"status": [NOT_RERUNNABLE[plan.status]]})
-    plan.status, plan.error, plan.progress = PlanStatus.QUEUED, None, 0.0
+    plan.status, plan.error, plan.failure, plan.progress = PlanStatus.QUEUED, None, None, 0.0
     plan.worker, plan.lease_expires_at, plan.finished_at = None, None, None
     plan.assignments = []
     session.flush()

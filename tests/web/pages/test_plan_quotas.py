@@ -39,6 +39,7 @@ def test_a_reserve_nobody_can_fill_fails_the_plan_naming_the_quota(client, facto
     ).json
     assert plan["status"] == "failed"
     assert plan["error"] == "QuotaError: quota 2 cannot be met: 2 needed, at most 0 possible"
+    assert plan["failure"] == {"code": "quota", "quota": 2, "reason": "too_few", "need": 2, "possible": 0}
     assert plan["assignments"] == []
     login(user)
     page = client.get(f"/office/plans/{plan['id']}").get_data(as_text=True)

@@ -22,9 +22,9 @@ def test_the_office_pages_show_an_interrupted_plan_and_run_it_again(client, fact
     assert _status(plan.id) == (PlanStatus.FAILED, "interrupted")
     assert "status-failed" in listing
     page = client.get(f"/office/plans/{plan.id}").get_data(as_text=True)
-    assert "运行中断" in page and f"/office/plans/{plan.id}/rerun" in page
+    assert "运行中断（运行它的进程已停止），可以重新运行。" in page and f"/office/plans/{plan.id}/rerun" in page
     english = client.get(f"/office/plans/{plan.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert "interrupted" in english and "Run again" in english
+    assert "Its run was interrupted (the process running it stopped)" in english and "Run again" in english
     again = client.post(f"/office/plans/{plan.id}/rerun", follow_redirects=True)
     assert f"方案 {plan.id} 已重新开始运行" in again.get_data(as_text=True)
     assert _status(plan.id) == (PlanStatus.DONE, None)
@@ -47,3 +47,33 @@ def test_run_again_needs_the_pages_csrf_token(client, factory):
     assert forged.status_code == 400 and _status(plan.id)[0] is PlanStatus.FAILED
     client.post(f"/office/plans/{plan.id}/rerun", data={"csrf_token": token(f"/office/plans/{plan.id}")})
     assert _status(plan.id) == (PlanStatus.DONE, None)
+
+
+def test_a_plan_stopped_by_an_unexpected_error_says_so_in_the_pages_language_and_runs_again(
+    client, factory, login, api_token, monkeypatch
+):
+    _county(factory)
+    office = factory.user("office")
+    db.session.commit()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("min-cost flow failed with status 3")
+
+    monkeypatch.setattr("web.jobs.plans.plan_service.solve_prepared", broken)
+    headers = api_token(office)
+    plan = client.post("/api/v1/plans", json={"county_code": "141030", "mode": "greedy"}, headers=headers).json
+    # The API keeps the developers' text beside the code pages word.
+    assert (plan["status"], plan["error"]) == ("failed", "RuntimeError: min-cost flow failed with status 3")
+    assert plan["failure"] == {"code": "error"}
+    login(office)
+    page = client.get(f"/office/plans/{plan['id']}").get_data(as_text=True)
+    assert "意外错误使它停止，详情已记入服务器日志。" in page
+    assert "min-cost flow" not in page and "RuntimeError" not in page
+    english = client.get(f"/office/plans/{plan['id']}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "An unexpected error stopped it; the details are in the server log." in english
+    status = client.get(f"/office/plans/{plan['id']}/status").json
+    assert status["error"] == "意外错误使它停止，详情已记入服务器日志。"
+    monkeypatch.undo()
+    client.post(f"/office/plans/{plan['id']}/rerun")
+    again = client.get(f"/api/v1/plans/{plan['id']}", headers=headers).json
+    assert (again["status"], again["error"], again["failure"]) == ("done", None, None)
