@@ -3,7 +3,7 @@
 A plan climbs the policy ladder in two stages. Stage ``jobs`` fills openings and transport
 batches; stage ``welfare`` then offers public welfare posts to the poor households still without
 work, at most one post per household (一户一岗). Each stage works on a sparse candidate graph
-(every eligible laborer–target pair, found with BallTree radius queries and vectorised rules)
+(every eligible laborer–target pair, found with dual KD-tree radius joins and vectorised rules)
 and is solved in one of three modes:
 
 - ``optimal``: the exact maximum of the objective (placement scores, poverty priority, and a
@@ -305,9 +305,9 @@ def near_pairs(
     """``(laborer row, target row)`` for laborers ``who`` and targets ``rows`` that may be within reach.
 
     A superset of the pairs with some target point within the laborer's limit (``limit_km``):
-    laborers are searched in bands of limits (``radius_bands``), each with one batched BallTree
-    query between the band's distinct home positions and every target point, so the work is a
-    tree per band and the pairs found, never a query per laborer. Where one query finds many
+    laborers are searched in bands of limits (``radius_bands``), each with one dual KD-tree join
+    (``geo.pairs_within_km``) between the band's distinct home positions and every target point, so
+    the work is two trees per band and the pairs found, never a query per laborer. Where one query finds many
     homes (a wide radius, as for transport batches), a band is searched once per profile of
     ability and need for flexible hours, against the targets that suit it (``rules.suits``).
     Each pair appears once; ``rules.eligible`` and ``rules.within_reach`` have the last word.
