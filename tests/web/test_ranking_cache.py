@@ -172,3 +172,54 @@ def test_each_scope_is_shown_its_own_candidates_from_one_cached_ranker(app, fact
         for name, user in users.items():
             seen = client.get(f"/api/v1/openings/{opening.id}/candidates", headers=api_token(user)).json
             assert {m["laborer_id"] for m in seen["matches"]} == expected[name], name
+
+
+def test_matches_take_a_seeking_laborer_from_the_current_candidate_cache_and_read_the_row_otherwise(
+    app, factory, monkeypatch
+):
+    from web.models import Laborer
+
+    config = _config(app)
+    factory.opening(slots=2)
+    factory.opening(slots=1, title="缝纫", job_type="sewing")
+    laborer = factory.laborer(job_types=["sewing"])
+    office = factory.user("office")
+    db.session.commit()
+    read: list[int] = []
+    load = ranking.load_laborer
+    monkeypatch.setattr(ranking, "load_laborer", lambda session, i, *w: read.append(i) or load(session, i, *w))
+
+    def matches():
+        found = ranking.matches_for_laborer(db.session, office, laborer.id, config)
+        db.session.commit()
+        return found
+
+    before = matches()  # no cache built yet: the row is read, and no cache is built for it
+    assert read == [laborer.id]
+    ranking.candidate_ranker(db.session, config)
+    db.session.commit()
+    assert matches() == before and read == [laborer.id]  # current: taken from the cache, no query
+
+    # A committed change moves the laborers version: the stale cache is passed over, the row read.
+    db.session.get(Laborer, laborer.id).job_types = ["packaging"]
+    db.session.commit()
+    changed = matches()
+    assert read == [laborer.id] * 2
+    assert changed[0].job_types == frozenset({"packaging"}) and changed != before
+
+    # Current again; then a change this transaction has made but not committed is seen, as a query sees it.
+    ranking.candidate_ranker(db.session, config)
+    db.session.commit()
+    assert matches() == changed and read == [laborer.id] * 2
+    db.session.get(Laborer, laborer.id).job_types = ["sewing"]
+    pending = ranking.matches_for_laborer(db.session, office, laborer.id, config)
+    assert read == [laborer.id] * 3 and pending[0].job_types == frozenset({"sewing"})
+    db.session.rollback()
+
+    # Not seeking: not in the cache, read.
+    db.session.get(Laborer, laborer.id).status = "not_seeking"
+    db.session.commit()
+    ranking.candidate_ranker(db.session, config)
+    db.session.commit()
+    matches()
+    assert read == [laborer.id] * 4

@@ -158,10 +158,8 @@ def candidate_ranker(session: Session, config: Config) -> _Laborers:
     with _lock:
         cached = _candidates.get(url)
         if cached is None or cached.key != key:
-            columns = laborer_columns(
-                session, Laborer.status == LaborerStatus.SEEKING, extra={"village_code": Household.village_code}
-            )
-            village = np.array([int(code) for code in columns.pop("village_code")], np.int64)
+            columns = laborer_columns(session, Laborer.status == LaborerStatus.SEEKING)
+            village = np.array([int(code or 0) for code in columns["village_code"]], np.int64)
             laborers = laborers_from_columns(columns)
             cached = _candidates[url] = _Laborers(
                 key,
@@ -170,6 +168,19 @@ def candidate_ranker(session: Session, config: Config) -> _Laborers:
                 {laborer.id: laborer for laborer in laborers},
             )
         return cached
+
+
+def _current_laborer(session: Session, laborer_id: int, config: Config) -> MLaborer | None:
+    """A seeking laborer as the cached candidate ranker holds them, when that cache is current for this
+    transaction (its laborers version, configuration and day, and nothing of theirs written here yet):
+    the row `load_laborer` would read, without the round trip. None otherwise (or not seeking): read it.
+    Never builds the cache, which takes seconds at province scale."""
+    cached = _candidates.get(str(session.get_bind().engine.url))
+    if cached is None or versions.changed_here(session, versions.LABORERS):
+        return None
+    if cached.key != (_versions(session)[versions.LABORERS], config, _today()):
+        return None
+    return cached.by_id.get(laborer_id)
 
 
 def warm(session: Session, config: Config) -> None:
@@ -196,7 +207,7 @@ def matches_for_laborer(
         raise ValidationError.on("kind", f"unknown kind {sorted(unknown)[0]}; use opening, batch or welfare_post")
     # Scope decided on the row read (the rule over columns, `scope.sees_villages`), so that the statement
     # is one constant, compiled and prepared once, whoever asks.
-    laborer = load_laborer(session, laborer_id)
+    laborer = _current_laborer(session, laborer_id, config) or load_laborer(session, laborer_id)
     if laborer is None or not scope.sees_villages(user, np.array([int(laborer.village_code or 0)], np.int64))[0]:
         raise NotFoundError.of("laborer", laborer_id)
     built = ranker(session, config)

@@ -137,6 +137,13 @@ def held_changed_since(session: Session, version: int) -> list[tuple[str, int]]:
     return changed
 
 
+def changed_here(session: Session, scope: str) -> bool:
+    """May this transaction's own writes so far (flushed, or still only in the session) have moved `scope`?
+    A cache current at the versions read cannot stand in for a query then: the query would see them."""
+    pending = session.info.get(PENDING)
+    return bool(session.new or session.dirty or session.deleted) or (pending is not None and scope in pending.scopes)
+
+
 def _before_commit(session: Session) -> None:
     if session.new or session.dirty or session.deleted:
         session.flush()
