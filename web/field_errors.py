@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import has_request_context
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from marshmallow import Schema, fields, validate
 
 
@@ -31,6 +31,29 @@ class _Message(str):
     def format(self, *args: Any, **kwargs: Any) -> str:
         template = gettext(str(self)) if has_request_context() else str(self)
         return template.format(*args, **kwargs)
+
+
+class _ChoiceMessage(_Message):
+    """A choice's message (`validate.OneOf`, `fields.Enum`): the codes the client must send, each followed
+    by its word in the request's language where the catalog has one (`web.labels.LABELS`) and it is not
+    the code itself, as in 必须是以下之一：opening（就近岗位）, batch（点对点专车）."""
+
+    __slots__ = ()
+
+    def format(self, *args: Any, **kwargs: Any) -> str:
+        choices = kwargs.get("choices")
+        if has_request_context() and isinstance(choices, str) and choices:
+            kwargs["choices"] = ", ".join(_with_word(code) for code in choices.split(", "))
+        return super().format(*args, **kwargs)
+
+
+def _with_word(code: str) -> str:
+    from .labels import LABELS  # the words live beside the pages', which import the app's models
+
+    word = LABELS.get(code)
+    if word is None or str(word) == code:
+        return code
+    return f"{code} ({word})" if str(get_locale()) == "en" else f"{code}（{word}）"
 
 
 class _RangeMessage(str):
@@ -74,6 +97,8 @@ FIELD_MESSAGES: dict[type[fields.Field], dict[str, str]] = {
     fields.Nested: {"type": N_("must be an object")},
     fields.Enum: {"unknown": N_("must be one of: {choices}")},
 }
+#: Messages that list the codes to choose from (each given its word, `_ChoiceMessage`), by field class.
+CHOICE_MESSAGES: dict[type[fields.Field], set[str]] = {fields.Enum: {"unknown"}}
 #: The schema's own: a body that is not an object, a field the request does not have.
 SCHEMA_MESSAGES = {"type": N_("must be an object"), "unknown": N_("not a field of this request")}
 #: webargs' one message of its own (a body that is not JSON), a msgid as it stands: looked up when shown.
@@ -83,9 +108,10 @@ N_("Invalid JSON body.")
 def install() -> None:
     """Put jiuye's msgids in place of marshmallow's English defaults (once, before any field is made)."""
     for field_class, messages in FIELD_MESSAGES.items():
+        choices = CHOICE_MESSAGES.get(field_class, set())
         field_class.default_error_messages = {
             **field_class.__dict__.get("default_error_messages", {}),
-            **{key: _Message(text) for key, text in messages.items()},
+            **{key: (_ChoiceMessage if key in choices else _Message)(text) for key, text in messages.items()},
         }
     Schema._default_error_messages = {
         **Schema._default_error_messages,
@@ -95,7 +121,7 @@ def install() -> None:
     validate.Length.message_max = _Message(N_("must have a length of at most {max}"))
     validate.Length.message_all = _Message(N_("must have a length from {min} to {max}"))
     validate.Length.message_equal = _Message(N_("must have a length of {equal}"))
-    validate.OneOf.default_message = _Message(N_("must be one of: {choices}"))
+    validate.OneOf.default_message = _ChoiceMessage(N_("must be one of: {choices}"))
     validate.Regexp.default_message = _Message(N_("does not have the expected form"))
     # Range: tokens for the operators, each pair of which picks its own msgid (see _RangeMessage).
     validate.Range.message_gte, validate.Range.message_gt = "≥", ">"

@@ -251,7 +251,8 @@ TOLD = {
     "max_commute_km": (900, "须大于 0，且不大于 500", "must be more than 0 and at most 500"),
     "physical_ability": (
         "strong",
-        "必须是以下之一：full, moderate, light, none",
+        # The codes the client must send, each with its word where the word is not the code itself.
+        "必须是以下之一：full（全劳力）, moderate（中等）, light（轻体力）, none（无劳动能力）",
         "must be one of: full, moderate, light, none",
     ),
     "birth_on": ("1990-13-01", "必须是日期，格式为 YYYY-MM-DD", "must be a date as YYYY-MM-DD"),
@@ -271,6 +272,22 @@ def test_api_field_messages_are_in_the_language_of_the_request(client, people, l
     told["skills"] = {"0": ["必须是文字" if language == "zh" else "must be text"]}
     assert response.json["error"]["fields"] == told
     assert count(Laborer) == 0
+
+
+@pytest.mark.parametrize(
+    ("language", "told"),
+    [
+        ("zh", "必须是以下之一：opening（就近岗位）, batch（点对点专车）, welfare_post（公益岗位）"),
+        ("en", "must be one of: opening (nearby opening), batch (transport batch), welfare_post (welfare post)"),
+    ],
+)
+def test_a_wrong_choice_is_told_the_codes_to_send_with_their_words(client, people, factory, language, told):
+    laborer = factory.laborer(factory.household())
+    db.session.commit()
+    headers = {**people["office"], "Accept-Language": language}
+    response = client.get(f"/api/v1/laborers/{laborer.id}/matches?kind=factory", headers=headers)
+    refused(response, "kind")
+    assert response.json["error"]["fields"]["kind"] == [told]
 
 
 @pytest.mark.app_config(MAX_CONTENT_LENGTH=64 * 1024)
