@@ -89,11 +89,13 @@ def measured(fn: Callable[..., Any], *args: Any) -> Measured:
     # The instance and everything the parent holds stay out of the child's collector (the use gc.freeze
     # documents before a fork): a full collection in the child would otherwise walk them, at about 0.1 s
     # each at province scale, and copy the pages it touches, in the time and the memory of the step measured.
+    frozen_already = gc.get_freeze_count() > 0  # frozen by the caller: left as it was
     gc.freeze()
     try:
         process.start()
     finally:
-        gc.unfreeze()
+        if not frozen_already:
+            gc.unfreeze()
     error: str | None
     result: Measured
     error, result = receive.recv()
