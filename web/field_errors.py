@@ -42,6 +42,7 @@ class _ChoiceMessage(_Message):
 
     def format(self, *args: Any, **kwargs: Any) -> str:
         choices = kwargs.get("choices")
+        # marshmallow hands the choices over joined by ", " (OneOf.choices_text, Enum.choices_text); no code has one.
         if has_request_context() and isinstance(choices, str) and choices:
             kwargs["choices"] = ", ".join(_with_word(code) for code in choices.split(", "))
         return super().format(*args, **kwargs)

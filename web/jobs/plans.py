@@ -117,7 +117,7 @@ def reap_interrupted(session) -> list[int]:
             .values(
                 status=PlanStatus.FAILED,
                 error=INTERRUPTED,
-                failure=plan_service.INTERRUPTED,
+                failure=plan_service.INTERRUPTED_FAILURE,
                 progress=0.0,
                 lease_expires_at=None,
             )

@@ -110,7 +110,7 @@ def create_plan(
     return plan
 
 
-INTERRUPTED = {"code": "interrupted"}
+INTERRUPTED_FAILURE = {"code": "interrupted"}
 """`plan.failure` of a plan whose runner stopped (a crash, a lapsed lease): it can be run again."""
 
 
