@@ -2,17 +2,18 @@
 
 A message is an English msgid of the catalog: a fixed string, or a `lazy_gettext` with named
 parameters (`_l("plan %(n)s was already confirmed", n=7)`), so that it is rendered in the locale of
-the request that shows it, page or API (`DomainError.text`, `DomainError.field_texts`). Outside a
-request (CLI, jobs) it reads in English.
+the request that shows it, page or API (`DomainError.text`, `DomainError.field_texts`). The console
+(``jiuye`` commands) says it in English (`DomainError.english`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Self
 
+from babel.lists import format_list
 from flask import has_request_context
-from flask_babel import LazyString, get_locale
+from flask_babel import LazyString, force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema
@@ -50,9 +51,25 @@ class DomainError(Exception):
         """The message in the request's language."""
         return words(self.message)
 
+    def english(self) -> str:
+        """The message in English, the console's language (``jiuye`` commands), whatever the deployment's."""
+        with force_locale("en"):
+            return str(self.message)
+
     def field_texts(self) -> dict[str, list[str]]:
         """Each field's messages in the request's language."""
         return {name: [words(m) for m in messages] for name, messages in self.fields.items()}
+
+    @classmethod
+    def on(cls, field: str, message: Any) -> Self:
+        """One field, one message."""
+        return cls.on_fields({field: [message]})
+
+    @classmethod
+    def on_fields(cls, fields: Mapping[str, list[Any]]) -> Self:
+        """Messages per field; the error's own message is the first field's first (``field: message``)."""
+        first = next(iter(fields))
+        return cls(LazyString(_field_message, first, fields[first][0]), fields)
 
 
 def _field_message(field: str, message: Any) -> str:
@@ -63,11 +80,6 @@ class ValidationError(DomainError):
     """Input that breaks a rule; `fields` maps each field to its messages."""
 
     status = 422
-
-    @classmethod
-    def on(cls, field: str, message: Any) -> ValidationError:
-        """One field, one message."""
-        return cls(LazyString(_field_message, field, message), {field: [message]})
 
 
 def record_name(record: str) -> str:
@@ -82,6 +94,13 @@ def label_of(code: str) -> str:
     from .labels import label
 
     return label(code) if has_request_context() else code
+
+
+def labels_or(codes: Iterable[str]) -> str:
+    """Stored codes' display names as one list of alternatives in the request's language
+    ("boarding or cancelled", "登车或已取消"; the codes themselves outside a request)."""
+    names = [label_of(code) for code in codes]
+    return format_list(names, style="or", locale=str(get_locale()) if has_request_context() else "en")
 
 
 class NotFoundError(DomainError):

@@ -537,3 +537,35 @@ def test_an_oversize_upload_is_refused_with_413(page):
     response = upload(page("cadre"), b"x" * (128 * 1024), "laborers.csv")
     assert response.status_code == 413
     assert count(Laborer) == 0
+
+
+@pytest.mark.parametrize(
+    ("language", "told"),
+    [("zh", "没有地区 990000（或不在您的管辖范围内）"), ("en", "unknown region 990000 (or outside your scope)")],
+)
+def test_a_refusal_that_names_a_value_is_worded_in_the_language_of_the_request(client, people, language, told):
+    headers = {**people["office"], "Accept-Language": language}
+    response = client.post("/api/v1/plans", json={"region": "990000", "mode": "greedy"}, headers=headers)
+    refused(response, "region")
+    assert response.json["error"]["fields"]["region"] == [told]
+    assert response.json["error"]["message"] == f"region: {told}"
+
+
+@pytest.mark.parametrize(
+    ("language", "told"),
+    [
+        ("zh", "状态为“筹备中”的专车只能改为上车中或已取消"),
+        ("en", "a planning batch can only become boarding or cancelled"),
+    ],
+)
+def test_a_batch_is_told_which_statuses_it_may_take_in_words(client, factory, api_token, language, told):
+    from web.models import Employer
+
+    owner = factory.user("employer")
+    batch = factory.batch(employer=db.session.get(Employer, owner.employer_id))
+    db.session.commit()
+    headers = {**api_token(owner), "Accept-Language": language}
+    response = client.patch(f"/api/v1/batches/{batch.id}", json={"status": "departed"}, headers=headers)
+    refused(response, "status")
+    assert response.json["error"]["fields"]["status"] == [told]
+    assert count(TransportBatch) == 1 and db.session.get(TransportBatch, batch.id).status.value == "planning"

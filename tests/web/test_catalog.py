@@ -6,6 +6,7 @@ the msgid itself. The Chinese catalog must therefore hold every msgid, each with
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -55,3 +56,50 @@ def test_every_msgid_in_the_code_is_in_the_catalog():
     assert len(used) > 300
     missing = sorted(used - known)
     assert not missing, missing
+
+
+def _domain_error_names() -> set[str]:
+    import importlib
+    import pkgutil
+
+    import web
+    from web.errors import DomainError
+
+    for module in pkgutil.walk_packages(web.__path__, "web."):
+        importlib.import_module(module.name)
+    names, todo = set(), [DomainError]
+    while todo:
+        cls = todo.pop()
+        names.add(cls.__name__)
+        todo += cls.__subclasses__()
+    return names
+
+
+def test_every_refusal_a_service_words_is_a_msgid_of_the_catalog():
+    """A domain error's message (and each field's) is a catalog msgid or a lazy string with named values,
+    so that it reads in the language of the request: never an f-string, which no catalog can hold."""
+    names, known = _domain_error_names(), {m.id for m in _catalog()}
+    wrong = []
+    for path in sorted((ROOT / "web").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in names:
+                messages = node.args[1:2] if func.attr == "on" else []
+            elif isinstance(func, ast.Name) and func.id in names:
+                messages = node.args[:1]
+                for fields in [*node.args[1:2], *(k.value for k in node.keywords if k.arg == "fields")]:
+                    if isinstance(fields, ast.Dict):
+                        for value in fields.values:
+                            messages += value.elts if isinstance(value, ast.List | ast.Tuple) else [value]
+            else:
+                continue
+            for message in messages:
+                where = f"{path.relative_to(ROOT)}:{message.lineno}"
+                if isinstance(message, ast.JoinedStr):
+                    wrong.append(f"{where} f-string")
+                elif isinstance(message, ast.Constant) and message.value not in known:
+                    wrong.append(f"{where} not in the catalog: {message.value!r}")
+    assert len(names) > 10
+    assert not wrong, wrong

@@ -118,7 +118,8 @@ def test_learn_commands_print_the_table_and_refuse_a_weight_without_evidence(app
     factory.user("office", username="office-cli")
     db.session.commit()
     refused = runner.invoke(args=["learn", "decide", "--weight", "0.3", "--user", "office-cli"])
-    assert refused.exit_code != 0 and "refused: 90 天回访记录还不够" in refused.output  # the default language
+    # The console's language, whatever the deployment's (zh here): not a line of English around Chinese.
+    assert refused.exit_code != 0 and "refused: not enough 90-day check-ins" in refused.output
     assert db.session.scalars(select(LearnedWeight)).all() == []
     for _ in range(3):
         factory.opening(slots=10)
@@ -168,3 +169,4 @@ def test_the_evaluation_is_kept_until_a_check_in_changes(app, factory):
     db.session.commit()
     more = retention.evaluate_learned_model(db.session, config)
     assert more is not changed and more.n_test > first.n_test
+

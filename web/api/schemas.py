@@ -632,7 +632,8 @@ class VisitSchema(Schema):
 def _eligibility_word(value: str) -> None:
     """A post's eligibility is given as eligible or not_eligible (other subjects take their value from the record)."""
     if value not in ("eligible", "not_eligible"):
-        raise ValidationError("must be one of: eligible, not_eligible")
+        # OneOf's own message (web.field_errors): the two codes, each with its word in the request's language.
+        raise ValidationError(validate.OneOf.default_message.format(choices="eligible, not_eligible"))
 
 
 class VerificationSchema(Schema):

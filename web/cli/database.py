@@ -25,7 +25,7 @@ def grant_app_role(role: str, password: str | None) -> None:
         created = grant(db.session(), role, password)
     except DomainError as error:
         db.session.rollback()
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(error.english()) from None
     db.session.commit()
     url = db.engine.url
     login = f"{role}:PASSWORD" if password else role

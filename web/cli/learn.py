@@ -85,5 +85,5 @@ def decide(weight: float, username: str, random_seed: int) -> None:
             )
             auc = f"AUC learned {decision.model_auc:.3f} · hand {decision.hand_auc:.3f} on {decision.n_test}"
     except DomainError as error:
-        raise click.ClickException(f"refused: {error.message}") from None
+        raise click.ClickException(f"refused: {error.english()}") from None
     click.echo(f"The learned model now weighs {weight:g} in the score ({auc} held-out check-ins).")

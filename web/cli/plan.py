@@ -86,7 +86,7 @@ def run_per_county(region_code: str, mode: str) -> None:
         try:
             codes = county_codes(session, region)
         except DomainError as error:
-            raise click.BadParameter(error.message, param_hint="--region") from None
+            raise click.BadParameter(error.english(), param_hint="--region") from None
         rows = [Plan(region_code=code, mode=PlanMode(mode), status=PlanStatus.QUEUED) for code in codes]
         session.add_all(rows)
         session.flush()
@@ -117,9 +117,9 @@ def rerun_command(plan_id: int) -> None:
     try:
         row = rerun(plan_id)
     except NotFoundError as error:
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(error.english()) from None
     except DomainError as error:  # not a failed plan: say what it is instead
-        raise click.ClickException(f"plan {plan_id}: {error}") from None
+        raise click.ClickException(f"plan {plan_id}: {error.english()}") from None
     if row.status is PlanStatus.FAILED:
         raise click.ClickException(f"plan {plan_id} failed again: {row.error}")
     if row.status is not PlanStatus.DONE:  # another runner took it first

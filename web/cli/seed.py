@@ -24,7 +24,7 @@ def demo(random_seed: int) -> None:
         with unit_of_work() as session:
             counts = seed_demo(session, random_seed=random_seed)
     except AlreadySeededError as error:
-        click.echo(f"Already seeded: {error.message}. Nothing was changed.")
+        click.echo(f"Already seeded: {error.english()}. Nothing was changed.")
         return
     summary = ", ".join(f"{n} {name}" for name, n in counts.items())
     click.echo(f"Seeded Daning County (大宁县) in {time.perf_counter() - started:.1f} s: {summary}.")
@@ -52,7 +52,7 @@ def shanxi_2020(scale: float, random_seed: int) -> None:
         with unit_of_work() as session:
             counts = seed_shanxi_2020(session, scale=scale, random_seed=random_seed)
     except AlreadySeededError as error:
-        click.echo(f"Already seeded: {error.message}. Nothing was changed.")
+        click.echo(f"Already seeded: {error.english()}. Nothing was changed.")
         return
     summary = ", ".join(f"{n} {name}" for name, n in counts.items())
     click.echo(f"Seeded Shanxi 2020 (scale {scale}) in {time.perf_counter() - started:.1f} s: {summary}.")
@@ -82,7 +82,7 @@ def scale(laborers: int, random_seed: int) -> None:
         with unit_of_work() as session:
             counts = seed_scale(session, laborers, random_seed=random_seed)
     except AlreadySeededError as error:
-        click.echo(f"Already seeded: {error.message}. Nothing was changed.")
+        click.echo(f"Already seeded: {error.english()}. Nothing was changed.")
         return
     summary = ", ".join(f"{n} {name}" for name, n in counts.items())
     click.echo(f"Seeded scale data ({laborers} laborers) in {time.perf_counter() - started:.1f} s: {summary}.")

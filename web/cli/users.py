@@ -38,5 +38,5 @@ def create(username, role, password, display_name, employer_id, region_code, vil
                 phone=phone,
             )
     except DomainError as error:
-        raise click.ClickException(str(error)) from error
+        raise click.ClickException(error.english()) from error
     click.echo(f"created {created.role.value} user {created.username} (id {created.id})")

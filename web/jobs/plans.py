@@ -419,6 +419,6 @@ def rerun(plan_id: int) -> Plan:
         reap_interrupted(session)
         plan = session.get(Plan, plan_id)
         if plan is None:
-            raise NotFoundError(f"plan {plan_id} does not exist")
+            raise NotFoundError.of("plan", plan_id)
         plan_service.queue_again(session, plan)
     return execute_plan(plan_id)

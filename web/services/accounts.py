@@ -81,13 +81,13 @@ def create_user(
         raise ValidationError.on("region_code", "an office user needs a region")
     # Named refusals, not a foreign-key error from the database.
     if role is Role.OFFICE and session.get(Region, region_code) is None:
-        raise ValidationError.on("region_code", f"unknown region {region_code}")
+        raise ValidationError.on("region_code", _l("unknown region %(code)s", code=region_code))
     if role is Role.EMPLOYER and session.get(Employer, employer_id) is None:
-        raise ValidationError.on("employer_id", f"unknown employer {employer_id}")
+        raise ValidationError.on("employer_id", _l("unknown employer %(id)s", id=employer_id))
     for code in villages if role is Role.CADRE else ():
         village = session.get(Region, code)
         if village is None or village.level != RegionLevel.VILLAGE:
-            raise ValidationError.on("village_codes", f"unknown village {code}")
+            raise ValidationError.on("village_codes", _l("unknown village %(code)s", code=code))
     if phone:
         try:
             phone = check_phone(phone)

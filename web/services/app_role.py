@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -70,7 +71,7 @@ def grant_app_role(session: Session, role: str, password: str | None = None) -> 
         raise AppRoleError("the schema is missing: run `jiuye db upgrade` first")
     if role in (me, owner) or (existing is not None and existing.rolsuper):
         # Demoting the owner or a superuser would lock the operators out; the app needs its own role.
-        raise AppRoleError(f"{role} owns the schema or is a superuser; choose a new role name")
+        raise AppRoleError(_l("%(role)s owns the schema or is a superuser; choose a new role name", role=role))
     from psycopg import sql
 
     has_alembic = connection.scalar(text("SELECT to_regclass('alembic_version') IS NOT NULL"))

@@ -148,18 +148,12 @@ class LoginGuard:
         if self.store.hit(pair, self.per_address.window_s) > self.per_address.max_attempts:
             minutes = max(1, self.per_address.window_s // 60)
             message = _l("too many failed logins from this address; try again in %(n)s minutes", n=minutes)
-            raise LockedOutError(
-                f"too many failed logins for {username} from this address; try again in {minutes} minutes",
-                {"username": [str(message)]},
-            )
+            raise LockedOutError(message, {"username": [message]})
         # Attempts refused above do not count here: one address alone cannot exhaust this rule.
         if self.store.hit(user, self.per_username.window_s) > self.per_username.max_attempts:
             minutes = max(1, self.per_username.window_s // 60)
             message = _l("too many failed logins for this username; try again in %(n)s minutes", n=minutes)
-            raise LockedOutError(
-                f"too many failed logins for {username}; try again in {minutes} minutes",
-                {"username": [str(message)]},
-            )
+            raise LockedOutError(message, {"username": [message]})
 
     def succeeded(self, username: str, remote_addr: str | None) -> None:
         """The password was right: start both counts afresh."""

@@ -150,7 +150,7 @@ def _second_post(error: IntegrityError) -> ConflictError | None:
         return None
     return ConflictError(
         "this household already holds a welfare post",
-        {"target": ["一户一岗：该户已有公益岗位 / one welfare post per household"]},
+        {"target": [_l("one household, one post: this household already holds a welfare post")]},
     )
 
 

@@ -64,14 +64,12 @@ def checked_quotas(mode: PlanMode, quotas: Sequence[Mapping] | None) -> list[dic
     if mode is not PlanMode.OPTIMAL:
         raise ValidationError.on("quotas", QUOTAS_NEED_OPTIMAL)
     if len(quotas) > quota_rules.MAX_QUOTAS:
-        raise ValidationError.on("quotas", f"at most {quota_rules.MAX_QUOTAS} quotas")
+        raise ValidationError.on("quotas", _l("at most %(n)s quotas", n=quota_rules.MAX_QUOTAS))
     stored = []
     for number, quota in enumerate(quotas):
         wrong = quota_rules.problems(quota)
         if wrong:
-            first = "; ".join(f"{f}: {m}" for f, m in wrong.items())
-            fields = {f"quotas.{number}.{f}": [m] for f, m in wrong.items()}
-            raise ValidationError(f"quota {number + 1}: {first}", fields)
+            raise ValidationError.on_fields({f"quotas.{number}.{f}": [m] for f, m in wrong.items()})
         stored.append(quota_rules.Quota.from_dict(quota).as_dict())
     return stored
 
@@ -94,7 +92,7 @@ def create_plan(
     stored = checked_quotas(plan_mode, quotas)
     region = session.get(Region, region_code)
     if region is None or not scope.covers_region(user, region_code):
-        raise ValidationError.on("region", f"unknown region {region_code} (or outside your scope)")
+        raise ValidationError.on("region", _l("unknown region %(code)s (or outside your scope)", code=region_code))
     plan = Plan(region_code=region_code, mode=plan_mode, status=PlanStatus.QUEUED, created_by_id=user.id, quotas=stored)
     session.add(plan)
     session.flush()
@@ -183,7 +181,7 @@ def create_county_plans(
     scope.require(user, "plans")
     region = session.get(Region, region_code)
     if region is None or not scope.covers_region(user, region_code):
-        raise ValidationError.on("region", f"unknown region {region_code} (or outside your scope)")
+        raise ValidationError.on("region", _l("unknown region %(code)s (or outside your scope)", code=region_code))
     return [create_plan(session, user, code, mode, remote_addr=remote_addr) for code in county_codes(session, region)]
 
 
@@ -195,7 +193,7 @@ def county_codes(session: Session, region: Region) -> list[str]:
         .order_by(Region.code)
     ).all()
     if not counties:
-        raise ValidationError.on("region", f"region {region.code} holds no county")
+        raise ValidationError.on("region", _l("region %(code)s holds no county", code=region.code))
     return list(counties)
 
 

@@ -208,7 +208,8 @@ def matches_for_laborer(
     scope.check_role(Laborer, user)
     unknown = set(kinds or ()) - set(CHANNEL_MODELS)
     if unknown:
-        raise ValidationError.on("kind", f"unknown kind {sorted(unknown)[0]}; use opening, batch or welfare_post")
+        wrong = min(unknown)
+        raise ValidationError.on("kind", _l("unknown kind %(kind)s; use opening, batch or welfare_post", kind=wrong))
     # Scope decided on the row read (the rule over columns, `scope.sees_villages`), so that the statement
     # is one constant, compiled and prepared once, whoever asks.
     laborer = _current_laborer(session, laborer_id, config) or load_laborer(session, laborer_id)

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import wraps
 from typing import Any
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from .. import clock
 from ..config import setting
-from ..errors import RateLimitedError, ValidationError
+from ..errors import RateLimitedError, ValidationError, label_of, labels_or
 from ..models import (
     AuditEvent,
     BatchStatus,
@@ -91,8 +92,7 @@ def _refusals_so_far(session: Session, user: User) -> int:
 def check_existence_allowance(session: Session, user: User, field: str) -> None:
     """429 on `field` once the user has had their hour's share of "already registered" answers."""
     if _refusals_so_far(session, user) >= _limit("EXISTENCE_REFUSALS_PER_HOUR"):
-        message = "too many “already registered” answers this hour; try again later"
-        raise RateLimitedError(f"{field}: {message}", {field: [message]})
+        raise RateLimitedError.on(field, "too many “already registered” answers this hour; try again later")
 
 
 def already_registered(
@@ -435,8 +435,7 @@ class _Complaints:
 
     def raise_any(self) -> None:
         if self.fields:
-            first = next(iter(self.fields))
-            raise ValidationError(f"{first}: {self.fields[first][0]}", self.fields)
+            raise ValidationError.on_fields(self.fields)
 
 
 def laborer_complaints(data: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -659,8 +658,7 @@ def check_position_move(
     24 hours (429 on `field`), so that candidates' distances cannot be probed from many positions."""
     limit = _limit("POSTING_MOVES_PER_DAY")
     if by.role is scope.EMPLOYER and _recent_events(session, "position_change", timedelta(days=1), entity=row) >= limit:
-        message = "moved too often in the last 24 hours; try again tomorrow"
-        raise RateLimitedError(f"{field}: {message}", {field: [message]})
+        raise RateLimitedError.on(field, "moved too often in the last 24 hours; try again tomorrow")
     _record(session, "position_change", by, row, remote_addr, to=moved_to)
 
 
@@ -716,6 +714,15 @@ BATCH_STEPS: dict[BatchStatus, tuple[BatchStatus, ...]] = {
     BatchStatus.ARRIVED: (),
     BatchStatus.CANCELLED: (),
 }
+
+
+def _batch_steps_message(status: BatchStatus, allowed: tuple[BatchStatus, ...]) -> LazyString:
+    """What a batch in ``status`` may become, in the request's language."""
+    now = LazyString(label_of, status.value)
+    if not allowed:
+        return _l("a %(status)s batch keeps its status", status=now)
+    allowed_words = LazyString(labels_or, [s.value for s in allowed])
+    return _l("a %(status)s batch can only become %(allowed)s", status=now, allowed=allowed_words)
 
 
 def _set_departure(row: TransportBatch, data: Mapping[str, Any]) -> None:
@@ -774,8 +781,7 @@ def update_batch(
         allowed = BATCH_STEPS[BatchStatus(row.status)]
         wanted = getattr(changes["status"], "value", changes["status"])
         if wanted not in {s.value for s in allowed}:
-            names = ", ".join(s.value for s in allowed) or "nothing"
-            raise ValidationError.on("status", f"a {row.status.value} batch can only become: {names}")
+            raise ValidationError.on("status", _batch_steps_message(BatchStatus(row.status), allowed))
     _moved(session, by, row, changes, _posting_region)
     _set_plain(row, changes, BATCH_FIELDS)
     _set_departure(row, changes)
