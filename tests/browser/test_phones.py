@@ -34,6 +34,7 @@ LISTS = {
         "/office/audit",
         "/dashboard",
         "/reports/workshop-recognition",
+        "/office/learning",
     ],
 }
 
@@ -62,6 +63,25 @@ LAYOUT_PROBLEMS = """() => {
     range.selectNodeContents(el);
     const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
     if (tops.size > 1) problems.push(`${what(el)} wraps onto ${tops.size} lines`);
+  }
+  // A card's column name beside its value: the cell must be tall enough for the name as it wraps.
+  for (const td of document.querySelectorAll('main table.list td[data-label]')) {
+    const name = getComputedStyle(td, '::before');
+    if (!visible(td) || name.content === 'none' || !td.dataset.label) continue;
+    const probe = document.createElement('div');
+    probe.textContent = td.dataset.label;
+    Object.assign(probe.style, {
+      position: 'absolute', visibility: 'hidden', width: name.width, fontSize: name.fontSize,
+      lineHeight: name.lineHeight, fontFamily: name.fontFamily, overflowWrap: 'anywhere',
+    });
+    document.body.appendChild(probe);
+    const needed = probe.getBoundingClientRect().height;
+    probe.remove();
+    const style = getComputedStyle(td);
+    const room = td.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+    if (needed > room + 1) {
+      problems.push(`the name “${td.dataset.label}” runs out of its cell (${needed.toFixed(0)} > ${room.toFixed(0)})`);
+    }
   }
   for (const label of document.querySelectorAll('form.filters label[for]')) {
     const control = document.getElementById(label.htmlFor);
