@@ -170,3 +170,37 @@ def test_the_evaluation_is_kept_until_a_check_in_changes(app, factory):
     more = retention.evaluate_learned_model(db.session, config)
     assert more is not changed and more.n_test > first.n_test
 
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_evaluates_the_learned_model_before_the_office_asks(app, runner, factory, monkeypatch, workers):
+    """Alone, in a thread beside the server; under gunicorn, in the master before the fork, so that no
+    worker fits it again on its first visit."""
+    import threading
+
+    import waitress
+
+    from web.cli import serve as serve_command
+
+    _history(factory, 60, lambda opening, rng: rng.random() < 0.5)
+    db.session.commit()
+    config = matcher_config(app.config)
+    seen_at_start = []
+
+    def evaluated_yet() -> bool:
+        url = str(db.engine.url)
+        return url in retention._evaluated
+
+    monkeypatch.setattr(retention, "_evaluated", {})
+    monkeypatch.setattr(waitress, "serve", lambda wsgi, **kw: seen_at_start.append(evaluated_yet()))
+    monkeypatch.setattr(serve_command, "serve_with_gunicorn", lambda *a: seen_at_start.append(evaluated_yet()))
+    result = runner.invoke(args=["serve", "--port", "5998", "--workers", str(workers)])
+    assert result.exit_code == 0, result.output
+    for thread in threading.enumerate():
+        if thread.name == "warm-learning":
+            thread.join()
+    assert len(seen_at_start) == 1  # the server was started (its start patched away)
+    if workers > 1:
+        assert seen_at_start == [True]  # ready before the fork
+    kept = retention._evaluated[str(db.engine.url)][1]
+    monkeypatch.setattr(retention, "_evaluate", lambda *a: pytest.fail("evaluated again"))
+    assert retention.evaluate_learned_model(db.session, config) is kept is not None

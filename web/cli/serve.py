@@ -4,12 +4,16 @@ how to log in.
 One process with threads (waitress) by default; ``--workers N`` forks N processes under gunicorn
 (the ``serve`` extra) where it is installed. Either way the cached rankers are built before the
 first request (``--no-warm`` skips it): under gunicorn once, in the master, and the forked workers
-share those pages until they write to them.
+share those pages until they write to them. The learned model's evaluation on the recorded
+check-ins (the office's learning page, seconds to fit) is warmed too: under gunicorn in the master
+before the fork, so that no worker fits it again on its first visit; alone, in a thread beside the
+server, so that neither the start nor the first visit waits for it.
 """
 
 from __future__ import annotations
 
 import gc
+import threading
 
 import click
 from flask import Flask, current_app
@@ -37,6 +41,21 @@ def warm_rankers(app: Flask) -> None:
     with app.app_context():
         ranking.warm(db.session(), matcher_config(app.config))
         db.session.remove()
+
+
+def warm_learning(app: Flask) -> None:
+    """Evaluate the learned model on the recorded check-ins now (web.services.retention keeps it until they
+    or the market change), so that the office's learning page answers at once."""
+    from ..services import retention
+    from ..services.convert import matcher_config
+
+    with app.app_context():
+        try:
+            retention.evaluate_learned_model(db.session(), matcher_config(app.config))
+        except Exception:  # a head start only: the page evaluates it itself, and says what went wrong
+            app.logger.exception("could not evaluate the learned model ahead of its page")
+        finally:
+            db.session.remove()
 
 
 def serve_with_gunicorn(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
@@ -99,6 +118,10 @@ def serve(host: str, port: int, threads: int, workers: int, warm: bool) -> None:
     db.session.remove()
     if warm:
         warm_rankers(app)
+        if workers > 1:
+            warm_learning(app)  # before the fork: every worker inherits it
+        else:
+            threading.Thread(target=warm_learning, args=(app,), name="warm-learning", daemon=True).start()
     # Everything alive now (the app, the rankers' hundreds of MiB of objects) lives as long as the server:
     # out of the collector's sight, it is not walked by every full collection, nor copied into each forked
     # worker when the collector touches it (the use gc.freeze documents).
