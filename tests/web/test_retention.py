@@ -89,3 +89,70 @@ def test_learned_model_needs_enough_checkins_then_is_compared(factory):
 def test_learn_evaluate_command(runner, factory):
     result = runner.invoke(args=["learn", "evaluate"])
     assert result.exit_code == 0 and "Not enough 90-day check-ins" in result.output
+
+
+def test_training_data_read_as_columns_equals_the_placements_read_as_objects(app, factory):
+    """The learned model's training data, read with Core selects into the matcher's columns and scored
+    vectorised, is what the placements read one ORM object at a time and scored one by one give."""
+    import numpy as np
+    from sqlalchemy.orm import selectinload
+
+    from matcher import learn, scoring
+    from matcher.geo import haversine_km
+    from web.services import convert
+    from web.services.convert import matcher_config
+    from web.services.retention import SYNTHETIC_NOTE, training_data
+
+    rng = random.Random(3)
+    targets = [
+        ("opening_id", factory.opening(skills=["sewing"], is_flexible_hours=False)),
+        ("opening_id", factory.opening(job_type="farming", physical_demand="moderate")),
+        ("batch_id", factory.batch(pickups=3)),
+        ("welfare_post_id", factory.welfare_post(slots=30)),
+    ]
+    for i in range(48):
+        column, target = targets[i % len(targets)]
+        laborer = factory.laborer(
+            birth_on=date(1958 + i % 35, 1 + i % 12, 1 + i % 27), sex="F" if i % 3 else "M", skills=["sewing"][: i % 2]
+        )
+        placement = Placement(
+            laborer_id=laborer.id,
+            household_id=laborer.household_id,
+            status="ended",
+            started_on=date.today() - timedelta(days=200),
+            **{column: target.id},
+        )
+        for day in (30, 90):
+            note = SYNTHETIC_NOTE if i % 5 else "回访：还在干"
+            placement.checkins.append(
+                RetentionCheckin(day=day, checked_on=date.today(), is_still_working=rng.random() < 0.6, note=note)
+            )
+        db.session.add(placement)
+    unchecked = _working(factory)  # no 90-day check-in: not training data
+    db.session.commit()
+    config = matcher_config(app.config)
+
+    features, hand, lasted, synthetic = training_data(db.session, config)
+
+    rows = db.session.scalars(
+        select(Placement)
+        .join(RetentionCheckin)
+        .where(RetentionCheckin.day == 90)
+        .options(selectinload(Placement.checkins))
+        .order_by(Placement.id)
+    ).all()
+    assert unchecked.id not in {p.id for p in rows} and len(rows) == 48
+    laborers = {p.id: p for p in convert.to_matcher_laborers(db.session, [p.laborer for p in rows])}
+    triples = []
+    for p in rows:
+        target = convert.to_target(p.channel.value, getattr(p, p.channel.value), free=1)
+        laborer = laborers[p.laborer_id]
+        distance = min(float(haversine_km(laborer.lat, laborer.lon, lat, lon)) for lat, lon in target.points)
+        triples.append((laborer, target, distance))
+    assert {t.kind for _, t, _ in triples} == {"opening", "batch", "welfare_post"}
+    np.testing.assert_allclose(features, learn.features_for(triples, config), rtol=0, atol=1e-9)
+    by_one = [scoring.score(lab, tgt, dist, config).total for lab, tgt, dist in triples]
+    np.testing.assert_allclose(hand, by_one, rtol=0, atol=1e-9)
+    checkins = [next(c for c in p.checkins if c.day == 90) for p in rows]
+    assert lasted.tolist() == [c.is_still_working for c in checkins]
+    assert synthetic.tolist() == [c.note == SYNTHETIC_NOTE for c in checkins]

@@ -432,16 +432,7 @@ def load_targets(
         rows = session.execute(query).all()
         held = held_slots(session, kind)
         solicited = solicitation(session, kind)
-        points: dict[int, list] = {}
-        if kind == "batch" and rows:
-            pickup = (
-                select(PickupPoint.batch_id, PickupPoint.lat, PickupPoint.lon)
-                .join(TransportBatch, TransportBatch.id == PickupPoint.batch_id)
-                .where(is_open("batch"))
-                .order_by(PickupPoint.id)
-            )
-            for batch_id, lat, lon in session.execute(pickup):
-                points.setdefault(batch_id, []).append((lat, lon))
+        points = _pickup_points(session, is_open("batch")) if kind == "batch" and rows else {}
         targets.extend(
             to_target(
                 kind,
@@ -455,6 +446,31 @@ def load_targets(
             for row in rows
         )
     return targets
+
+
+def _pickup_points(session: Session, *where: ColumnElement[bool]) -> dict[int, list[tuple[float, float]]]:
+    """The pickup points of the batches meeting ``where``, in their order, by batch id (one statement)."""
+    pickup = (
+        select(PickupPoint.batch_id, PickupPoint.lat, PickupPoint.lon)
+        .join(TransportBatch, TransportBatch.id == PickupPoint.batch_id)
+        .where(*where)
+        .order_by(PickupPoint.id)
+    )
+    points: dict[int, list[tuple[float, float]]] = {}
+    for batch_id, lat, lon in session.execute(pickup):
+        points.setdefault(batch_id, []).append((lat, lon))
+    return points
+
+
+def targets_named(session: Session, kind: str, ids: Select) -> list[Target]:
+    """The targets of one kind whose ids the select ``ids`` gives, open or not, each with one free slot
+    (what past placements were made in, as the matcher reads them), by id; read with Core selects."""
+    model = CHANNEL_MODELS[kind]
+    query = select(*(model.__table__.c[name] for name in _TARGET_COLUMNS[kind])).where(model.id.in_(ids))
+    rows = session.execute(query.order_by(model.id)).all()
+    points = _pickup_points(session, TransportBatch.id.in_(ids)) if kind == "batch" and rows else {}
+    today = clock.today()
+    return [to_target(kind, row, 1, tuple(points.get(row.id, ())) if kind == "batch" else None, today) for row in rows]
 
 
 def explanation_json(codes: Sequence[Sequence]) -> dict:
