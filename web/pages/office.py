@@ -19,6 +19,7 @@ from ..jobs import plans as plan_runs
 from ..labels import AUDIT_ACTIONS, action_label, audit_details, entity_label, label, quota_sentence, translated
 from ..models import (
     CHANNELS,
+    CODE_LENGTH,
     UNFINISHED_PLAN_STATUSES,
     AuditEvent,
     Employer,
@@ -369,34 +370,64 @@ def welfare_post_new():
     return form_page("office/welfare_post_form.html", form)
 
 
+#: The level a region's households without work are counted by: the next one down, down to a county's villages.
+COUNTED_BY = {
+    2: RegionLevel.CITY,
+    4: RegionLevel.COUNTY,
+    6: RegionLevel.VILLAGE,
+    9: RegionLevel.VILLAGE,
+    12: RegionLevel.VILLAGE,
+}
+
+
 @bp.get("/without-work")
 def without_work():
-    """Poor households where nobody has work, by village, with their laborers."""
-    village = request.args.get("village") or None
-    by_village = db.session.execute(
-        select(Region.code, Region.name, func.count(Household.id))
-        .join(Household, Household.village_code == Region.code)
-        .where(_poor_without_work())
-        .group_by(Region.code, Region.name)
-        .order_by(func.count(Household.id).desc(), Region.code)
-    ).all()
-    query = (
-        select(Household)
-        .where(_poor_without_work())
-        .options(selectinload(Household.laborers), selectinload(Household.village))
+    """Poor households where nobody has work, counted by the regions one level down (a province office's
+    cities, a city's counties, a county's villages; a page of links, not every village of a province),
+    and listed with their laborers."""
+    own = current_user.region_code
+    chosen = request.args.get("region") or request.args.get("village") or None  # village: links from before
+    shown = chosen if chosen and chosen.startswith(own) and len(chosen) in CODE_LENGTH.values() else own
+    where = [_poor_without_work(), *([scope.region_filter(Household, shown)] if shown != own else [])]
+    # A village shown keeps its neighbours in sight: the villages of its county (or of the office's own region).
+    counted_in = shown if len(shown) < CODE_LENGTH[RegionLevel.VILLAGE] else max(own, shown[:6], key=len)
+    level = COUNTED_BY[len(counted_in)]
+    part = func.substr(Household.village_code, 1, CODE_LENGTH[level])
+    counted = (
+        select(part.label("code"), func.count(Household.id).label("n"))
+        .where(_poor_without_work(), scope.region_filter(Household, counted_in))
+        .group_by(part)
+        .subquery()
     )
-    if village:
-        query = query.where(scope.region_filter(Household, village))
+    counts = db.session.execute(
+        select(Region.code, Region.name, counted.c.n)
+        .join(counted, counted.c.code == Region.code)
+        .order_by(counted.c.n.desc(), Region.code)
+    ).all()
+    # The way back up: every region between the office's own and the one shown.
+    steps = [shown[:n] for n in sorted(CODE_LENGTH.values()) if len(own) <= n <= len(shown)]
+    names = {
+        code: name for code, name in db.session.execute(select(Region.code, Region.name).where(Region.code.in_(steps)))
+    }
+    query = select(Household).where(*where).options(selectinload(Household.laborers), selectinload(Household.village))
     # Households under watch first (issue 13, part 5): they come first among the poor.
     page = paginate(watch.watched_first(query).order_by(Household.village_code, Household.code))
     audit_list(
         "list",
         "household",
         [h.id for h in page.items],
-        filters={"village": village, "page": page.page},
+        filters={"region": chosen, "page": page.page},
         laborers=[laborer.id for h in page.items for laborer in h.laborers][:AUDIT_MAX_IDS],
     )
-    return render_template("office/without_work.html", page=page, by_village=by_village, village=village)
+    return render_template(
+        "office/without_work.html",
+        page=page,
+        counts=counts,
+        level=level.value,
+        steps=[(code, names.get(code, code)) for code in steps],
+        shown=shown,
+        own=own,
+    )
 
 
 @bp.get("/laborers/<int:laborer_id>/welfare")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -108,3 +109,28 @@ def test_workshop_recognition_and_resumed_mark(client, factory, login):
     client.post(f"/office/workshops/{idle.id}/resumed")
     db.session.expire_all()
     assert idle.is_marked_resumed
+
+
+def _counted(page: str) -> dict[str, str]:
+    """The page's counts of households without work: region name → count."""
+    listed = page.split('class="plain village-counts"', 1)[1].split("</ul>", 1)[0]
+    return dict(re.findall(r">([^<>]+)</a> <strong>(\d+)</strong>", listed))
+
+
+def test_a_province_office_counts_households_without_work_by_city_then_county_then_village(client, factory, login):
+    """Not every village of a province in one page: the regions one level down, each a link further down."""
+    for village in ("141030100201", "141030100201", "141030100202"):
+        factory.laborer(factory.household(village))
+    login(factory.user("office", region_code="14"))
+    province = client.get("/office/without-work").get_data(as_text=True)
+    assert "按市" in province and _counted(province) == {"临汾市": "3"}
+    city = client.get("/office/without-work?region=1410").get_data(as_text=True)
+    assert "按县" in city and _counted(city) == {"大宁县": "3"}
+    assert '<a href="/office/without-work">山西省</a> › <span aria-current="page">临汾市</span>' in city
+    county = client.get("/office/without-work?region=141030").get_data(as_text=True)
+    assert "按村" in county and _counted(county) == {"安古村": "2", "白村": "1"}
+    # A village keeps its neighbours in sight, and lists its own households only.
+    village = client.get("/office/without-work?region=141030100202").get_data(as_text=True)
+    assert _counted(village) == {"安古村": "2", "白村": "1"} and village.count('data-label="户编号"') == 1
+    # Outside the office's region: its own region, not an empty page.
+    assert _counted(client.get("/office/without-work?region=15").get_data(as_text=True)) == {"临汾市": "3"}
