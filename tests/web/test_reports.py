@@ -75,6 +75,16 @@ def test_households_without_work_match_a_direct_query(factory, data):
     cadre = factory.user("cadre", village_codes=[ANGU])
     mine = reports.households_without_work(db.session, scope.report_scope(cadre), DAY)
     assert [r["household"] for r in mine.rows] == [data["idle"][0].code]
+    # Members counted per household: all of them, and those who can take a local post.
+    family = factory.household(BAICUN)
+    for ability, area in (("light", "local"), ("none", "local"), ("full", "migrant")):
+        factory.laborer(family, physical_ability=ability, work_area=area)
+    db.session.commit()
+    counted = {
+        r["household"]: (r["laborers"], r["able_local"])
+        for r in reports.households_without_work(db.session, scope.report_scope(office), DAY).rows
+    }
+    assert counted == {**{h.code: (1, 1) for h in data["idle"]}, family.code: (3, 1)}
 
 
 def test_workshop_recognition_list(factory, data):

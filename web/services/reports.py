@@ -21,7 +21,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from matcher.geo import geodesic_km
 
@@ -115,33 +115,25 @@ def identity_cells(scope: RegionScope, laborer: Laborer, full_ids: bool, placeme
 
 def households_without_work(session: Session, scope: RegionScope, on: date) -> Report:
     """Poor households where nobody works on `on`, by village: who a welfare post should go to."""
-    able_local = and_(Laborer.physical_ability != Ability.NONE, Laborer.work_area == WorkArea.LOCAL)
-    counts = (
-        select(
-            Laborer.household_id.label("household_id"),
-            func.count(Laborer.id).label("laborers"),
-            func.count(Laborer.id).filter(able_local).label("able_local"),
-        )
-        .group_by(Laborer.household_id)
-        .subquery()
-    )
+    # The members are counted for the households shown only (a village's report does not group a province),
+    # under an alias: the rule of who is without work looks at Laborer itself.
+    member = aliased(Laborer)
+    able_local = and_(member.physical_ability != Ability.NONE, member.work_area == WorkArea.LOCAL)
+    shown = (Household.id, Household.village_code, Region.name, Household.code, Household.head_name)
     query = (
         select(
-            Household.id,
-            Household.village_code,
-            Region.name,
-            Household.code,
-            Household.head_name,
+            *shown,
             Household.poverty_status,
-            func.coalesce(counts.c.laborers, 0),
-            func.coalesce(counts.c.able_local, 0),
+            func.count(member.id),
+            func.count(member.id).filter(able_local),
         )
         .join(Region, Region.code == Household.village_code)
-        .outerjoin(counts, counts.c.household_id == Household.id)
+        .outerjoin(member, member.household_id == Household.id)
         .where(
             scope.people(),
             poor_household_without_work(on),
         )
+        .group_by(*shown, Household.poverty_status)
         .order_by(Household.village_code, Household.code)
     )
     found = session.execute(query).all()
