@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import func, select
 
 from seed.shanxi2020 import REPORT_ON, seed_shanxi_2020
 from web.extensions import db
@@ -223,3 +224,32 @@ def test_overview_is_region_children_and_time_line_in_one(small):
         assert total == region_stats(db.session, code, DAY)
         assert children == children_stats(db.session, code, DAY)
         assert line == [(day, region_stats(db.session, code, day).poor_at_work) for day in months]
+
+
+def test_the_landing_counts_are_kept_until_a_record_they_count_changes(client, factory, monkeypatch):
+    from sqlalchemy import event
+
+    from web.services import stats
+
+    monkeypatch.setattr(stats, "_counted", {})
+    laborer, opening = factory.laborer(), factory.opening()
+    db.session.add(Placement(laborer_id=laborer.id, household_id=laborer.household_id, opening_id=opening.id))
+    db.session.commit()  # every version has moved: what is counted can be kept
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731  (conn, cursor, statement, …)
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        first = client.get("/").get_data(as_text=True)
+        counted = len(statements)
+        again = client.get("/").get_data(as_text=True)
+        kept = len(statements) - counted
+        factory.laborer(factory.household("141030100202"))
+        factory.employer(name="新的扶贫车间")  # no data version follows employers: their count does
+        db.session.commit()
+        moved = stats.registered_counts(db.session())
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert first == again and counted >= 1 + len(stats.REGISTERED) and kept == 1  # the versions' one statement
+    before = {name: db.session.scalar(select(func.count()).select_from(m)) for name, m in stats.REGISTERED.items()}
+    assert moved == before and moved["laborers"] == 2 and moved["households"] == 2
+    assert moved["employers"] == stats.registered_counts(db.session())["employers"] >= 2

@@ -5,10 +5,10 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Employer, Household, Laborer, Opening, Placement, TransportBatch, WelfarePost
+from ..services.stats import registered_counts
 
 bp = Blueprint("main", __name__)
 
@@ -16,19 +16,7 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 def index():
     """Counts of what is registered, for a first look."""
-    counts = {
-        name: db.session.scalar(select(func.count()).select_from(model))
-        for name, model in (
-            ("households", Household),
-            ("laborers", Laborer),
-            ("employers", Employer),
-            ("openings", Opening),
-            ("batches", TransportBatch),
-            ("welfare_posts", WelfarePost),
-            ("placements", Placement),
-        )
-    }
-    return render_template("main/index.html", counts=counts)
+    return render_template("main/index.html", counts=registered_counts(db.session()))
 
 
 @bp.get("/lang/<code>")

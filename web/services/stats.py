@@ -70,6 +70,7 @@ from ..models import (
     TransportBatch,
     WelfarePost,
 )
+from . import versions
 from .regions import in_region
 from .summaries import apply_pending
 
@@ -548,3 +549,39 @@ def month_ends(last: date, count: int = 12) -> list[date]:
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
         days.append(date.fromordinal(first.toordinal() - 1))
     return sorted(days)
+
+
+#: What the landing page counts (`registered_counts`), by name.
+REGISTERED = {
+    "households": Household,
+    "laborers": Laborer,
+    "employers": Employer,
+    "openings": Opening,
+    "batches": TransportBatch,
+    "welfare_posts": WelfarePost,
+    "placements": Placement,
+}
+#: Employers follow no data version: counted in the versions' own statement (a small table).
+_EMPLOYERS = {"employers": select(func.count(Employer.id)).scalar_subquery()}
+#: The last counts per database, with the stamps they were counted at.
+_counted: dict[str, tuple[dict[str, int], dict[str, int]]] = {}
+
+
+def registered_counts(session: Session) -> dict[str, int]:
+    """How many of each record the database holds: the landing page's first look, open to anyone.
+
+    Counting a province's million laborers and placements takes about a tenth of a second, so the counts
+    are kept per database until the data versions (`web.services.versions`) say that a household, a
+    laborer, a target or a placement changed, or the number of employers did: one statement on a visit
+    in between. Nothing is kept before the versions have first moved (changes written around jiuye).
+    The versions are read first, so a kept count is never older than the versions it is kept under.
+    """
+    stamps = versions.current(session, **_EMPLOYERS)
+    url = str(session.get_bind().engine.url)
+    kept = _counted.get(url)
+    if kept is not None and kept[0] == stamps:
+        return kept[1]
+    counts = {name: session.scalar(select(func.count()).select_from(model)) or 0 for name, model in REGISTERED.items()}
+    if all(stamps[scope] for scope in versions.SCOPES):
+        _counted[url] = (stamps, counts)
+    return counts
