@@ -36,7 +36,7 @@ from ..services import fairness as fairness_service
 from ..services import plans as plan_service
 from ..services.accounts import AUDIT_MAX_IDS, audit_events
 from ..services.regions import in_region
-from ..services.stats import employer_figures, poor_household_without_work
+from ..services.stats import LEVEL_LENGTHS, employer_figures, households_without_work_by, poor_household_without_work
 from ..validation import parse_day
 from . import fairness as fairness_pages
 from .cards import match_cards
@@ -385,27 +385,18 @@ def without_work():
     """Poor households where nobody has work, counted by the regions one level down (a province office's
     cities, a city's counties, a county's villages; a page of links, not every village of a province),
     and listed with their laborers."""
-    own = current_user.region_code
-    chosen = request.args.get("region") or request.args.get("village") or None  # village: links from before
-    shown = chosen if chosen and chosen.startswith(own) and len(chosen) in CODE_LENGTH.values() else own
+    own: str = current_user.region_code
+    chosen = request.args.get("region") or request.args.get("village") or ""  # village: links from before
+    fits = chosen.isdigit() and chosen.startswith(own) and len(chosen) in CODE_LENGTH.values()
+    shown = chosen if fits else own
     where = [_poor_without_work(), *([scope.region_filter(Household, shown)] if shown != own else [])]
     # A village shown keeps its neighbours in sight: the villages of its county (or of the office's own region).
     counted_in = shown if len(shown) < CODE_LENGTH[RegionLevel.VILLAGE] else max(own, shown[:6], key=len)
     level = COUNTED_BY[len(counted_in)]
-    part = func.substr(Household.village_code, 1, CODE_LENGTH[level])
-    counted = (
-        select(part.label("code"), func.count(Household.id).label("n"))
-        .where(_poor_without_work(), scope.region_filter(Household, counted_in))
-        .group_by(part)
-        .subquery()
-    )
-    counts = db.session.execute(
-        select(Region.code, Region.name, counted.c.n)
-        .join(counted, counted.c.code == Region.code)
-        .order_by(counted.c.n.desc(), Region.code)
-    ).all()
+    visible = scope.visible(Household, current_user)
+    counts = households_without_work_by(db.session(), visible, counted_in, CODE_LENGTH[level], clock.today())
     # The way back up: every region between the office's own and the one shown.
-    steps = [shown[:n] for n in sorted(CODE_LENGTH.values()) if len(own) <= n <= len(shown)]
+    steps = [shown[:n] for n in LEVEL_LENGTHS if len(own) <= n <= len(shown)]
     names = {
         code: name for code, name in db.session.execute(select(Region.code, Region.name).where(Region.code.in_(steps)))
     }
@@ -416,7 +407,7 @@ def without_work():
         "list",
         "household",
         [h.id for h in page.items],
-        filters={"region": chosen, "page": page.page},
+        filters={"region": chosen or None, "page": page.page},
         laborers=[laborer.id for h in page.items for laborer in h.laborers][:AUDIT_MAX_IDS],
     )
     return render_template(

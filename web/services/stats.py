@@ -435,6 +435,22 @@ def poor_household_without_work(on: date) -> ColumnElement[bool]:
     return and_(Household.poverty_status.in_(POOR_STATUSES), household_without_work(on))
 
 
+def households_without_work_by(
+    session: Session, visible: ColumnElement[bool], within: str, length: int, on: date
+) -> list[tuple[str, str, int]]:
+    """``(code, name, count)`` of the poor households still without work on `on` in the region `within`
+    (of those `visible` selects), per region whose code is `length` long, most first."""
+    part = func.substr(Household.village_code, 1, length)
+    counted = (
+        select(part.label("code"), func.count(Household.id).label("n"))
+        .where(visible, poor_household_without_work(on), in_region(Household.village_code, within))
+        .group_by(part)
+        .subquery()
+    )
+    query = select(Region.code, Region.name, counted.c.n).join(counted, counted.c.code == Region.code)
+    return [(code, name, n) for code, name, n in session.execute(query.order_by(counted.c.n.desc(), Region.code))]
+
+
 def _household_figures(session, prefix, length, on, row_for) -> None:
     key = func.substr(Household.village_code, 1, length)
     query = (
