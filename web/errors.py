@@ -98,7 +98,7 @@ def label_of(code: str) -> str:
 
 def labels_or(codes: Iterable[str]) -> str:
     """Stored codes' display names as one list of alternatives in the request's language
-    ("boarding or cancelled", "登车或已取消"; the codes themselves outside a request)."""
+    ("boarding or cancelled", "上车中或已取消"; the codes themselves outside a request)."""
     names = [label_of(code) for code in codes]
     return format_list(names, style="or", locale=str(get_locale()) if has_request_context() else "en")
 
