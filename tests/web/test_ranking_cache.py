@@ -30,13 +30,21 @@ def test_versions_move_with_the_changes_they_cover(app, factory):
     assert after_laborer["laborers"] > after_opening["laborers"]
     assert after_laborer["targets"] == after_opening["targets"]
 
+    assert after_laborer["accounts"] == after_opening["accounts"]
+
     office = factory.user("office")
     db.session.commit()
+    after_user = versions.current(db.session)
+    assert after_user["accounts"] > after_laborer["accounts"]  # a user (or a token) moves only the accounts
+    assert {k: after_user[k] for k in ("targets", "holdings", "laborers")} == {
+        k: after_laborer[k] for k in ("targets", "holdings", "laborers")
+    }
     offers.make_offer(db.session, office, laborer.id, "opening", opening.id, _config(app))
     db.session.commit()
     now = versions.current(db.session)
     assert now["holdings"] > after_laborer["holdings"]
     assert now["targets"] == after_opening["targets"]
+    assert now["accounts"] == after_user["accounts"]
     assert versions.held_changed_since(db.session, after_laborer["holdings"]) == [("opening", opening.id)]
     assert versions.held_changed_since(db.session, now["holdings"]) == []
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tests.conftest import PASSWORD
+from web import clock
 from web.extensions import db
-from web.models import AuditEvent
+from web.models import AuditEvent, User
+from web.services import accounts
 
 
 def test_every_answer_carries_security_headers(client, factory):
@@ -87,6 +91,100 @@ def test_expired_token_is_refused(client, factory, api_token):
     user = factory.user("office")
     db.session.commit()
     assert client.get("/api/v1/households", headers=api_token(user)).status_code == 401
+
+
+class _TokenReads:
+    """The statements of the app's engine that read the token table, while in a `with`."""
+
+    def __init__(self):
+        self.seen: list[str] = []
+
+    def _count(self, conn, cursor, statement, parameters, context, executemany):
+        if "FROM api_token" in statement:
+            self.seen.append(statement)
+
+    def __enter__(self):
+        event.listen(db.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(db.engine, "before_cursor_execute", self._count)
+
+
+def test_a_token_once_read_costs_no_statement_until_its_user_or_token_changes(client, factory, api_token):
+    """The token and its user are kept per accounts version (`accounts._Known`): a change committed by any
+    transaction, as another server process would commit it, moves the version and is seen next request."""
+    user = factory.user("office")
+    db.session.commit()
+    headers = api_token(user)
+    english = {**headers, "Accept-Language": "en"}
+    with _TokenReads() as reads:
+        assert client.get("/api/v1/households", headers=headers).status_code == 200
+        assert client.get("/api/v1/households", headers=headers).status_code == 200
+        assert client.get("/api/v1/households", headers=headers).status_code == 200
+    assert len(reads.seen) == 1  # the first request read the token; the next two knew it
+
+    db.session.get(User, user.id).is_enabled = False
+    db.session.commit()
+    refused = client.get("/api/v1/households", headers=english)
+    assert refused.status_code == 401 and "revoked" in refused.json["error"]["message"]
+    db.session.get(User, user.id).is_enabled = True
+    db.session.commit()
+    assert client.get("/api/v1/households", headers=headers).status_code == 200
+
+    # Revoked in a transaction of its own, not through this client's request.
+    assert accounts.revoke_token(db.session, headers["Authorization"].partition(" ")[2])
+    db.session.commit()
+    assert client.get("/api/v1/households", headers=english).status_code == 401
+
+
+def test_a_known_token_still_expires_and_a_changed_scope_is_used_at_once(app, client, factory, api_token, monkeypatch):
+    county = factory.user("office", region_code="141030")
+    factory.household("141030100201")
+    factory.household("141030101201")
+    db.session.commit()
+    headers = api_token(county)
+
+    def households() -> int:
+        listing = client.get("/api/v1/households", headers=headers)
+        assert listing.status_code == 200
+        return len(listing.json["items"])
+
+    assert households() == 2
+    db.session.get(User, county.id).region_code = "141030100"  # the office is narrowed to one town
+    db.session.commit()
+    assert households() == 1
+
+    later = clock.now() + timedelta(seconds=app.config["API_TOKEN_LIFETIME_S"] + 1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert client.get("/api/v1/households", headers=headers).status_code == 401
+
+
+def test_a_page_session_is_checked_from_what_is_known_of_its_user_until_the_user_changes(factory):
+    """`user_for_session` (every page's user loader) keeps the user as the token check does."""
+    user = factory.user("office")
+    db.session.commit()
+    cookie = user.get_id()
+    assert accounts.user_for_session(db.session, cookie).id == user.id
+    db.session.commit()
+    user_reads = []
+
+    def count(conn, cursor, statement, *rest):
+        if "FROM user" in statement.replace('"', ""):
+            user_reads.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        known = accounts.user_for_session(db.session, cookie)
+        assert known.id == user.id and known.username == user.username and user_reads == []
+        db.session.commit()
+        db.session.get(User, user.id).is_enabled = False
+        db.session.commit()
+        assert accounts.user_for_session(db.session, cookie) is None
+        db.session.commit()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(user_reads) == 2  # the disabled user read again (once by the test, once by the check)
 
 
 def test_passwords_are_hashed_with_a_modern_scheme(factory):

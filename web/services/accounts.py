@@ -6,21 +6,24 @@ import functools
 import hashlib
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, event, insert, select, update
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import Select, event, insert, inspect, select, update
+from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
+from .. import clock
 from ..config import setting
 from ..errors import DomainError, ValidationError
 from ..models import ApiToken, AuditEvent, Employer, Region, RegionLevel, Role, User, UserVillage
 from ..validation import check_phone
-from . import scope
+from . import scope, versions
 from .login_guard import LoginGuard, login_guard
+from .versions import TRANSACTION_INFO
 
 MIN_PASSWORD_LENGTH = 8
 #: zxcvbn reads at most this much of a password: its cost grows fast with length.
@@ -151,7 +154,15 @@ def user_for_session(session: Session, session_id: str) -> User | None:
     user_id, _, epoch = (session_id or "").partition(":")
     if not (user_id.isdigit() and epoch.isdigit()):
         return None  # a cookie from before epochs, or forged: log in again
-    user = session.get(User, int(user_id))
+    known = _accounts_known(session)
+    values = known.users.get(int(user_id)) if known is not None else None
+    user: User | None
+    if values is not None:
+        user = _known_user(session, values)
+    else:
+        user = session.get(User, int(user_id))
+        if user is not None and known is not None:
+            known.keep(user)
     if user is None or not user.is_enabled or user.auth_epoch != int(epoch):
         return None
     return user
@@ -190,19 +201,80 @@ def issue_token(session: Session, user: User, lifetime_s: int) -> tuple[str, Api
     return token, row
 
 
+@dataclass
+class _Known:
+    """The users and live tokens this process has read at one accounts version (`versions.ACCOUNTS`):
+    true for as long as that version stands, since every flush that touches a user, a cadre's village
+    or a token moves it, in the transaction that commits the change."""
+
+    version: int
+    users: dict[int, dict[str, Any]] = field(default_factory=dict)  # a user's column values, by id
+    tokens: dict[str, tuple[int, datetime]] = field(default_factory=dict)  # token hash: (user id, expiry)
+
+    def keep(self, user: User, token_hash: str | None = None, expires_at: datetime | None = None) -> None:
+        if len(self.users) + len(self.tokens) >= KNOWN_MAX:
+            self.users.clear()
+            self.tokens.clear()
+        self.users[user.id] = {attr.key: getattr(user, attr.key) for attr in inspect(User).column_attrs}
+        if token_hash is not None and expires_at is not None:
+            self.tokens[token_hash] = (user.id, expires_at)
+
+
+#: Users and tokens kept per database, at most (a process holds no more; past it, it starts again).
+KNOWN_MAX = 10_000
+_known: dict[str, _Known] = {}
+
+
+def _accounts_known(session: Session) -> _Known | None:
+    """What this process knows of the accounts at the version this transaction reads (one statement a
+    transaction, shared with the rankers: `versions.now`); None once the transaction changed accounts, or
+    while the version has never moved (accounts written around jiuye: the version would not tell)."""
+    if versions.changed_here(session, versions.ACCOUNTS):
+        return None
+    version = versions.now(session)[versions.ACCOUNTS]
+    if not version:
+        return None
+    url = str(session.get_bind(mapper=User.__mapper__).engine.url)
+    known = _known.get(url)
+    if known is None or known.version != version:
+        known = _known[url] = _Known(version)
+    return known
+
+
+def _known_user(session: Session, values: dict[str, Any]) -> User:
+    """The user of these column values, in this session as if just read, without a statement
+    (SQLAlchemy's `make_transient_to_detached` and `merge(load=False)`; relations load when asked)."""
+    user = User(**values)
+    make_transient_to_detached(user)
+    return session.merge(user, load=False)
+
+
 def user_for_token(session: Session, token: str) -> User | None:
-    """The user a live (unexpired, unrevoked) token belongs to, else None."""
-    # One statement for the token and its user (every API request's first read).
-    found = session.execute(
-        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == _hash_token(token))
-    ).first()
-    if found is None:
-        return None
-    row, user = found
-    if row.revoked_at is not None:
-        return None
-    expires_at = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
-    if expires_at <= datetime.now(UTC):
+    """The user a live (unexpired, unrevoked) token belongs to, else None.
+
+    Every API request asks first. The token and its user are read once per accounts version and process
+    (`_Known`); until the version moves, a request costs the one statement of the data versions, which
+    the rankers it goes on to ask read anyway."""
+    token_hash = _hash_token(token)
+    known = _accounts_known(session)
+    kept = known.tokens.get(token_hash) if known is not None else None
+    values = known.users.get(kept[0]) if known is not None and kept is not None else None
+    if kept is not None and values is not None:
+        user, expires_at = _known_user(session, values), kept[1]
+    else:
+        # One statement for the token and its user.
+        found = session.execute(
+            select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == token_hash)
+        ).first()
+        if found is None:
+            return None
+        row, user = found
+        if row.revoked_at is not None:
+            return None
+        expires_at = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+        if known is not None:
+            known.keep(user, token_hash, expires_at)
+    if expires_at <= clock.now():
         return None
     return user if user.is_enabled else None
 
@@ -232,8 +304,6 @@ def _audit_is_append_only(mapper, connection, target) -> None:
 
 #: Ids one audit row of a list names at most (its `rows` says how many there were).
 AUDIT_MAX_IDS = 200
-#: session.info keys with this prefix hold what one transaction knows; its end forgets them.
-TRANSACTION_INFO = "jiuye_tx:"
 #: session.info key of the durable events written in the current transaction.
 _DURABLE = TRANSACTION_INFO + "durable_audit"
 #: The statement every audited read runs (built once).

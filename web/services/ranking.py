@@ -34,7 +34,6 @@ from .. import clock
 from ..errors import NotFoundError, ValidationError
 from ..models import CHANNEL_MODELS, Household, Laborer, LaborerStatus, TargetRow, User
 from . import caps, disclosure, prices, retention, scope, versions
-from .accounts import TRANSACTION_INFO
 from .convert import (
     free_capacity,
     free_slots,
@@ -91,23 +90,15 @@ def _today() -> date:
     return clock.today()
 
 
-#: What this transaction read of the versions (forgotten when it ends: `accounts.TRANSACTION_INFO`).
-_NOW = TRANSACTION_INFO + "ranking_versions"
-
-
-def _versions(session: Session) -> dict[str, int]:
-    """The data versions, the newest priced plan and the learned-weight decision in force, in one statement
-    read once per transaction (both rankers ask; within a transaction the versions do not move)."""
-    now = session.info.get(_NOW)
-    if now is None:
-        now = session.info[_NOW] = versions.current(session, prices=prices.VERSION, learned=retention.DECISION)
-    return now
+# The ranker is kept current with the newest priced plan and the learned-weight decision in force: read
+# beside the data versions, in the one statement of each transaction (both rankers ask).
+versions.read_beside(prices=prices.VERSION, learned=retention.DECISION)
 
 
 def ranker(session: Session, config: Config) -> Ranker:
     """The Ranker over all open targets, built once per targets version and kept current in place."""
     url = str(session.get_bind().engine.url)
-    now = _versions(session)
+    now = versions.now(session)
     key = (now[versions.TARGETS], config, _today())
     with _lock:  # one build at a time: the others would wait for it anyway
         cached = _rankers.get(url)
@@ -154,7 +145,7 @@ def _recount(session: Session, built: Ranker, since: int) -> None:
 
 def _laborers_key(session: Session, config: Config) -> tuple:
     """What the cached candidate ranker must have been built for to be current in this transaction."""
-    return (_versions(session)[versions.LABORERS], config, _today())
+    return (versions.now(session)[versions.LABORERS], config, _today())
 
 
 def candidate_ranker(session: Session, config: Config) -> _Laborers:

@@ -39,10 +39,11 @@ from ..models import (
 )
 from ..validation import CHINA_LAT, check_phone, check_position, parse_resident_id, working_age_problem
 from . import scope
-from .accounts import TRANSACTION_INFO, audit
+from .accounts import audit
 from .convert import CAPACITY, held_of, kind_of
 from .offers import lock_targets
 from .savepoint import breaks_unique, savepoint
+from .versions import TRANSACTION_INFO
 
 #: Sources a person may give with a position; the others are derived by jiuye.
 GIVEN_SOURCES = (PositionSource.GPS, PositionSource.TYPED)

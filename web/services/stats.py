@@ -579,6 +579,8 @@ REGISTERED = {
 }
 #: Employers follow no data version: counted in the versions' own statement (a small table).
 _EMPLOYERS = {"employers": select(func.count(Employer.id)).scalar_subquery()}
+#: The data versions the counts follow (not the accounts: a login changes no count).
+_COUNTED_BY = (versions.TARGETS, versions.HOLDINGS, versions.LABORERS)
 #: The last counts per database, with the stamps they were counted at.
 _counted: dict[str, tuple[dict[str, int], dict[str, int]]] = {}
 
@@ -592,12 +594,13 @@ def registered_counts(session: Session) -> dict[str, int]:
     in between. Nothing is kept before the versions have first moved (changes written around jiuye).
     The versions are read first, so a kept count is never older than the versions it is kept under.
     """
-    stamps = versions.current(session, **_EMPLOYERS)
+    read = versions.current(session, **_EMPLOYERS)
+    stamps = {name: read[name] for name in (*_COUNTED_BY, *_EMPLOYERS)}
     url = str(session.get_bind().engine.url)
     kept = _counted.get(url)
     if kept is not None and kept[0] == stamps:
         return kept[1]
     counts = {name: session.scalar(select(func.count()).select_from(model)) or 0 for name, model in REGISTERED.items()}
-    if all(stamps[scope] for scope in versions.SCOPES):
+    if all(stamps[scope] for scope in _COUNTED_BY):
         _counted[url] = (stamps, counts)
     return counts

@@ -7,13 +7,20 @@ current costs less than asking it. Reading two indexed rows of `DataVersion` doe
 What moves: every flush that adds, changes or deletes an opening, batch, welfare post or pickup
 point marks ``targets``; a placement marks ``holdings`` and the targets whose held slots it
 changes; a laborer or household, or a placement that is or was working or holds a welfare post
-(what a laborer's household facts are made of), marks ``laborers``. Before the transaction
-commits, the marked counters go up by one and each changed target's row is stamped with the new
-``holdings`` version, all in that transaction: the versions commit or roll back with the change.
+(what a laborer's household facts are made of), marks ``laborers``; a user, a cadre's village or an
+API token marks ``accounts`` (what a request's caller is authenticated from: `accounts.user_for_token`).
+Before the transaction commits, the marked counters go up by one and each changed target's row is
+stamped with the new ``holdings`` version, all in that transaction: the versions commit or roll back
+with the change.
 Writers serialise on the counter row, so versions follow commit order and a reader that saw
 version v has seen every change stamped v or lower.
 
 Writes that bypass the ORM (a seed's bulk load) call `bump` themselves.
+
+`now` is what one transaction reads of the versions, once: the counters and the stamps other caches
+asked to have read beside them (`read_beside`), in one statement, kept in ``session.info`` under
+`TRANSACTION_INFO` until the transaction ends. Authentication reads it first, so the rankers that ask
+next cost no statement of their own.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..models import (
+    ApiToken,
     DataVersion,
     Household,
     Laborer,
@@ -36,12 +44,18 @@ from ..models import (
     Placement,
     PlacementStatus,
     TransportBatch,
+    User,
+    UserVillage,
     WelfarePost,
 )
 
-TARGETS, HOLDINGS, LABORERS = "targets", "holdings", "laborers"
-SCOPES = (TARGETS, HOLDINGS, LABORERS)
+TARGETS, HOLDINGS, LABORERS, ACCOUNTS = "targets", "holdings", "laborers", "accounts"
+SCOPES = (TARGETS, HOLDINGS, LABORERS, ACCOUNTS)
 PENDING = "jiuye_versions_pending"
+#: session.info keys with this prefix hold what one transaction knows; its end forgets them
+#: (`accounts.install`).
+TRANSACTION_INFO = "jiuye_tx:"
+_NOW = TRANSACTION_INFO + "versions"
 
 _TARGET_MODELS = (Opening, TransportBatch, WelfarePost, PickupPoint)
 #: Placement columns naming the target, by the kind the rankers use.
@@ -76,6 +90,8 @@ def _collect(session: Session, _context) -> None:
                 pending.scopes.add(LABORERS)
         elif isinstance(obj, Laborer | Household):
             pending.scopes.add(LABORERS)
+        elif isinstance(obj, User | UserVillage | ApiToken):
+            pending.scopes.add(ACCOUNTS)
 
 
 def _upsert(session: Session):
@@ -123,6 +139,26 @@ def current(session: Session, **also: ScalarSelect[Any]) -> dict[str, int]:
             *(select(literal(name), func.coalesce(stamp, 0)) for name, stamp in also.items()),
         )
     return {scope: 0 for scope in (*SCOPES, *also)} | {scope: int(v) for scope, v in session.execute(query).all()}
+
+
+#: The stamps `now` reads beside the counters, by name (`read_beside`).
+_BESIDE: dict[str, ScalarSelect[Any]] = {}
+
+
+def read_beside(**stamps: ScalarSelect[Any]) -> None:
+    """Have `now` read these stamps (integer scalar selects, as for `current`) in every transaction's one
+    statement: a cache that needs them on every request asks here once, at import."""
+    _BESIDE.update(stamps)
+
+
+def now(session: Session) -> dict[str, int]:
+    """`current` with every stamp asked for by `read_beside`, read once per transaction (within one, the
+    versions a cache is checked against do not move)."""
+    names = tuple(_BESIDE)
+    read = session.info.get(_NOW)
+    if read is None or read[0] != names:  # a stamp asked for after this transaction's read: read again
+        read = session.info[_NOW] = (names, current(session, **_BESIDE))
+    return read[1]
 
 
 def held_changed_since(session: Session, version: int) -> list[tuple[str, int]]:
