@@ -123,6 +123,19 @@ def test_serve_cleans_uploads_when_it_starts(app, runner, factory, monkeypatch):
     assert started == [{"host": "127.0.0.1", "port": 5999, "threads": 4}]
 
 
+def test_serve_runs_one_thread_per_gunicorn_worker_unless_told(app, runner, factory, monkeypatch):
+    """Alone, one waitress process with 4 threads; with workers, gunicorn's sync workers (one thread each:
+    threads of one worker queue on the interpreter's lock), unless --threads says otherwise."""
+    from web.cli import serve as serve_command
+
+    started = []
+    monkeypatch.setattr(serve_command, "serve_with_gunicorn", lambda app, host, port, *shape: started.append(shape))
+    for args in (["--workers", "3"], ["--workers", "2", "--threads", "2"]):
+        result = runner.invoke(args=["serve", "--port", "5997", "--no-warm", *args])
+        assert result.exit_code == 0, result.output
+    assert started == [(3, 1), (2, 2)]
+
+
 def one_clear_line(result) -> str:
     """A failed command's whole output: one line, no traceback."""
     lines = result.output.strip().splitlines()

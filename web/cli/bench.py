@@ -179,7 +179,9 @@ def print_table(columns: dict[str, dict[str, str]]) -> None:
 @click.option(
     "--workers", default=2, show_default=True, type=int, help="With --http: server processes; --rq: up to this many."
 )
-@click.option("--threads", default=2, show_default=True, type=int, help="With --http: threads per process.")
+@click.option(
+    "--threads", default=1, show_default=True, type=int, help="With --http: threads per process (as `jiuye serve`)."
+)
 @click.option("--connections", multiple=True, type=int, help="With --http: wrk connections (default 16 and 32).")
 @click.option("--seconds", default=20, show_default=True, type=int, help="With --http: per wrk run.")
 def bench(

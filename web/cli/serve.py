@@ -2,12 +2,13 @@
 how to log in.
 
 One process with threads (waitress) by default; ``--workers N`` forks N processes under gunicorn
-(the ``serve`` extra) where it is installed. Either way the cached rankers are built before the
-first request (``--no-warm`` skips it): under gunicorn once, in the master, and the forked workers
-share those pages until they write to them. The learned model's evaluation on the recorded
-check-ins (the office's learning page, seconds to fit) is warmed too: under gunicorn in the master
-before the fork, so that no worker fits it again on its first visit; alone, in a thread beside the
-server, so that neither the start nor the first visit waits for it.
+(the ``serve`` extra) where it is installed, one thread each unless ``--threads`` says otherwise
+(gunicorn's sync workers, meant behind a buffering reverse proxy: `WORKER_THREADS`). Either way the
+cached rankers are built before the first request (``--no-warm`` skips it): under gunicorn once, in the
+master, and the forked workers share those pages until they write to them. The learned model's
+evaluation on the recorded check-ins (the office's learning page, seconds to fit) is warmed too: under
+gunicorn in the master before the fork, so that no worker fits it again on its first visit; alone, in
+a thread beside the server, so that neither the start nor the first visit waits for it.
 """
 
 from __future__ import annotations
@@ -58,6 +59,15 @@ def warm_learning(app: Flask) -> None:
             db.session.remove()
 
 
+#: Threads of the one waitress process (`jiuye serve` alone).
+SERVER_THREADS = 4
+#: Threads of each gunicorn worker by default: one, gunicorn's sync worker. A worker's threads share one
+#: interpreter lock, and each time one gets its answer from the database it waits for the lock while
+#: another ranks: on the PostgreSQL province (2 cores, 16 connections) p99 of matches was 86-97 ms with
+#: one thread per worker against 134-143 ms with two, at the same requests/s (README, *Speed*).
+WORKER_THREADS = 1
+
+
 def serve_with_gunicorn(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
     """Serve app from `workers` forked gunicorn processes (the app and its rankers built before the fork)."""
     from gunicorn.app.base import BaseApplication
@@ -83,7 +93,12 @@ def serve_with_gunicorn(app: Flask, host: str, port: int, workers: int, threads:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=4, show_default=True, type=int, help="Threads per process.")
+@click.option(
+    "--threads",
+    type=int,
+    help="Threads per process [default: 4 alone (waitress); 1 under gunicorn, whose sync workers are meant "
+    "behind a buffering reverse proxy such as nginx].",
+)
 @click.option(
     "--workers",
     default=1,
@@ -92,9 +107,12 @@ def serve_with_gunicorn(app: Flask, host: str, port: int, workers: int, threads:
     help="Processes; more than 1 runs gunicorn (pip install 'jiuye[serve]').",
 )
 @click.option("--warm/--no-warm", default=True, show_default=True, help="Build the cached rankers before serving.")
-def serve(host: str, port: int, threads: int, workers: int, warm: bool) -> None:
+def serve(host: str, port: int, threads: int | None, workers: int, warm: bool) -> None:
     """Serve jiuye with a production WSGI server, printing the URL and demo logins."""
     from seed.demo import DEMO_LOGINS
+
+    if threads is None:
+        threads = SERVER_THREADS if workers == 1 else WORKER_THREADS
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy, typed as Flask
     url = db.engine.url.render_as_string(hide_password=True)
