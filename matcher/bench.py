@@ -2,8 +2,9 @@
 
 *What is timed.* A plan as the web layer runs it (``run_plan``): the mode with its explanations,
 plus the ``greedy`` baseline every report compares against (``end_to_end``). Beside it, on the
-very same instance: ``optimal`` alone without explanations (``optimal_alone``: columns,
-candidate graphs, both stages, report), and the same two stages solved by OR-tools called
+very same instance encoded as columns (``Columns``, built once and timed by neither side, as the
+database path loads a plan's inputs straight into columns): ``optimal`` alone without explanations
+(``optimal_alone``: candidate graphs, both stages, report), and the same two stages solved by OR-tools called
 directly (``direct_plan``): ``SimpleMinCostFlow`` fed numpy arrays through
 ``add_arcs_with_capacity_and_unit_cost`` on the textbook network (source → household →
 laborer → target → sink, nodes numbered as they come), jobs first, then welfare posts for
@@ -128,9 +129,24 @@ def _quality(report: plan.Report) -> dict[str, Any]:
     }
 
 
-def optimal_alone(laborers: Sequence[Laborer], targets: Sequence[Target], config: Config) -> dict[str, int]:
-    """``optimal`` with no explanations nor baseline: the same work as ``direct_plan``, and more."""
-    return plan.run(laborers, targets, "optimal", config, explain=False).report.objective_units_by_stage
+@dataclass(frozen=True)
+class Columns:
+    """An instance encoded as the matcher's columns: where both sides of the ratio start."""
+
+    laborers: LaborerColumns
+    targets: TargetColumns
+
+    @classmethod
+    def of(cls, inst: Instance) -> Columns:
+        targets = TargetColumns.from_targets(inst.targets)
+        return cls(LaborerColumns.from_laborers(inst.laborers, targets.skills, targets.job_types), targets)
+
+
+def optimal_alone(columns: Columns, config: Config) -> dict[str, int]:
+    """``optimal`` from columns with no explanations nor baseline: the same work as ``direct_plan``, and more
+    (finding the candidates under the rules, which the direct call is handed)."""
+    prepared = plan.prepare_columns(columns.laborers, columns.targets, config)
+    return plan.run_prepared(prepared, "optimal", config, explain=False).report.objective_units_by_stage
 
 
 # -- OR-tools called directly ------------------------------------------------------------------
@@ -232,24 +248,22 @@ def direct_plan(jobs: plan.Graph, welfare_all: plan.Graph, config: Config) -> di
     return {"jobs": jobs_units, "welfare": welfare_units}
 
 
-def stage_graphs(inst: Instance, config: Config) -> tuple[plan.Graph, plan.Graph]:
+def stage_graphs(columns: Columns, config: Config) -> tuple[plan.Graph, plan.Graph]:
     """The jobs graph and the welfare candidates of every laborer, as handed to ``direct_plan``."""
-    T = TargetColumns.from_targets(inst.targets)
-    L = LaborerColumns.from_laborers(inst.laborers, T.skills, T.job_types)
+    L, T = columns.laborers, columns.targets
     return plan.candidate_graph(L, T, "jobs", config), plan.candidate_graph(L, T, "welfare", config)
 
 
-def _direct_timed(inst: Instance, config: Config) -> tuple[dict[str, int], float, float]:
-    jobs, welfare_all = stage_graphs(inst, config)  # jiuye's work, not the direct call's
+def _direct_timed(columns: Columns, config: Config) -> tuple[dict[str, int], float, float]:
+    jobs, welfare_all = stage_graphs(columns, config)  # jiuye's work, not the direct call's
     started, cpu = time.perf_counter(), time.process_time()
     units = direct_plan(jobs, welfare_all, config)
     return units, time.perf_counter() - started, time.process_time() - cpu
 
 
-def jiuye_solver(inst: Instance, config: Config) -> tuple[float, float]:
+def jiuye_solver(columns: Columns, config: Config) -> tuple[float, float]:
     """Wall and CPU seconds of jiuye's own solver on both stages, candidate graphs given."""
-    T = TargetColumns.from_targets(inst.targets)
-    L = LaborerColumns.from_laborers(inst.laborers, T.skills, T.job_types)
+    L, T = columns.laborers, columns.targets
     jobs = plan.candidate_graph(L, T, "jobs", config)
     started, cpu = time.perf_counter(), time.process_time()
     chosen, _ = plan.solve_stage(jobs, "optimal", L, T, config)
@@ -360,7 +374,8 @@ def run_bench(
         "centers": len(inst.centers),
         "instance_rss_mib": _rss_mib(),
     }
-    sizes = measured(lambda: instance_sizes(inst, *stage_graphs(inst, config)))
+    columns = Columns.of(inst)
+    sizes = measured(lambda: instance_sizes(inst, *stage_graphs(columns, config)))
     out["sizes"] = sizes.value
     out["plans"] = {}
     for mode in modes:
@@ -373,9 +388,9 @@ def run_bench(
         }
     alone, direct, solver = [], [], []
     for _ in range(repeats):  # alternate, so that both see the same share of a shared machine
-        alone.append(measured(optimal_alone, inst.laborers, inst.targets, config))
-        direct.append(measured(_direct_timed, inst, config))
-        solver.append(measured(jiuye_solver, inst, config))
+        alone.append(measured(optimal_alone, columns, config))
+        direct.append(measured(_direct_timed, columns, config))
+        solver.append(measured(jiuye_solver, columns, config))
     best_alone = min(alone, key=lambda m: m.seconds)
     best_direct = min(direct, key=lambda m: m.value[1])
     best_solver = min(solver, key=lambda m: m.value[0])

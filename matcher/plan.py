@@ -371,13 +371,25 @@ def _pairs_near_points(
     tgt = point_row[points[near]]
     several = np.bincount(point_row[points], minlength=len(targets))[tgt] > 1
     if several.any():  # a home near several stops of one batch is paired with it once
-        key = np.sort(tgt[several] * len(homes) + home[several])
-        key = key[np.concatenate([[True], key[1:] != key[:-1]])]
+        rows, local = _dense(tgt[several], len(targets))
+        key = _distinct(local * len(homes) + home[several], len(rows) * len(homes))
         home = np.concatenate([home[~several], key % len(homes)])
-        tgt = np.concatenate([tgt[~several], key // len(homes)])
+        tgt = np.concatenate([tgt[~several], rows[key // len(homes)]])
     # Every laborer living at a home takes its pairs.
     n = count[home]
     return members[np.repeat(start[home], n) + _ranks_within(n)], np.repeat(tgt, n)
+
+
+DISTINCT_BY_FLAGS_MAX = 1 << 26
+"""``_distinct`` marks keys in a flag array up to this many possible keys (64 MiB), and sorts beyond."""
+
+
+def _distinct(keys: np.ndarray, size: int) -> np.ndarray:
+    """The distinct values of ``keys`` (integers in ``range(size)``), ascending: by flags (linear) when
+    ``size`` is small enough, else by sorting."""
+    if size <= DISTINCT_BY_FLAGS_MAX:
+        return present(keys, size)
+    return np.unique(keys)
 
 
 def nearest_point_km(laborers: LaborerColumns, li: np.ndarray, targets: TargetColumns, ti: np.ndarray) -> np.ndarray:
@@ -880,9 +892,23 @@ def prepare(
         L = LaborerColumns.from_columns(laborers, T.skills, T.job_types)
     else:
         L = LaborerColumns.from_laborers(laborers, T.skills, T.job_types)
+    return prepare_columns(L, T, config, rematch=rematch, quotas=quotas)
+
+
+def prepare_columns(
+    laborers: LaborerColumns,
+    targets: TargetColumns,
+    config: Config = DEFAULT_CONFIG,
+    *,
+    rematch: bool = False,
+    quotas: Sequence[Quota | Mapping[str, Any]] = (),
+) -> Prepared:
+    """``prepare`` from inputs already encoded as columns (the laborers' against the targets' vocabularies)."""
     parsed = quota_rules.parse(quotas)
-    jobs, found = with_quotas(candidate_graph(L, T, "jobs", config, rematch=rematch), parsed, L, T)
-    return Prepared(L, T, jobs, rematch, parsed, found)
+    jobs, found = with_quotas(
+        candidate_graph(laborers, targets, "jobs", config, rematch=rematch), parsed, laborers, targets
+    )
+    return Prepared(laborers, targets, jobs, rematch, parsed, found)
 
 
 def job_parts(prepared: Prepared, mode: str, config: Config) -> list[np.ndarray]:

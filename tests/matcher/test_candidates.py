@@ -112,13 +112,25 @@ def test_pairs_within_km_finds_every_close_pair_from_either_side(seed, n_a, n_b,
     assert all(exact[p] <= radius_km * (1 + 1e-9) for p in found)
 
 
-def test_a_home_is_found_once_per_batch_whatever_its_stops(make_laborer, make_target):
+@pytest.mark.parametrize("by", ["flags", "sorting"])
+def test_a_home_is_found_once_per_batch_whatever_its_stops(make_laborer, make_target, by):
     batch = make_target(kind="batch", is_flexible=False, points=(HOME, HOME, (HOME[0] + 0.01, HOME[1])))
     laborers = [make_laborer(id=1, work_area="migrant"), make_laborer(id=2, household_id=2, work_area="any")]
     T = TargetColumns.from_targets([batch])
     L = LaborerColumns.from_laborers(laborers, T.skills, T.job_types)
-    graph = plan.candidate_graph(L, T, "jobs", Config())
+    with mock.patch.object(plan, "DISTINCT_BY_FLAGS_MAX", 1 << 26 if by == "flags" else 0):
+        graph = plan.candidate_graph(L, T, "jobs", Config())
     assert sorted(graph.lab.tolist()) == [0, 1] and graph.distance_km.tolist() == [0.0, 0.0]
+
+
+@settings(max_examples=50, deadline=None)
+@given(keys=st.lists(st.integers(0, 999), max_size=300))
+def test_distinct_keys_by_flags_and_by_sorting_agree(keys):
+    keys = np.array(keys, np.int64)
+    expected = sorted(set(keys.tolist()))
+    assert plan._distinct(keys, 1_000).tolist() == expected
+    with mock.patch.object(plan, "DISTINCT_BY_FLAGS_MAX", 999):
+        assert plan._distinct(keys, 1_000).tolist() == expected
 
 
 @settings(max_examples=50, deadline=None)
@@ -191,8 +203,11 @@ def test_solver_network_equals_the_textbook_network(seed, bonus, n_lab):
 def test_direct_plan_reaches_the_plans_jobs_optimum():
     inst = make_instance(400, 8, 2, 3, 40, centers=[HOME], random_state=7, workshop_slots=6)
     config = Config()
-    jobs, welfare_all = bench.stage_graphs(inst, config)
+    columns = bench.Columns.of(inst)
+    jobs, welfare_all = bench.stage_graphs(columns, config)
     direct = bench.direct_plan(jobs, welfare_all, config)
     result = plan.run(inst.laborers, inst.targets, "optimal", config, explain=False)
     assert direct["jobs"] == result.report.objective_units_by_stage["jobs"]
     assert direct["welfare"] > 0
+    # The benchmark's side of the ratio starts from the same columns and plans what plan.run plans.
+    assert bench.optimal_alone(columns, config) == result.report.objective_units_by_stage
