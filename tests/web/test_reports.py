@@ -237,3 +237,25 @@ def test_the_employers_manifest_is_the_offices_manifest_of_its_batch(client, fac
     names = {row[header.index("姓名")] for row in rows}
     assert names == {r.name for r in data["riders"]} | {booked.name}
     assert all("*" in row[header.index("身份证号")] for row in rows)
+
+
+def test_a_report_page_reads_only_the_rows_it_shows_and_counts_them_all(client, factory, data, monkeypatch):
+    from web.pages import dashboard
+
+    office = factory.user("office", region_code="141030")
+    db.session.commit()
+    whole = reports.households_without_work(db.session, scope.report_scope(office), DAY)
+    first = reports.households_without_work(db.session, scope.report_scope(office), DAY, limit=2)
+    assert whole.count == len(whole.rows) == 3
+    assert first.rows == whole.rows[:2] and first.count == 3 and first.subject_ids == whole.subject_ids[:2]
+    monkeypatch.setattr(dashboard, "PAGE_ROWS", 2)
+    login(client, office)
+    page = client.get("/reports/households-without-work?on=2020-06-30")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "共 3 行。" in html and "本页显示前 2 行" in html
+    assert [code for code in (r["household"] for r in whole.rows) if code in html] == [
+        r["household"] for r in first.rows
+    ]
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "report"))
+    assert event.detail["ids"] == first.subject_ids and event.detail["shown"] == 2

@@ -104,11 +104,14 @@ def index():
     )
 
 
-def _build(name: str, within: scope.RegionScope, *, full_ids: bool = False) -> reports_service.Report:
-    """Build a report from the request's arguments (with full ID numbers only when asked for)."""
+def _build(
+    name: str, within: scope.RegionScope, *, full_ids: bool = False, limit: int | None = None
+) -> reports_service.Report:
+    """Build a report from the request's arguments (with full ID numbers only when asked for); ``limit``:
+    a page's rows, the most a report that can run to a province's households needs to read."""
     on = _day("on", today())
     if name == "households-without-work":
-        return reports_service.households_without_work(db.session(), within, on)
+        return reports_service.households_without_work(db.session(), within, on, limit=limit)
     if name == "workshop-recognition":
         min_poor = current_app.config["WORKSHOP_RECOGNITION_MIN_POOR"]
         return reports_service.workshop_recognition(db.session(), within, on, min_poor)
@@ -144,7 +147,7 @@ def report(name: str):
     if name not in REPORT_TITLES:
         abort(404)
     within = scope.report_scope(current_user, request.args.get("region"), report=name)
-    built = _build(name, within)
+    built = _build(name, within, limit=PAGE_ROWS)
     rows = built.rows[:PAGE_ROWS]
     _audit_report("report", name, built, shown=len(rows))
     args: dict[str, Any] = {"name": name, **_report_args()}

@@ -84,6 +84,13 @@ class Report:
     #: The table of the people the rows are about ("laborer", "household"), and their ids.
     subject: str | None = None
     subject_ids: list[int] = field(default_factory=list)
+    #: How many rows the whole report has, when it was built with only its first ones (``limit``).
+    total: int | None = None
+
+    @property
+    def count(self) -> int:
+        """The whole report's number of rows, whether or not all of them were built."""
+        return len(self.rows) if self.total is None else self.total
 
     def to_xlsx(self, cell: Callable[[Column, Any], Any] | None = None) -> bytes:
         """The report as an XLSX workbook: one sheet, a Chinese header row, then the rows, each value
@@ -113,13 +120,23 @@ def identity_cells(scope: RegionScope, laborer: Laborer, full_ids: bool, placeme
     return {"id_number": shown.id_number, "phone": shown.phone}
 
 
-def households_without_work(session: Session, scope: RegionScope, on: date) -> Report:
-    """Poor households where nobody works on `on`, by village: who a welfare post should go to."""
+def households_without_work(session: Session, scope: RegionScope, on: date, *, limit: int | None = None) -> Report:
+    """Poor households where nobody works on `on`, by village: who a welfare post should go to.
+
+    With ``limit``, only the first rows are read (a page shows the first ones of a province's tens of
+    thousands) and ``total`` counts them all.
+    """
     # The members are counted for the households shown only (a village's report does not group a province),
     # under an alias: the rule of who is without work looks at Laborer itself.
     member = aliased(Laborer)
     able_local = and_(member.physical_ability != Ability.NONE, member.work_area == WorkArea.LOCAL)
     shown = (Household.id, Household.village_code, Region.name, Household.code, Household.head_name)
+    order = (Household.village_code, Household.code)
+    households = (
+        select(Household.id)
+        .join(Region, Region.code == Household.village_code)
+        .where(scope.people(), poor_household_without_work(on))
+    )
     query = (
         select(
             *shown,
@@ -129,14 +146,18 @@ def households_without_work(session: Session, scope: RegionScope, on: date) -> R
         )
         .join(Region, Region.code == Household.village_code)
         .outerjoin(member, member.household_id == Household.id)
-        .where(
-            scope.people(),
-            poor_household_without_work(on),
-        )
+        .where(Household.id.in_(households if limit is None else households.order_by(*order).limit(limit)))
         .group_by(*shown, Household.poverty_status)
-        .order_by(Household.village_code, Household.code)
+        .order_by(*order)
     )
     found = session.execute(query).all()
+    total = None
+    if limit is not None:
+        total = (
+            len(found)
+            if len(found) < limit
+            else session.scalar(select(func.count()).select_from(households.subquery()))
+        )
     rows = [
         {
             "village_code": village,
@@ -165,6 +186,7 @@ def households_without_work(session: Session, scope: RegionScope, on: date) -> R
         rows,
         "household",
         [row[0] for row in found],
+        total,
     )
 
 
