@@ -13,12 +13,11 @@ from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import func, select
 
 from ..clock import today
 from ..extensions import db
 from ..models import PostRequest, PostRequestStatus
-from ..services import post_requests
+from ..services import post_requests, versions
 from ..validation import INT32_MAX, PAGE_MAX
 from .common import audit_list, document_errors, remote_addr
 from .schemas import RECORD_ID, PageMetaSchema, in_day_range
@@ -88,7 +87,7 @@ class PostRequests(MethodView):
         status = args["status"].value if args["status"] else None
         query = post_requests.requests_query(g.user, status=status, overdue=args["overdue"])
         per_page = min(args["per_page"], current_app.config["API_PAGE_SIZE_MAX"])
-        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+        total = versions.count_rows(session, query)
         rows = session.scalars(query.limit(per_page).offset((args["page"] - 1) * per_page)).all()
         audit_list("list", "post_request", [r.id for r in rows], filters={"status": status, "overdue": args["overdue"]})
         meta = {"page": args["page"], "per_page": per_page, "total": total, "pages": math.ceil(total / per_page)}

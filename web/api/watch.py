@@ -8,11 +8,11 @@ import math
 from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import FollowUp, Household, Verification
-from ..services import scope, verifications, watch
+from ..services import scope, verifications, versions, watch
 from ..services.accounts import audit
 from .common import audit_list, document_errors, remote_addr
 from .schemas import (
@@ -34,7 +34,7 @@ VerificationPageSchema = page_schema(VerificationSchema, "VerificationPage")
 def _page(query, args) -> tuple[list, dict]:
     per_page = min(args["per_page"], current_app.config["API_PAGE_SIZE_MAX"])
     session = db.session()
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    total = versions.count_rows(session, query)
     rows = list(session.scalars(query.limit(per_page).offset((args["page"] - 1) * per_page)))
     meta = {"page": args["page"], "per_page": per_page, "total": total, "pages": math.ceil(total / per_page)}
     return rows, meta

@@ -18,14 +18,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from jinja2 import pass_context
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select
 
 from .. import unit_of_work
 from ..errors import DomainError, PermissionDeniedError, ValidationError
 from ..extensions import db, login_manager
 from ..labels import figure, joined, km, label, lang, local_day, local_time, report_cell, sentences, translated, yuan
 from ..models import Placement
-from ..services import convert, disclosure, offers, scope
+from ..services import convert, disclosure, offers, scope, versions
 from ..services.accounts import audit_read
 from ..validation import parse_page
 
@@ -113,10 +113,10 @@ def page_number() -> int:
 def paginate(query: Select, per_page: int = PER_PAGE, *, scalars: bool = True) -> Page:
     """Run one page of `query` (already ordered) and count the whole."""
     number = page_number()
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    total = versions.count_rows(db.session(), query)
     limited = query.limit(per_page).offset((number - 1) * per_page)
     rows = db.session.scalars(limited).all() if scalars else db.session.execute(limited).all()
-    return Page(list(rows), total or 0, number, per_page)
+    return Page(list(rows), total, number, per_page)
 
 
 # -- errors ---------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from ..models import (
     WelfarePost,
 )
 from ..validation import CHINA_LAT, check_phone, check_position, parse_resident_id, working_age_problem
-from . import scope
+from . import scope, versions
 from .accounts import audit
 from .convert import CAPACITY, held_of, kind_of
 from .offers import lock_targets
@@ -312,9 +312,9 @@ def list_records(
     for name, value in (filters or {}).items():
         if value is not None:
             query = query.where(getattr(model, name) == value)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    total = versions.count_rows(session, query)
     rows = session.scalars(query.order_by(model.id).limit(per_page).offset((page - 1) * per_page)).all()
-    return list(rows), total or 0
+    return list(rows), total
 
 
 def get_record(session: Session, model: type, record_id: int, user: User) -> Any:

@@ -52,7 +52,7 @@ from ..models import (
     User,
 )
 from ..validation import check_phone
-from . import inbox, scope
+from . import inbox, scope, versions
 from .accounts import audit
 from .reports import Column, Report, identity_cells
 from .retention import SUCCESS_DAY
@@ -413,7 +413,7 @@ def claims_query(user: User, *, status: str | None = None, year: int | None = No
 
 def count(session: Session, query) -> int:
     """How many rows a claims query selects."""
-    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    return versions.count_rows(session, query)
 
 
 @dataclass(frozen=True)

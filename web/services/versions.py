@@ -30,9 +30,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ScalarSelect, event, func, inspect, literal, select, union_all
+from sqlalchemy import ScalarSelect, Select, Table, event, func, inspect, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import visitors
 
 from ..models import (
     ApiToken,
@@ -92,6 +93,19 @@ def _collect(session: Session, _context) -> None:
             pending.scopes.add(LABORERS)
         elif isinstance(obj, User | UserVillage | ApiToken):
             pending.scopes.add(ACCOUNTS)
+
+
+#: The versions `_collect` moves on any change to a row of each table: a count over tables that are all
+#: here is true until one of their versions moves (`count_rows`). Tables absent are followed by none.
+FOLLOWED_BY: dict[str, tuple[str, ...]] = {
+    **{model.__tablename__: (TARGETS,) for model in _TARGET_MODELS},
+    Placement.__tablename__: (HOLDINGS,),
+    Laborer.__tablename__: (LABORERS,),
+    Household.__tablename__: (LABORERS,),
+    User.__tablename__: (ACCOUNTS,),
+    UserVillage.__tablename__: (ACCOUNTS,),
+    ApiToken.__tablename__: (ACCOUNTS,),
+}
 
 
 def _upsert(session: Session):
@@ -159,6 +173,51 @@ def now(session: Session) -> dict[str, int]:
     if read is None or read[0] != names:  # a stamp asked for after this transaction's read: read again
         read = session.info[_NOW] = (names, current(session, **_BESIDE))
     return read[1]
+
+
+@dataclass
+class _Count:
+    stamps: tuple[int, ...]
+    rows: int
+
+
+#: Counts kept per process, per database, at most (past it, the process starts again).
+COUNTS_MAX = 1_000
+_counts: dict[str, dict[tuple[Any, ...], _Count]] = {}
+
+
+def count_rows(session: Session, query: Select[Any]) -> int:
+    """How many rows ``query`` selects (its order dropped): a list's pager, on every page of it.
+
+    Counting a province office's million laborers takes about 0.3 s on SQLite, on every page it turns.
+    The count is kept per process and database, under the statement and its parameters (the caller's
+    scope and filters are in them), until a data version following one of the tables it reads moves
+    (`FOLLOWED_BY`); meanwhile a page costs no count, the versions being read once per transaction anyway.
+    It is counted afresh when a table it reads is followed by no version, while such a version has never
+    moved (rows written around jiuye), or once this transaction has changed what it counts.
+    """
+    counting = select(func.count()).select_from(query.order_by(None).subquery())
+    tables = {element.name for element in visitors.iterate(counting) if isinstance(element, Table)}
+    followed = [FOLLOWED_BY.get(name) for name in sorted(tables)]
+    scopes = sorted({scope for versions in followed if versions for scope in versions})
+    if not all(followed) or any(changed_here(session, scope) for scope in scopes):
+        return session.scalar(counting) or 0
+    read = now(session)
+    stamps = tuple(read[scope] for scope in scopes)
+    if not all(stamps):
+        return session.scalar(counting) or 0
+    bind = session.get_bind()
+    compiled = counting.compile(bind)
+    key = (str(compiled), tuple(sorted((name, repr(value)) for name, value in compiled.params.items())))
+    kept = _counts.setdefault(str(bind.engine.url), {})
+    found = kept.get(key)
+    if found is not None and found.stamps == stamps:
+        return found.rows
+    rows = session.scalar(counting) or 0
+    if len(kept) >= COUNTS_MAX:
+        kept.clear()
+    kept[key] = _Count(stamps, rows)
+    return rows
 
 
 def held_changed_since(session: Session, version: int) -> list[tuple[str, int]]:
