@@ -202,3 +202,51 @@ def test_plans_are_office_only_and_scoped(client, factory, api_token):
         "/api/v1/plans", json={"county_code": "141030", "region": "14", "mode": "optimal"}, headers=api_token(elsewhere)
     )
     assert both.status_code == 422
+
+
+def test_the_placements_list_costs_the_same_statements_however_many_it_shows(client, factory, api_token):
+    from sqlalchemy import event
+
+    from web.models import PlacementEvent
+
+    office = factory.user("office")
+    opening = factory.opening(slots=20)
+    db.session.commit()
+    headers = api_token(office)
+
+    def add_placements(n):
+        for _ in range(n):
+            laborer = factory.laborer()
+            row = Placement(
+                laborer_id=laborer.id,
+                household_id=laborer.household_id,
+                opening_id=opening.id,
+                status="working",
+                started_on=date(2020, 3, 2),
+            )
+            db.session.add(row)
+            db.session.flush()
+            db.session.add(PlacementEvent(placement_id=row.id, to_status="working", note="上岗"))
+        db.session.commit()
+
+    def listed():
+        statements = []
+
+        def seen(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            body = client.get("/api/v1/placements", headers=headers).json
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+        return body, len(statements)
+
+    add_placements(2)
+    client.get("/api/v1/placements", headers=headers)  # the token is read once (accounts._Known)
+    few, with_few = listed()
+    add_placements(5)
+    client.get("/api/v1/placements", headers=headers)
+    many, with_many = listed()
+    assert len(few) == 2 and len(many) == 7 and all(p["events"][0]["note"] == "上岗" for p in many)
+    assert with_many == with_few

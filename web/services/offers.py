@@ -13,7 +13,7 @@ slot when it becomes an offer, capacity re-checked then.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.interfaces import ORMOption
 
 from matcher import rules, scoring
 from matcher.geo import haversine_km
@@ -406,12 +407,14 @@ def remind_unanswered(session: Session, day: date) -> int:
     return told
 
 
-def waiting_offers(session: Session, user: User) -> list[Placement]:
-    """The offers waiting for this user's answer (an employer's own, within scope), soonest deadline first."""
+def waiting_offers(session: Session, user: User, *, load: Sequence[ORMOption] = ()) -> list[Placement]:
+    """The offers waiting for this user's answer (an employer's own, within scope), soonest deadline first;
+    ``load``: loader options for what the caller reads of each."""
     query = (
         scope.scoped(Placement, user)
         .where(Placement.status.in_(LIVE_OFFER_STATUSES))
         .order_by(Placement.answer_by.is_(None), Placement.answer_by, Placement.id)
+        .options(*load)
     )
     return list(session.scalars(query))
 
