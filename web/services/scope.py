@@ -226,14 +226,14 @@ def _users_seen_by(office: User) -> ColumnElement[bool]:
         return User.id == office.id
     return or_(
         User.id == office.id,
-        and_(User.role == OFFICE, User.region_code.startswith(region)),
+        and_(User.role == OFFICE, _prefixed(User.region_code, [region])),
         and_(
             User.role == EMPLOYER,
-            User.employer_id.in_(select(Employer.id).where(Employer.region_code.startswith(region))),
+            User.employer_id.in_(select(Employer.id).where(_prefixed(Employer.region_code, [region]))),
         ),
         and_(
             User.role == CADRE,
-            User.id.in_(select(UserVillage.user_id).where(UserVillage.village_code.startswith(region))),
+            User.id.in_(select(UserVillage.user_id).where(_prefixed(UserVillage.village_code, [region]))),
         ),
     )
 
@@ -374,25 +374,28 @@ def covers_region(user: User, region_code: str) -> bool:
 
 
 def region_filter(model: type[Any], prefix: str) -> ColumnElement[bool]:
-    """The `region=` filter of lists: the record lies in the region with this code prefix."""
+    """The `region=` filter of lists: the record lies in the region with this code prefix (a range on
+    an indexed code column, as for the scope itself; nothing lies in a prefix that is not a code)."""
+    if not prefix.isdigit():
+        return false()
     if model is Region:
-        return Region.code.startswith(prefix)
+        return in_region(Region.code, prefix)
     if model is Household:
-        return Household.village_code.startswith(prefix)
+        return in_region(Household.village_code, prefix)
     if model is Laborer:
         return Laborer.household_id.in_(
-            select(Household.id).where(Household.village_code.startswith(prefix)).correlate(None)
+            select(Household.id).where(in_region(Household.village_code, prefix)).correlate(None)
         )
     if model is TransportBatch:
         # A batch belongs to its county, and also to every place one of its coaches stops.
         return or_(
-            TransportBatch.region_code.startswith(prefix),
+            in_region(TransportBatch.region_code, prefix),
             exists().where(
                 PickupPoint.batch_id == TransportBatch.id,
-                PickupPoint.region_code.startswith(prefix),
+                in_region(PickupPoint.region_code, prefix),
             ),
         )
-    return model.region_code.startswith(prefix)
+    return in_region(model.region_code, prefix)
 
 
 # -- regions, statistics, reports ----------------------------------------------------------------

@@ -1,0 +1,57 @@
+"""A list's pages are the same whether its rows are read whole through the filters and then paged, or
+met walking the id order (`registry.list_records` chooses by how many rows the region holds)."""
+
+from __future__ import annotations
+
+import pytest
+
+from web.extensions import db
+from web.models import Laborer
+from web.services import registry
+
+VILLAGES = ("141030100201", "141030100202", "141030101201")
+
+
+@pytest.mark.parametrize("how", ["whole", "walk"])
+def test_pages_are_the_callers_rows_in_id_order_either_way(factory, monkeypatch, how):
+    office = factory.user("office", region_code="141030100")  # a township: two of the three villages
+    made = [
+        factory.laborer(factory.household(VILLAGES[i % 3]), status=("seeking", "employed")[i % 2]) for i in range(11)
+    ]
+    db.session.commit()
+    if how == "walk":
+        monkeypatch.setattr(registry, "READ_WHOLE_MAX", -1)
+        monkeypatch.setattr(registry, "SPARSE", 10**9)
+    mine = sorted(p.id for i, p in enumerate(made) if i % 3 != 2)
+    seeking = sorted(p.id for i, p in enumerate(made) if i % 3 != 2 and i % 2 == 0)
+
+    def pages(**kw):
+        found, totals = [], set()
+        for page in (1, 2, 3, 4):
+            rows, total = registry.list_records(db.session, Laborer, office, page=page, per_page=2, **kw)
+            found.append([row.id for row in rows])
+            totals.add(total)
+        return found, totals
+
+    assert pages() == ([mine[0:2], mine[2:4], mine[4:6], mine[6:8]], {len(mine)})
+    assert pages(filters={"status": "seeking"}) == (
+        [seeking[0:2], seeking[2:4], seeking[4:6], seeking[6:8]],
+        {len(seeking)},
+    )
+    village = sorted(p.id for i, p in enumerate(made) if i % 3 == 1)
+    assert pages(region=VILLAGES[1])[0][0] == village[0:2]
+
+
+def test_the_region_filter_is_a_range_on_the_code_and_a_non_code_holds_nothing(factory):
+    from sqlalchemy import select
+
+    from web.models import Household
+    from web.services import scope
+
+    factory.laborer(factory.household(VILLAGES[0]))
+    db.session.commit()
+    for model in (Laborer, Household):
+        sql = str(select(model).where(scope.region_filter(model, "141030")).compile(db.engine)).upper()
+        assert ">=" in sql and "LIKE" not in sql  # an index on the code serves it
+        assert len(db.session.scalars(select(model).where(scope.region_filter(model, "141030"))).all()) == 1
+        assert db.session.scalars(select(model).where(scope.region_filter(model, "14x"))).all() == []
