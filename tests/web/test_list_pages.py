@@ -55,3 +55,31 @@ def test_the_region_filter_is_a_range_on_the_code_and_a_non_code_holds_nothing(f
         assert ">=" in sql and "LIKE" not in sql  # an index on the code serves it
         assert len(db.session.scalars(select(model).where(scope.region_filter(model, "141030"))).all()) == 1
         assert db.session.scalars(select(model).where(scope.region_filter(model, "14x"))).all() == []
+
+
+@pytest.mark.parametrize("how", ["whole", "walk"])
+def test_a_newest_first_page_keeps_the_querys_filters_and_loader_options(factory, monkeypatch, how):
+    from sqlalchemy import inspect
+    from sqlalchemy.orm import selectinload
+
+    from web.models import Household
+    from web.services import scope
+
+    office = factory.user("office", region_code="141030100")
+    made = [
+        factory.laborer(factory.household(VILLAGES[i % 3]), status=("seeking", "employed")[i % 2]) for i in range(9)
+    ]
+    db.session.commit()
+    if how == "walk":
+        monkeypatch.setattr(registry, "READ_WHOLE_MAX", -1)
+        monkeypatch.setattr(registry, "SPARSE", 10**9)
+    place = scope.scoped(Laborer, office)
+    query = place.where(Laborer.status == "seeking").options(selectinload(Laborer.household))
+    expected = sorted((p.id for i, p in enumerate(made) if i % 3 != 2 and i % 2 == 0), reverse=True)
+    db.session.expire_all()
+    rows, total = registry.page_by_id(db.session, Laborer, query, place, page=1, per_page=2, newest_first=True)
+    assert [row.id for row in rows] == expected[:2] and total == len(expected)
+    assert all("household" not in inspect(row).unloaded for row in rows)  # loaded with the page
+    assert all(isinstance(row.household, Household) for row in rows)
+    rows, _ = registry.page_by_id(db.session, Laborer, query, place, page=9, per_page=2, newest_first=True)
+    assert rows == []

@@ -25,7 +25,7 @@ from ..errors import DomainError, PermissionDeniedError, ValidationError
 from ..extensions import db, login_manager
 from ..labels import figure, joined, km, label, lang, local_day, local_time, report_cell, sentences, translated, yuan
 from ..models import Placement
-from ..services import convert, disclosure, offers, scope, versions
+from ..services import convert, disclosure, offers, registry, scope, versions
 from ..services.accounts import audit_read
 from ..validation import parse_page
 
@@ -108,6 +108,16 @@ def page_number() -> int:
         return parse_page(request.args.get("page"))
     except ValueError as exc:
         raise ValidationError.on("page", str(exc)) from None
+
+
+def paginate_newest(model: type, query: Select, place: Select, per_page: int = PER_PAGE) -> Page:
+    """One page of `query`'s records of `model`, newest first; `place` is `query` before filters on
+    the records' own columns (`registry.page_by_id`, which reads a small region's through its indexes)."""
+    number = page_number()
+    rows, total = registry.page_by_id(
+        db.session(), model, query, place, page=number, per_page=per_page, newest_first=True
+    )
+    return Page(rows, total, number, per_page)
 
 
 def paginate(query: Select, per_page: int = PER_PAGE, *, scalars: bool = True) -> Page:

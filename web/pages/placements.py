@@ -34,7 +34,7 @@ from ..models import (
 from ..services import disclosure, offers, scope
 from ..services.accounts import audit
 from ..services.retention import due_checkins, record_checkin
-from .common import audit_list, paginate, remote_addr, show_errors
+from .common import audit_list, paginate_newest, remote_addr, show_errors
 
 
 class ReasonForm(FlaskForm):
@@ -62,7 +62,8 @@ def register_placement_views(bp: Blueprint) -> None:
         """Placements in the user's scope, newest first, filterable by status and channel."""
         status = request.args.get("status") or None
         channel = request.args.get("channel") or None
-        query = scope.scoped(Placement, current_user).options(
+        place = scope.scoped(Placement, current_user)
+        query = place.options(
             selectinload(Placement.laborer),
             selectinload(Placement.opening),
             selectinload(Placement.batch),
@@ -72,7 +73,7 @@ def register_placement_views(bp: Blueprint) -> None:
             query = query.where(Placement.status == status)
         if channel in CHANNEL_FK:
             query = query.where(getattr(Placement, CHANNEL_FK[channel]).is_not(None))
-        page = paginate(query.order_by(Placement.id.desc()))
+        page = paginate_newest(Placement, query, place)
         audit_list(
             "list",
             "placement",

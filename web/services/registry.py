@@ -15,9 +15,9 @@ from typing import Any
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from .. import clock
 from ..config import setting
@@ -313,27 +313,49 @@ def list_records(
     for name, value in (filters or {}).items():
         if value is not None:
             query = query.where(getattr(model, name) == value)
+    return page_by_id(session, model, query, place, page=page, per_page=per_page)
+
+
+def page_by_id(
+    session: Session,
+    model: type[Any],
+    query: Select[Any],
+    place: Select[Any],
+    *,
+    page: int,
+    per_page: int,
+    newest_first: bool = False,
+) -> tuple[list[Any], int]:
+    """One page of ``query``'s records of ``model`` in id order, and how many there are in all.
+
+    ``place`` is ``query`` before filters on the records' own columns: the caller's scope and a region.
+    A list of at most READ_WHOLE_MAX rows, or in a place holding less than a SPARSE-th of the table, is
+    read through the filters' own indexes and then paged: the page's ids from a subquery fenced with
+    OFFSET 0, which keeps the planner from walking the id order instead (a county's laborers lie together
+    somewhere in a province's million, and PostgreSQL, expecting them spread evenly, walked 840,000 ids
+    to find 50), then their rows by ``query`` itself, with its loader options. The rows of a large place,
+    whatever else filters them, are met soon on the walk.
+    """
     total = versions.count_rows(session, query)
+    order = model.id.desc() if newest_first else model.id
+    offset = (page - 1) * per_page
     if total <= READ_WHOLE_MAX or (
         versions.count_rows(session, place) * SPARSE < versions.count_rows(session, select(model))
     ):
-        # A few rows, or a small region: read them through the filters' own indexes, then take the page
-        # (OFFSET 0 keeps the planner from walking the id order instead: a county's laborers lie together
-        # somewhere in a province's million, and PostgreSQL, expecting them spread evenly, walked 840,000
-        # ids to find 50). The rows of a large region, whatever else filters them, are met soon on the walk.
-        fenced = aliased(model, query.offset(0).subquery())
-        page_query = select(fenced).order_by(fenced.id)
+        fenced = query.with_only_columns(model.id).offset(0).subquery()
+        fenced_order = fenced.c.id.desc() if newest_first else fenced.c.id
+        ids = session.scalars(select(fenced.c.id).order_by(fenced_order).limit(per_page).offset(offset)).all()
+        rows = session.scalars(query.where(model.id.in_(ids)).order_by(order)).all() if ids else []
     else:
-        page_query = query.order_by(model.id)
-    rows = session.scalars(page_query.limit(per_page).offset((page - 1) * per_page)).all()
+        rows = session.scalars(query.order_by(order).limit(per_page).offset(offset)).all()
     return list(rows), total
 
 
 READ_WHOLE_MAX = 20_000
 SPARSE = 4
-"""A list of at most READ_WHOLE_MAX rows, or in a region (the caller's scope and the `region=` filter)
-holding less than a SPARSE-th of the table's rows, is read whole through its filters and then paged
-(`list_records`); any other walks the id order to its page."""
+"""A list of at most READ_WHOLE_MAX rows, or in a place (the caller's scope and a region) holding less
+than a SPARSE-th of the table's rows, is read through its filters and then paged (`page_by_id`); any
+other walks the id order to its page."""
 
 
 def get_record(session: Session, model: type, record_id: int, user: User) -> Any:
