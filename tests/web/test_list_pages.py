@@ -1,5 +1,5 @@
 """A list's pages are the same whether its rows are read whole through the filters and then paged, or
-met walking the id order (`registry.list_records` chooses by how many rows the region holds)."""
+met walking the id order (`registry.page_by_id` chooses by how many rows the region holds)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,23 @@ from web.services import registry
 VILLAGES = ("141030100201", "141030100202", "141030101201")
 
 
-@pytest.mark.parametrize("how", ["whole", "walk"])
-def test_pages_are_the_callers_rows_in_id_order_either_way(factory, monkeypatch, how):
-    office = factory.user("office", region_code="141030100")  # a township: two of the three villages
+@pytest.fixture(params=["whole", "walk"])
+def listing(request, factory, monkeypatch):
+    """A township office and eleven laborers of three villages (two of them its own), alternately seeking
+    and employed, paged by reading the rows whole or by walking the id order."""
+    office = factory.user("office", region_code="141030100")
     made = [
         factory.laborer(factory.household(VILLAGES[i % 3]), status=("seeking", "employed")[i % 2]) for i in range(11)
     ]
     db.session.commit()
-    if how == "walk":
+    if request.param == "walk":
         monkeypatch.setattr(registry, "READ_WHOLE_MAX", -1)
         monkeypatch.setattr(registry, "SPARSE", 10**9)
+    return office, made
+
+
+def test_pages_are_the_callers_rows_in_id_order_either_way(listing):
+    office, made = listing
     mine = sorted(p.id for i, p in enumerate(made) if i % 3 != 2)
     seeking = sorted(p.id for i, p in enumerate(made) if i % 3 != 2 and i % 2 == 0)
 
@@ -57,22 +64,14 @@ def test_the_region_filter_is_a_range_on_the_code_and_a_non_code_holds_nothing(f
         assert db.session.scalars(select(model).where(scope.region_filter(model, "14x"))).all() == []
 
 
-@pytest.mark.parametrize("how", ["whole", "walk"])
-def test_a_newest_first_page_keeps_the_querys_filters_and_loader_options(factory, monkeypatch, how):
+def test_a_newest_first_page_keeps_the_querys_filters_and_loader_options(listing):
     from sqlalchemy import inspect
     from sqlalchemy.orm import selectinload
 
     from web.models import Household
     from web.services import scope
 
-    office = factory.user("office", region_code="141030100")
-    made = [
-        factory.laborer(factory.household(VILLAGES[i % 3]), status=("seeking", "employed")[i % 2]) for i in range(9)
-    ]
-    db.session.commit()
-    if how == "walk":
-        monkeypatch.setattr(registry, "READ_WHOLE_MAX", -1)
-        monkeypatch.setattr(registry, "SPARSE", 10**9)
+    office, made = listing
     place = scope.scoped(Laborer, office)
     query = place.where(Laborer.status == "seeking").options(selectinload(Laborer.household))
     expected = sorted((p.id for i, p in enumerate(made) if i % 3 != 2 and i % 2 == 0), reverse=True)
