@@ -4,8 +4,9 @@ tables no version follows nor over a transaction's own changes."""
 
 from __future__ import annotations
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
+from tests.statements import statements
 from web.extensions import db
 from web.models import Laborer
 from web.services import scope, versions
@@ -13,22 +14,9 @@ from web.services import scope, versions
 VILLAGE, OTHER = "141030100201", "141030100202"
 
 
-class _Counts:
-    """The pagers' COUNT statements (a count over the list's query) the app's engine runs while in a `with`."""
-
-    def __init__(self):
-        self.seen: list[str] = []
-
-    def _count(self, conn, cursor, statement, parameters, context, executemany):
-        if statement.startswith("SELECT count(*) AS count_1 \nFROM (SELECT"):
-            self.seen.append(statement)
-
-    def __enter__(self):
-        event.listen(db.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(db.engine, "before_cursor_execute", self._count)
+def _pager_counts():
+    """The pagers' COUNT statements (a count over the list's query) run while in the `with`."""
+    return statements(lambda statement: statement.startswith("SELECT count(*) AS count_1 \nFROM (SELECT"))
 
 
 def _total(client, headers, query=""):
@@ -45,18 +33,18 @@ def test_a_lists_total_is_counted_once_until_what_it_counts_changes(client, fact
         factory.laborer(factory.household(village))
     db.session.commit()
     office_headers, cadre_headers, elsewhere_headers = api_token(office), api_token(cadre), api_token(elsewhere)
-    with _Counts() as counts:
+    with _pager_counts() as counts:
         assert [_total(client, office_headers) for _ in range(3)] == [3, 3, 3]
-        assert len(counts.seen) == 1  # the next two pages knew the total
+        assert len(counts) == 1  # the next two pages knew the total
         assert _total(client, cadre_headers) == 2  # the caller's scope is part of what is kept
         assert _total(client, elsewhere_headers) == 0
         assert _total(client, office_headers, "?status=employed") == 0  # and so is the filter
-        assert len(counts.seen) == 4
+        assert len(counts) == 4
 
         factory.laborer(factory.household(OTHER))  # another transaction, as another process would commit it
         db.session.commit()
         assert _total(client, office_headers) == 4 and _total(client, cadre_headers) == 2
-        assert len(counts.seen) == 6
+        assert len(counts) == 6
 
 
 def test_a_count_over_a_table_no_version_follows_is_counted_every_time(client, factory, api_token):
@@ -64,9 +52,9 @@ def test_a_count_over_a_table_no_version_follows_is_counted_every_time(client, f
     factory.employer(region_code=VILLAGE)
     db.session.commit()
     headers = api_token(office)
-    with _Counts() as counts:
+    with _pager_counts() as counts:
         totals = [client.get("/api/v1/employers", headers=headers).json["meta"]["total"] for _ in range(2)]
-    assert totals == [1, 1] and len(counts.seen) == 2
+    assert totals == [1, 1] and len(counts) == 2
 
 
 def test_a_transactions_own_changes_are_counted_and_not_kept(factory):

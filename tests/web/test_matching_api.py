@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from tests.statements import statements
 from web.extensions import db
 from web.models import Placement, PlacementStatus
 
@@ -205,8 +206,6 @@ def test_plans_are_office_only_and_scoped(client, factory, api_token):
 
 
 def test_the_placements_list_costs_the_same_statements_however_many_it_shows(client, factory, api_token):
-    from sqlalchemy import event
-
     from web.models import PlacementEvent
 
     office = factory.user("office")
@@ -230,17 +229,9 @@ def test_the_placements_list_costs_the_same_statements_however_many_it_shows(cli
         db.session.commit()
 
     def listed():
-        statements = []
-
-        def seen(conn, cursor, statement, *args):
-            statements.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", seen)
-        try:
+        with statements() as seen:
             body = client.get("/api/v1/placements", headers=headers).json
-        finally:
-            event.remove(db.engine, "before_cursor_execute", seen)
-        return body, len(statements)
+        return body, len(seen)
 
     add_placements(2)
     client.get("/api/v1/placements", headers=headers)  # the token is read once (accounts._Known)

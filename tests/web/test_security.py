@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from tests.conftest import PASSWORD
+from tests.statements import statements
 from web import clock
 from web.extensions import db
 from web.models import AuditEvent, User
@@ -93,24 +94,6 @@ def test_expired_token_is_refused(client, factory, api_token):
     assert client.get("/api/v1/households", headers=api_token(user)).status_code == 401
 
 
-class _TokenReads:
-    """The statements of the app's engine that read the token table, while in a `with`."""
-
-    def __init__(self):
-        self.seen: list[str] = []
-
-    def _count(self, conn, cursor, statement, parameters, context, executemany):
-        if "FROM api_token" in statement:
-            self.seen.append(statement)
-
-    def __enter__(self):
-        event.listen(db.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(db.engine, "before_cursor_execute", self._count)
-
-
 def test_a_token_once_read_costs_no_statement_until_its_user_or_token_changes(client, factory, api_token):
     """The token and its user are kept per accounts version (`accounts._Known`): a change committed by any
     transaction, as another server process would commit it, moves the version and is seen next request."""
@@ -118,11 +101,11 @@ def test_a_token_once_read_costs_no_statement_until_its_user_or_token_changes(cl
     db.session.commit()
     headers = api_token(user)
     english = {**headers, "Accept-Language": "en"}
-    with _TokenReads() as reads:
+    with statements(lambda statement: "FROM api_token" in statement) as reads:
         assert client.get("/api/v1/households", headers=headers).status_code == 200
         assert client.get("/api/v1/households", headers=headers).status_code == 200
         assert client.get("/api/v1/households", headers=headers).status_code == 200
-    assert len(reads.seen) == 1  # the first request read the token; the next two knew it
+    assert len(reads) == 1  # the first request read the token; the next two knew it
 
     db.session.get(User, user.id).is_enabled = False
     db.session.commit()
@@ -167,14 +150,7 @@ def test_a_page_session_is_checked_from_what_is_known_of_its_user_until_the_user
     cookie = user.get_id()
     assert accounts.user_for_session(db.session, cookie).id == user.id
     db.session.commit()
-    user_reads = []
-
-    def count(conn, cursor, statement, *rest):
-        if "FROM user" in statement.replace('"', ""):
-            user_reads.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with statements(lambda statement: "FROM user" in statement.replace('"', "")) as user_reads:
         known = accounts.user_for_session(db.session, cookie)
         assert known.id == user.id and known.username == user.username and user_reads == []
         db.session.commit()
@@ -182,8 +158,6 @@ def test_a_page_session_is_checked_from_what_is_known_of_its_user_until_the_user
         db.session.commit()
         assert accounts.user_for_session(db.session, cookie) is None
         db.session.commit()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
     assert len(user_reads) == 2  # the disabled user read again (once by the test, once by the check)
 
 

@@ -47,7 +47,7 @@ from ..models import (
     channel_of,
 )
 from ..spreadsheets import append_row
-from . import disclosure
+from . import disclosure, versions
 from .scope import RegionScope, visible
 from .stats import (
     at_work_on,
@@ -153,11 +153,7 @@ def households_without_work(session: Session, scope: RegionScope, on: date, *, l
     found = session.execute(query).all()
     total = None
     if limit is not None:
-        total = (
-            len(found)
-            if len(found) < limit
-            else session.scalar(select(func.count()).select_from(households.subquery()))
-        )
+        total = len(found) if len(found) < limit else versions.count_rows(session, households)
     rows = [
         {
             "village_code": village,
